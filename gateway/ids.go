@@ -1,0 +1,53 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"regexp"
+	"time"
+)
+
+var idPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
+
+// NewID returns a 24-hex id like Domino's (MongoDB ObjectId shaped): 4 bytes of seconds since
+// the epoch, then 8 random bytes, so ids sort roughly by creation time.
+func NewID() string {
+	var b [12]byte
+	now := uint32(time.Now().Unix())
+	b[0], b[1], b[2], b[3] = byte(now>>24), byte(now>>16), byte(now>>8), byte(now)
+	if _, err := rand.Read(b[4:]); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // never happens on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// ValidID reports whether s is a 24-hex lowercase id.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
+// NewRequestID returns a random UUIDv4 string used to correlate responses and logs.
+func NewRequestID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], b[10:16])
+	return string(out[:])
+}
+
+// Now returns the current time truncated to milliseconds in UTC: every timestamp llmgate
+// stores or hashes has that precision, so it round-trips through every store unchanged.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// FormatTime renders t the way every API surface shows timestamps: RFC 3339, ms, Z.
+func FormatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

@@ -1,0 +1,110 @@
+package gateway
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists llmgate's state and audit trail. Implementations: store/sqlite and
+// store/postgres; store/storetest is the conformance suite both pass.
+//
+// Every mutation takes the audit event describing it and commits both in one transaction,
+// so an admin change never lands without its event (nor an event without its change). Every
+// mutation also increments the state version returned by LoadState and StateVersion.
+//
+// Errors: a missing row is CodeNotFound; a uniqueness violation (user name, organization name,
+// active endpoint name) is CodeConflict; both as *Error.
+type Store interface {
+	// LoadState reads users, organizations with members, non-revoked keys and active endpoints
+	// in one consistent read.
+	LoadState(ctx context.Context) (*State, error)
+	// StateVersion is the cheap check replicas poll to learn that LoadState would differ.
+	StateVersion(ctx context.Context) (int64, error)
+
+	CreateUser(ctx context.Context, u *User, ev *AuditEvent) error
+	CreateOrg(ctx context.Context, o *Org, ev *AuditEvent) error
+	// SetOrgMember adds the member or updates its role.
+	SetOrgMember(ctx context.Context, orgID string, m OrgMember, ev *AuditEvent) error
+	RemoveOrgMember(ctx context.Context, orgID, userID string, ev *AuditEvent) error
+
+	CreateKey(ctx context.Context, k *APIKey, ev *AuditEvent) error
+	RevokeKey(ctx context.Context, keyID string, at time.Time, ev *AuditEvent) error
+	// ListKeys returns every key of a user, revoked ones included, newest first.
+	ListKeys(ctx context.Context, userID string) ([]APIKey, error)
+	GetKey(ctx context.Context, keyID string) (*APIKey, error)
+
+	CreateEndpoint(ctx context.Context, e *Endpoint, ev *AuditEvent) error
+	// UpdateEndpoint replaces the stored endpoint with the same ID (name included).
+	UpdateEndpoint(ctx context.Context, e *Endpoint, ev *AuditEvent) error
+	// DeleteEndpoint soft-deletes: the row stays for audit lookups, the name becomes free.
+	DeleteEndpoint(ctx context.Context, id string, at time.Time, ev *AuditEvent) error
+
+	// Sealed secrets of the local secret store (ciphertext only).
+	PutSecret(ctx context.Context, s *SealedSecret) error
+	GetSecret(ctx context.Context, id string) (*SealedSecret, error)
+	DeleteSecret(ctx context.Context, id string) error
+	ListSecrets(ctx context.Context) ([]SealedSecret, error)
+	// UpdateSecretWrapping replaces only the wrapped data key and master key id (rotation).
+	UpdateSecretWrapping(ctx context.Context, s *SealedSecret) error
+
+	// AppendAudit assigns Seq, PrevHash and Hash (ChainHash) to each event in order and commits
+	// them in one transaction. With several writers (replicas) the chain is serialised in the
+	// database, so there is exactly one chain.
+	AppendAudit(ctx context.Context, events []*AuditEvent) error
+	// QueryAudit returns matching events ordered by timestamp, then Seq.
+	QueryAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+	// AuditChain returns every event ordered by Seq and the stored chain head, for verification.
+	AuditChain(ctx context.Context) (events []AuditEvent, headHash string, err error)
+
+	Close() error
+}
+
+// SealedSecret is one credential encrypted by the local secret store (envelope encryption).
+type SealedSecret struct {
+	ID          string
+	MasterKeyID string
+	WrappedKey  []byte // data key sealed under the master key
+	Ciphertext  []byte // value sealed under the data key; AAD binds it to ID
+	CreatedAt   time.Time
+}
+
+// SecretStore keeps credential values. Implementations: secrets/local (encrypted in the
+// Store) and secrets/vault (HashiCorp Vault / OpenBao KV v2).
+type SecretStore interface {
+	// Put stores value as the credential `key` of endpoint endpointID and returns the reference
+	// to keep in the endpoint. The reference reveals nothing about the value.
+	Put(ctx context.Context, endpointID, key, value string) (ref string, err error)
+	// Resolve returns the value behind a reference this store issued.
+	Resolve(ctx context.Context, ref string) (string, error)
+	// Delete removes a value this store issued; deleting a missing one is not an error.
+	Delete(ctx context.Context, ref string) error
+}
+
+// LimitRule is one sliding-window counter a request is checked against.
+type LimitRule struct {
+	Key    string        // e.g. "calls:ep:<id>", "tokens:user:<ep>:<user>"
+	Limit  int64         // maximum units in any trailing Window
+	Window time.Duration // normally one minute
+	// Need is how many units must still be free for the request to pass (1 for a call; 1 for
+	// a token pre-check, which only asks "is any budget left").
+	Need int64
+	// Add is how many units are recorded when every rule passes (1 for a call, 0 for a token
+	// pre-check: tokens are recorded after the response with Limiter.Record).
+	Add int64
+}
+
+// LimitDecision is the outcome of Limiter.Take.
+type LimitDecision struct {
+	Allowed    bool
+	RetryAfter time.Duration // when denied: time until the denying rule has room again (>= 1s)
+	Denied     int           // index of the denying rule, -1 when allowed
+}
+
+// Limiter enforces sliding-window limits. Implementations: ratelimit/memory (one process) and
+// ratelimit/redis (shared by replicas). Take is atomic across all its rules: either every
+// rule records its Add or none does. Both are exact under concurrency.
+type Limiter interface {
+	Take(ctx context.Context, rules []LimitRule) (LimitDecision, error)
+	// Record adds n units to each rule's key without checking (e.g. tokens used).
+	Record(ctx context.Context, rules []LimitRule, n int64) error
+}
