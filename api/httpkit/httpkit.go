@@ -1,0 +1,246 @@
+// Package httpkit holds the HTTP plumbing every surface shares: request ids, credential
+// extraction from the five accepted header forms, client IP, bounded JSON decoding and JSON
+// writing. Surfaces keep their own error envelopes; this package never renders errors.
+package httpkit
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// DefaultMaxBody is the request body limit when none is configured (PRODUCT.md: 10 MiB).
+const DefaultMaxBody = 10 << 20
+
+type ctxKey int
+
+const requestIDKey ctxKey = 1
+
+// RequestID returns the id assigned to the request by Middleware ("" outside it).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// WithRequestID returns ctx carrying id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey, id)
+}
+
+// statusRecorder remembers the status for the access log without hiding Flusher.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(p)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush and deadlines of the real writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Flush forwards to the underlying writer so streaming surfaces flush per event.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Middleware assigns every request an id (X-Request-Id response header), logs one line per
+// request, and turns a panic into a 500 without crashing the process or logging the body.
+func Middleware(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := gateway.NewRequestID()
+		w.Header().Set("X-Request-Id", id)
+		rec := &statusRecorder{ResponseWriter: w}
+		r = r.WithContext(WithRequestID(r.Context(), id))
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("panic serving request", "requestId", id, "path", r.URL.Path, "panic", safePanic(v))
+				if rec.status == 0 {
+					WriteJSON(rec, http.StatusInternalServerError, map[string]any{
+						"error": "internal error", "errors": []string{"internal error"}, "requestId": id,
+					})
+				}
+			}
+		}()
+		next.ServeHTTP(rec, r)
+		if r.URL.Path != "/health" && r.URL.Path != "/metrics" {
+			log.Info("request", "requestId", id, "method", r.Method, "path", r.URL.Path,
+				"status", rec.status, "bytes", rec.bytes, "clientIp", ClientIP(r))
+		}
+	})
+}
+
+// safePanic keeps only the panic's type-level text: values could carry request data.
+func safePanic(v any) string {
+	if err, ok := v.(error); ok {
+		return err.Error()
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return "non-error panic value"
+}
+
+// APIKey extracts the caller's API key from any of the accepted forms, in this order:
+// X-Domino-Api-Key, Authorization Bearer, Authorization Basic (password; the user name when the
+// password is empty), x-api-key (Anthropic SDK), api-key (Azure OpenAI SDK).
+func APIKey(r *http.Request) string {
+	if k := strings.TrimSpace(r.Header.Get("X-Domino-Api-Key")); k != "" {
+		return k
+	}
+	if auth := strings.TrimSpace(r.Header.Get("Authorization")); auth != "" {
+		scheme, cred, _ := strings.Cut(auth, " ")
+		cred = strings.TrimSpace(cred)
+		switch strings.ToLower(scheme) {
+		case "bearer":
+			return cred
+		case "basic":
+			raw, err := base64.StdEncoding.DecodeString(cred)
+			if err != nil {
+				return ""
+			}
+			user, pass, _ := strings.Cut(string(raw), ":")
+			if pass != "" {
+				return pass
+			}
+			return user
+		}
+	}
+	if k := strings.TrimSpace(r.Header.Get("X-Api-Key")); k != "" {
+		return k
+	}
+	return strings.TrimSpace(r.Header.Get("Api-Key"))
+}
+
+// ClientIP is the peer address. X-Forwarded-For is not trusted: anyone can send it.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// ReadBody reads the whole body up to max bytes. Over the limit is CodeTooLarge.
+func ReadBody(r *http.Request, max int64) ([]byte, error) {
+	if max <= 0 {
+		max = DefaultMaxBody
+	}
+	if r.ContentLength > max {
+		return nil, gateway.Errorf(gateway.CodeTooLarge, "request body exceeds %d bytes", max)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, gateway.Errorf(gateway.CodeTooLarge, "request body exceeds %d bytes", max)
+		}
+		return nil, gateway.Wrap(gateway.CodeInvalid, err, "could not read request body")
+	}
+	return body, nil
+}
+
+// DecodeJSONObject reads a JSON object body into v. It rejects a non-JSON content type, an
+// empty or non-object body, malformed JSON, wrong field types and trailing data, each as
+// CodeInvalid with a message naming the problem (and the field, for type errors).
+func DecodeJSONObject(r *http.Request, max int64, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.Contains(strings.ToLower(ct), "json") {
+		return gateway.Errorf(gateway.CodeInvalid, "Content-Type must be application/json")
+	}
+	body, err := ReadBody(r, max)
+	if err != nil {
+		return err
+	}
+	return UnmarshalObject(body, v)
+}
+
+// UnmarshalObject is DecodeJSONObject's body check, usable on bytes already read.
+func UnmarshalObject(body []byte, v any) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return gateway.Errorf(gateway.CodeInvalid, "request body is empty; a JSON object is required")
+	}
+	if trimmed[0] != '{' {
+		return gateway.Errorf(gateway.CodeInvalid, "request body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return JSONError(err)
+	}
+	if dec.More() {
+		return gateway.Errorf(gateway.CodeInvalid, "request body has data after the JSON object")
+	}
+	return nil
+}
+
+// JSONError converts an encoding/json error into a caller-safe CodeInvalid error.
+func JSONError(err error) *gateway.Error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return &gateway.Error{Code: gateway.CodeInvalid, Field: field,
+			Message: "field " + field + " must be of type " + jsonTypeName(typeErr.Type.Kind().String()), Err: err}
+	case errors.As(err, &syntaxErr):
+		return &gateway.Error{Code: gateway.CodeInvalid, Message: "malformed JSON in request body", Err: err}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return &gateway.Error{Code: gateway.CodeInvalid, Message: "malformed JSON in request body: unexpected end", Err: err}
+	}
+	return &gateway.Error{Code: gateway.CodeInvalid, Message: "invalid JSON in request body", Err: err}
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "slice", "array":
+		return "array"
+	case "map", "struct":
+		return "object"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	}
+	return kind
+}
+
+// WriteJSON writes v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client may be gone; nothing useful to do
+}

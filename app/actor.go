@@ -1,0 +1,53 @@
+package app
+
+import (
+	"net/http"
+
+	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// Actor is who performs an admin change and through which door; it fills the audit
+// event's actor fields.
+type Actor struct {
+	Principal *gateway.Principal // nil for the CLI and bootstrap
+	RequestID string
+	ClientIP  string
+	UserAgent string
+	API       string // "domino", "users", "cli", "bootstrap"
+}
+
+// CLIActor is the actor of admin CLI commands, which run with direct database access.
+var CLIActor = Actor{API: "cli"}
+
+// HTTPActor builds the actor of an authenticated HTTP request.
+func HTTPActor(r *http.Request, p *gateway.Principal, api string) Actor {
+	return Actor{Principal: p, RequestID: httpkit.RequestID(r.Context()), ClientIP: httpkit.ClientIP(r),
+		UserAgent: r.UserAgent(), API: api}
+}
+
+// event starts an admin audit event with the actor fields set.
+func (act Actor) event(kind string) *gateway.AuditEvent {
+	ev := &gateway.AuditEvent{ID: gateway.NewID(), Kind: kind, Timestamp: gateway.Now(), Metadata: map[string]string{}}
+	if act.Principal != nil && act.Principal.User != nil {
+		ev.PerformedBy = act.Principal.User.ID
+		ev.Metadata["performedByUsername"] = act.Principal.User.UserName
+	} else {
+		ev.Metadata["performedByUsername"] = "llmgate-" + act.API
+	}
+	set := func(k, v string) {
+		if v != "" {
+			ev.Metadata[k] = v
+		}
+	}
+	set("requestId", act.RequestID)
+	set("clientIp", act.ClientIP)
+	set("userAgent", act.UserAgent)
+	set("api", act.API)
+	return ev
+}
+
+// Authenticate resolves the request's API key against the current snapshot.
+func (a *App) Authenticate(r *http.Request) (*gateway.Principal, error) {
+	return a.Snapshot().Authenticate(httpkit.APIKey(r), gateway.Now())
+}

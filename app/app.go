@@ -1,0 +1,102 @@
+// Package app is llmgate's running core: it holds the dependencies (store, secrets, limiter,
+// audit writer, providers), keeps the in-memory snapshot that every request reads, and carries
+// out the admin operations that change state. HTTP surfaces and the CLI both call it, so a
+// change has one implementation whichever way it arrives.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/llmgate/llmgate/audit"
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/provider"
+)
+
+// Options are the dependencies of an App. Limiter and Audit may be nil for CLI use.
+type Options struct {
+	Store     gateway.Store
+	Secrets   gateway.SecretStore
+	Providers *provider.Registry
+	Limiter   gateway.Limiter
+	Audit     *audit.Writer
+	Log       *slog.Logger
+	// Broadcast, when set, tells other replicas/processes that state changed (after the
+	// local snapshot already reloaded). Errors are logged: the periodic check is the net.
+	Broadcast func(ctx context.Context, version int64) error
+}
+
+// App is safe for concurrent use.
+type App struct {
+	Store     gateway.Store
+	Secrets   gateway.SecretStore
+	Providers *provider.Registry
+	Limiter   gateway.Limiter
+	Audit     *audit.Writer
+	Log       *slog.Logger
+	broadcast func(ctx context.Context, version int64) error
+
+	snap     atomic.Pointer[gateway.Snapshot]
+	reloadMu sync.Mutex
+}
+
+// New loads the first snapshot.
+func New(ctx context.Context, o Options) (*App, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	a := &App{Store: o.Store, Secrets: o.Secrets, Providers: o.Providers, Limiter: o.Limiter,
+		Audit: o.Audit, Log: o.Log, broadcast: o.Broadcast}
+	if err := a.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Snapshot is the current immutable view; never nil after New.
+func (a *App) Snapshot() *gateway.Snapshot { return a.snap.Load() }
+
+// Reload reads the state and swaps the snapshot in, unless a newer one is already live.
+func (a *App) Reload(ctx context.Context) error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	st, err := a.Store.LoadState(ctx)
+	if err != nil {
+		return fmt.Errorf("loading state: %w", err)
+	}
+	if cur := a.snap.Load(); cur != nil && cur.Version > st.Version {
+		return nil
+	}
+	a.snap.Store(gateway.NewSnapshot(st))
+	return nil
+}
+
+// ReloadIfStale reloads when the store's version differs from the snapshot's; it is the
+// periodic safety net behind change notifications.
+func (a *App) ReloadIfStale(ctx context.Context) error {
+	v, err := a.Store.StateVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("reading state version: %w", err)
+	}
+	if cur := a.snap.Load(); cur != nil && cur.Version == v {
+		return nil
+	}
+	return a.Reload(ctx)
+}
+
+// changed is called after every successful mutation: the next request on this replica must
+// see it, so reload synchronously, then tell the others.
+func (a *App) changed(ctx context.Context) {
+	if err := a.Reload(ctx); err != nil {
+		a.Log.Error("reload after change failed", "err", err)
+		return
+	}
+	if a.broadcast != nil {
+		if err := a.broadcast(ctx, a.Snapshot().Version); err != nil {
+			a.Log.Warn("change notification failed; replicas will catch up on their periodic check", "err", err)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+// Package audit writes, verifies and exports llmgate's tamper-evident audit trail.
+//
+// Writer is a group-commit writer: every request hands its event over and waits; one
+// goroutine appends whatever has queued up in a single store transaction (one fsync) and wakes
+// all waiters when it is durable. Under load many requests share one commit, so "durable
+// before the response completes" does not cost one fsync per request.
+package audit
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// maxBatch bounds one transaction so a burst cannot hold the chain lock for long.
+const maxBatch = 512
+
+type pending struct {
+	ev   *gateway.AuditEvent
+	done chan error
+}
+
+// Writer batches events into group commits. Safe for concurrent use.
+type Writer struct {
+	store  gateway.Store
+	log    *slog.Logger
+	queue  chan pending
+	closed chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+	// retryBackoff is how long the writer waits before retrying a failed commit.
+	retryBackoff time.Duration
+}
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("audit writer closed")
+
+// NewWriter starts the commit loop.
+func NewWriter(store gateway.Store, log *slog.Logger) *Writer {
+	w := &Writer{
+		store:        store,
+		log:          log,
+		queue:        make(chan pending, 4096),
+		closed:       make(chan struct{}),
+		retryBackoff: 50 * time.Millisecond,
+	}
+	w.wg.Add(1)
+	go w.loop()
+	return w
+}
+
+// Write enqueues ev and blocks until it is durable. It deliberately ignores the caller's
+// context cancellation once enqueued: an event for a request whose client left must still be
+// recorded (outcome client_cancelled).
+func (w *Writer) Write(ev *gateway.AuditEvent) error {
+	if ev.ID == "" {
+		ev.ID = gateway.NewID()
+	}
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = gateway.Now()
+	}
+	p := pending{ev: ev, done: make(chan error, 1)}
+	select {
+	case <-w.closed:
+		return ErrClosed
+	case w.queue <- p:
+	}
+	return <-p.done
+}
+
+// Close stops accepting events, commits everything queued, and returns when done.
+func (w *Writer) Close() {
+	w.once.Do(func() { close(w.closed) })
+	w.wg.Wait()
+}
+
+func (w *Writer) loop() {
+	defer w.wg.Done()
+	batch := make([]pending, 0, maxBatch)
+	for {
+		select {
+		case p := <-w.queue:
+			batch = append(batch[:0], p)
+		case <-w.closed:
+			w.drain(batch[:0])
+			return
+		}
+		// Take whatever else is already waiting: that is the group in group commit.
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case p := <-w.queue:
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+// drain commits what is left in the queue after Close.
+func (w *Writer) drain(batch []pending) {
+	for {
+		select {
+		case p := <-w.queue:
+			batch = append(batch, p)
+			if len(batch) == maxBatch {
+				w.commit(batch)
+				batch = batch[:0]
+			}
+		default:
+			if len(batch) > 0 {
+				w.commit(batch)
+			}
+			return
+		}
+	}
+}
+
+// commit appends the batch, retrying transient failures a few times so a busy database does
+// not turn into lost events; waiters get the final error if it never succeeds.
+func (w *Writer) commit(batch []pending) {
+	events := make([]*gateway.AuditEvent, len(batch))
+	for i, p := range batch {
+		events[i] = p.ev
+	}
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = w.store.AppendAudit(ctx, events)
+		cancel()
+		if err == nil {
+			break
+		}
+		w.log.Error("audit commit failed", "events", len(events), "attempt", attempt+1, "err", err)
+		time.Sleep(w.retryBackoff << attempt)
+	}
+	for _, p := range batch {
+		p.done <- err
+	}
+}
