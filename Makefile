@@ -1,0 +1,26 @@
+# llmgate — every target does its own set-up, so each works on a fresh machine.
+.PHONY: run test test-go build bench fmt
+
+build:
+	mkdir -p bin
+	go build -o bin/llmgate ./cmd/llmgate
+	go build -o bin/fakeupstream ./cmd/fakeupstream
+
+# Runs the gateway on its embedded defaults (SQLite and keys in ./llmgate-data).
+run:
+	go run ./cmd/llmgate serve
+
+# Every test: installs PostgreSQL, Redis and the Python clients if missing, starts throwaway
+# servers, runs the Go and Python suites.
+test:
+	scripts/test.sh
+
+# Go tests only, against already running services (LLMGATE_TEST_DATABASE_URL/REDIS_URL).
+test-go:
+	go test ./...
+
+bench: build
+	scripts/bench.sh
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs what the tests need (Debian packages for
+# PostgreSQL and Redis, Python virtualenvs with the real clients), starts throwaway servers on
+# free loopback ports, runs the Go suites and the Python client suites, and stops the servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CI="${CI:-}"
+
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+scripts/pyenv.sh
+services_start
+trap services_stop EXIT
+
+echo "== build" >&2
+mkdir -p bin
+go build -o bin/llmgate ./cmd/llmgate
+go build -o bin/fakeupstream ./cmd/fakeupstream
+go vet ./...
+
+echo "== go test" >&2
+go test -count=1 -timeout 20m ./...
+
+echo "== python client tests (MLflow 2.x)" >&2
+export LLMGATE_BIN="$PWD/bin/llmgate" FAKEUPSTREAM_BIN="$PWD/bin/fakeupstream"
+.venv/mlflow2/bin/python -m pytest -q -p no:cacheprovider -m mlflow tests/python
+
+echo "== python client tests (MLflow 3.x, openai, LangChain, generated Domino client)" >&2
+.venv/mlflow3/bin/python -m pytest -q -p no:cacheprovider tests/python
