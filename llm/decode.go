@@ -1,0 +1,338 @@
+package llm
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// Decode parses and validates an invocation body for an endpoint of type t the way MLflow's
+// deployments server does (spec/mlflow-deployments.md §3, §3.5): required fields and their
+// JSON types, temperature in [0, 2], top_p in [0, 1], n, max_tokens and max_completion_tokens
+// at least 1, stop a non-empty list of strings, messages a non-empty list, prompt a string,
+// input a string or a non-empty list of strings. Fields it does not name are kept in Extra and
+// forwarded; `model` is dropped because the endpoint decides the upstream model.
+//
+// Every error is CodeUnprocessable with Field naming the offending field (MLflow's 422 `loc`),
+// or an empty Field when the body itself is not a JSON object.
+//
+// Choices where MLflow's own versions differ: an omitted temperature stays omitted (3.x; 2.x
+// sent 0.0), so the provider's default applies; `stream` on an embeddings endpoint is ignored
+// and not forwarded, since no provider streams embeddings.
+func Decode(t gateway.EndpointType, body []byte) (*Request, *gateway.Error) {
+	return decode(t, body, false)
+}
+
+// DecodeOpenAI is Decode with the leniency OpenAI's API grants and its SDKs rely on: `stop`
+// may be a bare string (it becomes a one-element list). Everything else is validated alike.
+func DecodeOpenAI(t gateway.EndpointType, body []byte) (*Request, *gateway.Error) {
+	return decode(t, body, true)
+}
+
+func decode(t gateway.EndpointType, body []byte, lenientStop bool) (*Request, *gateway.Error) {
+	fields, err := objectFields(body)
+	if err != nil {
+		return nil, err
+	}
+	delete(fields, "model")
+	d := decoder{fields: fields, lenientStop: lenientStop}
+	switch t {
+	case gateway.TypeChat:
+		return d.chat()
+	case gateway.TypeCompletions:
+		return d.completion()
+	case gateway.TypeEmbeddings:
+		return d.embeddings()
+	}
+	return nil, gateway.Errorf(gateway.CodeInvalid, "unsupported endpoint type %q", t)
+}
+
+// objectFields splits a JSON object into its raw members. Duplicate keys keep the last value,
+// as Python's json module (and so MLflow) does.
+func objectFields(body []byte) (map[string]json.RawMessage, *gateway.Error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, unprocessable("", "Input should be a valid JSON object")
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &fields); err != nil {
+		return nil, &gateway.Error{Code: gateway.CodeUnprocessable, Message: "JSON decode error", Err: err}
+	}
+	return fields, nil
+}
+
+func unprocessable(field, msg string) *gateway.Error {
+	return &gateway.Error{Code: gateway.CodeUnprocessable, Field: field, Message: msg}
+}
+
+// decoder takes named fields out of the member map; whatever is left becomes Extra.
+type decoder struct {
+	fields      map[string]json.RawMessage
+	lenientStop bool
+}
+
+// take removes and returns a field; absent and JSON null both report ok=false.
+func (d *decoder) take(name string) (json.RawMessage, bool) {
+	raw, ok := d.fields[name]
+	if !ok {
+		return nil, false
+	}
+	delete(d.fields, name)
+	if isNull(raw) {
+		return nil, false
+	}
+	return raw, true
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// extra returns the remaining fields, nil when there are none.
+func (d *decoder) extra() map[string]json.RawMessage {
+	if len(d.fields) == 0 {
+		return nil
+	}
+	return d.fields
+}
+
+func (d *decoder) chat() (*Request, *gateway.Error) {
+	c := &ChatRequest{}
+	raw, ok := d.take("messages")
+	if !ok {
+		return nil, unprocessable("messages", "Field required")
+	}
+	var err *gateway.Error
+	if c.Messages, err = decodeMessages(raw); err != nil {
+		return nil, err
+	}
+	if raw, ok := d.take("tools"); ok {
+		if !isNonEmptyArray(raw) {
+			return nil, unprocessable("tools", "Input should be a list with at least 1 item")
+		}
+		c.Tools = raw
+	}
+	if raw, ok := d.take("tool_choice"); ok {
+		if !isStringOrObject(raw) {
+			return nil, unprocessable("tool_choice", "Input should be a string or an object")
+		}
+		c.ToolChoice = raw
+	}
+	if err := d.params(&c.Params); err != nil {
+		return nil, err
+	}
+	c.Extra = d.extra()
+	return &Request{Type: gateway.TypeChat, Chat: c}, nil
+}
+
+func (d *decoder) completion() (*Request, *gateway.Error) {
+	c := &CompletionRequest{}
+	raw, ok := d.take("prompt")
+	if !ok {
+		return nil, unprocessable("prompt", "Field required")
+	}
+	if json.Unmarshal(raw, &c.Prompt) != nil {
+		return nil, unprocessable("prompt", "Input should be a valid string")
+	}
+	if err := d.params(&c.Params); err != nil {
+		return nil, err
+	}
+	c.Extra = d.extra()
+	return &Request{Type: gateway.TypeCompletions, Completion: c}, nil
+}
+
+func (d *decoder) embeddings() (*Request, *gateway.Error) {
+	e := &EmbeddingsRequest{}
+	raw, ok := d.take("input")
+	if !ok {
+		return nil, unprocessable("input", "Field required")
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		e.Input, e.InputIsString = []string{one}, true
+	} else if json.Unmarshal(raw, &e.Input) != nil || len(e.Input) == 0 {
+		return nil, unprocessable("input", "Input should be a valid string or a non-empty list of strings")
+	}
+	d.take("stream")
+	d.take("stream_options")
+	e.Extra = d.extra()
+	return &Request{Type: gateway.TypeEmbeddings, Embeddings: e}, nil
+}
+
+// wireMessage mirrors Message with content kept raw so its type can be checked.
+type wireMessage struct {
+	Role       *string         `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	Name       *string         `json:"name"`
+	ToolCalls  json.RawMessage `json:"tool_calls"`
+	ToolCallID *string         `json:"tool_call_id"`
+}
+
+func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
+	var wire []json.RawMessage
+	if json.Unmarshal(raw, &wire) != nil {
+		return nil, unprocessable("messages", "Input should be a valid list")
+	}
+	if len(wire) == 0 {
+		return nil, unprocessable("messages", "List should have at least 1 item after validation, not 0")
+	}
+	out := make([]Message, len(wire))
+	for i, w := range wire {
+		field := "messages." + strconv.Itoa(i)
+		var m wireMessage
+		if firstByte(w) != '{' || json.Unmarshal(w, &m) != nil {
+			return nil, unprocessable(field, "Input should be a valid message object")
+		}
+		if m.Role == nil {
+			return nil, unprocessable(field+".role", "Field required")
+		}
+		if len(m.Content) > 0 && !isContent(m.Content) {
+			return nil, unprocessable(field+".content", "Input should be a string, a list of content parts or null")
+		}
+		out[i] = Message{Role: *m.Role, Content: m.Content, ToolCalls: nonNull(m.ToolCalls)}
+		if m.Name != nil {
+			out[i].Name = *m.Name
+		}
+		if m.ToolCallID != nil {
+			out[i].ToolCallID = *m.ToolCallID
+		}
+	}
+	return out, nil
+}
+
+func nonNull(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || isNull(raw) {
+		return nil
+	}
+	return raw
+}
+
+func firstByte(raw json.RawMessage) byte {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 {
+		return 0
+	}
+	return t[0]
+}
+
+func isContent(raw json.RawMessage) bool {
+	switch firstByte(raw) {
+	case '"', '[', 'n':
+		return true
+	}
+	return false
+}
+
+func isStringOrObject(raw json.RawMessage) bool {
+	b := firstByte(raw)
+	return b == '"' || b == '{'
+}
+
+func isNonEmptyArray(raw json.RawMessage) bool {
+	var items []json.RawMessage
+	return json.Unmarshal(raw, &items) == nil && len(items) > 0
+}
+
+// params takes the generation parameters shared by chat and completions.
+func (d *decoder) params(p *Params) *gateway.Error {
+	var err *gateway.Error
+	if p.Temperature, err = d.number("temperature", 0, 2); err != nil {
+		return err
+	}
+	if p.TopP, err = d.number("top_p", 0, 1); err != nil {
+		return err
+	}
+	if p.N, err = d.positiveInt("n"); err != nil {
+		return err
+	}
+	if p.MaxTokens, err = d.positiveInt("max_tokens"); err != nil {
+		return err
+	}
+	if err = d.checkPositiveIntExtra("max_completion_tokens"); err != nil {
+		return err
+	}
+	if p.Stop, err = d.stop(); err != nil {
+		return err
+	}
+	if raw, ok := d.take("stream"); ok {
+		if json.Unmarshal(raw, &p.Stream) != nil {
+			return unprocessable("stream", "Input should be a valid boolean")
+		}
+	}
+	if raw, ok := d.take("stream_options"); ok {
+		p.StreamOptions = &StreamOptions{}
+		if firstByte(raw) != '{' || json.Unmarshal(raw, p.StreamOptions) != nil {
+			return unprocessable("stream_options", "Input should be a valid object with boolean include_usage")
+		}
+	}
+	return nil
+}
+
+// number takes a float field bounded to [lo, hi].
+func (d *decoder) number(name string, lo, hi float64) (*float64, *gateway.Error) {
+	raw, ok := d.take(name)
+	if !ok {
+		return nil, nil
+	}
+	var v float64
+	if json.Unmarshal(raw, &v) != nil {
+		return nil, unprocessable(name, "Input should be a valid number")
+	}
+	if v < lo || v > hi {
+		return nil, unprocessable(name, "Input should be between "+fmtFloat(lo)+" and "+fmtFloat(hi))
+	}
+	return &v, nil
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// positiveInt takes an integer field that must be at least 1. Integral floats (1.0) pass, as
+// in pydantic's lax mode.
+func (d *decoder) positiveInt(name string) (*int, *gateway.Error) {
+	raw, ok := d.take(name)
+	if !ok {
+		return nil, nil
+	}
+	var f float64
+	if json.Unmarshal(raw, &f) != nil || f != math.Trunc(f) || f > math.MaxInt32 {
+		return nil, unprocessable(name, "Input should be a valid integer")
+	}
+	if f < 1 {
+		return nil, unprocessable(name, "Input should be greater than or equal to 1")
+	}
+	v := int(f)
+	return &v, nil
+}
+
+// checkPositiveIntExtra validates a field that is forwarded as is (kept in Extra).
+func (d *decoder) checkPositiveIntExtra(name string) *gateway.Error {
+	raw, ok := d.fields[name]
+	if !ok || isNull(raw) {
+		return nil
+	}
+	if _, err := d.positiveInt(name); err != nil {
+		return err
+	}
+	d.fields[name] = raw
+	return nil
+}
+
+func (d *decoder) stop() ([]string, *gateway.Error) {
+	raw, ok := d.take("stop")
+	if !ok {
+		return nil, nil
+	}
+	var one string
+	if d.lenientStop && json.Unmarshal(raw, &one) == nil {
+		return []string{one}, nil
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) != nil || firstByte(raw) != '[' {
+		return nil, unprocessable("stop", "Input should be a valid list of strings")
+	}
+	if len(list) == 0 {
+		return nil, unprocessable("stop", "List should have at least 1 item after validation, not 0")
+	}
+	return list, nil
+}
