@@ -1,0 +1,91 @@
+// Package metrics exposes llmgate's Prometheus metrics for the query path: requests, request
+// and upstream latency, and tokens, labelled by endpoint, surface (mlflow|openai) and outcome.
+//
+// There is deliberately no per-user label: user names would make series unbounded and put
+// identities into a system with weaker access control than the audit trail. Endpoint names are
+// bounded by what admins create; requests that never resolved an endpoint are labelled "".
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics owns a private registry so tests and several servers in one process never collide
+// on the global default registry. A nil *Metrics is valid and records nothing.
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	upstream *prometheus.HistogramVec
+	tokens   *prometheus.CounterVec
+}
+
+// latencyBuckets span fast cached answers to long generations (seconds).
+var latencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}
+
+// New builds the metrics with Go runtime and process collectors registered.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "llmgate_requests_total", Help: "Endpoint queries by endpoint, surface and outcome.",
+		}, []string{"endpoint", "surface", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "llmgate_request_duration_seconds", Help: "Time from request arrival to the audited answer.",
+			Buckets: latencyBuckets,
+		}, []string{"endpoint", "surface", "outcome"}),
+		upstream: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "llmgate_upstream_duration_seconds", Help: "Time the provider took to answer (to the end of the body or stream).",
+			Buckets: latencyBuckets,
+		}, []string{"endpoint", "surface"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "llmgate_tokens_total", Help: "Tokens reported by providers, by kind (prompt|completion).",
+		}, []string{"endpoint", "surface", "kind"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.upstream, m.tokens,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry returns the registry, for callers that add their own collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus exposition format (mount at /metrics).
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// ObserveRequest counts one finished query and its total latency.
+func (m *Metrics) ObserveRequest(endpoint, surface, outcome string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.requests.WithLabelValues(endpoint, surface, outcome).Inc()
+	m.latency.WithLabelValues(endpoint, surface, outcome).Observe(d.Seconds())
+}
+
+// ObserveUpstream records how long the provider took.
+func (m *Metrics) ObserveUpstream(endpoint, surface string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.upstream.WithLabelValues(endpoint, surface).Observe(d.Seconds())
+}
+
+// AddTokens adds the prompt and completion tokens of one answer.
+func (m *Metrics) AddTokens(endpoint, surface string, prompt, completion int64) {
+	if m == nil {
+		return
+	}
+	if prompt > 0 {
+		m.tokens.WithLabelValues(endpoint, surface, "prompt").Add(float64(prompt))
+	}
+	if completion > 0 {
+		m.tokens.WithLabelValues(endpoint, surface, "completion").Add(float64(completion))
+	}
+}
