@@ -1,0 +1,262 @@
+package gemini
+
+import (
+	"encoding/json"
+
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/provider"
+)
+
+// Translator speaks the Gemini wire. Provider names the provider in client-facing errors;
+// Locate decides URL and auth (Google AI key or Vertex OAuth).
+type Translator struct {
+	Provider   string
+	Locate     Locator
+	Embeddings EmbeddingsWire
+}
+
+// EmbeddingsWire picks the embeddings API: Google AI batches with batchEmbedContents, Vertex
+// AI serves embedding models through predict.
+type EmbeddingsWire int
+
+const (
+	BatchEmbedContents EmbeddingsWire = iota
+	VertexPredict
+)
+
+type part struct {
+	Text    string `json:"text"`
+	Thought bool   `json:"thought,omitempty"`
+}
+
+type content struct {
+	Role  string `json:"role,omitempty"`
+	Parts []part `json:"parts"`
+}
+
+// generationConfig holds the knobs Gemini accepts under generationConfig; the OpenAI-style
+// names MLflow callers send are mapped here (MLflow's GENERATION_CONFIG_KEY_MAPPING).
+type generationConfig struct {
+	Temperature      *float64        `json:"temperature,omitempty"`
+	TopP             *float64        `json:"topP,omitempty"`
+	TopK             json.RawMessage `json:"topK,omitempty"`
+	CandidateCount   *int            `json:"candidateCount,omitempty"`
+	MaxOutputTokens  *int            `json:"maxOutputTokens,omitempty"`
+	StopSequences    []string        `json:"stopSequences,omitempty"`
+	PresencePenalty  json.RawMessage `json:"presencePenalty,omitempty"`
+	FrequencyPenalty json.RawMessage `json:"frequencyPenalty,omitempty"`
+	Seed             json.RawMessage `json:"seed,omitempty"`
+	ResponseMimeType string          `json:"responseMimeType,omitempty"`
+	ResponseSchema   json.RawMessage `json:"responseJsonSchema,omitempty"`
+}
+
+func (g *generationConfig) empty() bool {
+	b, _ := json.Marshal(g)
+	return string(b) == "{}"
+}
+
+// nativeFields are top-level Gemini request fields a caller may send as extras; they pass
+// through untouched. Other unknown extras are dropped, as MLflow's Gemini provider does,
+// because Gemini rejects unknown fields with a 400.
+var nativeFields = []string{"safetySettings", "cachedContent", "toolConfig", "labels"}
+
+func (t *Translator) Request(c *provider.Call) (*provider.HTTPRequest, error) {
+	switch c.Type {
+	case gateway.TypeChat, gateway.TypeCompletions:
+		return t.generateRequest(c)
+	case gateway.TypeEmbeddings:
+		return t.embedRequest(c)
+	}
+	return nil, t.unsupported(c.Type)
+}
+
+func (t *Translator) unsupported(typ gateway.EndpointType) *gateway.Error {
+	return gateway.Errorf(gateway.CodeInvalid, "provider %q does not support endpoint type %q", t.Provider, typ)
+}
+
+func (t *Translator) generateRequest(c *provider.Call) (*provider.HTTPRequest, error) {
+	body, err := t.generateBody(c)
+	if err != nil {
+		return nil, err
+	}
+	method := MethodGenerate
+	if c.Req.Stream() {
+		method = MethodStream
+	}
+	return t.post(c, method, body)
+}
+
+func (t *Translator) post(c *provider.Call, method string, body any) (*provider.HTTPRequest, error) {
+	loc, err := t.Locate(c, method)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, gateway.Wrap(gateway.CodeInternal, err, "encoding the upstream request failed")
+	}
+	loc.Header.Set("Content-Type", "application/json")
+	return &provider.HTTPRequest{Method: "POST", URL: loc.URL, Header: loc.Header, Body: b, Sign: loc.Sign}, nil
+}
+
+// generateBody builds a GenerateContentRequest. Completions are one user turn, as in MLflow.
+func (t *Translator) generateBody(c *provider.Call) (map[string]any, error) {
+	messages, err := t.messages(c.Req)
+	if err != nil {
+		return nil, err
+	}
+	system, contents, err := t.contents(messages)
+	if err != nil {
+		return nil, err
+	}
+	body := map[string]any{"contents": contents}
+	if system != nil {
+		body["systemInstruction"] = system
+	}
+	extra := c.Req.ExtraFields()
+	gc, err := t.generationConfig(c.Req.Params(), extra)
+	if err != nil {
+		return nil, err
+	}
+	if !gc.empty() {
+		body["generationConfig"] = gc
+	}
+	for _, k := range nativeFields {
+		if v, ok := extra[k]; ok {
+			body[k] = v
+		}
+	}
+	return body, nil
+}
+
+func (t *Translator) messages(r *llm.Request) ([]llm.Message, error) {
+	if r.Completion != nil {
+		return []llm.Message{{Role: "user", Content: llm.StringContent(r.Completion.Prompt)}}, nil
+	}
+	if r.Chat == nil {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q needs a chat or completions request", t.Provider)
+	}
+	if len(r.Chat.Tools) > 0 && string(r.Chat.Tools) != "null" {
+		return nil, t.noTools()
+	}
+	return r.Chat.Messages, nil
+}
+
+func (t *Translator) noTools() *gateway.Error {
+	return gateway.Errorf(gateway.CodeInvalid, "provider %q: tool calling is not supported by llmgate's %s translator", t.Provider, t.Provider)
+}
+
+// contents maps OpenAI roles onto Gemini's: system turns are hoisted into systemInstruction
+// (in order), assistant becomes model, and consecutive turns of one role are merged into one
+// content with several parts so the history alternates as Gemini expects. Turns with empty
+// text are skipped: Gemini rejects empty text parts.
+func (t *Translator) contents(messages []llm.Message) (*content, []content, error) {
+	var system *content
+	var out []content
+	for i := range messages {
+		m := &messages[i]
+		if m.Role == "tool" || len(m.ToolCalls) > 0 || m.ToolCallID != "" {
+			return nil, nil, t.noTools()
+		}
+		text, ok := m.Text()
+		if !ok {
+			return nil, nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d] has content parts other than text", t.Provider, i)
+		}
+		if text == "" {
+			continue
+		}
+		role, err := t.role(m.Role, i)
+		if err != nil {
+			return nil, nil, err
+		}
+		if role == "system" {
+			if system == nil {
+				system = &content{}
+			}
+			system.Parts = append(system.Parts, part{Text: text})
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1].Role == role {
+			out[n-1].Parts = append(out[n-1].Parts, part{Text: text})
+			continue
+		}
+		out = append(out, content{Role: role, Parts: []part{{Text: text}}})
+	}
+	if len(out) == 0 {
+		return nil, nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: the request has no user or assistant message with text", t.Provider)
+	}
+	return system, out, nil
+}
+
+func (t *Translator) role(role string, i int) (string, error) {
+	switch role {
+	case "user":
+		return "user", nil
+	case "assistant", "model":
+		return "model", nil
+	case "system", "developer":
+		return "system", nil
+	}
+	return "", gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d] has unsupported role %q", t.Provider, i, role)
+}
+
+func (t *Translator) generationConfig(p *llm.Params, extra map[string]json.RawMessage) (*generationConfig, error) {
+	gc := &generationConfig{
+		Temperature:      p.Temperature,
+		TopP:             p.TopP,
+		CandidateCount:   p.N,
+		MaxOutputTokens:  p.MaxTokens,
+		StopSequences:    p.Stop,
+		TopK:             extra["top_k"],
+		PresencePenalty:  extra["presence_penalty"],
+		FrequencyPenalty: extra["frequency_penalty"],
+		Seed:             extra["seed"],
+	}
+	if gc.MaxOutputTokens == nil {
+		if err := decodeExtra(extra, "max_completion_tokens", &gc.MaxOutputTokens); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.responseFormat(gc, extra["response_format"]); err != nil {
+		return nil, err
+	}
+	return gc, nil
+}
+
+func decodeExtra(extra map[string]json.RawMessage, key string, into any) error {
+	v, ok := extra[key]
+	if !ok {
+		return nil
+	}
+	if err := json.Unmarshal(v, into); err != nil {
+		e := gateway.Wrap(gateway.CodeInvalid, err, "invalid "+key)
+		e.Field = key
+		return e
+	}
+	return nil
+}
+
+// responseFormat maps OpenAI's response_format onto Gemini's JSON mode.
+func (t *Translator) responseFormat(gc *generationConfig, raw json.RawMessage) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var rf struct {
+		Type       string `json:"type"`
+		JSONSchema struct {
+			Schema json.RawMessage `json:"schema"`
+		} `json:"json_schema"`
+	}
+	if err := json.Unmarshal(raw, &rf); err != nil {
+		return gateway.Wrap(gateway.CodeInvalid, err, "invalid response_format")
+	}
+	switch rf.Type {
+	case "json_object":
+		gc.ResponseMimeType = "application/json"
+	case "json_schema":
+		gc.ResponseMimeType = "application/json"
+		gc.ResponseSchema = rf.JSONSchema.Schema
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package gemini
+
+import (
+	"encoding/json"
+
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/provider"
+)
+
+// streamState turns streamGenerateContent events (each a whole GenerateContentResponse
+// holding the next text increment) into chunks. Gemini sends no terminator: the stream is
+// complete once every candidate has a finishReason.
+type streamState struct {
+	provider string
+	model    string
+	started  map[int]bool
+	open     map[int]bool
+	finished bool
+}
+
+func newStreamState(providerName, model string) *streamState {
+	return &streamState{provider: providerName, model: model, started: map[int]bool{}, open: map[int]bool{}}
+}
+
+// onData handles one SSE data payload.
+func (s *streamState) onData(data []byte) ([]llm.Chunk, error) {
+	var r generateResponse
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, malformed(err)
+	}
+	if r.Error != nil {
+		return nil, r.Error.gatewayError(s.provider, r.Error.Code)
+	}
+	chunk := llm.Chunk{ID: r.ResponseID, Model: r.ModelVersion}
+	if chunk.Model == "" {
+		chunk.Model = s.model
+	}
+	if len(r.Candidates) == 0 && r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {
+		chunk.Choices = []llm.ChunkChoice{{Role: "assistant", FinishReason: llm.FinishContentFilter}}
+		s.finished = true
+	}
+	for _, cand := range r.Candidates {
+		chunk.Choices = append(chunk.Choices, s.choice(cand.Index, cand.Content.text(), FinishReason(cand.FinishReason)))
+	}
+	if s.allDone() || s.finished {
+		s.finished = true
+		if u := r.UsageMetadata.usage(); u.PromptTokens != nil {
+			chunk.Usage = &u
+		}
+	}
+	if len(chunk.Choices) == 0 && chunk.Usage == nil {
+		return nil, nil
+	}
+	return []llm.Chunk{chunk}, nil
+}
+
+func (s *streamState) choice(index int, text, finish string) llm.ChunkChoice {
+	ch := llm.ChunkChoice{Index: index, Content: text, FinishReason: finish}
+	if !s.started[index] {
+		s.started[index] = true
+		ch.Role = "assistant"
+	}
+	s.open[index] = finish == ""
+	return ch
+}
+
+func (s *streamState) allDone() bool {
+	if len(s.open) == 0 {
+		return false
+	}
+	for _, open := range s.open {
+		if open {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *streamState) end() error {
+	if !s.finished {
+		return gateway.Errorf(gateway.CodeUpstream, "provider %q stream ended before the answer was complete", s.provider)
+	}
+	return nil
+}
+
+func (t *Translator) Stream(c *provider.Call) provider.StreamDecoder {
+	return newSSEDecoder(newStreamState(t.Provider, c.Model))
+}
