@@ -1,0 +1,423 @@
+package domino
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// fields is a JSON object body split into its members, so each field can be type-checked
+// with a message naming it: a generated client's users see "modelName must be a string",
+// not a decoder's Go type names.
+type fields map[string]json.RawMessage
+
+// readFields reads a JSON object body.
+func (h *api) readFields(r *http.Request) (fields, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.Contains(strings.ToLower(ct), "json") {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "Content-Type must be application/json")
+	}
+	body, err := httpkit.ReadBody(r, h.maxBody)
+	if err != nil {
+		return nil, err
+	}
+	return parseFields(body)
+}
+
+func parseFields(body []byte) (fields, error) {
+	f := fields{}
+	if err := httpkit.UnmarshalObject(body, &f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// has reports whether name is present and not null (null means "absent" in a patch).
+func (f fields) has(name string) bool {
+	raw, ok := f[name]
+	return ok && !isNull(raw)
+}
+
+func isNull(raw json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
+
+func missing(name string) error {
+	return &gateway.Error{Code: gateway.CodeInvalid, Field: name, Message: name + " is required"}
+}
+
+func wrongType(name, want string) error {
+	return &gateway.Error{Code: gateway.CodeInvalid, Field: name, Message: name + " must be " + want}
+}
+
+// str decodes a string field; ok is false when the field is absent or null.
+func (f fields) str(name string) (v string, ok bool, err error) {
+	if !f.has(name) {
+		return "", false, nil
+	}
+	if json.Unmarshal(f[name], &v) != nil {
+		return "", false, wrongType(name, "a string")
+	}
+	return v, true, nil
+}
+
+func (f fields) requiredStr(name string) (string, error) {
+	v, ok, err := f.str(name)
+	if err == nil && !ok {
+		err = missing(name)
+	}
+	return v, err
+}
+
+func (f fields) boolean(name string) (v bool, ok bool, err error) {
+	if !f.has(name) {
+		return false, false, nil
+	}
+	if json.Unmarshal(f[name], &v) != nil {
+		return false, false, wrongType(name, "a boolean")
+	}
+	return v, true, nil
+}
+
+// strings decodes an array of strings; a present empty array gives a non-nil empty slice.
+func (f fields) strings(name string) (v []string, ok bool, err error) {
+	if !f.has(name) {
+		return nil, false, nil
+	}
+	if json.Unmarshal(f[name], &v) != nil {
+		return nil, false, wrongType(name, "an array of strings")
+	}
+	if v == nil {
+		v = []string{}
+	}
+	return v, true, nil
+}
+
+func (f fields) object(name string) (fields, bool, error) {
+	if !f.has(name) {
+		return nil, false, nil
+	}
+	sub, err := parseFields(f[name])
+	if err != nil {
+		return nil, false, wrongType(name, "an object")
+	}
+	return sub, true, nil
+}
+
+// timeoutSeconds decodes the [EXT] integer field.
+func (f fields) timeoutSeconds() (*int, error) {
+	if !f.has("timeoutSeconds") {
+		return nil, nil
+	}
+	var n json.Number
+	if json.Unmarshal(f["timeoutSeconds"], &n) != nil {
+		return nil, wrongType("timeoutSeconds", "an integer")
+	}
+	v, err := strconv.Atoi(n.String())
+	if err != nil || v < 0 || v > app.MaxTimeoutSeconds {
+		return nil, wrongType("timeoutSeconds", "an integer between 0 and "+strconv.Itoa(app.MaxTimeoutSeconds))
+	}
+	return &v, nil
+}
+
+// rateLimits decodes the [EXT] rateLimits object strictly: a misspelt scope would otherwise
+// silently mean "no limit".
+func (f fields) rateLimits() (*gateway.RateLimits, error) {
+	if !f.has("rateLimits") {
+		return nil, nil
+	}
+	var rl gateway.RateLimits
+	dec := json.NewDecoder(bytes.NewReader(f["rateLimits"]))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rl); err != nil {
+		return nil, wrongType("rateLimits",
+			"an object {callsPerMinute, tokensPerMinute} of {endpoint, perUser, perOrganization} integers")
+	}
+	return &rl, nil
+}
+
+// modelConfig decodes ModelConfigV1: string values, numbers and booleans as their JSON text,
+// and the [EXT] {"secretRef": "…"} object.
+func (f fields) modelConfig() (map[string]app.ConfigValue, bool, error) {
+	obj, ok, err := f.object("modelConfig")
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	out := make(map[string]app.ConfigValue, len(obj))
+	for key, raw := range obj {
+		v, err := configValue(key, raw)
+		if err != nil {
+			return nil, false, err
+		}
+		out[key] = v
+	}
+	return out, true, nil
+}
+
+func configValue(key string, raw json.RawMessage) (app.ConfigValue, error) {
+	raw = bytes.TrimSpace(raw)
+	bad := wrongType("modelConfig."+key, `a string (or {"secretRef": "env:NAME"|"vault:PATH#FIELD"})`)
+	if len(raw) == 0 {
+		return app.ConfigValue{}, bad
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return app.ConfigValue{}, bad
+		}
+		return app.ConfigValue{Value: s}, nil
+	case 't', 'f':
+		var b bool
+		if json.Unmarshal(raw, &b) != nil {
+			return app.ConfigValue{}, bad
+		}
+		return app.ConfigValue{Value: strconv.FormatBool(b)}, nil
+	case '{':
+		var ref struct {
+			SecretRef string `json:"secretRef"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if dec.Decode(&ref) != nil || ref.SecretRef == "" {
+			return app.ConfigValue{}, bad
+		}
+		return app.ConfigValue{SecretRef: ref.SecretRef}, nil
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) != nil {
+		return app.ConfigValue{}, bad
+	}
+	return app.ConfigValue{Value: n.String()}, nil
+}
+
+// decodeCreate turns a NewEndpointV1 body (plus extension fields) into app input. Every
+// Domino field is required.
+func decodeCreate(f fields) (app.EndpointInput, error) {
+	var in app.EndpointInput
+	var err error
+	if in.Name, err = f.requiredStr("endpointName"); err != nil {
+		return in, err
+	}
+	typ, err := f.requiredStr("endpointType")
+	if err != nil {
+		return in, err
+	}
+	in.Type = gateway.EndpointType(typ)
+	if in.Provider, err = f.requiredStr("modelProvider"); err != nil {
+		return in, err
+	}
+	if in.Model, err = f.requiredStr("modelName"); err != nil {
+		return in, err
+	}
+	config, ok, err := f.modelConfig()
+	if err == nil && !ok {
+		err = missing("modelConfig")
+	}
+	if err != nil {
+		return in, err
+	}
+	in.Config = config
+	if in.Permissions, err = decodeInitialPermissions(f); err != nil {
+		return in, err
+	}
+	return in, decodeCreateExtensions(f, &in)
+}
+
+func decodeInitialPermissions(f fields) (gateway.Permissions, error) {
+	var p gateway.Permissions
+	obj, ok, err := f.object("endpointPermissions")
+	if err == nil && !ok {
+		err = missing("endpointPermissions")
+	}
+	if err != nil {
+		return p, err
+	}
+	everyone, ok, err := obj.boolean("isEveryoneAllowed")
+	if err == nil && !ok {
+		err = missing("endpointPermissions.isEveryoneAllowed")
+	}
+	if err != nil {
+		return p, prefixed(err, "endpointPermissions.")
+	}
+	users, ok, err := obj.strings("userIds")
+	if err == nil && !ok {
+		err = missing("endpointPermissions.userIds")
+	}
+	if err != nil {
+		return p, prefixed(err, "endpointPermissions.")
+	}
+	orgs, _, err := obj.strings("organizationIds")
+	if err != nil {
+		return p, prefixed(err, "endpointPermissions.")
+	}
+	return gateway.Permissions{IsEveryoneAllowed: everyone, UserIDs: users, OrganizationIDs: orgs}, nil
+}
+
+// prefixed qualifies a nested field's error with its parent, once.
+func prefixed(err error, prefix string) error {
+	e := gateway.AsError(err)
+	if e.Field == "" || strings.HasPrefix(e.Field, prefix) {
+		return err
+	}
+	return &gateway.Error{Code: e.Code, Field: prefix + e.Field, Message: prefix + e.Message}
+}
+
+func decodeCreateExtensions(f fields, in *app.EndpointInput) error {
+	rl, err := f.rateLimits()
+	if err != nil {
+		return err
+	}
+	if rl != nil {
+		in.RateLimits = *rl
+	}
+	if in.LogPayloads, _, err = f.boolean("logPayloads"); err != nil {
+		return err
+	}
+	t, err := f.timeoutSeconds()
+	if t != nil {
+		in.TimeoutSeconds = *t
+	}
+	return err
+}
+
+// decodePatch turns an UpdatedEndpointV1 body into a patch; absent or null fields are kept.
+func decodePatch(f fields) (app.EndpointPatch, error) {
+	var p app.EndpointPatch
+	for name, dst := range map[string]**string{"endpointName": &p.Name, "modelProvider": &p.Provider, "modelName": &p.Model} {
+		v, ok, err := f.str(name)
+		if err != nil {
+			return p, err
+		}
+		if ok {
+			*dst = &v
+		}
+	}
+	typ, ok, err := f.str("endpointType")
+	if err != nil {
+		return p, err
+	}
+	if ok {
+		t := gateway.EndpointType(typ)
+		p.Type = &t
+	}
+	if p.Config, _, err = f.modelConfig(); err != nil {
+		return p, err
+	}
+	if p.RateLimits, err = f.rateLimits(); err != nil {
+		return p, err
+	}
+	logPayloads, ok, err := f.boolean("logPayloads")
+	if err != nil {
+		return p, err
+	}
+	if ok {
+		p.LogPayloads = &logPayloads
+	}
+	p.TimeoutSeconds, err = f.timeoutSeconds()
+	return p, err
+}
+
+// decodePermissionsPatch turns an UpdatedEndpointPermissionsV1 body into a patch.
+func decodePermissionsPatch(f fields) (app.PermissionsPatch, error) {
+	var p app.PermissionsPatch
+	everyone, ok, err := f.boolean("isEveryoneAllowed")
+	if err != nil {
+		return p, err
+	}
+	if ok {
+		p.IsEveryoneAllowed = &everyone
+	}
+	if p.UserIDs, _, err = f.strings("userIds"); err != nil {
+		return p, err
+	}
+	p.OrganizationIDs, _, err = f.strings("organizationIds")
+	return p, err
+}
+
+// page is a validated offset/limit pair.
+type page struct{ offset, limit int }
+
+// Paging defaults (spec §8 U1).
+const (
+	defaultLimit = 10
+	maxLimit     = 1000
+)
+
+// parsePage reads offset (≥ 0, default 0) and limit (≥ 1, default 10, clamped to 1000).
+func parsePage(q url.Values) (page, error) {
+	pg := page{offset: 0, limit: defaultLimit}
+	if s := q.Get("offset"); q.Has("offset") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 {
+			return pg, gateway.Errorf(gateway.CodeInvalid, "offset must be an integer >= 0")
+		}
+		pg.offset = n
+	}
+	if s := q.Get("limit"); q.Has("limit") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return pg, gateway.Errorf(gateway.CodeInvalid, "limit must be an integer >= 1")
+		}
+		pg.limit = min(n, maxLimit)
+	}
+	return pg, nil
+}
+
+// window returns the [lo, hi) slice bounds of this page over n items.
+func (pg page) window(n int) (lo, hi int) {
+	lo = min(pg.offset, n)
+	return lo, min(lo+pg.limit, n)
+}
+
+// parseBool accepts true/false in any case; absent gives def.
+func parseBool(q url.Values, name string, def bool) (bool, error) {
+	if !q.Has(name) {
+		return def, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(q.Get(name))) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, gateway.Errorf(gateway.CodeInvalid, "%s must be true or false", name)
+}
+
+// parseTime accepts RFC 3339 with any offset. A time without an offset (Python's naive
+// isoformat) is taken as UTC, and a '+' that arrived unescaped as a space is restored.
+func parseTime(q url.Values, name string) (time.Time, error) {
+	s := strings.TrimSpace(q.Get(name))
+	if s == "" {
+		if q.Has(name) {
+			return time.Time{}, gateway.Errorf(gateway.CodeInvalid, "%s must be an RFC 3339 date-time", name)
+		}
+		return time.Time{}, nil
+	}
+	s = strings.Replace(s, " ", "+", 1)
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, gateway.Errorf(gateway.CodeInvalid, "%s must be an RFC 3339 date-time, e.g. 2026-05-01T00:00:00Z", name)
+}
+
+// multi collects a list parameter given repeated (a=1&a=2, as generated clients send it)
+// or comma-separated (a=1,2), dropping empty items.
+func multi(q url.Values, name string) []string {
+	var out []string
+	for _, v := range q[name] {
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}

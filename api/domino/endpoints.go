@@ -1,0 +1,277 @@
+package domino
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// endpointEnvelope is EndpointEnvelopeV1 plus llmgate's extension fields.
+type endpointEnvelope struct {
+	EndpointID       string              `json:"endpointId"`
+	EndpointName     string              `json:"endpointName"`
+	EndpointType     string              `json:"endpointType"`
+	ModelProvider    string              `json:"modelProvider"`
+	ModelName        string              `json:"modelName"`
+	ModelConfig      map[string]string   `json:"modelConfig"`
+	CreationDate     string              `json:"creationDate"`
+	IsActive         bool                `json:"isActive"`
+	LastModifiedDate string              `json:"lastModifiedDate"`
+	RateLimits       *gateway.RateLimits `json:"rateLimits,omitempty"`
+	LogPayloads      bool                `json:"logPayloads"`
+	TimeoutSeconds   int                 `json:"timeoutSeconds"`
+}
+
+// toEnvelope renders an endpoint. Every credential, owned or referenced, shows as the mask.
+func toEnvelope(e *gateway.Endpoint) endpointEnvelope {
+	config := make(map[string]string, len(e.Config)+len(e.Secrets))
+	for k, v := range e.Config {
+		config[k] = v
+	}
+	for k := range e.Secrets {
+		config[k] = gateway.SecretMask
+	}
+	env := endpointEnvelope{EndpointID: e.ID, EndpointName: e.Name, EndpointType: string(e.Type),
+		ModelProvider: e.Provider, ModelName: e.Model, ModelConfig: config, CreationDate: gateway.FormatTime(e.CreatedAt),
+		IsActive: true, LastModifiedDate: gateway.FormatTime(e.UpdatedAt), LogPayloads: e.LogPayloads,
+		TimeoutSeconds: e.TimeoutSeconds}
+	if e.RateLimits.CallsPerMinute.Any() || e.RateLimits.TokensPerMinute.Any() {
+		rl := e.RateLimits
+		env.RateLimits = &rl
+	}
+	return env
+}
+
+type endpointList struct {
+	Endpoints []endpointEnvelope `json:"endpoints"`
+	Metadata  pagedMetadata      `json:"metadata"`
+}
+
+// sortKeys are the accepted sortByField values and what they compare.
+var sortKeys = map[string]func(e *gateway.Endpoint) string{
+	"endpointName":  func(e *gateway.Endpoint) string { return e.Name },
+	"endpointType":  func(e *gateway.Endpoint) string { return string(e.Type) },
+	"modelName":     func(e *gateway.Endpoint) string { return e.Model },
+	"modelProvider": func(e *gateway.Endpoint) string { return e.Provider },
+}
+
+// listQuery is the validated query of getAllGatewayEndpoints.
+type listQuery struct {
+	page      page
+	sortBy    string
+	ascending bool
+	search    string
+}
+
+func parseListQuery(r *http.Request) (listQuery, error) {
+	q := r.URL.Query()
+	lq := listQuery{sortBy: "creationDate"}
+	var err error
+	if lq.page, err = parsePage(q); err != nil {
+		return lq, err
+	}
+	if q.Has("sortByField") {
+		lq.sortBy = q.Get("sortByField")
+		if _, ok := sortKeys[lq.sortBy]; !ok && lq.sortBy != "creationDate" {
+			return lq, gateway.Errorf(gateway.CodeInvalid,
+				"sortByField must be one of creationDate, endpointName, endpointType, modelName, modelProvider")
+		}
+	}
+	if lq.ascending, err = parseBool(q, "shouldSortAscending", true); err != nil {
+		return lq, err
+	}
+	lq.search = strings.ToLower(q.Get("searchFilter"))
+	return lq, nil
+}
+
+// listEndpoints returns the active endpoints the caller may use, filtered, sorted and paged.
+func (h *api) listEndpoints(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	lq, err := parseListQuery(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var matched []*gateway.Endpoint
+	for _, e := range h.app.Snapshot().Endpoints() {
+		if gateway.Permit(p, e) && matchesSearch(e, lq.search) {
+			matched = append(matched, e)
+		}
+	}
+	sortEndpoints(matched, lq.sortBy, lq.ascending)
+	lo, hi := lq.page.window(len(matched))
+	out := endpointList{Endpoints: make([]endpointEnvelope, 0, hi-lo),
+		Metadata: newPagedMetadata(w, r, lq.page, len(matched))}
+	for _, e := range matched[lo:hi] {
+		out.Endpoints = append(out.Endpoints, toEnvelope(e))
+	}
+	httpkit.WriteJSON(w, http.StatusOK, out)
+}
+
+func matchesSearch(e *gateway.Endpoint, search string) bool {
+	if search == "" {
+		return true
+	}
+	for _, s := range []string{e.Name, string(e.Type), e.Provider, e.Model} {
+		if strings.Contains(strings.ToLower(s), search) {
+			return true
+		}
+	}
+	return false
+}
+
+// sortEndpoints orders by the field, ties by endpointId; descending is the exact reverse of
+// ascending, so paging either way visits every endpoint once.
+func sortEndpoints(list []*gateway.Endpoint, field string, ascending bool) {
+	less := func(a, b *gateway.Endpoint) bool {
+		if key := sortKeys[field]; key != nil {
+			if ka, kb := key(a), key(b); ka != kb {
+				return ka < kb
+			}
+		} else if !a.CreatedAt.Equal(b.CreatedAt) {
+			return a.CreatedAt.Before(b.CreatedAt)
+		}
+		return a.ID < b.ID
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if ascending {
+			return less(list[i], list[j])
+		}
+		return less(list[j], list[i])
+	})
+}
+
+// visibleEndpoint finds an endpoint by the path's name for reading: 404 when absent, 403
+// when it exists but the caller may not use it (spec §8 U13).
+func (h *api) visibleEndpoint(r *http.Request, p *gateway.Principal) (*gateway.Endpoint, error) {
+	name := r.PathValue("name")
+	e := h.app.Snapshot().Endpoint(name)
+	if e == nil {
+		return nil, gateway.Errorf(gateway.CodeNotFound, "endpoint %q not found", truncate(name, 256))
+	}
+	if !gateway.Permit(p, e) {
+		return nil, gateway.Errorf(gateway.CodeForbidden, "you are not permitted to use endpoint %q", e.Name)
+	}
+	return e, nil
+}
+
+// getEndpoint ignores numInputTokens, a declared parameter with no documented meaning.
+func (h *api) getEndpoint(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	e, err := h.visibleEndpoint(r, p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpkit.WriteJSON(w, http.StatusOK, toEnvelope(e))
+}
+
+func (h *api) createEndpoint(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	f, err := h.readFields(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	in, err := decodeCreate(f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	e, err := h.app.CreateEndpoint(r.Context(), h.actor(r, p), in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpkit.WriteJSON(w, http.StatusOK, toEnvelope(e))
+}
+
+func (h *api) updateEndpoint(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	f, err := h.readFields(r)
+	if err != nil {
+		h.failBody(w, r, err)
+		return
+	}
+	patch, err := decodePatch(f)
+	if err != nil {
+		h.failBody(w, r, err)
+		return
+	}
+	e, err := h.app.UpdateEndpoint(r.Context(), h.actor(r, p), r.PathValue("name"), patch)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpkit.WriteJSON(w, http.StatusOK, toEnvelope(e))
+}
+
+// deleteEndpoint answers 200 with an empty body: Domino declares no schema for it.
+func (h *api) deleteEndpoint(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	if err := h.app.DeleteEndpoint(r.Context(), h.actor(r, p), r.PathValue("name")); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// permissionsDto is EndpointPermissionsDtoV1 with the [EXT] organizationIds, always present.
+type permissionsDto struct {
+	IsEveryoneAllowed bool     `json:"isEveryoneAllowed"`
+	UserIDs           []string `json:"userIds"`
+	OrganizationIDs   []string `json:"organizationIds"`
+}
+
+func toPermissionsDto(p gateway.Permissions) permissionsDto {
+	dto := permissionsDto{IsEveryoneAllowed: p.IsEveryoneAllowed, UserIDs: p.UserIDs, OrganizationIDs: p.OrganizationIDs}
+	if dto.UserIDs == nil {
+		dto.UserIDs = []string{}
+	}
+	if dto.OrganizationIDs == nil {
+		dto.OrganizationIDs = []string{}
+	}
+	return dto
+}
+
+func (h *api) getPermissions(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	e, err := h.visibleEndpoint(r, p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpkit.WriteJSON(w, http.StatusOK, toPermissionsDto(e.Permissions))
+}
+
+func (h *api) updatePermissions(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	f, err := h.readFields(r)
+	if err != nil {
+		h.failBody(w, r, err)
+		return
+	}
+	patch, err := decodePermissionsPatch(f)
+	if err != nil {
+		h.failBody(w, r, err)
+		return
+	}
+	perms, err := h.app.UpdatePermissions(r.Context(), h.actor(r, p), r.PathValue("name"), patch)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpkit.WriteJSON(w, http.StatusOK, toPermissionsDto(*perms))
+}
+
+// failBody reports a bad body on a route naming an endpoint, unless the endpoint is unknown:
+// 404 outranks 400 (spec §5.3).
+func (h *api) failBody(w http.ResponseWriter, r *http.Request, err error) {
+	if name := r.PathValue("name"); h.app.Snapshot().Endpoint(name) == nil {
+		err = gateway.Errorf(gateway.CodeNotFound, "endpoint %q not found", truncate(name, 256))
+	}
+	h.fail(w, r, err)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

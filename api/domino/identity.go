@@ -1,0 +1,439 @@
+package domino
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// userV1 is Domino's UserV1. llmgate has no avatars; the field is required, so it is "".
+type userV1 struct {
+	ID        string   `json:"id"`
+	FirstName string   `json:"firstName"`
+	LastName  string   `json:"lastName"`
+	FullName  string   `json:"fullName"`
+	UserName  string   `json:"userName"`
+	AvatarURL string   `json:"avatarUrl"`
+	Email     string   `json:"email"`
+	Roles     []string `json:"roles"`
+}
+
+// Domino role names for llmgate's two roles (spec §3.10).
+const (
+	roleAdmin = "SysAdmin"
+	roleUser  = "Practitioner"
+)
+
+func toUserV1(u *gateway.User) userV1 {
+	role := roleUser
+	if u.Admin {
+		role = roleAdmin
+	}
+	return userV1{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, FullName: u.FullName(),
+		UserName: u.UserName, Email: u.Email, Roles: []string{role}}
+}
+
+type userEnvelope struct {
+	User     userV1   `json:"user"`
+	Metadata metadata `json:"metadata"`
+}
+
+type userList struct {
+	Users    []userV1      `json:"users"`
+	Metadata pagedMetadata `json:"metadata"`
+}
+
+func (h *api) self(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	httpkit.WriteJSON(w, http.StatusOK, userEnvelope{User: toUserV1(p.User), Metadata: newMetadata(w, r)})
+}
+
+// listUsers shows every user to every caller: admins need the ids for grants, and Domino
+// lets anyone list "visible" users (spec §8 U17). [EXT] userName narrows to one exact name.
+func (h *api) listUsers(w http.ResponseWriter, r *http.Request, _ *gateway.Principal) {
+	q := r.URL.Query()
+	pg, err := parsePage(q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	users := h.app.Snapshot().Users()
+	if q.Has("userName") {
+		users = filter(users, func(u *gateway.User) bool { return u.UserName == q.Get("userName") })
+	}
+	lo, hi := pg.window(len(users))
+	out := userList{Users: make([]userV1, 0, hi-lo), Metadata: newPagedMetadata(w, r, pg, len(users))}
+	for _, u := range users[lo:hi] {
+		out.Users = append(out.Users, toUserV1(u))
+	}
+	httpkit.WriteJSON(w, http.StatusOK, out)
+}
+
+// createUser is llmgate's admin route for what `llmgate users create` does.
+func (h *api) createUser(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	f, err := h.readFields(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	in, err := decodeNewUser(f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u, err := h.app.CreateUser(r.Context(), h.actor(r, p), in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpkit.WriteJSON(w, http.StatusOK, userEnvelope{User: toUserV1(u), Metadata: newMetadata(w, r)})
+}
+
+func decodeNewUser(f fields) (app.NewUser, error) {
+	var in app.NewUser
+	var err error
+	if in.UserName, err = f.requiredStr("userName"); err != nil {
+		return in, err
+	}
+	for name, dst := range map[string]*string{"email": &in.Email, "firstName": &in.FirstName, "lastName": &in.LastName} {
+		if *dst, _, err = f.str(name); err != nil {
+			return in, err
+		}
+	}
+	in.Admin, _, err = f.boolean("admin")
+	return in, err
+}
+
+// organizationV1 is Domino's OrganizationV1.
+type organizationV1 struct {
+	ID      string              `json:"id"`
+	Name    string              `json:"name"`
+	Members []gateway.OrgMember `json:"members"`
+}
+
+func toOrgV1(o *gateway.Org) organizationV1 {
+	members := o.Members
+	if members == nil {
+		members = []gateway.OrgMember{}
+	}
+	return organizationV1{ID: o.ID, Name: o.Name, Members: members}
+}
+
+type orgEnvelope struct {
+	Org      organizationV1 `json:"org"`
+	Metadata metadata       `json:"metadata"`
+}
+
+type orgList struct {
+	Orgs     []organizationV1 `json:"orgs"`
+	Metadata pagedMetadata    `json:"metadata"`
+}
+
+// myOrgs lists the caller's own organizations, admins included (spec §2.3).
+func (h *api) myOrgs(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	snap := h.app.Snapshot()
+	orgs := filter(snap.Orgs(), func(o *gateway.Org) bool { return isMember(o, p.User.ID) })
+	h.writeOrgs(w, r, orgs)
+}
+
+// allOrgs lists every organization, optionally narrowed by name or member (admin only).
+func (h *api) allOrgs(w http.ResponseWriter, r *http.Request, _ *gateway.Principal) {
+	orgs := h.app.Snapshot().Orgs()
+	if q := r.URL.Query(); q.Has("userIdFilter") {
+		orgs = filter(orgs, func(o *gateway.Org) bool { return isMember(o, q.Get("userIdFilter")) })
+	}
+	h.writeOrgs(w, r, orgs)
+}
+
+func (h *api) writeOrgs(w http.ResponseWriter, r *http.Request, orgs []*gateway.Org) {
+	q := r.URL.Query()
+	pg, err := parsePage(q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if q.Has("nameFilter") {
+		orgs = filter(orgs, func(o *gateway.Org) bool { return o.Name == q.Get("nameFilter") })
+	}
+	lo, hi := pg.window(len(orgs))
+	out := orgList{Orgs: make([]organizationV1, 0, hi-lo), Metadata: newPagedMetadata(w, r, pg, len(orgs))}
+	for _, o := range orgs[lo:hi] {
+		out.Orgs = append(out.Orgs, toOrgV1(o))
+	}
+	httpkit.WriteJSON(w, http.StatusOK, out)
+}
+
+// getOrg is open to admins and to the organization's members; anyone else gets 403 whether
+// or not the id exists.
+func (h *api) getOrg(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	o := h.app.Snapshot().Org(r.PathValue("id"))
+	if !p.IsAdmin() && (o == nil || !isMember(o, p.User.ID)) {
+		h.fail(w, r, gateway.Errorf(gateway.CodeForbidden, "only administrators and members may read an organization"))
+		return
+	}
+	h.writeOrg(w, r, r.PathValue("id"))
+}
+
+func (h *api) writeOrg(w http.ResponseWriter, r *http.Request, id string) {
+	o := h.app.Snapshot().Org(id)
+	if o == nil {
+		h.fail(w, r, gateway.Errorf(gateway.CodeNotFound, "organization %q not found", truncate(id, 64)))
+		return
+	}
+	httpkit.WriteJSON(w, http.StatusOK, orgEnvelope{Org: toOrgV1(o), Metadata: newMetadata(w, r)})
+}
+
+func (h *api) createOrg(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	f, err := h.readFields(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	name, err := f.requiredStr("name")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	members, err := decodeMembers(f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	o, err := h.app.CreateOrg(r.Context(), h.actor(r, p), name, members)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeOrg(w, r, o.ID)
+}
+
+func decodeMembers(f fields) ([]gateway.OrgMember, error) {
+	raw, ok := f["members"]
+	if !ok || isNull(raw) {
+		return nil, missing("members")
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
+		return nil, wrongType("members", "an array of {userId, organizationRole} objects")
+	}
+	members := make([]gateway.OrgMember, 0, len(list))
+	for _, item := range list {
+		mf, err := parseFields(item)
+		if err != nil {
+			return nil, wrongType("members[]", "a {userId, organizationRole} object")
+		}
+		m, err := decodeMember(mf)
+		if err != nil {
+			return nil, prefixed(err, "members[].")
+		}
+		members = append(members, m)
+	}
+	return members, nil
+}
+
+func decodeMember(f fields) (gateway.OrgMember, error) {
+	id, err := f.requiredStr("userId")
+	if err != nil {
+		return gateway.OrgMember{}, err
+	}
+	role, _, err := f.str("organizationRole")
+	return gateway.OrgMember{UserID: id, Role: gateway.OrgRole(role)}, err
+}
+
+func (h *api) addOrgMember(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	f, err := h.readFields(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	m, err := decodeMember(f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.app.SetOrgMember(r.Context(), h.actor(r, p), r.PathValue("id"), m); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeOrg(w, r, r.PathValue("id"))
+}
+
+func (h *api) removeOrgMember(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	orgID, userID := r.PathValue("id"), r.URL.Query().Get("memberToRemoveId")
+	o := h.app.Snapshot().Org(orgID)
+	switch {
+	case o == nil:
+		h.fail(w, r, gateway.Errorf(gateway.CodeNotFound, "organization %q not found", truncate(orgID, 64)))
+		return
+	case userID == "":
+		h.fail(w, r, missing("memberToRemoveId"))
+		return
+	case !isMember(o, userID):
+		h.fail(w, r, gateway.Errorf(gateway.CodeNotFound, "user %q is not a member of the organization", truncate(userID, 64)))
+		return
+	}
+	if err := h.app.RemoveOrgMember(r.Context(), h.actor(r, p), orgID, userID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeOrg(w, r, orgID)
+}
+
+func isMember(o *gateway.Org, userID string) bool {
+	for _, m := range o.Members {
+		if m.UserID == userID {
+			return true
+		}
+	}
+	return false
+}
+
+func filter[T any](list []T, keep func(T) bool) []T {
+	out := make([]T, 0, len(list))
+	for _, v := range list {
+		if keep(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// tokenDetail is Domino's personal access token detail, for llmgate API keys.
+type tokenDetail struct {
+	PatID     string  `json:"patId"`
+	UserID    string  `json:"userId"`
+	Name      string  `json:"name"`
+	IsValid   bool    `json:"isValid"`
+	CreatedAt string  `json:"createdAt"`
+	ExpiresAt *string `json:"expiresAt"`
+	Prefix    string  `json:"prefix"`
+	RevokedAt *string `json:"revokedAt,omitempty"`
+}
+
+// newToken is the create response: the detail plus the key, shown this once.
+type newToken struct {
+	Token string `json:"token"`
+	tokenDetail
+}
+
+type tokenList struct {
+	Tokens   []tokenDetail `json:"tokens"`
+	Metadata pagedMetadata `json:"metadata"`
+}
+
+func toTokenDetail(k *gateway.APIKey, now time.Time) tokenDetail {
+	d := tokenDetail{PatID: k.ID, UserID: k.UserID, Name: k.Name, IsValid: k.Active(now),
+		CreatedAt: gateway.FormatTime(k.CreatedAt), Prefix: k.Prefix}
+	if k.ExpiresAt != nil {
+		s := gateway.FormatTime(*k.ExpiresAt)
+		d.ExpiresAt = &s
+	}
+	if k.RevokedAt != nil {
+		s := gateway.FormatTime(*k.RevokedAt)
+		d.RevokedAt = &s
+	}
+	return d
+}
+
+func (h *api) listOwnTokens(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	h.listTokens(w, r, p.User.ID)
+}
+
+func (h *api) listUserTokens(w http.ResponseWriter, r *http.Request, _ *gateway.Principal) {
+	userID, err := h.existingUser(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.listTokens(w, r, userID)
+}
+
+// listTokens reads the store, not the snapshot: the snapshot holds no revoked keys.
+func (h *api) listTokens(w http.ResponseWriter, r *http.Request, userID string) {
+	pg, err := parsePage(r.URL.Query())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	keys, err := h.app.Store.ListKeys(r.Context(), userID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	now := gateway.Now()
+	lo, hi := pg.window(len(keys))
+	out := tokenList{Tokens: make([]tokenDetail, 0, hi-lo), Metadata: newPagedMetadata(w, r, pg, len(keys))}
+	for i := lo; i < hi; i++ {
+		out.Tokens = append(out.Tokens, toTokenDetail(&keys[i], now))
+	}
+	httpkit.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *api) createOwnToken(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	h.createToken(w, r, p, p.User.ID)
+}
+
+func (h *api) createUserToken(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	userID, err := h.existingUser(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.createToken(w, r, p, userID)
+}
+
+func (h *api) existingUser(r *http.Request) (string, error) {
+	id := r.PathValue("userId")
+	if h.app.Snapshot().User(id) == nil {
+		return "", gateway.Errorf(gateway.CodeNotFound, "user %q not found", truncate(id, 64))
+	}
+	return id, nil
+}
+
+func (h *api) createToken(w http.ResponseWriter, r *http.Request, p *gateway.Principal, userID string) {
+	f, err := h.readFields(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	name, expiresIn, err := decodeNewToken(f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	key, k, err := h.app.CreateKey(r.Context(), h.actor(r, p), userID, name, expiresIn, "")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpkit.WriteJSON(w, http.StatusOK, newToken{Token: key, tokenDetail: toTokenDetail(k, gateway.Now())})
+}
+
+// decodeNewToken reads {name, expiresIn}. Domino does not document expiresIn's unit: a
+// number is seconds, a string is llmgate's CLI form ("90d", "12h").
+func decodeNewToken(f fields) (string, time.Duration, error) {
+	name, err := f.requiredStr("name")
+	if err != nil || !f.has("expiresIn") {
+		return name, 0, err
+	}
+	if s, ok, err := f.str("expiresIn"); err == nil && ok {
+		d, err := app.ParseExpiry(s)
+		return name, d, err
+	}
+	var secs int64
+	if err := json.Unmarshal(f["expiresIn"], &secs); err != nil || secs < 0 || secs > 100*365*24*3600 {
+		return name, 0, wrongType("expiresIn", `a number of seconds >= 0 or a duration such as "90d"`)
+	}
+	return name, time.Duration(secs) * time.Second, nil
+}
+
+func (h *api) revokeToken(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	if err := h.app.RevokeKey(r.Context(), h.actor(r, p), r.PathValue("id")); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
