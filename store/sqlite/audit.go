@@ -1,0 +1,163 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// AppendAudit chains and commits events in one transaction. The immediate transaction holds
+// SQLite's single write lock, so writers in every process take turns at the chain head.
+func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	err := s.inWrite(ctx, func(tx *sql.Tx) error { return appendEvents(ctx, tx, events) })
+	return dbError(err)
+}
+
+// appendEvents links events to the stored chain head and moves the head past them. It must
+// run inside a write transaction.
+func appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.AuditEvent) error {
+	var seq int64
+	var head string
+	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &head); err != nil {
+		return err
+	}
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id,
+		endpoint_type, endpoint_name, username, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+	for _, ev := range events {
+		normalizeEvent(ev)
+		metadata, err := json.Marshal(ev.Metadata)
+		if err != nil {
+			return err
+		}
+		seq++
+		ev.Seq, ev.PrevHash, ev.Hash = seq, head, gateway.ChainHash(head, ev)
+		head = ev.Hash
+		if _, err := insert.ExecContext(ctx, ev.Seq, ev.ID, ev.Kind, millis(ev.Timestamp), ev.PerformedBy, ev.EndpointID,
+			ev.EndpointType, ev.EndpointName(), ev.Username(), string(metadata), ev.PrevHash, ev.Hash); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, seq, head)
+	return err
+}
+
+// normalizeEvent fills what a caller may leave empty and cuts the timestamp to the
+// millisecond precision that is stored and hashed, so the event re-reads exactly as chained.
+func normalizeEvent(ev *gateway.AuditEvent) {
+	if ev.ID == "" {
+		ev.ID = gateway.NewID()
+	}
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = gateway.Now()
+	}
+	ev.Timestamp = ev.Timestamp.UTC().Truncate(time.Millisecond)
+}
+
+const eventColumns = `seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, metadata, prev_hash, hash`
+
+// QueryAudit returns the events matching f, ordered by timestamp, then Seq.
+func (s *Store) QueryAudit(ctx context.Context, f gateway.AuditFilter) ([]gateway.AuditEvent, error) {
+	where, args := auditWhere(f)
+	limit := int64(-1) // SQLite's "no limit"
+	if f.Limit > 0 {
+		limit = int64(f.Limit)
+	}
+	args = append(args, limit, max(f.Offset, 0))
+	events, err := queryEvents(ctx, s.read, `SELECT `+eventColumns+` FROM audit_events`+where+
+		` ORDER BY ts, seq LIMIT ? OFFSET ?`, args...)
+	return events, dbError(err)
+}
+
+// auditWhere translates f into SQL with the same meaning as gateway.AuditFilter.Match.
+func auditWhere(f gateway.AuditFilter) (string, []any) {
+	var conds []string
+	var args []any
+	if !f.Since.IsZero() {
+		conds, args = append(conds, `ts >= ?`), append(args, millis(f.Since))
+	}
+	if !f.Until.IsZero() {
+		conds, args = append(conds, `ts <= ?`), append(args, millis(f.Until))
+	}
+	if len(f.Kinds) > 0 {
+		conds, args = append(conds, `kind IN (`+placeholders(len(f.Kinds))+`)`), appendStrings(args, f.Kinds)
+	}
+	if len(f.Usernames) > 0 {
+		conds, args = append(conds, `username IN (`+placeholders(len(f.Usernames))+`)`), appendStrings(args, f.Usernames)
+	}
+	if len(f.EndpointIDs)+len(f.EndpointNames) > 0 {
+		conds = append(conds, `(endpoint_id IN (`+placeholders(len(f.EndpointIDs))+`) OR endpoint_name IN (`+
+			placeholders(len(f.EndpointNames))+`))`)
+		args = appendStrings(appendStrings(args, f.EndpointIDs), f.EndpointNames)
+	}
+	if len(conds) == 0 {
+		return "", args
+	}
+	return ` WHERE ` + strings.Join(conds, ` AND `), args
+}
+
+// placeholders returns n comma-separated "?"; for n = 0 it returns NULL, which matches nothing.
+func placeholders(n int) string {
+	if n == 0 {
+		return "NULL"
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func appendStrings(args []any, values []string) []any {
+	for _, v := range values {
+		args = append(args, v)
+	}
+	return args
+}
+
+// AuditChain returns every event in Seq order and the stored head, read from one snapshot.
+func (s *Store) AuditChain(ctx context.Context) ([]gateway.AuditEvent, string, error) {
+	var events []gateway.AuditEvent
+	var head string
+	err := s.inRead(ctx, func(tx *sql.Tx) error {
+		var err error
+		if events, err = queryEvents(ctx, tx, `SELECT `+eventColumns+` FROM audit_events ORDER BY seq`); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT hash FROM audit_head WHERE id = 1`).Scan(&head)
+	})
+	if err != nil {
+		return nil, "", dbError(err)
+	}
+	return events, head, nil
+}
+
+func queryEvents(ctx context.Context, q querier, query string, args ...any) ([]gateway.AuditEvent, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []gateway.AuditEvent
+	for rows.Next() {
+		var ev gateway.AuditEvent
+		var ts int64
+		var metadata []byte
+		if err := rows.Scan(&ev.Seq, &ev.ID, &ev.Kind, &ts, &ev.PerformedBy, &ev.EndpointID, &ev.EndpointType,
+			&metadata, &ev.PrevHash, &ev.Hash); err != nil {
+			return nil, err
+		}
+		// A row whose metadata was damaged still comes back (with what could be decoded), so
+		// verification reports it as a hash mismatch instead of failing to read the trail.
+		_ = json.Unmarshal(metadata, &ev.Metadata)
+		ev.Timestamp = fromMillis(ts)
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}

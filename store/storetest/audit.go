@@ -1,0 +1,226 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// accessEvent is what the query path records for one call.
+func accessEvent(ts time.Time, endpointID, endpointName, username, outcome string) *gateway.AuditEvent {
+	return &gateway.AuditEvent{
+		ID: gateway.NewID(), Kind: gateway.KindAccessEndpoint, Timestamp: ts,
+		PerformedBy: gateway.NewID(), EndpointID: endpointID, EndpointType: string(gateway.TypeChat),
+		Metadata: map[string]string{
+			"accessedByUsername": username, "endpointName": endpointName, "outcome": outcome,
+			"promptTokens": "412", "completionTokens": "96", "latencyMs": "842", "requestId": gateway.NewRequestID(),
+		},
+	}
+}
+
+func testAuditAppend(t *testing.T, s gateway.Store) {
+	ctx := t.Context()
+	noMetadata := event(gateway.KindRotateMasterKey, "")
+	noMetadata.Metadata = nil
+	unusual := event(gateway.KindUpdateEndpoint, "ops")
+	unusual.Metadata["prompt"] = "line one\nline two \"quoted\" \\ naïve 你好 \u2028 <script>"
+	unusual.Metadata[""] = "empty key"
+	first := []*gateway.AuditEvent{accessEvent(at(0), gateway.NewID(), "chat", "alice", gateway.OutcomeSuccess), noMetadata, unusual}
+	second := []*gateway.AuditEvent{
+		accessEvent(at(time.Second), gateway.NewID(), "chat", "bob", gateway.OutcomeRateLimited),
+		event(gateway.KindCreateUser, "admin"),
+	}
+	if err := s.AppendAudit(ctx, first); err != nil {
+		t.Fatalf("AppendAudit: %v", err)
+	}
+	if err := s.AppendAudit(ctx, nil); err != nil {
+		t.Fatalf("AppendAudit(no events): %v", err)
+	}
+	if err := s.AppendAudit(ctx, second); err != nil {
+		t.Fatalf("AppendAudit: %v", err)
+	}
+	all := append(first, second...)
+	prev := ""
+	for i, ev := range all {
+		if ev.Seq != int64(i+1) || ev.PrevHash != prev || ev.Hash != gateway.ChainHash(prev, ev) {
+			t.Fatalf("event %d assigned seq %d prevHash %q hash %q; want seq %d chained with gateway.ChainHash", i, ev.Seq, ev.PrevHash, ev.Hash, i+1)
+		}
+		prev = ev.Hash
+	}
+	want := make([]gateway.AuditEvent, len(all))
+	for i, ev := range all {
+		want[i] = *ev
+	}
+	equal(t, "AuditChain returns the events exactly as appended", verifiedChain(t, s), want)
+}
+
+func testQueryAudit(t *testing.T, s gateway.Store) {
+	ctx := t.Context()
+	epA, epB, epGone := gateway.NewID(), gateway.NewID(), gateway.NewID()
+	created := event(gateway.KindCreateEndpoint, "admin")
+	created.Timestamp, created.EndpointID, created.Metadata["endpointName"] = at(2*time.Minute), epA, "chat-a"
+	// An older endpoint that had the name embed-b: found by name, not by id.
+	deleted := event(gateway.KindDeleteEndpoint, "admin")
+	deleted.Timestamp, deleted.EndpointID, deleted.Metadata["endpointName"] = at(30*time.Second), epGone, "embed-b"
+	newUser := event(gateway.KindCreateUser, "admin")
+	newUser.Timestamp = at(4 * time.Minute)
+	ev := map[string]*gateway.AuditEvent{
+		"a-alice":  accessEvent(at(0), epA, "chat-a", "alice", gateway.OutcomeSuccess),
+		"b-bob":    accessEvent(at(time.Minute), epB, "embed-b", "bob", gateway.OutcomeDenied),
+		"create-a": created,
+		"b-alice":  accessEvent(at(3*time.Minute), epB, "embed-b", "alice", gateway.OutcomeSuccess),
+		"a-bob":    accessEvent(at(3*time.Minute), epA, "chat-a", "bob", gateway.OutcomeTimeout), // same instant, later seq
+		"delete":   deleted, // appended after newer events: ordering is by timestamp first
+		"user":     newUser,
+	}
+	for _, batch := range [][]string{{"a-alice", "b-bob", "create-a", "b-alice", "a-bob"}, {"delete"}, {"user"}} {
+		events := make([]*gateway.AuditEvent, len(batch))
+		for i, label := range batch {
+			events[i] = ev[label]
+		}
+		if err := s.AppendAudit(ctx, events); err != nil {
+			t.Fatalf("AppendAudit: %v", err)
+		}
+	}
+	cases := []struct {
+		name   string
+		filter gateway.AuditFilter
+		want   []string
+	}{
+		{"everything", gateway.AuditFilter{}, []string{"a-alice", "delete", "b-bob", "create-a", "b-alice", "a-bob", "user"}},
+		{"endpoint id", gateway.AuditFilter{EndpointIDs: []string{epA}}, []string{"a-alice", "create-a", "a-bob"}},
+		{"endpoint name", gateway.AuditFilter{EndpointNames: []string{"embed-b"}}, []string{"delete", "b-bob", "b-alice"}},
+		{"endpoint id or name", gateway.AuditFilter{EndpointIDs: []string{epA}, EndpointNames: []string{"embed-b"}},
+			[]string{"a-alice", "delete", "b-bob", "create-a", "b-alice", "a-bob"}},
+		{"several ids", gateway.AuditFilter{EndpointIDs: []string{epB, epGone}}, []string{"delete", "b-bob", "b-alice"}},
+		{"kind", gateway.AuditFilter{Kinds: []string{gateway.KindAccessEndpoint}}, []string{"a-alice", "b-bob", "b-alice", "a-bob"}},
+		{"several kinds", gateway.AuditFilter{Kinds: []string{gateway.KindCreateEndpoint, gateway.KindDeleteEndpoint}},
+			[]string{"delete", "create-a"}},
+		{"accessing user", gateway.AuditFilter{Usernames: []string{"alice"}}, []string{"a-alice", "b-alice"}},
+		{"performing user", gateway.AuditFilter{Usernames: []string{"admin"}}, []string{"delete", "create-a", "user"}},
+		{"since is inclusive", gateway.AuditFilter{Since: at(time.Minute)}, []string{"b-bob", "create-a", "b-alice", "a-bob", "user"}},
+		{"until is inclusive", gateway.AuditFilter{Until: at(3 * time.Minute)},
+			[]string{"a-alice", "delete", "b-bob", "create-a", "b-alice", "a-bob"}},
+		{"time window", gateway.AuditFilter{Since: at(30 * time.Second), Until: at(2 * time.Minute)}, []string{"delete", "b-bob", "create-a"}},
+		{"kind and user", gateway.AuditFilter{Kinds: []string{gateway.KindAccessEndpoint}, Usernames: []string{"bob"}}, []string{"b-bob", "a-bob"}},
+		{"offset and limit", gateway.AuditFilter{Offset: 2, Limit: 3}, []string{"b-bob", "create-a", "b-alice"}},
+		{"offset only", gateway.AuditFilter{Offset: 5}, []string{"a-bob", "user"}},
+		{"limit after filter", gateway.AuditFilter{Kinds: []string{gateway.KindAccessEndpoint}, Limit: 1}, []string{"a-alice"}},
+		{"offset past the end", gateway.AuditFilter{Offset: 50}, nil},
+		{"unknown endpoint", gateway.AuditFilter{EndpointNames: []string{"nope"}}, nil},
+	}
+	label := make(map[string]string, len(ev))
+	for l, e := range ev {
+		label[e.ID] = l
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.QueryAudit(ctx, tc.filter)
+			if err != nil {
+				t.Fatalf("QueryAudit: %v", err)
+			}
+			var labels []string
+			for _, e := range got {
+				if !tc.filter.Match(&e) {
+					t.Errorf("event %s does not match the filter by gateway.AuditFilter.Match", label[e.ID])
+				}
+				if !reflect.DeepEqual(e, *ev[label[e.ID]]) {
+					t.Errorf("event %s differs from what was appended", label[e.ID])
+				}
+				labels = append(labels, label[e.ID])
+			}
+			equal(t, "events", labels, tc.want)
+		})
+	}
+}
+
+// ConcurrentWriters appends audit events and commits mutations from many goroutines spread
+// over stores (one store, or several instances on one database) and checks that the result
+// is one valid chain with no gap, holding every event exactly once, and that the state
+// version rose at least once per mutation.
+func ConcurrentWriters(t *testing.T, stores ...gateway.Store) {
+	const workersPerStore, rounds = 4, 6
+	before := observe(t, stores[0])
+	var (
+		mu        sync.Mutex
+		written   = map[string]int{}
+		mutations int
+		wg        sync.WaitGroup
+	)
+	record := func(events []*gateway.AuditEvent, mutation bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range events {
+			written[e.ID]++
+		}
+		if mutation {
+			mutations++
+		}
+	}
+	errs := make(chan error, len(stores)*workersPerStore)
+	for si, s := range stores {
+		for w := range workersPerStore {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- writeRounds(t.Context(), s, fmt.Sprintf("s%dw%d", si, w), rounds, record)
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	events := verifiedChain(t, stores[0])
+	if len(events) != before.events+len(written) {
+		t.Fatalf("trail has %d events, want %d before + %d written", len(events), before.events, len(written))
+	}
+	for _, e := range events[before.events:] {
+		if written[e.ID] != 1 {
+			t.Fatalf("event %s appears in the trail but was written %d times", e.ID, written[e.ID])
+		}
+		written[e.ID]++
+	}
+	for _, s := range stores {
+		after := observe(t, s)
+		if after.version-before.version < int64(mutations) {
+			t.Fatalf("state version rose by %d over %d mutations", after.version-before.version, mutations)
+		}
+		if after.events != len(events) {
+			t.Fatalf("another store instance sees %d events, want %d", after.events, len(events))
+		}
+	}
+}
+
+// writeRounds alternates batched AppendAudit calls with CreateUser mutations.
+func writeRounds(ctx context.Context, s gateway.Store, worker string, rounds int, record func([]*gateway.AuditEvent, bool)) error {
+	for r := range rounds {
+		if r%2 == 0 {
+			batch := make([]*gateway.AuditEvent, r%3+1)
+			for i := range batch {
+				batch[i] = accessEvent(gateway.Now(), gateway.NewID(), "chat", worker, gateway.OutcomeSuccess)
+			}
+			if err := s.AppendAudit(ctx, batch); err != nil {
+				return fmt.Errorf("%s AppendAudit: %w", worker, err)
+			}
+			record(batch, false)
+			continue
+		}
+		u := user(fmt.Sprintf("%s-r%d", worker, r), 0)
+		ev := event(gateway.KindCreateUser, worker)
+		if err := s.CreateUser(ctx, u, ev); err != nil {
+			return fmt.Errorf("%s CreateUser: %w", worker, err)
+		}
+		record([]*gateway.AuditEvent{ev}, true)
+	}
+	return nil
+}
