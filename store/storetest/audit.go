@@ -75,7 +75,7 @@ func testQueryAudit(t *testing.T, s gateway.Store) {
 		"create-a": created,
 		"b-alice":  accessEvent(at(3*time.Minute), epB, "embed-b", "alice", gateway.OutcomeSuccess),
 		"a-bob":    accessEvent(at(3*time.Minute), epA, "chat-a", "bob", gateway.OutcomeTimeout), // same instant, later seq
-		"delete":   deleted, // appended after newer events: ordering is by timestamp first
+		"delete":   deleted,                                                                      // appended after newer events: ordering is by timestamp first
 		"user":     newUser,
 	}
 	for _, batch := range [][]string{{"a-alice", "b-bob", "create-a", "b-alice", "a-bob"}, {"delete"}, {"user"}} {
