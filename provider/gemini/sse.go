@@ -4,16 +4,27 @@ import (
 	"bytes"
 
 	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/provider"
 )
 
-// sseDecoder frames Server-Sent Events incrementally and hands each event's data to state.
-type sseDecoder struct {
-	state *streamState
-	buf   []byte
-	data  [][]byte
+// DataHandler receives the data of each Server-Sent Event of a provider stream.
+type DataHandler interface {
+	// OnData translates one event's data (multi-line data joined with "\n").
+	OnData(data []byte) ([]llm.Chunk, error)
+	// Finish is called at EOF; it errors if the provider never said it was done.
+	Finish() error
 }
 
-func newSSEDecoder(s *streamState) *sseDecoder { return &sseDecoder{state: s} }
+// NewSSEDecoder frames SSE incrementally (any byte split, LF or CRLF, comments and
+// event/id fields ignored) and hands each event's data to h. Gemini, Vertex, Cohere and TGI
+// streams all carry their meaning in the data field, so this is the one framing they share.
+func NewSSEDecoder(h DataHandler) provider.StreamDecoder { return &sseDecoder{handler: h} }
+
+type sseDecoder struct {
+	handler DataHandler
+	buf     []byte
+	data    [][]byte
+}
 
 func (d *sseDecoder) Feed(p []byte) ([]llm.Chunk, error) {
 	d.buf = append(d.buf, p...)
@@ -49,7 +60,7 @@ func (d *sseDecoder) dispatch() ([]llm.Chunk, error) {
 	}
 	payload := bytes.Join(d.data, []byte("\n"))
 	d.data = nil
-	return d.state.onData(payload)
+	return d.handler.OnData(payload)
 }
 
 func (d *sseDecoder) End() ([]llm.Chunk, error) {
@@ -67,5 +78,5 @@ func (d *sseDecoder) End() ([]llm.Chunk, error) {
 	if err != nil {
 		return out, err
 	}
-	return out, d.state.end()
+	return out, d.handler.Finish()
 }

@@ -23,8 +23,8 @@ func newStreamState(providerName, model string) *streamState {
 	return &streamState{provider: providerName, model: model, started: map[int]bool{}, open: map[int]bool{}}
 }
 
-// onData handles one SSE data payload.
-func (s *streamState) onData(data []byte) ([]llm.Chunk, error) {
+// OnData handles one SSE data payload.
+func (s *streamState) OnData(data []byte) ([]llm.Chunk, error) {
 	var r generateResponse
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, malformed(err)
@@ -77,7 +77,8 @@ func (s *streamState) allDone() bool {
 	return true
 }
 
-func (s *streamState) end() error {
+// Finish reports a stream cut before every candidate finished.
+func (s *streamState) Finish() error {
 	if !s.finished {
 		return gateway.Errorf(gateway.CodeUpstream, "provider %q stream ended before the answer was complete", s.provider)
 	}
@@ -85,5 +86,5 @@ func (s *streamState) end() error {
 }
 
 func (t *Translator) Stream(c *provider.Call) provider.StreamDecoder {
-	return newSSEDecoder(newStreamState(t.Provider, c.Model))
+	return NewSSEDecoder(newStreamState(t.Provider, c.Model))
 }
