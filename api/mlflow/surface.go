@@ -1,0 +1,189 @@
+package mlflow
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/pipeline"
+)
+
+// Surface renders the query path in MLflow's shapes. It implements pipeline.Surface.
+type Surface struct{}
+
+var _ pipeline.Surface = Surface{}
+
+// API names the surface in audit events and metrics.
+func (Surface) API() string { return "mlflow" }
+
+// Decode validates like MLflow's deployments server (422 on schema violations).
+func (Surface) Decode(t gateway.EndpointType, body []byte) (*llm.Request, *gateway.Error) {
+	return llm.Decode(t, body)
+}
+
+// ErrorStatus maps error codes to the statuses MLflow's server uses.
+func (Surface) ErrorStatus(err *gateway.Error) int { return status(err) }
+
+func status(err *gateway.Error) int {
+	if err.Status != 0 {
+		return err.Status
+	}
+	switch err.Code {
+	case gateway.CodeInvalid, gateway.CodeConflict:
+		return http.StatusBadRequest
+	case gateway.CodeUnprocessable:
+		return http.StatusUnprocessableEntity
+	case gateway.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case gateway.CodeForbidden:
+		return http.StatusForbidden
+	case gateway.CodeNotFound:
+		return http.StatusNotFound
+	case gateway.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case gateway.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case gateway.CodeUpstream:
+		return http.StatusBadGateway
+	case gateway.CodeTimeout:
+		return http.StatusGatewayTimeout
+	case gateway.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// WriteError writes FastAPI's shapes: {"detail": "..."}; 422 as a list of {type, loc, msg};
+// 429 with MLflow's "error" key (plus "detail") and Retry-After, which the client honours.
+func (Surface) WriteError(w http.ResponseWriter, code int, err *gateway.Error) {
+	writeErrorStatus(w, code, err)
+}
+
+func writeError(w http.ResponseWriter, err *gateway.Error) { writeErrorStatus(w, status(err), err) }
+
+func writeErrorStatus(w http.ResponseWriter, code int, err *gateway.Error) {
+	switch {
+	case code == http.StatusUnprocessableEntity:
+		httpkit.WriteJSON(w, code, map[string]any{"detail": []validationItem{{
+			Type: "value_error", Loc: location(err.Field), Msg: err.Message, Input: nil,
+		}}})
+	case code == http.StatusTooManyRequests:
+		setRetryAfter(w, err.RetryAfter)
+		httpkit.WriteJSON(w, code, map[string]string{"error": err.Message, "detail": err.Message})
+	default:
+		if err.RetryAfter > 0 {
+			setRetryAfter(w, err.RetryAfter)
+		}
+		httpkit.WriteJSON(w, code, map[string]string{"detail": err.Message})
+	}
+}
+
+// validationItem is one pydantic v2 error as FastAPI renders it.
+type validationItem struct {
+	Type  string `json:"type"`
+	Loc   []any  `json:"loc"`
+	Msg   string `json:"msg"`
+	Input any    `json:"input"`
+}
+
+// location turns "messages.0.role" into ["body", "messages", 0, "role"].
+func location(field string) []any {
+	loc := []any{"body"}
+	if field == "" {
+		return loc
+	}
+	for _, part := range strings.Split(field, ".") {
+		if n, err := strconv.Atoi(part); err == nil {
+			loc = append(loc, n)
+		} else {
+			loc = append(loc, part)
+		}
+	}
+	return loc
+}
+
+// setRetryAfter writes whole seconds, rounded up and at least 1.
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	secs := int64(math.Ceil(d.Seconds()))
+	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+}
+
+// WriteResponse writes the llm/v1 answer as JSON.
+func (Surface) WriteResponse(w http.ResponseWriter, resp *llm.Response) {
+	pipeline.WriteJSONResponse(w, resp)
+}
+
+// chunk is MLflow's chat.completion.chunk / text_completion_chunk; both carry text in
+// delta.content (not choices[].text as OpenAI's legacy completions stream does).
+type chunk struct {
+	ID      string        `json:"id"`
+	Object  string        `json:"object"`
+	Created int64         `json:"created"`
+	Model   string        `json:"model"`
+	Choices []chunkChoice `json:"choices"`
+	Usage   *llm.Usage    `json:"usage,omitempty"`
+}
+
+type chunkChoice struct {
+	Index        int     `json:"index"`
+	FinishReason *string `json:"finish_reason"`
+	Delta        delta   `json:"delta"`
+}
+
+type delta struct {
+	Role      *string         `json:"role"`
+	Content   *string         `json:"content"`
+	ToolCalls json.RawMessage `json:"tool_calls,omitempty"`
+}
+
+// AppendChunk renders one data-only frame. A usage-only chunk (no choices) is dropped: MLflow
+// streams never had one and parsers index choices[0].
+func (Surface) AppendChunk(dst []byte, t gateway.EndpointType, c *llm.Chunk, _ bool) []byte {
+	if len(c.Choices) == 0 {
+		return dst
+	}
+	out := chunk{ID: c.ID, Object: "chat.completion.chunk", Created: c.Created, Model: c.Model,
+		Choices: make([]chunkChoice, len(c.Choices)), Usage: c.Usage}
+	if t == gateway.TypeCompletions {
+		out.Object = "text_completion_chunk"
+	}
+	if out.Created == 0 {
+		out.Created = time.Now().Unix()
+	}
+	for i := range c.Choices {
+		ch := &c.Choices[i]
+		out.Choices[i] = chunkChoice{Index: ch.Index, FinishReason: nonEmpty(ch.FinishReason),
+			Delta: delta{Role: nonEmpty(ch.Role), Content: nonEmpty(ch.Content), ToolCalls: ch.ToolCalls}}
+	}
+	return appendFrame(dst, out)
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func appendFrame(dst []byte, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return dst // only plain structs are rendered; they always encode
+	}
+	dst = append(dst, "data: "...)
+	dst = append(dst, b...)
+	return append(dst, "\n\n"...)
+}
+
+// AppendStreamError adds nothing: MLflow's server just ends a broken stream, and its
+// Databricks-style parsers reject anything but data frames of chunks.
+func (Surface) AppendStreamError(dst []byte, _ *gateway.Error) []byte { return dst }
+
+// AppendEnd adds nothing: MLflow streams end without [DONE].
+func (Surface) AppendEnd(dst []byte) []byte { return dst }

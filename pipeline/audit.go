@@ -1,0 +1,67 @@
+package pipeline
+
+import (
+	"strconv"
+
+	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// audit writes the request's one access event and waits until it is durable. Callers invoke
+// it before the response's last byte, so a caller that got an answer always has its event.
+// A failure to record is returned as an error the caller answers with instead: llmgate does
+// not serve what it cannot account for.
+func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *gateway.Error {
+	x.outcome = outcome
+	md := x.metadata(outcome, status)
+	if failure != nil {
+		md["error"] = failure.Message
+	}
+	if x.ep.LogPayloads {
+		md["requestPayload"] = truncate(x.body)
+		if len(x.responseText) > 0 {
+			md["responsePayload"] = truncate(x.responseText)
+		}
+	}
+	ev := &gateway.AuditEvent{
+		ID: gateway.NewID(), Kind: gateway.KindAccessEndpoint, Timestamp: gateway.Now(),
+		PerformedBy: x.principal.User.ID, EndpointID: x.ep.ID, EndpointType: string(x.ep.Type), Metadata: md,
+	}
+	if err := x.p.app.Audit.Write(ev); err != nil {
+		x.p.log.Error("writing access audit event", "requestId", md["requestId"], "error", err)
+		return gateway.Wrap(gateway.CodeUnavailable, err, "the audit trail is unavailable; the request was not served")
+	}
+	return nil
+}
+
+// metadata holds every field PRODUCT.md requires of an access event.
+func (x *exchange) metadata(outcome string, status int) map[string]string {
+	ep, u := x.ep, x.principal.User
+	stream := x.req != nil && x.req.Stream()
+	requestID := httpkit.RequestID(x.r.Context())
+	if requestID == "" {
+		requestID = gateway.NewRequestID()
+	}
+	return map[string]string{
+		"accessedByUsername": u.UserName,
+		"accessedByUserId":   u.ID,
+		"endpointName":       ep.Name,
+		"endpointId":         ep.ID,
+		"endpointType":       string(ep.Type),
+		"modelProvider":      ep.Provider,
+		"modelName":          ep.Model,
+		"outcome":            outcome,
+		"httpStatus":         strconv.Itoa(status),
+		"latencyMs":          strconv.FormatInt(timeSinceMs(x), 10),
+		"promptTokens":       strconv.FormatInt(deref(x.usage.PromptTokens), 10),
+		"completionTokens":   strconv.FormatInt(deref(x.usage.CompletionTokens), 10),
+		"totalTokens":        strconv.FormatInt(tokenCount(x.usage), 10),
+		"stream":             strconv.FormatBool(stream),
+		"requestId":          requestID,
+		"clientIp":           httpkit.ClientIP(x.r),
+		"userAgent":          x.r.UserAgent(),
+		"api":                x.q.Surface.API(),
+	}
+}
+
+func timeSinceMs(x *exchange) int64 { return gateway.Now().Sub(x.start).Milliseconds() }

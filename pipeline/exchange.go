@@ -1,0 +1,399 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/provider"
+)
+
+// Outcomes used only for metrics: these requests are not attributable to an endpoint and
+// user, so they produce no audit event.
+const (
+	outcomeUnauthenticated = "unauthenticated"
+	outcomeNotFound        = "not_found"
+)
+
+// codeClientGone marks the client leaving; nobody is left to read a response, so no surface
+// ever renders it. 499 is the status proxies conventionally log for it.
+const (
+	codeClientGone   gateway.Code = "client_cancelled"
+	statusClientGone              = 499
+)
+
+// exchange is the state of one request as it walks the path.
+type exchange struct {
+	p     *Pipeline
+	w     http.ResponseWriter
+	r     *http.Request
+	q     Query
+	start time.Time
+
+	principal    *gateway.Principal
+	ep           *gateway.Endpoint
+	spec         *provider.Spec
+	body         []byte
+	req          *llm.Request
+	includeUsage bool
+	usage        llm.Usage
+	outcome      string
+	responseText []byte // only when the endpoint logs payloads
+}
+
+// run walks the path; an error return means nothing has been written yet unless the stream
+// already started (then stream handled it).
+func (x *exchange) run() *gateway.Error {
+	if err := x.authenticate(); err != nil {
+		return err
+	}
+	if x.q.Endpoint != "" {
+		if err := x.resolveEndpoint(x.q.Endpoint); err != nil {
+			return err
+		}
+	}
+	if err := x.readBody(); err != nil {
+		return err
+	}
+	if x.q.Endpoint == "" {
+		name, err := modelField(x.body)
+		if err != nil {
+			return err
+		}
+		if err := x.resolveEndpoint(name); err != nil {
+			return err
+		}
+	}
+	if err := x.validate(); err != nil {
+		return err
+	}
+	rules, err := x.takeLimits()
+	if err != nil {
+		return err
+	}
+	return x.callUpstream(rules)
+}
+
+func (x *exchange) authenticate() *gateway.Error {
+	p, err := x.p.app.Authenticate(x.r)
+	if err != nil {
+		x.outcome = outcomeUnauthenticated
+		return gateway.AsError(err)
+	}
+	x.principal = p
+	return nil
+}
+
+// resolveEndpoint finds the endpoint in the snapshot and checks permission. From here on the
+// request is attributable, so every failure is audited.
+func (x *exchange) resolveEndpoint(name string) *gateway.Error {
+	ep := x.p.app.Snapshot().Endpoint(name)
+	if ep == nil {
+		x.outcome = outcomeNotFound
+		return gateway.Errorf(gateway.CodeNotFound, "The endpoint '%s' is not present or active on the server. Please verify the endpoint name.", name)
+	}
+	x.ep = ep
+	if !gateway.Permit(x.principal, ep) {
+		return gateway.Errorf(gateway.CodeForbidden, "You do not have permission to query endpoint '%s'.", name)
+	}
+	return nil
+}
+
+func (x *exchange) readBody() *gateway.Error {
+	body, err := httpkit.ReadBody(x.r, x.p.opts.MaxBodyBytes)
+	if err != nil {
+		return gateway.AsError(err)
+	}
+	x.body = body
+	return nil
+}
+
+// modelField reads the OpenAI-style "model" that names the endpoint.
+func modelField(body []byte) (string, *gateway.Error) {
+	var m struct {
+		Model json.RawMessage `json:"model"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		return "", &gateway.Error{Code: gateway.CodeInvalid, Message: "request body must be a JSON object", Err: err}
+	}
+	var name string
+	if json.Unmarshal(m.Model, &name) != nil || name == "" {
+		return "", &gateway.Error{Code: gateway.CodeInvalid, Field: "model", Message: "model is required and must name an endpoint"}
+	}
+	return name, nil
+}
+
+// validate checks the endpoint's type and provider and decodes the body.
+func (x *exchange) validate() *gateway.Error {
+	ep := x.ep
+	if x.q.Type != "" && ep.Type != x.q.Type {
+		return gateway.Errorf(gateway.CodeInvalid, "Endpoint '%s' is not a %s endpoint.", ep.Name, typeNoun(x.q.Type))
+	}
+	req, err := x.q.Surface.Decode(ep.Type, x.body)
+	if err != nil {
+		return err
+	}
+	x.req = req
+	if params := req.Params(); params != nil && params.StreamOptions != nil {
+		x.includeUsage = params.StreamOptions.IncludeUsage
+	}
+	spec := x.p.app.Providers.Lookup(ep.Provider)
+	switch {
+	case spec == nil:
+		return gateway.Errorf(gateway.CodeInvalid, "provider %q of endpoint '%s' is not supported", ep.Provider, ep.Name)
+	case spec.Retired != "" || spec.Translator == nil:
+		return gateway.Errorf(gateway.CodeInvalid, "provider %q cannot be queried: %s", spec.Name, spec.Retired)
+	case !spec.Supports(ep.Type):
+		return gateway.Errorf(gateway.CodeInvalid, "provider %q does not serve %s endpoints", spec.Name, ep.Type)
+	case req.Stream() && !spec.CanStream(ep.Type):
+		return gateway.Errorf(gateway.CodeInvalid, "provider %q cannot stream %s responses", spec.Name, ep.Type)
+	}
+	x.spec = spec
+	return nil
+}
+
+func typeNoun(t gateway.EndpointType) string {
+	switch t {
+	case gateway.TypeChat:
+		return "chat"
+	case gateway.TypeCompletions:
+		return "completions"
+	}
+	return "embeddings"
+}
+
+// takeLimits admits the call against every call rule and checks that token budget is left;
+// it returns the token rules, which are charged once usage is known.
+func (x *exchange) takeLimits() ([]gateway.LimitRule, *gateway.Error) {
+	calls, tokens := x.p.opts.Rules(x.ep, x.principal)
+	rules := append(calls[:len(calls):len(calls)], tokens...)
+	if len(rules) == 0 {
+		return nil, nil
+	}
+	d, err := x.p.app.Limiter.Take(x.r.Context(), rules)
+	if err != nil {
+		return nil, gateway.AsError(err)
+	}
+	if d.Allowed {
+		return tokens, nil
+	}
+	rule := rules[max(d.Denied, 0)]
+	msg := fmt.Sprintf("Rate limit exceeded: %d per %s", rule.Limit, windowText(rule.Window))
+	if d.Denied >= len(calls) {
+		msg = fmt.Sprintf("Rate limit exceeded: %d tokens per %s", rule.Limit, windowText(rule.Window))
+	}
+	return nil, &gateway.Error{Code: gateway.CodeRateLimited, Message: msg, RetryAfter: d.RetryAfter}
+}
+
+// windowText renders a window the way MLflow's limits library does ("1 minute").
+func windowText(w time.Duration) string {
+	if w == time.Minute {
+		return "1 minute"
+	}
+	return w.String()
+}
+
+// config merges the endpoint's plain config with its resolved credentials.
+func (x *exchange) config() (map[string]string, *gateway.Error) {
+	cfg := make(map[string]string, len(x.ep.Config)+len(x.ep.Secrets))
+	for k, v := range x.ep.Config {
+		cfg[k] = v
+	}
+	for k, ref := range x.ep.Secrets {
+		v, err := x.p.app.Secrets.Resolve(x.r.Context(), ref.Ref)
+		if err != nil {
+			x.p.log.Error("resolving endpoint credential", "endpoint", x.ep.Name, "configKey", k,
+				"error", gateway.ErrorMessage(err))
+			return nil, gateway.Wrap(gateway.CodeUnavailable, err, "the endpoint's credentials could not be resolved")
+		}
+		cfg[k] = v
+	}
+	return cfg, nil
+}
+
+// callUpstream translates, sends and answers.
+func (x *exchange) callUpstream(tokenRules []gateway.LimitRule) *gateway.Error {
+	cfg, gerr := x.config()
+	if gerr != nil {
+		return gerr
+	}
+	call := &provider.Call{Type: x.ep.Type, Model: x.ep.Model, Config: cfg, Req: x.req}
+	hreq, err := x.spec.Translator.Request(call)
+	if err != nil {
+		return gateway.AsError(err)
+	}
+	timeout := x.p.opts.DefaultTimeout
+	if x.ep.TimeoutSeconds > 0 {
+		timeout = time.Duration(x.ep.TimeoutSeconds) * time.Second
+	}
+	ctx, cancel := context.WithTimeout(x.r.Context(), timeout)
+	defer cancel()
+	sent := time.Now()
+	resp, err := x.p.opts.Transport(ctx, hreq, cfg)
+	if err != nil {
+		return x.upstreamFailure(ctx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		x.p.opts.Metrics.ObserveUpstream(x.ep.Name, x.q.Surface.API(), time.Since(sent))
+		return x.spec.Translator.Error(call, resp.StatusCode, resp.Header, body)
+	}
+	defer func() {
+		x.p.opts.Metrics.ObserveUpstream(x.ep.Name, x.q.Surface.API(), time.Since(sent))
+		x.chargeTokens(tokenRules)
+	}()
+	if x.req.Stream() {
+		return x.stream(ctx, cancel, call, resp.Body)
+	}
+	return x.complete(ctx, call, resp.Body)
+}
+
+// upstreamFailure classifies a failed send or read: the client leaving wins over everything,
+// then our deadline, then whatever transport said.
+func (x *exchange) upstreamFailure(ctx context.Context, err error) *gateway.Error {
+	switch {
+	case x.r.Context().Err() != nil:
+		return &gateway.Error{Code: codeClientGone, Message: "client closed the request", Err: err}
+	case ctx.Err() != nil:
+		return &gateway.Error{Code: gateway.CodeTimeout, Message: "the provider did not answer in time", Err: err}
+	}
+	var ge *gateway.Error
+	if e := gateway.AsError(err); e.Code != gateway.CodeInternal {
+		ge = e
+	} else {
+		ge = gateway.Wrap(gateway.CodeUpstream, err, "could not reach the provider")
+	}
+	return ge
+}
+
+// complete answers a non-streamed request.
+func (x *exchange) complete(ctx context.Context, call *provider.Call, body io.Reader) *gateway.Error {
+	raw, err := io.ReadAll(io.LimitReader(body, x.p.opts.MaxResponseBytes))
+	if err != nil {
+		return x.upstreamFailure(ctx, err)
+	}
+	resp, err := x.spec.Translator.Response(call, raw)
+	if err != nil {
+		if e := gateway.AsError(err); e.Code != gateway.CodeInternal {
+			return e
+		}
+		return gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream response")
+	}
+	x.usage = resp.Usage()
+	if x.ep.LogPayloads {
+		x.responseText, _ = json.Marshal(responseBody(resp))
+	}
+	if err := x.audit(gateway.OutcomeSuccess, http.StatusOK, nil); err != nil {
+		return err
+	}
+	x.q.Surface.WriteResponse(x.w, resp)
+	return nil
+}
+
+// responseBody is the one JSON object a complete answer is rendered as, on every surface.
+func responseBody(r *llm.Response) any {
+	switch {
+	case r.Chat != nil:
+		return r.Chat
+	case r.Completion != nil:
+		return r.Completion
+	}
+	return r.Embeddings
+}
+
+// WriteJSONResponse writes resp as 200 JSON; both query surfaces share the llm/v1 shapes.
+func WriteJSONResponse(w http.ResponseWriter, resp *llm.Response) {
+	httpkit.WriteJSON(w, http.StatusOK, responseBody(resp))
+}
+
+// chargeTokens records the answer's tokens against the token limits. The client may be gone,
+// but the tokens were spent, so this runs on a context detached from it.
+func (x *exchange) chargeTokens(rules []gateway.LimitRule) {
+	total := tokenCount(x.usage)
+	x.p.opts.Metrics.AddTokens(x.ep.Name, x.q.Surface.API(), deref(x.usage.PromptTokens), deref(x.usage.CompletionTokens))
+	if len(rules) == 0 || total <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.r.Context()), 2*time.Second)
+	defer cancel()
+	if err := x.p.app.Limiter.Record(ctx, rules, total); err != nil {
+		x.p.log.Warn("recording token usage", "endpoint", x.ep.Name, "error", gateway.ErrorMessage(err))
+	}
+}
+
+func tokenCount(u llm.Usage) int64 {
+	if u.TotalTokens != nil {
+		return *u.TotalTokens
+	}
+	return deref(u.PromptTokens) + deref(u.CompletionTokens)
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// fail answers an error that happened before any response byte: audit first (when the
+// request reached an endpoint), then the surface's envelope.
+func (x *exchange) fail(err *gateway.Error) {
+	status := statusClientGone
+	if err.Code != codeClientGone {
+		status = x.q.Surface.ErrorStatus(err)
+	}
+	if x.ep == nil {
+		if x.outcome == "" {
+			x.outcome = outcomeOf(err.Code)
+		}
+	} else if aerr := x.audit(outcomeOf(err.Code), status, err); aerr != nil {
+		err, status = aerr, x.q.Surface.ErrorStatus(aerr)
+	}
+	if err.Code != codeClientGone {
+		x.q.Surface.WriteError(x.w, status, err)
+	}
+}
+
+// outcomeOf classifies a failure for the audit trail.
+func outcomeOf(c gateway.Code) string {
+	switch c {
+	case gateway.CodeForbidden:
+		return gateway.OutcomeDenied
+	case gateway.CodeRateLimited:
+		return gateway.OutcomeRateLimited
+	case gateway.CodeInvalid, gateway.CodeUnprocessable, gateway.CodeTooLarge:
+		return gateway.OutcomeBadRequest
+	case gateway.CodeTimeout:
+		return gateway.OutcomeTimeout
+	case codeClientGone:
+		return gateway.OutcomeClientCancelled
+	}
+	return gateway.OutcomeUpstreamError
+}
+
+// metricEndpoint labels metrics with the endpoint name only once it is known to exist, so
+// made-up names cannot grow the series without bound.
+func (x *exchange) metricEndpoint() string {
+	if x.ep == nil {
+		return ""
+	}
+	return x.ep.Name
+}
+
+// payloadLimit bounds logged request and response text per event.
+const payloadLimit = 64 << 10
+
+func truncate(b []byte) string {
+	if len(b) > payloadLimit {
+		b = b[:payloadLimit]
+	}
+	return string(bytes.ToValidUTF8(b, nil))
+}

@@ -1,0 +1,121 @@
+// Package pipeline is llmgate's query path: one straight walk per request that every query
+// surface (MLflow, OpenAI) shares. In order: authenticate against the snapshot, look up the
+// endpoint, authorize (gateway.Permit), check the type, decode and validate, take rate limits,
+// resolve credentials, translate, call the provider under the client's context and the
+// endpoint's timeout, translate back (streams chunk by chunk, flushed per event), record
+// tokens, and write exactly one AccessGatewayEndpoint audit event that is durable before the
+// response's last byte.
+//
+// Surfaces own only their wire shapes: how errors, answers and stream frames look. Nothing here
+// reads the database per request: the snapshot and the secret resolver's cache serve it all.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/metrics"
+	"github.com/llmgate/llmgate/provider"
+)
+
+// DefaultTimeout bounds one upstream call when the endpoint sets none; it matches MLflow's
+// MLFLOW_GATEWAY_ROUTE_TIMEOUT_SECONDS.
+const DefaultTimeout = 300 * time.Second
+
+// Transport performs an upstream request (transport.Do): signing per req.Sign, aborting at
+// once when ctx ends, returning connection failures as *gateway.Error.
+type Transport func(ctx context.Context, req *provider.HTTPRequest, config map[string]string) (*http.Response, error)
+
+// RuleBuilder returns the call and token limit rules of an endpoint for a caller
+// (ratelimit.Rules).
+type RuleBuilder func(ep *gateway.Endpoint, p *gateway.Principal) (calls, tokens []gateway.LimitRule)
+
+// Options configure a Pipeline. Transport and Rules are required; they are injected rather
+// than imported so the path can be tested against any upstream and limiter.
+type Options struct {
+	Transport Transport
+	Rules     RuleBuilder
+	// DefaultTimeout applies when an endpoint's TimeoutSeconds is 0 (default DefaultTimeout).
+	DefaultTimeout time.Duration
+	// MaxBodyBytes bounds request bodies (default httpkit.DefaultMaxBody); larger is 413.
+	MaxBodyBytes int64
+	// MaxResponseBytes bounds a non-streamed upstream answer (default 64 MiB).
+	MaxResponseBytes int64
+	Metrics          *metrics.Metrics // optional
+}
+
+// Pipeline serves queries. Safe for concurrent use.
+type Pipeline struct {
+	app  *app.App
+	opts Options
+	log  *slog.Logger
+}
+
+// New builds a pipeline over a. It fails when a required dependency is missing, so a wiring
+// mistake shows at startup instead of on the first request.
+func New(a *app.App, o Options) (*Pipeline, error) {
+	switch {
+	case a == nil || a.Audit == nil || a.Limiter == nil || a.Secrets == nil || a.Providers == nil:
+		return nil, errors.New("pipeline: app needs Audit, Limiter, Secrets and Providers")
+	case o.Transport == nil || o.Rules == nil:
+		return nil, errors.New("pipeline: Options.Transport and Options.Rules are required")
+	}
+	if o.DefaultTimeout <= 0 {
+		o.DefaultTimeout = DefaultTimeout
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = httpkit.DefaultMaxBody
+	}
+	if o.MaxResponseBytes <= 0 {
+		o.MaxResponseBytes = 64 << 20
+	}
+	return &Pipeline{app: a, opts: o, log: a.Log}, nil
+}
+
+// Surface is what a query API contributes: its name, its body validation and its wire shapes.
+type Surface interface {
+	// API is the surface's name as recorded in audit events and metrics ("mlflow", "openai").
+	API() string
+	// Decode validates a body for an endpoint of type t.
+	Decode(t gateway.EndpointType, body []byte) (*llm.Request, *gateway.Error)
+	// ErrorStatus maps an error to the surface's HTTP status.
+	ErrorStatus(err *gateway.Error) int
+	// WriteError writes the surface's error envelope with status (and Retry-After when due).
+	WriteError(w http.ResponseWriter, status int, err *gateway.Error)
+	// WriteResponse writes a complete answer as 200 JSON.
+	WriteResponse(w http.ResponseWriter, resp *llm.Response)
+	// AppendChunk appends the SSE frames for one chunk to dst (possibly none, e.g. a usage-only
+	// chunk the caller did not ask for). includeUsage is the caller's stream_options.
+	AppendChunk(dst []byte, t gateway.EndpointType, c *llm.Chunk, includeUsage bool) []byte
+	// AppendStreamError appends what the surface tells a client whose stream broke after the
+	// headers went out (possibly nothing).
+	AppendStreamError(dst []byte, err *gateway.Error) []byte
+	// AppendEnd appends the end-of-stream marker, if the surface has one.
+	AppendEnd(dst []byte) []byte
+}
+
+// Query says which endpoint a request addresses and through which surface.
+type Query struct {
+	Surface Surface
+	// Endpoint is the endpoint name from the path; empty means the body's "model" names it
+	// (OpenAI-compatible routes).
+	Endpoint string
+	// Type, when set, is the endpoint type the route requires (e.g. /v1/chat/completions).
+	Type gateway.EndpointType
+}
+
+// Serve runs one query to completion: it writes the response and the audit event.
+func (p *Pipeline) Serve(w http.ResponseWriter, r *http.Request, q Query) {
+	x := &exchange{p: p, w: w, r: r, q: q, start: time.Now()}
+	if err := x.run(); err != nil {
+		x.fail(err)
+	}
+	p.opts.Metrics.ObserveRequest(x.metricEndpoint(), q.Surface.API(), x.outcome, time.Since(x.start))
+}

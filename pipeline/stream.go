@@ -1,0 +1,152 @@
+package pipeline
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/provider"
+)
+
+// streamReadSize is how much upstream stream is read at once; small enough that each provider
+// event is passed on as soon as it arrives, since Read returns what is available.
+const streamReadSize = 16 << 10
+
+// streamer re-frames an upstream stream chunk by chunk. Headers go out with the first frame,
+// so a stream that fails before producing anything still gets a proper JSON error.
+type streamer struct {
+	x       *exchange
+	rc      *http.ResponseController
+	started bool
+	frame   []byte
+}
+
+// stream relays the upstream stream. It never buffers the answer: every decoded chunk is
+// written and flushed before the next read.
+func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *provider.Call, body io.Reader) *gateway.Error {
+	s := &streamer{x: x, rc: http.NewResponseController(x.w), frame: make([]byte, 0, 1024)}
+	dec := x.spec.Translator.Stream(call)
+	buf := make([]byte, streamReadSize)
+	for {
+		n, rerr := body.Read(buf)
+		if n > 0 {
+			chunks, err := dec.Feed(buf[:n])
+			if werr := s.emit(chunks); werr != nil {
+				cancel() // the client is gone: stop the provider's generation at once
+				return s.broken(&gateway.Error{Code: codeClientGone, Message: "client closed the stream", Err: werr})
+			}
+			if err != nil {
+				return s.broken(streamError(err))
+			}
+		}
+		switch {
+		case rerr == io.EOF:
+			chunks, err := dec.End()
+			if werr := s.emit(chunks); werr != nil {
+				return s.broken(&gateway.Error{Code: codeClientGone, Message: "client closed the stream", Err: werr})
+			}
+			if err != nil {
+				return s.broken(streamError(err))
+			}
+			return s.finish()
+		case rerr != nil:
+			return s.broken(x.upstreamFailure(ctx, rerr))
+		}
+	}
+}
+
+func streamError(err error) *gateway.Error {
+	if e := gateway.AsError(err); e.Code != gateway.CodeInternal {
+		return e
+	}
+	return gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream")
+}
+
+// emit writes the frames of chunks and flushes them.
+func (s *streamer) emit(chunks []llm.Chunk) error {
+	x := s.x
+	for i := range chunks {
+		c := &chunks[i]
+		if c.Usage != nil {
+			mergeUsage(&x.usage, c.Usage)
+		}
+		if x.ep.LogPayloads {
+			for _, ch := range c.Choices {
+				x.responseText = append(x.responseText, ch.Content...)
+			}
+		}
+		s.frame = x.q.Surface.AppendChunk(s.frame[:0], x.ep.Type, c, x.includeUsage)
+		if err := s.write(s.frame); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mergeUsage keeps counts already seen when a later chunk reports only some of them
+// (Anthropic sends input tokens first and output tokens at the end).
+func mergeUsage(dst, src *llm.Usage) {
+	if src.PromptTokens != nil {
+		dst.PromptTokens = src.PromptTokens
+	}
+	if src.CompletionTokens != nil {
+		dst.CompletionTokens = src.CompletionTokens
+	}
+	if src.TotalTokens != nil {
+		dst.TotalTokens = src.TotalTokens
+	}
+}
+
+func (s *streamer) write(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	s.start()
+	if _, err := s.x.w.Write(p); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
+
+func (s *streamer) start() {
+	if s.started {
+		return
+	}
+	s.started = true
+	h := s.x.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // tell nginx-style proxies not to buffer the stream
+	s.x.w.WriteHeader(http.StatusOK)
+}
+
+// finish audits the completed stream, then writes the end marker: the event is durable
+// before the final frame.
+func (s *streamer) finish() *gateway.Error {
+	s.start()
+	if err := s.x.audit(gateway.OutcomeSuccess, http.StatusOK, nil); err != nil {
+		_ = s.write(s.x.q.Surface.AppendStreamError(s.frame[:0], err))
+		return nil
+	}
+	_ = s.write(s.x.q.Surface.AppendEnd(s.frame[:0]))
+	return nil
+}
+
+// broken ends a failed stream. Before the first frame the error is returned for a normal
+// JSON answer; after it, the event is audited and the surface's error frame (if any) sent.
+func (s *streamer) broken(err *gateway.Error) *gateway.Error {
+	if !s.started {
+		return err
+	}
+	status := http.StatusOK
+	if err.Code == codeClientGone {
+		status = statusClientGone
+	}
+	_ = s.x.audit(outcomeOf(err.Code), status, err)
+	if err.Code != codeClientGone {
+		_ = s.write(s.x.q.Surface.AppendStreamError(s.frame[:0], err))
+	}
+	return nil
+}
