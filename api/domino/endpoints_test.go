@@ -376,8 +376,8 @@ func TestItem22_MaskKeepsSecretNewValueReplaces(t *testing.T) {
 	if _, ok := replaced.Config["openai_api_base"]; ok {
 		t.Error("modelConfig patch did not replace the whole map")
 	}
-	if e.secrets.count() != 1 {
-		t.Errorf("secret store holds %d values, want 1", e.secrets.count())
+	if e.secretCount() != 1 {
+		t.Errorf("secret store holds %d values, want 1", e.secretCount())
 	}
 }
 
@@ -385,12 +385,12 @@ func TestItem23_EmptyPatchForbiddenUnknown(t *testing.T) {
 	e := newEnv(t)
 	_, ukey := e.user("priya")
 	before := e.create(newEndpoint("a", "llm/v1/chat", true))
-	events := len(e.store.events)
+	events := e.eventCount()
 	after := e.do("PATCH", endpointsPath+"/a", e.adminKey, map[string]any{}).expect(t, 200).object(t)
 	if !reflect.DeepEqual(before, after) {
 		t.Errorf("PATCH {} changed the endpoint: %v -> %v", before, after)
 	}
-	if len(e.store.events) != events {
+	if e.eventCount() != events {
 		t.Error("PATCH {} recorded an event")
 	}
 	assertEnvelope(t, e.do("PATCH", endpointsPath+"/a", ukey, map[string]any{"modelName": "y"}), 403)
@@ -416,8 +416,8 @@ func TestItem24_DeleteRemovesEverywhere(t *testing.T) {
 	if e.app.Snapshot().Endpoint("gone") != nil {
 		t.Error("the MLflow surface's snapshot still has the endpoint")
 	}
-	if e.secrets.count() != 0 {
-		t.Errorf("delete left %d credentials in the secret store", e.secrets.count())
+	if e.secretCount() != 0 {
+		t.Errorf("delete left %d credentials in the secret store", e.secretCount())
 	}
 	assertEnvelope(t, e.do("DELETE", endpointsPath+"/gone", ukey, nil), 403)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,6 +17,8 @@ import (
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/secrets/local"
+	"github.com/llmgate/llmgate/store/sqlite"
 )
 
 // testProviders mirrors the MLflow provider table closely enough for the admin API: the
@@ -37,8 +40,8 @@ type env struct {
 	t        *testing.T
 	srv      *httptest.Server
 	app      *app.App
-	store    *memStore
-	secrets  *memSecrets
+	store    gateway.Store
+	secrets  *local.Store
 	adminKey string
 	logs     *bytes.Buffer
 }
@@ -46,7 +49,17 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, store: newMemStore(), secrets: newMemSecrets(), logs: &bytes.Buffer{}}
+	dir := t.TempDir()
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "llmgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	keys, err := local.LoadKeyring(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, store: store, secrets: local.New(store, keys), logs: &bytes.Buffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, nil))
 	a, err := app.New(ctx, app.Options{Store: e.store, Secrets: e.secrets, Providers: testProviders(), Log: log})
 	if err != nil {
@@ -91,6 +104,26 @@ func (e *env) org(name string, memberIDs ...string) string {
 		e.t.Fatal(err)
 	}
 	return o.ID
+}
+
+// secretCount is how many credentials the secret store holds.
+func (e *env) secretCount() int {
+	e.t.Helper()
+	list, err := e.store.ListSecrets(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(list)
+}
+
+// eventCount is the length of the audit trail.
+func (e *env) eventCount() int {
+	e.t.Helper()
+	events, _, err := e.store.AuditChain(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(events)
 }
 
 // resp is a completed exchange.
