@@ -6,7 +6,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/gemini"
+	"github.com/llmgate/llmgate/provider/sse"
 )
 
 // event is one v2 chat stream event. Content and tool-call deltas share delta.message but
@@ -31,10 +31,10 @@ type streamState struct {
 	done  bool
 }
 
-// OnData translates one event.
-func (s *streamState) OnData(data []byte) ([]llm.Chunk, error) {
+// OnEvent translates one event; the data's "type" repeats the SSE event name.
+func (s *streamState) OnEvent(e sse.Event) ([]llm.Chunk, error) {
 	var ev event
-	if err := json.Unmarshal(data, &ev); err != nil {
+	if err := json.Unmarshal(e.Data, &ev); err != nil {
 		return nil, malformed(err)
 	}
 	switch ev.Type {
@@ -97,13 +97,13 @@ func (s *streamState) end(ev event) ([]llm.Chunk, error) {
 }
 
 // Finish reports a stream cut before message-end.
-func (s *streamState) Finish() error {
+func (s *streamState) Finish() ([]llm.Chunk, error) {
 	if !s.done {
-		return gateway.Errorf(gateway.CodeUpstream, "provider %q stream ended before message-end", name)
+		return nil, gateway.Errorf(gateway.CodeUpstream, "provider %q stream ended before message-end", name)
 	}
-	return nil
+	return nil, nil
 }
 
 func (Translator) Stream(c *provider.Call) provider.StreamDecoder {
-	return gemini.NewSSEDecoder(&streamState{model: c.Model})
+	return sse.NewDecoder(&streamState{model: c.Model})
 }

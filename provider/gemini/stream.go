@@ -6,6 +6,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/sse"
 )
 
 // streamState turns streamGenerateContent events (each a whole GenerateContentResponse
@@ -23,10 +24,10 @@ func newStreamState(providerName, model string) *streamState {
 	return &streamState{provider: providerName, model: model, started: map[int]bool{}, open: map[int]bool{}}
 }
 
-// OnData handles one SSE data payload.
-func (s *streamState) OnData(data []byte) ([]llm.Chunk, error) {
+// OnEvent handles one SSE event; its data is a whole GenerateContentResponse.
+func (s *streamState) OnEvent(ev sse.Event) ([]llm.Chunk, error) {
 	var r generateResponse
-	if err := json.Unmarshal(data, &r); err != nil {
+	if err := json.Unmarshal(ev.Data, &r); err != nil {
 		return nil, malformed(err)
 	}
 	if r.Error != nil {
@@ -78,13 +79,13 @@ func (s *streamState) allDone() bool {
 }
 
 // Finish reports a stream cut before every candidate finished.
-func (s *streamState) Finish() error {
+func (s *streamState) Finish() ([]llm.Chunk, error) {
 	if !s.finished {
-		return gateway.Errorf(gateway.CodeUpstream, "provider %q stream ended before the answer was complete", s.provider)
+		return nil, gateway.Errorf(gateway.CodeUpstream, "provider %q stream ended before the answer was complete", s.provider)
 	}
-	return nil
+	return nil, nil
 }
 
 func (t *Translator) Stream(c *provider.Call) provider.StreamDecoder {
-	return NewSSEDecoder(newStreamState(t.Provider, c.Model))
+	return sse.NewDecoder(newStreamState(t.Provider, c.Model))
 }
