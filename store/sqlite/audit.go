@@ -52,8 +52,10 @@ func appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.AuditEvent)
 	return err
 }
 
-// normalizeEvent fills what a caller may leave empty and cuts the timestamp to the
-// millisecond precision that is stored and hashed, so the event re-reads exactly as chained.
+// normalizeEvent fills what a caller may leave empty and makes the event re-read exactly as
+// it is hashed: millisecond UTC timestamp, strings valid UTF-8 (encoding/json would otherwise
+// rewrite invalid bytes differently on the way in and out) without NUL, as in store/postgres.
+// Valid input is left unchanged.
 func normalizeEvent(ev *gateway.AuditEvent) {
 	if ev.ID == "" {
 		ev.ID = gateway.NewID()
@@ -62,6 +64,20 @@ func normalizeEvent(ev *gateway.AuditEvent) {
 		ev.Timestamp = gateway.Now()
 	}
 	ev.Timestamp = ev.Timestamp.UTC().Truncate(time.Millisecond)
+	for _, f := range []*string{&ev.ID, &ev.Kind, &ev.PerformedBy, &ev.EndpointID, &ev.EndpointType} {
+		*f = storable(*f)
+	}
+	if ev.Metadata != nil {
+		md := make(map[string]string, len(ev.Metadata))
+		for k, v := range ev.Metadata {
+			md[storable(k)] = storable(v)
+		}
+		ev.Metadata = md
+	}
+}
+
+func storable(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 const eventColumns = `seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, metadata, prev_hash, hash`

@@ -1,0 +1,165 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// AppendAudit chains and commits events in one transaction.
+func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error { return appendEvents(ctx, tx, events) })
+}
+
+// appendEvents links events to the stored chain head and moves the head past them.
+//
+// Why FOR UPDATE: every replica appends through this one row. Its row lock is held until the
+// transaction commits, so a second replica's SELECT ... FOR UPDATE waits and then reads the
+// head the first one committed. Appends are thereby totally ordered by the database, and N
+// replicas extend ONE chain with consecutive sequence numbers; reading the head without the
+// lock would let two replicas chain onto the same predecessor and fork the trail.
+func appendEvents(ctx context.Context, tx pgx.Tx, events []*gateway.AuditEvent) error {
+	var seq int64
+	var head string
+	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`).Scan(&seq, &head); err != nil {
+		return err
+	}
+	batch := &pgx.Batch{}
+	for _, ev := range events {
+		normalizeEvent(ev)
+		metadata, err := json.Marshal(ev.Metadata)
+		if err != nil {
+			return err
+		}
+		seq++
+		ev.Seq, ev.PrevHash, ev.Hash = seq, head, gateway.ChainHash(head, ev)
+		head = ev.Hash
+		batch.Queue(`INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id, endpoint_type,
+			endpoint_name, username, metadata, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			ev.Seq, ev.ID, ev.Kind, ev.Timestamp, ev.PerformedBy, ev.EndpointID, ev.EndpointType,
+			ev.EndpointName(), ev.Username(), string(metadata), ev.PrevHash, ev.Hash)
+	}
+	batch.Queue(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, head)
+	return tx.SendBatch(ctx, batch).Close()
+}
+
+// normalizeEvent fills what a caller may leave empty and makes the event storable exactly as
+// it is hashed: millisecond UTC timestamp, strings valid UTF-8 without NUL (which PostgreSQL
+// text rejects). Valid input is left unchanged.
+func normalizeEvent(ev *gateway.AuditEvent) {
+	if ev.ID == "" {
+		ev.ID = gateway.NewID()
+	}
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = gateway.Now()
+	}
+	ev.Timestamp = ts(ev.Timestamp)
+	for _, f := range []*string{&ev.ID, &ev.Kind, &ev.PerformedBy, &ev.EndpointID, &ev.EndpointType} {
+		*f = storable(*f)
+	}
+	if ev.Metadata != nil {
+		md := make(map[string]string, len(ev.Metadata))
+		for k, v := range ev.Metadata {
+			md[storable(k)] = storable(v)
+		}
+		ev.Metadata = md
+	}
+}
+
+func storable(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+const eventColumns = `seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, metadata, prev_hash, hash`
+
+// QueryAudit returns the events matching f, ordered by timestamp, then Seq.
+func (s *Store) QueryAudit(ctx context.Context, f gateway.AuditFilter) ([]gateway.AuditEvent, error) {
+	where, args := auditWhere(f)
+	var limit *int64 // NULL: no limit
+	if f.Limit > 0 {
+		limit = new(int64(f.Limit))
+	}
+	args = append(args, limit, max(f.Offset, 0))
+	n := len(args)
+	events, err := queryEvents(ctx, s.pool, `SELECT `+eventColumns+` FROM audit_events`+where+
+		` ORDER BY ts, seq LIMIT $`+strconv.Itoa(n-1)+` OFFSET $`+strconv.Itoa(n), args...)
+	return events, dbError(err)
+}
+
+// auditWhere translates f into SQL with the same meaning as gateway.AuditFilter.Match.
+func auditWhere(f gateway.AuditFilter) (string, []any) {
+	var conds []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if !f.Since.IsZero() {
+		conds = append(conds, `ts >= `+arg(f.Since))
+	}
+	if !f.Until.IsZero() {
+		conds = append(conds, `ts <= `+arg(f.Until))
+	}
+	if len(f.Kinds) > 0 {
+		conds = append(conds, `kind = ANY(`+arg(f.Kinds)+`)`)
+	}
+	if len(f.Usernames) > 0 {
+		conds = append(conds, `username = ANY(`+arg(f.Usernames)+`)`)
+	}
+	if len(f.EndpointIDs)+len(f.EndpointNames) > 0 {
+		conds = append(conds, `(endpoint_id = ANY(`+arg(nonNil(f.EndpointIDs))+`) OR endpoint_name = ANY(`+arg(nonNil(f.EndpointNames))+`))`)
+	}
+	if len(conds) == 0 {
+		return "", args
+	}
+	return ` WHERE ` + strings.Join(conds, ` AND `), args
+}
+
+// nonNil sends an empty array rather than NULL, so "= ANY" is false rather than unknown.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// AuditChain returns every event in Seq order and the stored head, read from one snapshot.
+func (s *Store) AuditChain(ctx context.Context) ([]gateway.AuditEvent, string, error) {
+	var events []gateway.AuditEvent
+	var head string
+	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
+		var err error
+		if events, err = queryEvents(ctx, tx, `SELECT `+eventColumns+` FROM audit_events ORDER BY seq`); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT hash FROM audit_head WHERE id = 1`).Scan(&head)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return events, head, nil
+}
+
+func queryEvents(ctx context.Context, q querier, query string, args ...any) ([]gateway.AuditEvent, error) {
+	rows, _ := q.Query(ctx, query, args...)
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (gateway.AuditEvent, error) {
+		var ev gateway.AuditEvent
+		var metadata string
+		err := row.Scan(&ev.Seq, &ev.ID, &ev.Kind, &ev.Timestamp, &ev.PerformedBy, &ev.EndpointID, &ev.EndpointType,
+			&metadata, &ev.PrevHash, &ev.Hash)
+		// A row whose metadata was damaged still comes back (with what could be decoded), so
+		// verification reports it as a hash mismatch instead of failing to read the trail.
+		_ = json.Unmarshal([]byte(metadata), &ev.Metadata)
+		ev.Timestamp = ev.Timestamp.UTC()
+		return ev, err
+	})
+	return nilIfEmpty(events), err
+}
