@@ -23,6 +23,7 @@ import (
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/metrics"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/ratelimit"
 )
 
 // DefaultTimeout bounds one upstream call when the endpoint sets none; it matches MLflow's
@@ -37,11 +38,11 @@ type Transport func(ctx context.Context, req *provider.HTTPRequest, config map[s
 // (ratelimit.Rules).
 type RuleBuilder func(ep *gateway.Endpoint, p *gateway.Principal) (calls, tokens []gateway.LimitRule)
 
-// Options configure a Pipeline. Transport and Rules are required; they are injected rather
-// than imported so the path can be tested against any upstream and limiter.
+// Options configure a Pipeline. Transport is required; it is injected so the path can be
+// tested against any upstream.
 type Options struct {
 	Transport Transport
-	Rules     RuleBuilder
+	Rules     RuleBuilder // default ratelimit.Rules
 	// DefaultTimeout applies when an endpoint's TimeoutSeconds is 0 (default DefaultTimeout).
 	DefaultTimeout time.Duration
 	// MaxBodyBytes bounds request bodies (default httpkit.DefaultMaxBody); larger is 413.
@@ -64,8 +65,11 @@ func New(a *app.App, o Options) (*Pipeline, error) {
 	switch {
 	case a == nil || a.Audit == nil || a.Limiter == nil || a.Secrets == nil || a.Providers == nil:
 		return nil, errors.New("pipeline: app needs Audit, Limiter, Secrets and Providers")
-	case o.Transport == nil || o.Rules == nil:
-		return nil, errors.New("pipeline: Options.Transport and Options.Rules are required")
+	case o.Transport == nil:
+		return nil, errors.New("pipeline: Options.Transport is required")
+	}
+	if o.Rules == nil {
+		o.Rules = ratelimit.Rules
 	}
 	if o.DefaultTimeout <= 0 {
 		o.DefaultTimeout = DefaultTimeout

@@ -1,0 +1,223 @@
+package pipelinetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Model names that script the upstream's behaviour (any other model answers normally, echoing
+// the last user message):
+//
+//	fake-error-<status>  the provider's error body with that status
+//	fake-ratelimit       429 with Retry-After: 7
+//	fake-hang            never answers until the client goes away
+//	fake-gate            streams the first chunk, then waits for Upstream.Release (or the client leaving)
+//	fake-malformed       200 with a body that is not JSON
+//	fake-drop            streams the first chunk, then drops the connection
+const (
+	ModelHang      = "fake-hang"
+	ModelGate      = "fake-gate"
+	ModelMalformed = "fake-malformed"
+	ModelDrop      = "fake-drop"
+	ModelRateLimit = "fake-ratelimit"
+)
+
+// Request is what the upstream saw of one call.
+type Request struct {
+	Path       string
+	Model      string
+	Credential string
+	Body       map[string]any
+	// Cancelled reports that the caller went away before the answer was complete.
+	Cancelled bool
+}
+
+// Upstream is a scriptable OpenAI-wire server.
+type Upstream struct {
+	*httptest.Server
+	// ValidKey is the only credential it accepts.
+	ValidKey string
+	// Finished receives every request when its handler returns.
+	Finished chan Request
+
+	mu       sync.Mutex
+	requests []Request
+	gate     chan struct{}
+}
+
+// NewUpstream starts an upstream accepting key; it is closed at test cleanup by the caller.
+func NewUpstream(key string) *Upstream {
+	u := &Upstream{ValidKey: key, Finished: make(chan Request, 256), gate: make(chan struct{})}
+	u.Server = httptest.NewServer(http.HandlerFunc(u.serve))
+	return u
+}
+
+// Release opens the gate of fake-gate streams.
+func (u *Upstream) Release() { close(u.gate) }
+
+// Requests returns what the upstream has seen so far.
+func (u *Upstream) Requests() []Request {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]Request(nil), u.requests...)
+}
+
+// BaseURL is what endpoints put in fakeai_api_base.
+func (u *Upstream) BaseURL() string { return u.URL + "/v1" }
+
+func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
+	rec := Request{Path: r.URL.Path, Credential: strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")}
+	_ = json.NewDecoder(r.Body).Decode(&rec.Body)
+	rec.Model, _ = rec.Body["model"].(string)
+	defer func() {
+		rec.Cancelled = r.Context().Err() != nil
+		u.mu.Lock()
+		u.requests = append(u.requests, rec)
+		u.mu.Unlock()
+		u.Finished <- rec
+	}()
+	if rec.Credential != u.ValidKey {
+		writeError(w, http.StatusUnauthorized, "Incorrect API key provided.")
+		return
+	}
+	if u.scripted(w, r, rec.Model) {
+		return
+	}
+	text := "echo: " + lastUserText(rec.Body)
+	if stream, _ := rec.Body["stream"].(bool); stream {
+		u.stream(w, r, rec, text)
+		return
+	}
+	answer(w, rec, text)
+}
+
+// scripted handles the behaviours chosen by model name; false means answer normally.
+func (u *Upstream) scripted(w http.ResponseWriter, r *http.Request, model string) bool {
+	switch {
+	case strings.HasPrefix(model, "fake-error-"):
+		status, _ := strconv.Atoi(strings.TrimPrefix(model, "fake-error-"))
+		writeError(w, status, "This model's maximum context length is 8 tokens.")
+	case model == ModelRateLimit:
+		w.Header().Set("Retry-After", "7")
+		writeError(w, http.StatusTooManyRequests, "Rate limit reached for requests")
+	case model == ModelHang:
+		<-r.Context().Done()
+	case model == ModelMalformed:
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id": "x", "choices": [`)
+	default:
+		return false
+	}
+	return true
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error"}})
+}
+
+func lastUserText(body map[string]any) string {
+	if p, ok := body["prompt"].(string); ok {
+		return p
+	}
+	msgs, _ := body["messages"].([]any)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m, _ := msgs[i].(map[string]any)
+		if m["role"] == "user" {
+			s, _ := m["content"].(string)
+			return s
+		}
+	}
+	return ""
+}
+
+func words(s string) int64 { return int64(len(strings.Fields(s))) }
+
+func usage(prompt, completion int64) map[string]int64 {
+	return map[string]int64{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+}
+
+// answer writes a complete response; embeddings are deterministic from the input text.
+func answer(w http.ResponseWriter, rec Request, text string) {
+	prompt := words(lastUserText(rec.Body))
+	var out map[string]any
+	switch {
+	case strings.HasSuffix(rec.Path, "/embeddings"):
+		inputs, _ := rec.Body["input"].([]any)
+		data := make([]map[string]any, len(inputs))
+		for i, in := range inputs {
+			s, _ := in.(string)
+			data[i] = map[string]any{"object": "embedding", "index": i, "embedding": []float64{float64(len(s)), float64(i)}}
+		}
+		out = map[string]any{"object": "list", "model": rec.Model, "data": data,
+			"usage": map[string]int64{"prompt_tokens": int64(len(inputs)), "total_tokens": int64(len(inputs))}}
+	case strings.HasSuffix(rec.Path, "/chat/completions"):
+		out = map[string]any{"id": "chatcmpl-1", "object": "chat.completion", "created": time.Now().Unix(), "model": rec.Model,
+			"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": text}, "finish_reason": "stop"}},
+			"usage":   usage(prompt, words(text))}
+	default:
+		out = map[string]any{"id": "cmpl-1", "object": "text_completion", "created": time.Now().Unix(), "model": rec.Model,
+			"choices": []any{map[string]any{"index": 0, "text": text, "finish_reason": "stop"}},
+			"usage":   usage(prompt, words(text))}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// stream sends one chunk per word, then a finish chunk, a usage chunk and [DONE].
+func (u *Upstream) stream(w http.ResponseWriter, r *http.Request, rec Request, text string) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	chat := strings.HasSuffix(rec.Path, "/chat/completions")
+	send := func(v any) {
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		w.(http.Flusher).Flush()
+	}
+	chunk := func(content string, finish any) map[string]any {
+		choice := map[string]any{"index": 0, "finish_reason": finish}
+		if chat {
+			choice["delta"] = map[string]any{"role": "assistant", "content": content}
+		} else {
+			choice["text"] = content
+		}
+		return map[string]any{"id": "s-1", "created": 1732480000, "model": rec.Model, "choices": []any{choice}}
+	}
+	for i, word := range strings.Fields(text) {
+		if i > 0 {
+			word = " " + word
+		}
+		send(chunk(word, nil))
+		if i == 0 && !u.afterFirstChunk(w, r, rec.Model) {
+			return
+		}
+	}
+	send(chunk("", "stop"))
+	send(map[string]any{"id": "s-1", "created": 1732480000, "model": rec.Model, "choices": []any{}, "usage": usage(words(lastUserText(rec.Body)), words(text))})
+	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+// afterFirstChunk applies the stream behaviours; false ends the stream early.
+func (u *Upstream) afterFirstChunk(w http.ResponseWriter, r *http.Request, model string) bool {
+	switch model {
+	case ModelGate:
+		select {
+		case <-u.gate:
+			return true
+		case <-r.Context().Done():
+			return false
+		}
+	case ModelDrop:
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+		return false
+	}
+	return true
+}
