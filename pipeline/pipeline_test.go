@@ -50,8 +50,12 @@ func TestChatSuccessIsAuditedWithEveryField(t *testing.T) {
 		Object  string
 		Model   string
 		Created int64
-		Choices []struct{ Message struct{ Role, Content string } }
-		Usage   struct{ TotalTokens int64 `json:"total_tokens"` }
+		Choices []struct {
+			Message struct{ Role, Content string }
+		}
+		Usage struct {
+			TotalTokens int64 `json:"total_tokens"`
+		}
 	}
 	if err := json.Unmarshal(body, &resp); err != nil {
 		t.Fatal(err)
