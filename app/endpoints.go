@@ -464,7 +464,7 @@ func (p *configPlan) add(spec *provider.Spec, key string, v ConfigValue, old *ga
 		}
 		p.refs[key] = ref
 	case spec.IsSecret(key):
-		if v.Value == "" {
+		if strings.TrimSpace(v.Value) == "" {
 			return gateway.Errorf(gateway.CodeInvalid, "modelConfig key %q must not be empty", key)
 		}
 		p.toStore[key] = v.Value

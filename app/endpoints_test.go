@@ -1,0 +1,144 @@
+package app
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/provider"
+)
+
+var openaiSpec = &provider.Spec{Name: "openai", RequiredKeys: []string{"openai_api_key"}}
+
+func TestValidSecretRef(t *testing.T) {
+	for ref, want := range map[string]bool{
+		"env:OPENAI_API_KEY": true, "env:_X1": true, "vault:secret/data/llm#openai": true,
+		"env:": false, "env:1X": false, "env:A-B": false, "vault:path": false, "vault:#f": false,
+		"vault:a#b#c": false, "file:/etc/passwd": false, "": false, "ENV:X": false,
+	} {
+		if got := ValidSecretRef(ref); got != want {
+			t.Errorf("ValidSecretRef(%q) = %v, want %v", ref, got, want)
+		}
+	}
+}
+
+func TestPlanConfigOnCreate(t *testing.T) {
+	p, err := planConfig(openaiSpec, map[string]ConfigValue{
+		"openai_api_key":  {Value: "sk-1"},
+		"openai_api_base": {Value: "https://x/v1"},
+		"proxy_password":  {SecretRef: "env:PROXY_PW"},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p.toStore, map[string]string{"openai_api_key": "sk-1"}) ||
+		!reflect.DeepEqual(p.plain, map[string]string{"openai_api_base": "https://x/v1"}) ||
+		p.refs["proxy_password"] != (gateway.SecretRef{Ref: "env:PROXY_PW"}) {
+		t.Errorf("plan = %+v", p)
+	}
+	if want := []string{"openai_api_base", "openai_api_key", "proxy_password"}; !reflect.DeepEqual(p.keysChanged, want) {
+		t.Errorf("keysChanged = %v, want %v", p.keysChanged, want)
+	}
+}
+
+func TestPlanConfigRejects(t *testing.T) {
+	old := &gateway.Endpoint{Secrets: map[string]gateway.SecretRef{"openai_api_key": {Ref: "local:1", Owned: true}}}
+	for name, c := range map[string]struct {
+		given map[string]ConfigValue
+		old   *gateway.Endpoint
+		want  string
+	}{
+		"missing required key":      {map[string]ConfigValue{"openai_api_base": {Value: "x"}}, nil, `"openai_api_key"`},
+		"blank required key":        {map[string]ConfigValue{"openai_api_key": {Value: " "}}, nil, "openai_api_key"},
+		"mask without stored value": {map[string]ConfigValue{"openai_api_key": {Value: gateway.SecretMask}}, nil, "no credential is stored"},
+		"mask for another key":      {map[string]ConfigValue{"openai_api_key": {Value: "k"}, "other_token": {Value: gateway.SecretMask}}, old, "other_token"},
+		"bad reference":             {map[string]ConfigValue{"openai_api_key": {SecretRef: "http://x"}}, nil, "secretRef"},
+		"empty key":                 {map[string]ConfigValue{"": {Value: "x"}, "openai_api_key": {Value: "k"}}, nil, "keys"},
+	} {
+		_, err := planConfig(openaiSpec, c.given, c.old)
+		if err == nil || gateway.ErrorCode(err) != gateway.CodeInvalid || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want invalid mentioning %q", name, err, c.want)
+		}
+	}
+}
+
+func TestPlanConfigPatch(t *testing.T) {
+	old := &gateway.Endpoint{
+		Config: map[string]string{"openai_api_base": "https://a/v1", "openai_organization": "org"},
+		Secrets: map[string]gateway.SecretRef{"openai_api_key": {Ref: "local:key", Owned: true},
+			"proxy_token": {Ref: "local:proxy", Owned: true}, "extra_secret": {Ref: "env:EXTRA"}},
+	}
+	p, err := planConfig(openaiSpec, map[string]ConfigValue{
+		"openai_api_key":      {Value: gateway.SecretMask}, // kept
+		"openai_organization": {Value: "org"},              // unchanged
+		"openai_api_base":     {Value: "https://b/v1"},     // changed
+		"proxy_token":         {Value: "new"},              // replaced: old owned ref dropped
+		// extra_secret removed: not owned, so nothing to delete
+	}, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.refs["openai_api_key"] != old.Secrets["openai_api_key"] {
+		t.Errorf("mask did not keep the reference: %+v", p.refs)
+	}
+	if !reflect.DeepEqual(p.dropped, []string{"local:proxy"}) {
+		t.Errorf("dropped = %v", p.dropped)
+	}
+	if want := []string{"extra_secret", "openai_api_base", "proxy_token"}; !reflect.DeepEqual(p.keysChanged, want) {
+		t.Errorf("keysChanged = %v, want %v", p.keysChanged, want)
+	}
+	same, err := planConfig(openaiSpec, currentConfig(old), old)
+	if err != nil || len(same.keysChanged) != 0 || len(same.dropped) != 0 || len(same.toStore) != 0 {
+		t.Errorf("re-applying the current config changed something: %+v, %v", same, err)
+	}
+}
+
+func TestDescribeUpdate(t *testing.T) {
+	old := &gateway.Endpoint{ID: "e", Name: "a", Type: gateway.TypeChat, Provider: "openai", Model: "m1"}
+	same := cloneEndpoint(old)
+	if describeUpdate(&gateway.AuditEvent{Metadata: map[string]string{}}, old, same, nil) {
+		t.Error("no change reported as a change")
+	}
+	e := cloneEndpoint(old)
+	e.Name, e.Model, e.TimeoutSeconds = "b", "m2", 30
+	ev := &gateway.AuditEvent{Metadata: map[string]string{}}
+	if !describeUpdate(ev, old, e, []string{"openai_api_key"}) {
+		t.Fatal("change not reported")
+	}
+	want := map[string]string{"endpointName": "b", "previousEndpointName": "a",
+		"changedFields": "endpointName,modelName,modelConfig,timeoutSeconds", "modelConfigKeysChanged": "openai_api_key",
+		"before.endpointName": "a", "after.endpointName": "b", "before.modelName": "m1", "after.modelName": "m2",
+		"before.timeoutSeconds": "0", "after.timeoutSeconds": "30"}
+	if !reflect.DeepEqual(ev.Metadata, want) || ev.EndpointID != "e" || ev.EndpointType != string(gateway.TypeChat) {
+		t.Errorf("event = %+v\nwant metadata %v", ev, want)
+	}
+}
+
+func TestDescribePermissions(t *testing.T) {
+	e := &gateway.Endpoint{ID: "e", Name: "a", Type: gateway.TypeChat}
+	old := gateway.Permissions{UserIDs: []string{"u1", "u2"}, OrganizationIDs: []string{}}
+	now := gateway.Permissions{IsEveryoneAllowed: true, UserIDs: []string{"u2", "u3"}, OrganizationIDs: []string{"o1"}}
+	ev := &gateway.AuditEvent{Metadata: map[string]string{}}
+	if !describePermissions(ev, e, old, now) {
+		t.Fatal("change not reported")
+	}
+	want := map[string]string{"endpointName": "a", "changedFields": "isEveryoneAllowed,userIds,organizationIds",
+		"before.isEveryoneAllowed": "false", "after.isEveryoneAllowed": "true", "userIdsAdded": "u3",
+		"userIdsRemoved": "u1", "organizationIdsAdded": "o1"}
+	if !reflect.DeepEqual(ev.Metadata, want) {
+		t.Errorf("metadata = %v, want %v", ev.Metadata, want)
+	}
+	if describePermissions(&gateway.AuditEvent{Metadata: map[string]string{}}, e, now, now) {
+		t.Error("identical permissions reported as a change")
+	}
+}
+
+func TestDedupeKeepsFirstSeenOrder(t *testing.T) {
+	if got := dedupe([]string{"b", "a", "b", "c", "a"}); !reflect.DeepEqual(got, []string{"b", "a", "c"}) {
+		t.Errorf("dedupe = %v", got)
+	}
+	if got := dedupe(nil); got == nil || len(got) != 0 {
+		t.Errorf("dedupe(nil) = %#v, want an empty non-nil slice", got)
+	}
+}
