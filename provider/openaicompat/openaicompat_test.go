@@ -247,8 +247,13 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 
 func TestTranslatorCompletionsViaChat(t *testing.T) {
 	tr := &Translator{Provider: "mistral", CompletionsViaChat: true,
-		URL:    func(_ *provider.Call, path string) (string, error) { return JoinURL("https://api.mistral.ai/v1/", path), nil },
-		Header: func(c *provider.Call, h http.Header) error { h.Set("Authorization", "Bearer "+c.Config["mistral_api_key"]); return nil },
+		URL: func(_ *provider.Call, path string) (string, error) {
+			return JoinURL("https://api.mistral.ai/v1/", path), nil
+		},
+		Header: func(c *provider.Call, h http.Header) error {
+			h.Set("Authorization", "Bearer "+c.Config["mistral_api_key"])
+			return nil
+		},
 	}
 	c := &provider.Call{Type: gateway.TypeCompletions, Model: "mistral-small-latest", Config: map[string]string{"mistral_api_key": "k1"},
 		Req: &llm.Request{Completion: &llm.CompletionRequest{Prompt: "One small step for", Params: llm.Params{MaxTokens: ptr(8)}}}}
