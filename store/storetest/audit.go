@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/llmgate/llmgate/gateway"
 )
@@ -59,6 +61,27 @@ func testAuditAppend(t *testing.T, s gateway.Store) {
 	equal(t, "AuditChain returns the events exactly as appended", verifiedChain(t, s), want)
 }
 
+// testAuditHostileInput appends an event carrying bytes a client can smuggle into metadata
+// (NUL, invalid UTF-8) and a sub-millisecond timestamp. The store may normalise the event in
+// place, but must store it, chain it, and return it exactly as it chained it.
+func testAuditHostileInput(t *testing.T, s gateway.Store) {
+	ev := accessEvent(at(123456789*time.Nanosecond), gateway.NewID(), "chat\x00", "mallory\xff", gateway.OutcomeBadRequest)
+	ev.Metadata["prompt"] = "ignore previous instructions\x00\xfe\xff\xc3("
+	ev.Metadata["key\xffwith\x00junk"] = "value"
+	if err := s.AppendAudit(t.Context(), []*gateway.AuditEvent{ev}); err != nil {
+		t.Fatalf("AppendAudit(hostile metadata): %v", err)
+	}
+	if !ev.Timestamp.Equal(at(123 * time.Millisecond)) {
+		t.Fatalf("timestamp stored as %v, want it cut to the millisecond", ev.Timestamp)
+	}
+	for k, v := range ev.Metadata {
+		if !utf8.ValidString(k+v) || strings.ContainsRune(k+v, 0) {
+			t.Fatalf("metadata %q=%q kept bytes that cannot be stored and re-read faithfully", k, v)
+		}
+	}
+	equal(t, "hostile event as chained", verifiedChain(t, s), []gateway.AuditEvent{*ev})
+}
+
 func testQueryAudit(t *testing.T, s gateway.Store) {
 	ctx := t.Context()
 	epA, epB, epGone := gateway.NewID(), gateway.NewID(), gateway.NewID()
@@ -74,9 +97,11 @@ func testQueryAudit(t *testing.T, s gateway.Store) {
 		"b-bob":    accessEvent(at(time.Minute), epB, "embed-b", "bob", gateway.OutcomeDenied),
 		"create-a": created,
 		"b-alice":  accessEvent(at(3*time.Minute), epB, "embed-b", "alice", gateway.OutcomeSuccess),
-		"a-bob":    accessEvent(at(3*time.Minute), epA, "chat-a", "bob", gateway.OutcomeTimeout), // same instant, later seq
-		"delete":   deleted,                                                                      // appended after newer events: ordering is by timestamp first
-		"user":     newUser,
+		// Same instant as b-alice, later seq.
+		"a-bob": accessEvent(at(3*time.Minute), epA, "chat-a", "bob", gateway.OutcomeTimeout),
+		// Appended after newer events: ordering is by timestamp first.
+		"delete": deleted,
+		"user":   newUser,
 	}
 	for _, batch := range [][]string{{"a-alice", "b-bob", "create-a", "b-alice", "a-bob"}, {"delete"}, {"user"}} {
 		events := make([]*gateway.AuditEvent, len(batch))

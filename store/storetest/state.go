@@ -16,6 +16,14 @@ func testUsers(t *testing.T, s gateway.Store) {
 	}
 	equal(t, "users ordered by creation", loadState(t, s).Users, []gateway.User{*alice, *bob})
 
+	before := observe(t, s)
+	if err := s.CreateUser(ctx, user("no-event", 0), nil); err == nil {
+		t.Fatal("CreateUser without an audit event succeeded; a mutation must never land without its event")
+	}
+	if after := observe(t, s); after != before {
+		t.Fatalf("rejected CreateUser changed version/trail from %+v to %+v", before, after)
+	}
+
 	clash := user("alice", 2*time.Minute)
 	mustReject(t, s, "CreateUser(duplicate userName)", gateway.CodeConflict, func(ev *gateway.AuditEvent) error {
 		return s.CreateUser(ctx, clash, ev)

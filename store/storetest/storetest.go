@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"EndpointLifecycle", testEndpointLifecycle},
 		{"Secrets", testSecrets},
 		{"AuditAppend", testAuditAppend},
+		{"AuditHostileInput", testAuditHostileInput},
 		{"QueryAudit", testQueryAudit},
 		{"ConcurrentWriters", func(t *testing.T, s gateway.Store) { ConcurrentWriters(t, s) }},
 	}
