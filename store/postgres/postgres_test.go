@@ -165,3 +165,59 @@ func TestWatchChangesAcrossInstances(t *testing.T) {
 		t.Fatalf("WatchChanges returned %v after its context ended, want nil", err)
 	}
 }
+
+// TestWatchChangesReconnects kills the LISTEN connection from the server side: the watcher
+// must reconnect on its own, report the current version again, and keep delivering.
+func TestWatchChangesReconnects(t *testing.T) {
+	url := schemaURL(t)
+	watcher, writer := open(t, url), open(t, url)
+	ctx, cancel := context.WithCancel(t.Context())
+	versions := make(chan int64, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- watcher.WatchChanges(ctx, func(v int64) {
+			select {
+			case versions <- v:
+			case <-ctx.Done():
+			}
+		})
+	}()
+	defer func() { cancel(); <-done }()
+	receive := func(what string) int64 {
+		t.Helper()
+		select {
+		case v := <-versions:
+			return v
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no call to onChange: %s", what)
+			return 0
+		}
+	}
+	receive("first connection")
+
+	admin, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	var killed int
+	// Other packages' watchers on the shared database may be hit too; they reconnect as well.
+	err = admin.QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1 AND pid <> pg_backend_pid()`, postgres.WatchApplicationName).Scan(&killed)
+	if err != nil || killed == 0 {
+		t.Fatalf("terminating the watch connection: killed %d, %v", killed, err)
+	}
+	receive("reconnection")
+
+	u := &gateway.User{ID: gateway.NewID(), UserName: "after-" + gateway.NewID(), CreatedAt: gateway.Now()}
+	if err := writer.CreateUser(t.Context(), u, &gateway.AuditEvent{Kind: gateway.KindCreateUser}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := writer.StateVersion(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for got := int64(0); got != want; {
+		got = receive("notification after reconnecting")
+	}
+}

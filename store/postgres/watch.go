@@ -8,6 +8,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// WatchApplicationName names WatchChanges' connection in pg_stat_activity.
+const WatchApplicationName = "llmgate-watch"
+
 // Reconnection backoff of WatchChanges: quick after a blip, at most every few seconds while
 // the database is down.
 const (
@@ -41,7 +44,9 @@ func (s *Store) WatchChanges(ctx context.Context, onChange func(version int64)) 
 // listen serves one LISTEN connection until it fails or ctx ends, and reports whether it got
 // as far as listening.
 func (s *Store) listen(ctx context.Context, onChange func(version int64)) bool {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	cfg := s.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = WatchApplicationName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return false
 	}
