@@ -7,11 +7,12 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 )
 
-// audit writes the request's one access event and waits until it is durable. Callers invoke
+// audit charges the tokens used, then writes the request's one access event and waits until it is durable. Callers invoke
 // it before the response's last byte, so a caller that got an answer always has its event.
 // A failure to record is returned as an error the caller answers with instead: llmgate does
 // not serve what it cannot account for.
 func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *gateway.Error {
+	x.chargeTokens()
 	x.outcome = outcome
 	md := x.metadata(outcome, status)
 	if failure != nil {

@@ -44,6 +44,7 @@ type exchange struct {
 	req          *llm.Request
 	includeUsage bool
 	usage        llm.Usage
+	tokenRules   []gateway.LimitRule // charged with the answer's tokens before it is audited
 	outcome      string
 	responseText []byte // only when the endpoint logs payloads
 }
@@ -78,7 +79,8 @@ func (x *exchange) run() *gateway.Error {
 	if err != nil {
 		return err
 	}
-	return x.callUpstream(rules)
+	x.tokenRules = rules
+	return x.callUpstream()
 }
 
 func (x *exchange) authenticate() *gateway.Error {
@@ -219,7 +221,7 @@ func (x *exchange) config() (map[string]string, *gateway.Error) {
 }
 
 // callUpstream translates, sends and answers.
-func (x *exchange) callUpstream(tokenRules []gateway.LimitRule) *gateway.Error {
+func (x *exchange) callUpstream() *gateway.Error {
 	cfg, gerr := x.config()
 	if gerr != nil {
 		return gerr
@@ -246,10 +248,7 @@ func (x *exchange) callUpstream(tokenRules []gateway.LimitRule) *gateway.Error {
 		x.p.opts.Metrics.ObserveUpstream(x.ep.Name, x.q.Surface.API(), time.Since(sent))
 		return x.spec.Translator.Error(call, resp.StatusCode, resp.Header, body)
 	}
-	defer func() {
-		x.p.opts.Metrics.ObserveUpstream(x.ep.Name, x.q.Surface.API(), time.Since(sent))
-		x.chargeTokens(tokenRules)
-	}()
+	defer func() { x.p.opts.Metrics.ObserveUpstream(x.ep.Name, x.q.Surface.API(), time.Since(sent)) }()
 	if x.req.Stream() {
 		return x.stream(ctx, cancel, call, resp.Body)
 	}
@@ -314,11 +313,13 @@ func WriteJSONResponse(w http.ResponseWriter, resp *llm.Response) {
 	httpkit.WriteJSON(w, http.StatusOK, responseBody(resp))
 }
 
-// chargeTokens records the answer's tokens against the token limits. The client may be gone,
-// but the tokens were spent, so this runs on a context detached from it.
-func (x *exchange) chargeTokens(rules []gateway.LimitRule) {
+// chargeTokens records the answer's tokens against the token limits, before the answer
+// completes so the caller's next request already sees them. The client may be gone, but the
+// tokens were spent, so this runs on a context detached from it.
+func (x *exchange) chargeTokens() {
 	total := tokenCount(x.usage)
 	x.p.opts.Metrics.AddTokens(x.ep.Name, x.q.Surface.API(), deref(x.usage.PromptTokens), deref(x.usage.CompletionTokens))
+	rules := x.tokenRules
 	if len(rules) == 0 || total <= 0 {
 		return
 	}
