@@ -71,29 +71,7 @@ func (a *App) CreateEndpoint(ctx context.Context, act Actor, in EndpointInput) (
 	}
 	endpointMu.Lock()
 	defer endpointMu.Unlock()
-	snap := a.Snapshot()
-	if err := checkEndpointName(snap, in.Name); err != nil {
-		return nil, err
-	}
-	spec, err := a.checkProviderAndType(in.Provider, in.Type)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkModel(in.Model); err != nil {
-		return nil, err
-	}
-	if err := checkExtensions(in.RateLimits, in.TimeoutSeconds); err != nil {
-		return nil, err
-	}
-	perms, err := a.normalizePermissions(ctx, in.Permissions)
-	if err != nil {
-		return nil, err
-	}
-	now := gateway.Now()
-	e := &gateway.Endpoint{ID: gateway.NewID(), Name: in.Name, Type: in.Type, Provider: strings.TrimSpace(in.Provider),
-		Model: in.Model, Permissions: perms, RateLimits: in.RateLimits, LogPayloads: in.LogPayloads,
-		TimeoutSeconds: in.TimeoutSeconds, CreatedAt: now, UpdatedAt: now}
-	plan, err := planConfig(spec, in.Config, nil)
+	e, plan, err := a.prepareCreate(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +86,43 @@ func (a *App) CreateEndpoint(ctx context.Context, act Actor, in EndpointInput) (
 	}
 	a.changed(ctx)
 	return e, nil
+}
+
+// ValidateEndpoint makes every check CreateEndpoint makes and changes nothing, so a batch
+// (the MLflow importer) can reject a bad file before it creates any endpoint.
+func (a *App) ValidateEndpoint(ctx context.Context, in EndpointInput) error {
+	_, _, err := a.prepareCreate(ctx, in)
+	return err
+}
+
+// prepareCreate validates in and builds the endpoint and its config plan; nothing is stored.
+func (a *App) prepareCreate(ctx context.Context, in EndpointInput) (*gateway.Endpoint, *configPlan, error) {
+	if err := checkEndpointName(a.Snapshot(), in.Name); err != nil {
+		return nil, nil, err
+	}
+	spec, err := a.checkProviderAndType(in.Provider, in.Type)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkModel(in.Model); err != nil {
+		return nil, nil, err
+	}
+	if err := checkExtensions(in.RateLimits, in.TimeoutSeconds); err != nil {
+		return nil, nil, err
+	}
+	perms, err := a.normalizePermissions(ctx, in.Permissions)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := planConfig(spec, in.Config, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := gateway.Now()
+	e := &gateway.Endpoint{ID: gateway.NewID(), Name: in.Name, Type: in.Type, Provider: strings.TrimSpace(in.Provider),
+		Model: in.Model, Permissions: perms, RateLimits: in.RateLimits, LogPayloads: in.LogPayloads,
+		TimeoutSeconds: in.TimeoutSeconds, CreatedAt: now, UpdatedAt: now}
+	return e, plan, nil
 }
 
 // UpdateEndpoint applies patch to the active endpoint called name. An empty patch changes
