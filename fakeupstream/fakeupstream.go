@@ -1,0 +1,277 @@
+// Package fakeupstream is a stateless stand-in for the LLM providers llmgate talks to. It
+// speaks each provider's real wire format (JSON bodies, SSE or AWS event-stream framing,
+// error envelopes), checks the credential the gateway presents, and lets tests choose
+// failures through the model name alone, so one server serves every test in parallel:
+//
+//	fake-slow-<ms>      wait <ms> before answering and between stream events
+//	fake-error-<status> answer the provider's error body with that HTTP status
+//	fake-ratelimit      answer 429 with Retry-After: 1
+//	fake-hang           never answer; return when the client goes away
+//	fake-drop           drop the connection after the first stream event (or mid-body)
+//	fake-malformed      answer 200 with a body that is not valid JSON
+//
+// Any other model answers normally and deterministically: the reply echoes the last user
+// message ("echo: " + text, see Reply), usage counts words (Tokens), and embeddings are
+// derived from a hash of each input (Embedding). The marker may appear anywhere in the model
+// name ("models/fake-hang", "anthropic.fake-drop") so every provider's naming works.
+//
+// Providers plug in through Register, called from init() in one file per provider
+// (openai.go, anthropic.go, bedrock.go, gemini.go, ...), so adding a provider never edits the
+// core. Every request is recorded (GET /_fake/requests, POST /_fake/reset, or Requests and
+// Reset from Go). There is no added delay unless a model asks for it: the fake is used in
+// benchmarks.
+package fakeupstream
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Static SigV4 credentials the Bedrock fake accepts unless Options overrides them.
+const (
+	TestAWSAccessKeyID     = "AKIDFAKEUPSTREAM0001"
+	TestAWSSecretAccessKey = "fakeupstream/secret/access/key/0000000000"
+)
+
+// DefaultKey is the credential a provider accepts when Options.Keys has no entry for it.
+func DefaultKey(provider string) string { return "fake-" + provider + "-key" }
+
+// maxBody bounds what the fake reads of one request.
+const maxBody = 32 << 20
+
+// Options configures a Server. The zero value accepts DefaultKey(p) for every provider p and
+// the Test AWS credentials.
+type Options struct {
+	// Keys lists the valid credentials per provider name ("openai", "azure", "anthropic").
+	Keys map[string][]string
+	// AWS maps access key ids to secret keys the SigV4 check accepts; nil means
+	// {TestAWSAccessKeyID: TestAWSSecretAccessKey}.
+	AWS map[string]string
+}
+
+// Provider is one provider's wire format, registered from its own file.
+type Provider struct {
+	// Name identifies the provider in records and in Options.Keys.
+	Name string
+	// Routes are http.ServeMux patterns, e.g. "POST /v1/messages" or
+	// "POST /v1beta/models/{model}".
+	Routes []string
+	// Model extracts the model name (from the path or the body) that chooses behaviour.
+	Model func(r *http.Request, body []byte) string
+	// Credential returns the credential presented (header, query parameter, key id).
+	Credential func(r *http.Request) string
+	// Verify, when set, replaces the default check that Credential is one of the valid keys
+	// (Bedrock recomputes the SigV4 signature).
+	Verify func(s *Server, r *http.Request, body []byte) bool
+	// WriteError writes the provider's error envelope with status and message.
+	WriteError func(w http.ResponseWriter, status int, message string)
+	// Serve answers a normal request (credential valid, no failure chosen).
+	Serve func(x *Exchange)
+}
+
+var (
+	registryMu sync.Mutex
+	registry   []*Provider
+)
+
+// Register adds a provider's routes to every Server created afterwards. Call it from init().
+func Register(p *Provider) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	registry = append(registry, p)
+}
+
+// Request is the record of one upstream call.
+type Request struct {
+	Provider   string    `json:"provider"`
+	Method     string    `json:"method"`
+	Path       string    `json:"path"`
+	Query      string    `json:"query"`
+	Model      string    `json:"model"`
+	Credential string    `json:"credential"`
+	Authorized bool      `json:"authorized"`
+	Body       string    `json:"body"`
+	Status     int       `json:"status"`
+	Completed  bool      `json:"completed"` // the whole answer was written
+	Cancelled  bool      `json:"cancelled"` // the client went away before the answer finished
+	Received   time.Time `json:"received"`
+}
+
+// Server is the fake upstream; it is an http.Handler.
+type Server struct {
+	opts Options
+	mux  *http.ServeMux
+
+	mu       sync.Mutex
+	requests []*Request
+	inflight int
+	idle     chan struct{} // closed and replaced whenever inflight drops to zero
+}
+
+// New builds a Server with every registered provider's routes and the /_fake admin routes.
+func New(opts Options) *Server {
+	if opts.AWS == nil {
+		opts.AWS = map[string]string{TestAWSAccessKeyID: TestAWSSecretAccessKey}
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux(), idle: make(chan struct{})}
+	registryMu.Lock()
+	for _, p := range registry {
+		for _, route := range p.Routes {
+			s.mux.Handle(route, s.handler(p))
+		}
+	}
+	registryMu.Unlock()
+	s.mux.HandleFunc("GET /_fake/requests", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.Requests())
+	})
+	s.mux.HandleFunc("POST /_fake/reset", func(w http.ResponseWriter, _ *http.Request) {
+		s.Reset()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Requests returns a copy of every request recorded since the last Reset, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = *r
+	}
+	return out
+}
+
+// Reset forgets the recorded requests.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+// Idle returns a channel that is closed once no request is being handled, so tests can wait
+// for records (e.g. Cancelled) to be final without sleeping.
+func (s *Server) Idle() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inflight == 0 {
+		done := make(chan struct{})
+		close(done)
+		return done
+	}
+	return s.idle
+}
+
+// ValidKey reports whether cred is a configured credential of provider.
+func (s *Server) ValidKey(provider, cred string) bool {
+	keys, ok := s.opts.Keys[provider]
+	if !ok {
+		keys = []string{DefaultKey(provider)}
+	}
+	for _, k := range keys {
+		if cred != "" && cred == k {
+			return true
+		}
+	}
+	return false
+}
+
+// AWSSecret returns the secret key of an access key id the fake accepts.
+func (s *Server) AWSSecret(accessKeyID string) (string, bool) {
+	secret, ok := s.opts.AWS[accessKeyID]
+	return secret, ok
+}
+
+func (s *Server) begin(rec *Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, rec)
+	s.inflight++
+}
+
+// finish publishes the final fields of rec under the lock readers use.
+func (s *Server) finish(rec *Request, x *Exchange) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec.Model, rec.Credential, rec.Authorized = x.Model, x.credential, x.authorized
+	rec.Status = x.status
+	rec.Completed = x.completed
+	rec.Cancelled = !x.completed && x.R.Context().Err() != nil
+	s.inflight--
+	if s.inflight == 0 {
+		close(s.idle)
+		s.idle = make(chan struct{})
+	}
+}
+
+func (s *Server) handler(p *Provider) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		rec := &Request{Provider: p.Name, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Received: time.Now()}
+		x := &Exchange{W: w, R: r, Body: body, Provider: p, server: s}
+		s.begin(rec)
+		// Deferred so the record is final even when fake-drop aborts the handler by panic.
+		defer s.finish(rec, x)
+		x.serve()
+	})
+}
+
+// Behaviour is what a model name asks the fake to do.
+type Behaviour struct {
+	Delay       time.Duration
+	ErrorStatus int
+	RateLimit   bool
+	Hang        bool
+	Drop        bool
+	Malformed   bool
+}
+
+// ParseBehaviour reads the fake-* marker in a model name; unknown markers mean normal.
+func ParseBehaviour(model string) Behaviour {
+	i := strings.Index(model, "fake-")
+	if i < 0 {
+		return Behaviour{}
+	}
+	marker := model[i+len("fake-"):]
+	var b Behaviour
+	switch {
+	case strings.HasPrefix(marker, "slow-"):
+		if ms, err := strconv.Atoi(leadingDigits(marker[len("slow-"):])); err == nil {
+			b.Delay = time.Duration(ms) * time.Millisecond
+		}
+	case strings.HasPrefix(marker, "error-"):
+		if st, err := strconv.Atoi(leadingDigits(marker[len("error-"):])); err == nil && st >= 400 && st <= 599 {
+			b.ErrorStatus = st
+		}
+	case strings.HasPrefix(marker, "ratelimit"):
+		b.RateLimit = true
+	case strings.HasPrefix(marker, "hang"):
+		b.Hang = true
+	case strings.HasPrefix(marker, "drop"):
+		b.Drop = true
+	case strings.HasPrefix(marker, "malformed"):
+		b.Malformed = true
+	}
+	return b
+}
+
+func leadingDigits(s string) string {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return s[:n]
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
