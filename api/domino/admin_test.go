@@ -675,3 +675,21 @@ func TestOpenAPIDocument(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainCredentialLikeValueIsStillMasked(t *testing.T) {
+	e := newEnv(t)
+	e.create(newEndpoint("legacy", "llm/v1/chat", true))
+	ep := *e.app.Snapshot().Endpoint("legacy")
+	ep.Config = map[string]string{"legacy_api_key": "PLAIN-LEAK", "openai_api_base": "https://x/v1"}
+	ev := &gateway.AuditEvent{ID: gateway.NewID(), Kind: gateway.KindUpdateEndpoint, Timestamp: gateway.Now(), Metadata: map[string]string{}}
+	if err := e.store.UpdateEndpoint(context.Background(), &ep, ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.do("GET", endpointsPath+"/legacy", e.adminKey, nil).expect(t, 200).object(t)["modelConfig"].(map[string]any)
+	if cfg["legacy_api_key"] != gateway.SecretMask || cfg["openai_api_base"] != "https://x/v1" {
+		t.Errorf("modelConfig = %v", cfg)
+	}
+}

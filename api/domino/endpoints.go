@@ -26,9 +26,15 @@ type endpointEnvelope struct {
 }
 
 // toEnvelope renders an endpoint. Every credential, owned or referenced, shows as the mask.
-func toEnvelope(e *gateway.Endpoint) endpointEnvelope {
+// A plain value under a credential-like key is masked too: it can only exist if the secret
+// key rules changed after it was stored, and the rule is "never shown", not "shown if stored".
+func (h *api) toEnvelope(e *gateway.Endpoint) endpointEnvelope {
+	spec := h.app.Providers.Lookup(e.Provider)
 	config := make(map[string]string, len(e.Config)+len(e.Secrets))
 	for k, v := range e.Config {
+		if gateway.IsSecretKey(k) || (spec != nil && spec.IsSecret(k)) {
+			v = gateway.SecretMask
+		}
 		config[k] = v
 	}
 	for k := range e.Secrets {
@@ -105,7 +111,7 @@ func (h *api) listEndpoints(w http.ResponseWriter, r *http.Request, p *gateway.P
 	out := endpointList{Endpoints: make([]endpointEnvelope, 0, hi-lo),
 		Metadata: newPagedMetadata(w, r, lq.page, len(matched))}
 	for _, e := range matched[lo:hi] {
-		out.Endpoints = append(out.Endpoints, toEnvelope(e))
+		out.Endpoints = append(out.Endpoints, h.toEnvelope(e))
 	}
 	httpkit.WriteJSON(w, http.StatusOK, out)
 }
@@ -164,7 +170,7 @@ func (h *api) getEndpoint(w http.ResponseWriter, r *http.Request, p *gateway.Pri
 		h.fail(w, r, err)
 		return
 	}
-	httpkit.WriteJSON(w, http.StatusOK, toEnvelope(e))
+	httpkit.WriteJSON(w, http.StatusOK, h.toEnvelope(e))
 }
 
 func (h *api) createEndpoint(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
@@ -183,7 +189,7 @@ func (h *api) createEndpoint(w http.ResponseWriter, r *http.Request, p *gateway.
 		h.fail(w, r, err)
 		return
 	}
-	httpkit.WriteJSON(w, http.StatusOK, toEnvelope(e))
+	httpkit.WriteJSON(w, http.StatusOK, h.toEnvelope(e))
 }
 
 func (h *api) updateEndpoint(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
@@ -202,7 +208,7 @@ func (h *api) updateEndpoint(w http.ResponseWriter, r *http.Request, p *gateway.
 		h.fail(w, r, err)
 		return
 	}
-	httpkit.WriteJSON(w, http.StatusOK, toEnvelope(e))
+	httpkit.WriteJSON(w, http.StatusOK, h.toEnvelope(e))
 }
 
 // deleteEndpoint answers 200 with an empty body: Domino declares no schema for it.
