@@ -173,9 +173,10 @@ func ValidUserName(name string) bool { return userNamePattern.MatchString(name) 
 
 // secretWords are the fragments that make a config key a credential. Matching by name (not by
 // provider table) means a key no provider declares is still protected.
-var secretWords = []string{"api_key", "apikey", "secret", "token", "password", "passwd", "private_key", "access_key", "credential", "bearer", "service_account"}
+var secretWords = []string{"api_key", "apikey", "secret", "password", "passwd", "private_key", "access_key", "credential", "bearer", "service_account"}
 
-// IsSecretKey reports whether a modelConfig key names a credential.
+// IsSecretKey reports whether a modelConfig key names a credential. "token" counts only as a
+// credential noun (session_token, auth_token), not as a unit (max_tokens).
 func IsSecretKey(key string) bool {
 	k := strings.ToLower(key)
 	for _, w := range secretWords {
@@ -183,5 +184,5 @@ func IsSecretKey(key string) bool {
 			return true
 		}
 	}
-	return false
+	return strings.HasSuffix(k, "token") || strings.Contains(k, "token_")
 }

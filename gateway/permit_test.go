@@ -1,0 +1,69 @@
+package gateway
+
+import (
+	"testing"
+	"time"
+)
+
+func TestPermit(t *testing.T) {
+	alice := &User{ID: "aaaaaaaaaaaaaaaaaaaaaaaa", UserName: "alice"}
+	admin := &User{ID: "dddddddddddddddddddddddd", UserName: "root", Admin: true}
+	const orgA, orgB = "0a0a0a0a0a0a0a0a0a0a0a0a", "0b0b0b0b0b0b0b0b0b0b0b0b"
+	ep := func(p Permissions) *Endpoint { return &Endpoint{ID: "eeeeeeeeeeeeeeeeeeeeeeee", Name: "chat", Permissions: p} }
+
+	cases := []struct {
+		name string
+		p    *Principal
+		e    *Endpoint
+		want bool
+	}{
+		{"everyone allowed", &Principal{User: alice}, ep(Permissions{IsEveryoneAllowed: true}), true},
+		{"nobody listed", &Principal{User: alice}, ep(Permissions{}), false},
+		{"user listed in userIds", &Principal{User: alice}, ep(Permissions{UserIDs: []string{alice.ID}}), true},
+		{"other user listed", &Principal{User: alice}, ep(Permissions{UserIDs: []string{admin.ID}}), false},
+		{"org of user in userIds", &Principal{User: alice, OrgIDs: []string{orgA}}, ep(Permissions{UserIDs: []string{orgA}}), true},
+		{"org of user in organizationIds", &Principal{User: alice, OrgIDs: []string{orgB, orgA}}, ep(Permissions{OrganizationIDs: []string{orgA}}), true},
+		{"other org listed", &Principal{User: alice, OrgIDs: []string{orgB}}, ep(Permissions{OrganizationIDs: []string{orgA}, UserIDs: []string{orgA}}), false},
+		{"removed member (no longer in org)", &Principal{User: alice, OrgIDs: nil}, ep(Permissions{OrganizationIDs: []string{orgA}}), false},
+		{"user id in organizationIds does not grant", &Principal{User: alice}, ep(Permissions{OrganizationIDs: []string{alice.ID}}), false},
+		{"admin sees everything", &Principal{User: admin}, ep(Permissions{}), true},
+		{"deleted endpoint (absent from snapshot)", &Principal{User: admin}, nil, false},
+		{"no principal", nil, ep(Permissions{IsEveryoneAllowed: true}), false},
+	}
+	for _, c := range cases {
+		if got := Permit(c.p, c.e); got != c.want {
+			t.Errorf("%s: Permit = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestSnapshotAuthenticate(t *testing.T) {
+	now := time.Now()
+	past := now.Add(-time.Hour)
+	future := now.Add(time.Hour)
+	keyOf := func(s string) []byte { h := HashKey(s); return h[:] }
+	u := User{ID: "aaaaaaaaaaaaaaaaaaaaaaaa", UserName: "alice"}
+	snap := NewSnapshot(&State{
+		Users: []User{u},
+		Orgs:  []Org{{ID: "0a0a0a0a0a0a0a0a0a0a0a0a", Name: "team", Members: []OrgMember{{UserID: u.ID, Role: OrgRoleMember}}}},
+		Keys: []APIKey{
+			{ID: "k1", UserID: u.ID, Hash: keyOf("good-key-0000000000")},
+			{ID: "k2", UserID: u.ID, Hash: keyOf("expired-key-00000000"), ExpiresAt: &past},
+			{ID: "k3", UserID: u.ID, Hash: keyOf("future-key-000000000"), ExpiresAt: &future},
+			{ID: "k4", UserID: u.ID, Hash: keyOf("revoked-key-00000000"), RevokedAt: &past},
+			{ID: "k5", UserID: "ffffffffffffffffffffffff", Hash: keyOf("orphan-key-000000000")},
+		},
+	})
+	p, err := snap.Authenticate("good-key-0000000000", now)
+	if err != nil || p.User.ID != u.ID || p.KeyID != "k1" || len(p.OrgIDs) != 1 {
+		t.Fatalf("good key: %+v, %v", p, err)
+	}
+	if _, err := snap.Authenticate("future-key-000000000", now); err != nil {
+		t.Fatalf("unexpired key refused: %v", err)
+	}
+	for _, k := range []string{"", "wrong", "expired-key-00000000", "revoked-key-00000000", "orphan-key-000000000"} {
+		if _, err := snap.Authenticate(k, now); ErrorCode(err) != CodeUnauthenticated {
+			t.Errorf("key %q: err %v, want unauthenticated", k, err)
+		}
+	}
+}
