@@ -1,0 +1,56 @@
+// Package mistral serves Mistral AI's OpenAI-compatible API (MLflow's "mistral" provider).
+// Mistral has no legacy completions API, so completions go through chat as one user message,
+// as MLflow does.
+//
+// Config keys: mistral_api_key (required, Bearer) and mistral_api_base (optional, default
+// https://api.mistral.ai/v1).
+package mistral
+
+import (
+	"net/http"
+
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/openaicompat"
+)
+
+// DefaultBaseURL is Mistral's public API root.
+const DefaultBaseURL = "https://api.mistral.ai/v1"
+
+// Config keys.
+const (
+	KeyAPIKey  = "mistral_api_key"
+	KeyAPIBase = "mistral_api_base"
+)
+
+// Spec is MLflow's mistral provider.
+var Spec = &provider.Spec{
+	Name:         "mistral",
+	Types:        []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions, gateway.TypeEmbeddings},
+	Streams:      []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions},
+	RequiredKeys: []string{KeyAPIKey},
+	OptionalKeys: []string{KeyAPIBase},
+	Models: map[gateway.EndpointType][]string{
+		gateway.TypeChat:        {"mistral-large-latest", "mistral-medium-latest", "mistral-small-latest", "open-mistral-nemo"},
+		gateway.TypeCompletions: {"mistral-small-latest", "mistral-large-latest"},
+		gateway.TypeEmbeddings:  {"mistral-embed"},
+	},
+	Translator: &openaicompat.Translator{
+		Provider: "mistral",
+		URL: func(c *provider.Call, path string) (string, error) {
+			return openaicompat.JoinURL(baseURL(c), path), nil
+		},
+		Header: func(c *provider.Call, h http.Header) error {
+			h.Set("Authorization", "Bearer "+c.Config[KeyAPIKey])
+			return nil
+		},
+		CompletionsViaChat: true,
+	},
+}
+
+func baseURL(c *provider.Call) string {
+	if b := c.Config[KeyAPIBase]; b != "" {
+		return b
+	}
+	return DefaultBaseURL
+}
