@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/audit"
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/notify"
+	"github.com/llmgate/llmgate/provider/registry"
+)
+
+// stateCheckInterval is the safety net behind change notifications: however a change was
+// missed, every replica converges within this interval.
+const stateCheckInterval = time.Second
+
+func cmdServe(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var s settings
+	s.bind(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := s.validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "llmgate:", err)
+		return 2
+	}
+	log := newLogger(s.LogFormat)
+	if err := serve(&s, log); err != nil {
+		log.Error("llmgate stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(s *settings, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	d, err := openDeps(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	writer := audit.NewWriter(d.store, log)
+	a, err := app.New(ctx, app.Options{
+		Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Audit: writer, Log: log,
+		Limiter: d.limiter(s, func(err error) {
+			log.Warn("rate limiter unavailable", "err", err, "failOpen", s.RedisFailOpen)
+		}),
+	})
+	if err != nil {
+		writer.Close()
+		return err
+	}
+	if err := bootstrapAdmin(ctx, a, s, log); err != nil {
+		writer.Close()
+		return err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		httpkit.WriteJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+	})
+	if err := mountRoutes(mux, a, s, log); err != nil {
+		writer.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           httpkit.Middleware(log, mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		writer.Close()
+		return fmt.Errorf("listening on %s: %w", s.Addr, err)
+	}
+	keepFresh(ctx, a, s, log)
+
+	scheme := "http"
+	serveErr := make(chan error, 1)
+	go func() {
+		if s.TLSCert != "" {
+			serveErr <- srv.ServeTLS(ln, s.TLSCert, s.TLSKey)
+		} else {
+			serveErr <- srv.Serve(ln)
+		}
+	}()
+	if s.TLSCert != "" {
+		scheme = "https"
+	}
+	log.Info("llmgate ready", "url", scheme+"://"+ln.Addr().String(), "version", version,
+		"database", map[bool]string{true: "postgres", false: "sqlite"}[s.DatabaseURL != ""], "secrets", s.Secrets)
+
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight requests")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = srv.Shutdown(shutdownCtx)
+		cancel()
+	}
+	writer.Close() // every queued audit event is committed before we exit
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	log.Info("llmgate stopped")
+	return err
+}
+
+// keepFresh keeps the snapshot current: pings from the local CLI, database change
+// notifications from other replicas, and a periodic version check as the safety net.
+func keepFresh(ctx context.Context, a *app.App, s *settings, log *slog.Logger) {
+	reload := func(ctx context.Context) {
+		if err := a.Reload(ctx); err != nil {
+			log.Error("reloading state", "err", err)
+		}
+	}
+	if err := notify.ListenLocal(ctx, notify.SocketPath(s.DataDir), reload); err != nil {
+		log.Warn("local change notifications unavailable; relying on the periodic check", "err", err)
+	}
+	if w, ok := a.Store.(gateway.ChangeWatcher); ok {
+		go func() {
+			err := w.WatchChanges(ctx, func(version int64) {
+				if version > a.Snapshot().Version {
+					reload(ctx)
+				}
+			})
+			if err != nil && ctx.Err() == nil {
+				log.Error("database change notifications stopped", "err", err)
+			}
+		}()
+	}
+	go func() {
+		t := time.NewTicker(stateCheckInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := a.ReloadIfStale(ctx); err != nil && ctx.Err() == nil {
+					log.Warn("periodic state check failed", "err", err)
+				}
+			}
+		}
+	}()
+}
+
+// bootstrapAdmin creates the first admin on a fresh database (PRODUCT.md): with
+// LLMGATE_ADMIN_API_KEY as its key, or a generated key shown once and saved 0600.
+func bootstrapAdmin(ctx context.Context, a *app.App, s *settings, log *slog.Logger) error {
+	preset := os.Getenv("LLMGATE_ADMIN_API_KEY")
+	key, created, err := a.Bootstrap(ctx, preset)
+	if err != nil || !created {
+		return err
+	}
+	if preset != "" {
+		log.Info("created admin user from LLMGATE_ADMIN_API_KEY", "userName", "admin")
+		return nil
+	}
+	path := filepath.Join(s.DataDir, "admin-api-key")
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return fmt.Errorf("saving generated admin key: %w", err)
+	}
+	// Shown once, on stderr only, outside the structured log so log shippers don't keep it.
+	fmt.Fprintf(os.Stderr, "\nCreated admin user 'admin'. Its API key (shown once, also saved to %s):\n\n    %s\n\n", path, key)
+	return nil
+}
+
+func newLogger(format string) *slog.Logger {
+	if format == "" {
+		format = "json"
+		if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			format = "text"
+		}
+	}
+	var h slog.Handler
+	if format == "text" {
+		h = slog.NewTextHandler(os.Stderr, nil)
+	} else {
+		h = slog.NewJSONHandler(os.Stderr, nil)
+	}
+	return slog.New(h)
+}

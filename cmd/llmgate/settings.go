@@ -1,0 +1,88 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// settings are the PRODUCT.md settings table plus a few extensions. Every flag has an
+// environment variable; a flag given on the command line wins over the environment.
+type settings struct {
+	Addr          string
+	DataDir       string
+	DatabaseURL   string
+	RedisURL      string
+	Secrets       string
+	VaultMount    string
+	VaultPrefix   string
+	TLSCert       string
+	TLSKey        string
+	LogFormat     string
+	MaxBodyBytes  int64
+	MLflowPrefix  string
+	RedisFailOpen bool
+	ListPageSize  int
+}
+
+// bind registers the settings flags on fs with defaults taken from the environment.
+func (s *settings) bind(fs *flag.FlagSet) {
+	str := func(p *string, name, env, def, usage string) {
+		fs.StringVar(p, name, envOr(env, def), usage+" (env "+env+")")
+	}
+	str(&s.Addr, "addr", "LLMGATE_ADDR", "127.0.0.1:8080", "listen address")
+	str(&s.DataDir, "data-dir", "LLMGATE_DATA_DIR", "./llmgate-data", "embedded SQLite database and generated key files")
+	str(&s.DatabaseURL, "database-url", "LLMGATE_DATABASE_URL", "", "postgres://… selects PostgreSQL; empty = embedded SQLite")
+	str(&s.RedisURL, "redis-url", "LLMGATE_REDIS_URL", "", "shared rate-limit counters and change notifications; empty = in-process")
+	str(&s.Secrets, "secrets", "LLMGATE_SECRETS", "local", "secret store: local or vault")
+	str(&s.VaultMount, "vault-mount", "LLMGATE_VAULT_MOUNT", "secret", "Vault KV v2 mount")
+	str(&s.VaultPrefix, "vault-prefix", "LLMGATE_VAULT_PREFIX", "llmgate", "path prefix for secrets llmgate stores in Vault")
+	str(&s.TLSCert, "tls-cert", "LLMGATE_TLS_CERT", "", "TLS certificate file (serve HTTPS)")
+	str(&s.TLSKey, "tls-key", "LLMGATE_TLS_KEY", "", "TLS key file")
+	str(&s.LogFormat, "log-format", "LLMGATE_LOG_FORMAT", "", "text or json (default: text on a terminal, else json)")
+	str(&s.MLflowPrefix, "mlflow-base-path", "LLMGATE_MLFLOW_BASE_PATH", "", "extra path prefix for the MLflow routes, e.g. /mlflow-deployments")
+	fs.Int64Var(&s.MaxBodyBytes, "max-body-bytes", envInt("LLMGATE_MAX_BODY_BYTES", 10<<20), "largest accepted request body (env LLMGATE_MAX_BODY_BYTES)")
+	fs.BoolVar(&s.RedisFailOpen, "redis-fail-open", envBool("LLMGATE_REDIS_FAIL_OPEN", false), "admit requests when Redis is unreachable (default: refuse with 503) (env LLMGATE_REDIS_FAIL_OPEN)")
+	fs.IntVar(&s.ListPageSize, "mlflow-page-size", int(envInt("LLMGATE_MLFLOW_PAGE_SIZE", 3000)), "endpoints per MLflow list page (env LLMGATE_MLFLOW_PAGE_SIZE)")
+}
+
+func (s *settings) validate() error {
+	switch s.Secrets {
+	case "local", "vault":
+	default:
+		return fmt.Errorf("--secrets must be local or vault, not %q", s.Secrets)
+	}
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if s.MaxBodyBytes <= 0 {
+		return fmt.Errorf("--max-body-bytes must be positive")
+	}
+	if s.DatabaseURL != "" && !strings.HasPrefix(s.DatabaseURL, "postgres://") && !strings.HasPrefix(s.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("--database-url must be a postgres:// URL")
+	}
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int64) int64 {
+	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if v, err := strconv.ParseBool(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,137 @@
+package e2e
+
+import (
+	"database/sql"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/llmgate/llmgate/internal/e2e"
+)
+
+func TestHealthAndVersion(t *testing.T) {
+	g := e2e.Start(t, e2e.Options{})
+	r := e2e.Do(t, g.URL, "GET", "/health", nil, nil)
+	if r.Status != 200 || strings.TrimSpace(string(r.Body)) != `{"status":"OK"}` {
+		t.Fatalf("health: %d %s", r.Status, r.Body)
+	}
+	if out := g.CLI(t, "version"); !strings.HasPrefix(out, "llmgate ") {
+		t.Fatalf("version printed %q", out)
+	}
+}
+
+func TestGeneratedAdminKeyIsShownOnceAndSavedPrivately(t *testing.T) {
+	dir := t.TempDir()
+	g := e2e.Start(t, e2e.Options{DataDir: dir, Env: []string{"LLMGATE_ADMIN_API_KEY="}})
+	path := filepath.Join(dir, "admin-api-key")
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("admin key file: %v", err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("admin key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	raw, _ := os.ReadFile(path)
+	key := strings.TrimSpace(string(raw))
+	if !strings.Contains(g.Logs(), key) {
+		t.Fatalf("generated key was not printed to stderr")
+	}
+	if r := g.Do(t, "GET", "/api/users/v1/self", key, nil); r.Status != 200 {
+		t.Fatalf("generated admin key does not authenticate: %d %s", r.Status, r.Body)
+	}
+	// A restart does not create a second admin or print a key again.
+	g.Stop(t)
+	g2 := e2e.Start(t, e2e.Options{DataDir: dir, Env: []string{"LLMGATE_ADMIN_API_KEY="}})
+	if strings.Contains(g2.Logs(), key) || strings.Contains(g2.Logs(), "Created admin user") {
+		t.Fatalf("second start printed an admin key again")
+	}
+}
+
+func TestEveryCredentialFormAuthenticatesTheSameUser(t *testing.T) {
+	g := e2e.Start(t, e2e.Options{})
+	id, key := g.CreateUser(t, "priya", false)
+	forms := map[string]map[string]string{
+		"X-Domino-Api-Key": {"X-Domino-Api-Key": key},
+		"Bearer":           {"Authorization": "Bearer " + key},
+		"Basic":            {"Authorization": "Basic " + basic("priya", key)},
+		"x-api-key":        {"x-api-key": key},
+		"api-key":          {"api-key": key},
+	}
+	for name, h := range forms {
+		r := e2e.Do(t, g.URL, "GET", "/api/users/v1/self", h, nil)
+		if r.Status != 200 || !strings.Contains(string(r.Body), id) {
+			t.Errorf("%s: %d %s", name, r.Status, r.Body)
+		}
+	}
+	for name, h := range map[string]map[string]string{
+		"none": {}, "wrong": {"Authorization": "Bearer lgk_wrong_key_000000000000"},
+	} {
+		if r := e2e.Do(t, g.URL, "GET", "/api/users/v1/self", h, nil); r.Status != http.StatusUnauthorized {
+			t.Errorf("%s credential: status %d, want 401", name, r.Status)
+		}
+	}
+}
+
+func TestRevokedKeyIsRefusedOnTheNextRequest(t *testing.T) {
+	g := e2e.Start(t, e2e.Options{})
+	g.CreateUser(t, "sam", false)
+	out, stderr, code := g.RunCLI(t, "keys", "create", "--username", "sam", "--name", "laptop")
+	if code != 0 {
+		t.Fatalf("keys create: %s", stderr)
+	}
+	key := e2e.LastLine(out)
+	keyID := strings.Fields(stderr)[2] // "key id: <ID> (shown once …)"
+	if r := g.Do(t, "GET", "/api/users/v1/self", key, nil); r.Status != 200 {
+		t.Fatalf("fresh key refused: %d", r.Status)
+	}
+	g.CLI(t, "keys", "revoke", keyID)
+	if r := g.Do(t, "GET", "/api/users/v1/self", key, nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("revoked key: status %d, want 401", r.Status)
+	}
+}
+
+func TestAuditVerifyDetectsTamperingInTheDatabaseFile(t *testing.T) {
+	tamper := map[string]string{
+		"changed":   `UPDATE audit_events SET metadata = replace(metadata, '"bob"', '"eve"') WHERE metadata LIKE '%"bob"%'`,
+		"removed":   `DELETE FROM audit_events WHERE seq = 3`,
+		"reordered": `UPDATE audit_events SET seq = -seq WHERE seq IN (3, 4); UPDATE audit_events SET seq = CASE seq WHEN -3 THEN 4 WHEN -4 THEN 3 END WHERE seq IN (-3, -4)`,
+		"truncated": `DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)`,
+	}
+	for name, stmt := range tamper {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			g := e2e.Start(t, e2e.Options{DataDir: dir})
+			for _, u := range []string{"ann", "bob", "cid"} {
+				g.CreateUser(t, u, false)
+			}
+			if out := g.CLI(t, "audit", "verify"); !strings.Contains(out, "intact") {
+				t.Fatalf("verify on an untouched trail: %s", out)
+			}
+			g.Stop(t)
+			db, err := sql.Open("sqlite", filepath.Join(dir, "llmgate.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			res, err := db.Exec(stmt)
+			if err != nil {
+				t.Fatalf("tampering: %v", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				t.Fatalf("tampering statement changed nothing")
+			}
+			out, _, code := g.RunCLI(t, "audit", "verify")
+			if code == 0 || !strings.Contains(out, "TAMPERED") {
+				t.Fatalf("verify after a %s event: exit %d, %s", name, code, out)
+			}
+		})
+	}
+}
+
+func basic(user, pass string) string {
+	return encodeBasic(user + ":" + pass)
+}
