@@ -227,11 +227,11 @@ func TestErrors(t *testing.T) {
 	}{
 		{"invalid key (401)", 401, nil, `{"id":"e1","message":"invalid api token"}`, gateway.CodeUpstream, "credentials", 0},
 		{"provider wins: Cohere's own 498 invalid token also means our credentials", 498, nil, `{"message":"invalid api token"}`, gateway.CodeUpstream, "credentials", 0},
-		{"trial key rate limit with Retry-After", 429, http.Header{"Retry-After": {"60"}}, `{"id":"e2","message":"You are using a Trial key, which is limited to 20 API calls / minute. You can continue to use the Trial key for free or upgrade to a Production key with higher rate limits at 'https://dashboard.cohere.com/api-keys'."}`, gateway.CodeRateLimited, "Trial key", time.Minute},
+		{"trial key rate limit with Retry-After", 429, http.Header{"Retry-After": {"60"}}, `{"id":"e2","message":"You are using a Trial key, which is limited to 20 API calls / minute. You can continue to use the Trial key for free or upgrade to a Production key with higher rate limits at 'https://dashboard.cohere.com/api-keys'."}`, gateway.CodeRateLimited, "rate limit", time.Minute},
 		{"overloaded", 503, nil, `{"id":"e3","message":"service unavailable, please try again later"}`, gateway.CodeUpstream, "unavailable", 0},
 		{"context too long", 400, nil, `{"id":"e4","message":"too many tokens: total number of tokens in the prompt cannot exceed 128000 - received 131012. Try using a shorter prompt, or enabling prompt truncating."}`, gateway.CodeInvalid, "too many tokens", 0},
 		{"model not found", 404, nil, `{"id":"e5","message":"model 'command-z' not found, make sure the correct model ID was used and that you have access to the model."}`, gateway.CodeInvalid, "not found", 0},
-		{"gateway timeout HTML", 504, nil, `<html>504</html>`, gateway.CodeUpstream, "Gateway Timeout", 0},
+		{"gateway timeout HTML", 504, nil, `<html>504</html>`, gateway.CodeUpstream, "HTTP 504", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

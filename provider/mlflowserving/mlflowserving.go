@@ -15,7 +15,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/gemini"
+	"github.com/llmgate/llmgate/provider/openaicompat"
 )
 
 // KeyServerURL is the scoring server root.
@@ -197,19 +197,7 @@ var errNoStream = gateway.Errorf(gateway.CodeInvalid, "provider %q does not stre
 // Error maps the scoring server's {"error_code", "message"} bodies: BAD_REQUEST (400) means
 // the served model rejected the input.
 func (Translator) Error(c *provider.Call, status int, header http.Header, body []byte) *gateway.Error {
-	var r struct {
-		Message string `json:"message"`
-	}
-	_ = json.Unmarshal(body, &r)
-	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return gateway.Errorf(gateway.CodeUpstream, "provider %q rejected the gateway's credentials", name)
-	case status == http.StatusTooManyRequests:
-		return &gateway.Error{Code: gateway.CodeRateLimited, Message: `provider "` + name + `" is busy`, RetryAfter: gemini.RetryAfter(header)}
-	case status >= 400 && status < 500:
-		return gateway.Errorf(gateway.CodeInvalid, "provider %q rejected the request: %s", name, gemini.SafeMessage(r.Message, http.StatusText(status)))
-	}
-	return gateway.Errorf(gateway.CodeUpstream, "provider %q failed: %s", name, gemini.SafeMessage(r.Message, http.StatusText(status)))
+	return openaicompat.Error(name, status, header, body)
 }
 
 func malformed(err error) *gateway.Error {

@@ -36,7 +36,7 @@ func (s *generateStream) OnEvent(e sse.Event) ([]llm.Chunk, error) {
 		return nil, malformed(err)
 	}
 	if ev.Error != "" {
-		return nil, errorFor(0, nil, ev.Error, ev.ErrorType)
+		return nil, streamError(ev.Error, ev.ErrorType)
 	}
 	ch := llm.ChunkChoice{}
 	if !s.started {
@@ -67,5 +67,8 @@ func (s *generateStream) Finish() ([]llm.Chunk, error) {
 }
 
 func (Translator) Stream(c *provider.Call) provider.StreamDecoder {
+	if c.Type == gateway.TypeChat {
+		return messagesAPI.Stream(c)
+	}
 	return sse.NewDecoder(&generateStream{model: c.Model})
 }

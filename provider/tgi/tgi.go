@@ -1,6 +1,7 @@
 // Package tgi translates llmgate's canonical requests to Hugging Face Text Generation
 // Inference, MLflow's "huggingface-text-generation-inference" provider. Completions use TGI's
-// native /generate and /generate_stream, as MLflow does.
+// native /generate and /generate_stream, as MLflow does; chat uses TGI's OpenAI-compatible
+// Messages API at /v1/chat/completions.
 //
 // Config keys: hf_server_url (required, the TGI server root) and hf_api_key (optional, sent as
 // a Bearer token; Hugging Face Inference Endpoints require one, a bare TGI server does not).
@@ -14,6 +15,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/openaicompat"
 )
 
 // Config keys.
@@ -28,11 +30,12 @@ const name = "huggingface-text-generation-inference"
 var Spec = &provider.Spec{
 	Name:         name,
 	Aliases:      []string{"tgi", "huggingface-tgi"},
-	Types:        []gateway.EndpointType{gateway.TypeCompletions},
-	Streams:      []gateway.EndpointType{gateway.TypeCompletions},
+	Types:        []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions},
+	Streams:      []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions},
 	RequiredKeys: []string{KeyServerURL},
 	OptionalKeys: []string{KeyAPIKey},
 	Models: map[gateway.EndpointType][]string{
+		gateway.TypeChat:        {"tgi"},
 		gateway.TypeCompletions: {"tgi"},
 	},
 	Translator: Translator{},
@@ -40,6 +43,22 @@ var Spec = &provider.Spec{
 
 // Translator is the TGI wire.
 type Translator struct{}
+
+// messagesAPI is TGI's OpenAI-compatible chat endpoint. Its errors use TGI's own envelope,
+// so Error stays with Translator.
+var messagesAPI = &openaicompat.Translator{
+	Provider: name,
+	URL: func(c *provider.Call, path string) (string, error) {
+		base, err := serverURL(c)
+		return base + "/v1" + path, err
+	},
+	Header: func(c *provider.Call, h http.Header) error {
+		if k := c.Config[KeyAPIKey]; k != "" {
+			h.Set("Authorization", "Bearer "+k)
+		}
+		return nil
+	},
+}
 
 // parameters are /generate's generation parameters.
 type parameters struct {
@@ -59,6 +78,8 @@ func (t Translator) Request(c *provider.Call) (*provider.HTTPRequest, error) {
 	switch c.Type {
 	case gateway.TypeCompletions:
 		return generateRequest(c)
+	case gateway.TypeChat:
+		return messagesAPI.Request(c)
 	}
 	return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q does not support endpoint type %q", name, c.Type)
 }
@@ -154,6 +175,9 @@ func FinishReason(r string) string {
 }
 
 func (Translator) Response(c *provider.Call, body []byte) (*llm.Response, error) {
+	if c.Type == gateway.TypeChat {
+		return messagesAPI.Response(c, body)
+	}
 	var r struct {
 		GeneratedText *string  `json:"generated_text"`
 		Details       *details `json:"details"`

@@ -75,8 +75,8 @@ func TestOptionalBearerAndRejections(t *testing.T) {
 		t.Fatalf("got %+v %v", req, err)
 	}
 	for name, c := range map[string]*provider.Call{
-		"n > 1": completion(&llm.CompletionRequest{Prompt: "x", Params: llm.Params{N: ptr(2)}}),
-		"chat":  {Type: gateway.TypeChat, Config: c.Config, Req: &llm.Request{Type: gateway.TypeChat, Chat: &llm.ChatRequest{}}},
+		"n > 1":      completion(&llm.CompletionRequest{Prompt: "x", Params: llm.Params{N: ptr(2)}}),
+		"embeddings": {Type: gateway.TypeEmbeddings, Config: c.Config, Req: &llm.Request{Type: gateway.TypeEmbeddings, Embeddings: &llm.EmbeddingsRequest{}}},
 	} {
 		if _, err := Spec.Translator.Request(c); gateway.ErrorCode(err) != gateway.CodeInvalid || !strings.Contains(gateway.ErrorMessage(err), `"huggingface-text-generation-inference"`) {
 			t.Fatalf("%s: got %v", name, err)
@@ -141,10 +141,10 @@ func TestErrors(t *testing.T) {
 		retry    time.Duration
 	}{
 		{"context too long (422 validation)", 422, nil, `{"error":"Input validation error: ` + "`inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 200 `max_new_tokens`" + `","error_type":"validation"}`, gateway.CodeInvalid, "must be <= 4096", 0},
-		{"overloaded (429) is retryable", 429, http.Header{"Retry-After": {"2"}}, `{"error":"Model is overloaded","error_type":"overloaded"}`, gateway.CodeRateLimited, "overloaded", 2 * time.Second},
-		{"generation error (424)", 424, nil, `{"error":"Request failed during generation: Server error: CUDA out of memory","error_type":"generation"}`, gateway.CodeUpstream, "CUDA", 0},
+		{"overloaded (429) is retryable", 429, http.Header{"Retry-After": {"2"}}, `{"error":"Model is overloaded","error_type":"overloaded"}`, gateway.CodeRateLimited, "rate limit", 2 * time.Second},
+		{"generation error (424)", 424, nil, `{"error":"Request failed during generation: Server error: CUDA out of memory","error_type":"generation"}`, gateway.CodeUpstream, "failed", 0},
 		{"invalid key on an Inference Endpoint", 401, nil, `{"error":"Authorization header is correct, but the token seems invalid"}`, gateway.CodeUpstream, "credentials", 0},
-		{"proxy HTML", 502, nil, `<html/>`, gateway.CodeUpstream, "generation error", 0},
+		{"proxy HTML", 502, nil, `<html/>`, gateway.CodeUpstream, "HTTP 502", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,5 +153,39 @@ func TestErrors(t *testing.T) {
 				t.Fatalf("got %s %q %v", e.Code, e.Message, e.RetryAfter)
 			}
 		})
+	}
+}
+
+func TestChatUsesTheMessagesAPI(t *testing.T) {
+	c := &provider.Call{Type: gateway.TypeChat, Model: "tgi", Config: map[string]string{KeyServerURL: "http://tgi.local:8080/"},
+		Req: &llm.Request{Type: gateway.TypeChat, Chat: &llm.ChatRequest{Messages: []llm.Message{{Role: "system", Content: llm.StringContent("be brief")}, {Role: "user", Content: llm.StringContent("hi")}}, Params: llm.Params{Stream: true}}}}
+	req, err := Spec.Translator.Request(c)
+	if err != nil || req.URL != "http://tgi.local:8080/v1/chat/completions" || !strings.Contains(string(req.Body), `"include_usage":true`) {
+		t.Fatalf("got %+v %v", req, err)
+	}
+	// Stream transcript in the shape TGI's Messages API sends (chat.completion.chunk events, [DONE]).
+	d := Spec.Translator.Stream(c)
+	chunks, err := d.Feed([]byte("data:{\"object\":\"chat.completion.chunk\",\"id\":\"\",\"created\":1732000000,\"model\":\"tgi\",\"system_fingerprint\":\"2.4.0-native\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n" +
+		"data:{\"object\":\"chat.completion.chunk\",\"id\":\"\",\"created\":1732000000,\"model\":\"tgi\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"!\"},\"logprobs\":null,\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":2,\"total_tokens\":14}}\n\ndata: [DONE]\n\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail, err := d.End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks = append(chunks, tail...)
+	var text strings.Builder
+	for _, ch := range chunks {
+		for _, c := range ch.Choices {
+			text.WriteString(c.Content)
+		}
+	}
+	if text.String() != "Hi!" {
+		t.Fatalf("text %q from %+v", text.String(), chunks)
+	}
+	resp, err := Spec.Translator.Response(c, []byte(`{"object":"chat.completion","id":"","created":1732000000,"model":"tgi","system_fingerprint":"2.4.0-native","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there"},"logprobs":null,"finish_reason":"length"}],"usage":{"prompt_tokens":15,"completion_tokens":2,"total_tokens":17}}`))
+	if err != nil || *resp.Chat.Choices[0].Message.Content != "Hello there" || *resp.Chat.Choices[0].FinishReason != "length" {
+		t.Fatalf("got %+v %v", resp, err)
 	}
 }
