@@ -5,7 +5,18 @@ package registry
 
 import (
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/ai21labs"
+	"github.com/llmgate/llmgate/provider/cohere"
+	"github.com/llmgate/llmgate/provider/databricks"
+	"github.com/llmgate/llmgate/provider/gemini"
+	"github.com/llmgate/llmgate/provider/litellm"
+	"github.com/llmgate/llmgate/provider/mistral"
+	"github.com/llmgate/llmgate/provider/mlflowserving"
 	"github.com/llmgate/llmgate/provider/openai"
+	"github.com/llmgate/llmgate/provider/retired"
+	"github.com/llmgate/llmgate/provider/tgi"
+	"github.com/llmgate/llmgate/provider/togetherai"
+	"github.com/llmgate/llmgate/provider/vertexai"
 )
 
 // Default returns a registry of every built-in provider.
@@ -13,5 +24,17 @@ func Default() *provider.Registry {
 	return provider.NewRegistry(
 		openai.Spec,
 		openai.AzureSpec,
+		gemini.Spec,
+		vertexai.Spec,
+		cohere.Spec,
+		mistral.Spec,
+		togetherai.Spec,
+		ai21labs.Spec,
+		tgi.Spec,
+		mlflowserving.Spec,
+		databricks.Spec,
+		litellm.Spec,
+		retired.MosaicML,
+		retired.PaLM,
 	)
 }
