@@ -23,7 +23,7 @@ go test -count=1 -timeout 20m ./...
 
 echo "== python client tests (MLflow 2.x)" >&2
 export LLMGATE_BIN="$PWD/bin/llmgate" FAKEUPSTREAM_BIN="$PWD/bin/fakeupstream"
-.venv/mlflow2/bin/python -m pytest -q -p no:cacheprovider -m mlflow tests/python
+.venv/mlflow2/bin/python -m pytest -q -p no:cacheprovider -m mlflow tests/python/test_mlflow_deployments.py
 
 echo "== python client tests (MLflow 3.x, openai, LangChain, generated Domino client)" >&2
 .venv/mlflow3/bin/python -m pytest -q -p no:cacheprovider tests/python

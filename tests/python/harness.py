@@ -150,9 +150,13 @@ def wait_until(predicate, timeout=10.0, interval=0.05):
 
 
 def _ready_fake(line):
+    """cmd/fakeupstream -print-addr prints its address (host:port or a URL) first."""
     for word in line.split():
         if word.startswith("http://"):
             return word.rstrip("/")
+        host, _, port = word.rpartition(":")
+        if host and port.isdigit():
+            return "http://" + word
     return None
 
 
@@ -176,9 +180,16 @@ class FakeUpstream:
         return f"fake-{provider}-key"
 
     def requests(self):
+        """The fake's request log; each body is decoded from JSON where it is JSON."""
         r = requests.get(self.url + "/_fake/requests", timeout=30)
         r.raise_for_status()
-        return r.json()
+        records = r.json()
+        for rec in records:
+            try:
+                rec["body"] = json.loads(rec["body"]) if rec.get("body") else {}
+            except ValueError:
+                pass
+        return records
 
     def reset(self):
         requests.post(self.url + "/_fake/reset", timeout=30).raise_for_status()

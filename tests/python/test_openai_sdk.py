@@ -83,7 +83,7 @@ def test_call_limit_admits_exactly_n_of_3n_concurrent(gateway, fake, unique):
     assert [s for s, _ in results].count(429) == 2 * n
     assert all(int(ra) >= 1 for s, ra in results if s == 429)
     outcomes = [ev["metadata"]["outcome"] for ev in gateway.audit(endpointNames=unique)
-                if ev["kind"] == "AccessGatewayEndpoint"]
+                if ev["eventKind"] == "AccessGatewayEndpoint"]
     assert outcomes.count("success") == n and outcomes.count("rate_limited") == 2 * n
 
 
@@ -113,7 +113,7 @@ def test_client_leaving_mid_stream_cancels_upstream(gateway, fake, unique):
     r.close()  # the client goes away while the provider is still generating
 
     def outcome():
-        evs = [ev for ev in gateway.audit(endpointNames=unique) if ev["kind"] == "AccessGatewayEndpoint"]
+        evs = [ev for ev in gateway.audit(endpointNames=unique) if ev["eventKind"] == "AccessGatewayEndpoint"]
         return evs and evs[0]["metadata"]["outcome"]
 
     assert harness.wait_until(outcome, timeout=15) == "client_cancelled"
