@@ -286,6 +286,7 @@ func (x *exchange) complete(ctx context.Context, call *provider.Call, body io.Re
 		}
 		return gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream response")
 	}
+	fillEnvelope(resp, x.ep.Model)
 	x.usage = resp.Usage()
 	if x.ep.LogPayloads {
 		x.responseText, _ = json.Marshal(responseBody(resp))
@@ -295,6 +296,41 @@ func (x *exchange) complete(ctx context.Context, call *provider.Call, body io.Re
 	}
 	x.q.Surface.WriteResponse(x.w, resp)
 	return nil
+}
+
+// fillEnvelope sets the fields every client requires but some providers never send
+// (Gemini, Cohere, TGI and MLflow serving have no creation time or model echo).
+func fillEnvelope(r *llm.Response, model string) {
+	now := time.Now().Unix()
+	switch {
+	case r.Chat != nil:
+		if r.Chat.Created == 0 {
+			r.Chat.Created = now
+		}
+		if r.Chat.Model == "" {
+			r.Chat.Model = model
+		}
+		if r.Chat.Object == "" {
+			r.Chat.Object = "chat.completion"
+		}
+	case r.Completion != nil:
+		if r.Completion.Created == 0 {
+			r.Completion.Created = now
+		}
+		if r.Completion.Model == "" {
+			r.Completion.Model = model
+		}
+		if r.Completion.Object == "" {
+			r.Completion.Object = "text_completion"
+		}
+	case r.Embeddings != nil:
+		if r.Embeddings.Model == "" {
+			r.Embeddings.Model = model
+		}
+		if r.Embeddings.Object == "" {
+			r.Embeddings.Object = "list"
+		}
+	}
 }
 
 // responseBody is the one JSON object a complete answer is rendered as, on every surface.
