@@ -27,41 +27,39 @@ const (
 // of concurrent traffic, restarts it on the same data, and checks PRODUCT.md's promise: an
 // event for a request is durable before its response is complete.
 func TestCrashLosesNoAuditEventOfAnAnsweredRequest(t *testing.T) {
-	for _, b := range e2e.Backends(t) {
-		t.Run(b.Name, func(t *testing.T) {
-			fake := e2e.StartFake(t, fakeupstream.Options{})
-			opts := b.Options()
-			opts.DataDir = t.TempDir()
-			g := e2e.Start(t, opts)
-			_, key := g.CreateUser(t, "crash", false)
-			ep := e2e.OpenAIEndpoint(crashEndpoint, fake.URL+"/v1", fakeupstream.DefaultKey("openai"))
-			ep["modelName"] = crashSlowMarker
-			g.CreateEndpoint(t, ep)
+	onEveryBackend(t, func(t *testing.T, b e2e.Backend) {
+		fake := e2e.StartFake(t, fakeupstream.Options{})
+		opts := b.Options()
+		opts.DataDir = t.TempDir()
+		g := e2e.Start(t, opts)
+		_, key := g.CreateUser(t, "crash", false)
+		ep := e2e.OpenAIEndpoint(crashEndpoint, fake.URL+"/v1", fakeupstream.DefaultKey("openai"))
+		ep["modelName"] = crashSlowMarker
+		g.CreateEndpoint(t, ep)
 
-			answered := driveUntilKilled(t, g, key)
-			if len(answered) < crashKillAfter {
-				t.Fatalf("only %d calls answered before the kill, want at least %d", len(answered), crashKillAfter)
-			}
+		answered := driveUntilKilled(t, g, key)
+		if len(answered) < crashKillAfter {
+			t.Fatalf("only %d calls answered before the kill, want at least %d", len(answered), crashKillAfter)
+		}
 
-			opts.AdminKey = g.AdminKey
-			restarted := e2e.Start(t, opts)
-			events := restarted.AccessRequestIDs(t, crashEndpoint)
-			lost := 0
-			for id := range answered {
-				switch n := events[id]; n {
-				case 1:
-				case 0:
-					lost++
-					t.Errorf("answered request %s has no audit event after the crash", id)
-				default:
-					t.Errorf("answered request %s has %d audit events", id, n)
-				}
+		opts.AdminKey = g.AdminKey
+		restarted := e2e.Start(t, opts)
+		events := restarted.AccessRequestIDs(t, crashEndpoint)
+		lost := 0
+		for id := range answered {
+			switch n := events[id]; n {
+			case 1:
+			case 0:
+				lost++
+				t.Errorf("answered request %s has no audit event after the crash", id)
+			default:
+				t.Errorf("answered request %s has %d audit events", id, n)
 			}
-			t.Logf("%s: %d requests answered before SIGKILL, %d access events found after restart (in-flight ones included), lost = %d",
-				b.Name, len(answered), len(events), lost)
-			t.Log(restarted.VerifyAudit(t))
-		})
-	}
+		}
+		t.Logf("%s: %d requests answered before SIGKILL, %d access events found after restart (in-flight ones included), lost = %d",
+			b.Name, len(answered), len(events), lost)
+		t.Log(restarted.VerifyAudit(t))
+	})
 }
 
 // driveUntilKilled runs crashWorkers callers (half streaming) against g, kills g with
