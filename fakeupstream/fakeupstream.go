@@ -115,9 +115,14 @@ type Server struct {
 
 // New builds a Server with every registered provider's routes and the /_fake admin routes.
 func New(opts Options) *Server {
-	if opts.AWS == nil {
-		opts.AWS = map[string]string{TestAWSAccessKeyID: TestAWSSecretAccessKey}
+	aws := map[string]string{TestAWSAccessKeyID: TestAWSSecretAccessKey}
+	if opts.AWS != nil {
+		aws = make(map[string]string, len(opts.AWS))
+		for k, v := range opts.AWS {
+			aws[k] = v
+		}
 	}
+	opts.AWS = aws // a private copy: AddAWSKey writes to it
 	s := &Server{opts: opts, mux: http.NewServeMux(), idle: make(chan struct{})}
 	registryMu.Lock()
 	for _, p := range registry {
@@ -185,8 +190,17 @@ func (s *Server) ValidKey(provider, cred string) bool {
 
 // AWSSecret returns the secret key of an access key id the fake accepts.
 func (s *Server) AWSSecret(accessKeyID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	secret, ok := s.opts.AWS[accessKeyID]
 	return secret, ok
+}
+
+// AddAWSKey makes the fake accept another SigV4 key pair (temporary keys its STS issues).
+func (s *Server) AddAWSKey(accessKeyID, secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.AWS[accessKeyID] = secret
 }
 
 func (s *Server) begin(rec *Request) {

@@ -6,6 +6,7 @@ package registry
 import (
 	"github.com/llmgate/llmgate/provider"
 	"github.com/llmgate/llmgate/provider/ai21labs"
+	"github.com/llmgate/llmgate/provider/bedrock"
 	"github.com/llmgate/llmgate/provider/cohere"
 	"github.com/llmgate/llmgate/provider/databricks"
 	"github.com/llmgate/llmgate/provider/gemini"
@@ -24,6 +25,7 @@ func Default() *provider.Registry {
 	return provider.NewRegistry(
 		openai.Spec,
 		openai.AzureSpec,
+		bedrock.Spec,
 		gemini.Spec,
 		vertexai.Spec,
 		cohere.Spec,

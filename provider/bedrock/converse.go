@@ -1,0 +1,149 @@
+package bedrock
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/provider/openaicompat"
+)
+
+type textBlock struct {
+	Text string `json:"text"`
+}
+
+type converseMessage struct {
+	Role    string      `json:"role"`
+	Content []textBlock `json:"content"`
+}
+
+type inferenceConfig struct {
+	MaxTokens     *int     `json:"maxTokens,omitempty"`
+	Temperature   *float64 `json:"temperature,omitempty"`
+	TopP          *float64 `json:"topP,omitempty"`
+	StopSequences []string `json:"stopSequences,omitempty"`
+}
+
+type converseRequest struct {
+	Messages        []converseMessage          `json:"messages"`
+	System          []textBlock                `json:"system,omitempty"`
+	InferenceConfig *inferenceConfig           `json:"inferenceConfig,omitempty"`
+	Additional      map[string]json.RawMessage `json:"additionalModelRequestFields,omitempty"`
+}
+
+// converseBody maps a canonical chat request to Converse: system turns go to "system",
+// consecutive same-role turns are merged (Converse requires alternating roles), generation
+// knobs go to inferenceConfig, and unnamed extra fields to additionalModelRequestFields (the
+// model-specific parameters, e.g. top_k), the only place Converse accepts them.
+func converseBody(r *llm.ChatRequest) ([]byte, error) {
+	if r.N != nil && *r.N > 1 {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock does not support n > 1")
+	}
+	if len(r.Tools) > 0 {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: tools are not supported by llmgate's Bedrock translator yet")
+	}
+	out := converseRequest{Additional: r.Extra}
+	for i, m := range r.Messages {
+		text, ok := m.Text()
+		if !ok {
+			return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: messages[%d] has content parts other than text", i)
+		}
+		switch m.Role {
+		case "system":
+			out.System = append(out.System, textBlock{Text: text})
+		case "user", "assistant":
+			out.Messages = appendTurn(out.Messages, m.Role, text)
+		default:
+			return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: messages[%d] has role %q; only system, user and assistant are supported", i, m.Role)
+		}
+	}
+	if len(out.Messages) == 0 {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock needs at least one user or assistant message")
+	}
+	if r.MaxTokens != nil || r.Temperature != nil || r.TopP != nil || len(r.Stop) > 0 {
+		out.InferenceConfig = &inferenceConfig{MaxTokens: r.MaxTokens, Temperature: r.Temperature, TopP: r.TopP, StopSequences: r.Stop}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, gateway.Wrap(gateway.CodeInvalid, err, "request cannot be encoded")
+	}
+	return b, nil
+}
+
+func appendTurn(msgs []converseMessage, role, text string) []converseMessage {
+	if text == "" {
+		text = " " // Converse rejects empty text blocks
+	}
+	if n := len(msgs); n > 0 && msgs[n-1].Role == role {
+		msgs[n-1].Content = append(msgs[n-1].Content, textBlock{Text: text})
+		return msgs
+	}
+	return append(msgs, converseMessage{Role: role, Content: []textBlock{{Text: text}}})
+}
+
+type converseUsage struct {
+	InputTokens  *int64 `json:"inputTokens"`
+	OutputTokens *int64 `json:"outputTokens"`
+	TotalTokens  *int64 `json:"totalTokens"`
+}
+
+func (u *converseUsage) canonical() llm.Usage {
+	if u == nil {
+		return llm.Usage{}
+	}
+	out := llm.Usage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.TotalTokens}
+	if out.TotalTokens == nil && u.InputTokens != nil && u.OutputTokens != nil {
+		t := *u.InputTokens + *u.OutputTokens
+		out.TotalTokens = &t
+	}
+	return out
+}
+
+// finishReason maps Converse's stopReason to the client vocabulary.
+func finishReason(stop string) string {
+	switch stop {
+	case "max_tokens", "model_context_window_exceeded":
+		return llm.FinishLength
+	case "content_filtered", "guardrail_intervened":
+		return llm.FinishContentFilter
+	case "tool_use":
+		return llm.FinishToolCalls
+	}
+	return llm.FinishStop // end_turn, stop_sequence
+}
+
+// parseConverse translates a Converse response. Converse has no id or timestamp; both stay
+// zero for the surface to fill.
+func parseConverse(model string, body []byte) (*llm.ChatResponse, error) {
+	var w struct {
+		Output *struct {
+			Message *struct {
+				Role    string `json:"role"`
+				Content []struct {
+					Text *string `json:"text"`
+				} `json:"content"`
+			} `json:"message"`
+		} `json:"output"`
+		StopReason string         `json:"stopReason"`
+		Usage      *converseUsage `json:"usage"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, openaicompat.Malformed(err)
+	}
+	if w.Output == nil || w.Output.Message == nil {
+		return nil, openaicompat.Malformed(errors.New("converse response has no output.message"))
+	}
+	var text string
+	for _, c := range w.Output.Message.Content {
+		if c.Text != nil {
+			text += *c.Text
+		}
+	}
+	finish := finishReason(w.StopReason)
+	return &llm.ChatResponse{
+		Object: "chat.completion", Model: model,
+		Choices: []llm.ChatChoice{{Index: 0, Message: llm.ResponseMessage{Role: "assistant", Content: &text}, FinishReason: &finish}},
+		Usage:   w.Usage.canonical(),
+	}, nil
+}
