@@ -6,6 +6,7 @@ package registry
 import (
 	"github.com/llmgate/llmgate/provider"
 	"github.com/llmgate/llmgate/provider/ai21labs"
+	"github.com/llmgate/llmgate/provider/anthropic"
 	"github.com/llmgate/llmgate/provider/bedrock"
 	"github.com/llmgate/llmgate/provider/cohere"
 	"github.com/llmgate/llmgate/provider/databricks"
@@ -25,6 +26,7 @@ func Default() *provider.Registry {
 	return provider.NewRegistry(
 		openai.Spec,
 		openai.AzureSpec,
+		anthropic.Spec,
 		bedrock.Spec,
 		gemini.Spec,
 		vertexai.Spec,

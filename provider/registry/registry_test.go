@@ -39,7 +39,7 @@ func TestNamesAreUniqueAndResolvable(t *testing.T) {
 // that this package already lists.
 func TestMLflowNames(t *testing.T) {
 	r := Default()
-	for _, name := range []string{"openai", "OpenAI", "azure-openai", "azure_openai", "azure", "bedrock", "amazon-bedrock", "Amazon_Bedrock"} {
+	for _, name := range []string{"openai", "OpenAI", "azure-openai", "azure_openai", "azure", "bedrock", "amazon-bedrock", "Amazon_Bedrock", "anthropic"} {
 		if r.Lookup(name) == nil {
 			t.Errorf("Lookup(%q) = nil", name)
 		}
