@@ -84,7 +84,7 @@ func (x *exchange) run() *gateway.Error {
 }
 
 func (x *exchange) authenticate() *gateway.Error {
-	p, err := x.p.app.Authenticate(x.r)
+	p, err := x.p.app.AuthenticateFresh(x.r)
 	if err != nil {
 		x.outcome = outcomeUnauthenticated
 		return gateway.AsError(err)
@@ -97,6 +97,17 @@ func (x *exchange) authenticate() *gateway.Error {
 // request is attributable, so every failure is audited.
 func (x *exchange) resolveEndpoint(name string) *gateway.Error {
 	ep := x.p.app.Snapshot().Endpoint(name)
+	if (ep == nil || !gateway.Permit(x.principal, ep)) && x.p.app.RefreshOnMiss(x.r.Context()) {
+		// A change committed on another replica just now: judge by the newer state, in which
+		// the key itself may have been revoked.
+		p, err := x.p.app.Authenticate(x.r)
+		if err != nil {
+			x.outcome = outcomeUnauthenticated
+			return gateway.AsError(err)
+		}
+		x.principal = p
+		ep = x.p.app.Snapshot().Endpoint(name)
+	}
 	if ep == nil {
 		x.outcome = outcomeNotFound
 		return gateway.Errorf(gateway.CodeNotFound, "The endpoint '%s' is not present or active on the server. Please verify the endpoint name.", name)

@@ -84,7 +84,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p *gateway.Princip
 // user authenticates the request (401 first, before any lookup).
 func (h *api) user(next handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := h.app.Authenticate(r)
+		p, err := h.app.AuthenticateFresh(r)
 		if err != nil {
 			h.fail(w, r, err)
 			return

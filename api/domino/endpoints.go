@@ -153,7 +153,7 @@ func sortEndpoints(list []*gateway.Endpoint, field string, ascending bool) {
 // when it exists but the caller may not use it (spec §8 U13).
 func (h *api) visibleEndpoint(r *http.Request, p *gateway.Principal) (*gateway.Endpoint, error) {
 	name := r.PathValue("name")
-	e := h.app.Snapshot().Endpoint(name)
+	e := h.app.EndpointFresh(r.Context(), name)
 	if e == nil {
 		return nil, gateway.Errorf(gateway.CodeNotFound, "endpoint %q not found", truncate(name, 256))
 	}

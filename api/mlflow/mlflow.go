@@ -149,7 +149,7 @@ func callLimit(e *gateway.Endpoint) *limit {
 
 // authenticate answers 401 itself and returns nil when the caller has no valid key.
 func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) *gateway.Principal {
-	p, err := h.app.Authenticate(r)
+	p, err := h.app.AuthenticateFresh(r)
 	if err != nil {
 		writeError(w, gateway.AsError(err))
 		return nil
@@ -263,7 +263,7 @@ func (h *handler) lookup(w http.ResponseWriter, r *http.Request) *gateway.Endpoi
 		return nil
 	}
 	name := r.PathValue("name")
-	e := h.app.Snapshot().Endpoint(name)
+	e := h.app.EndpointFresh(r.Context(), name)
 	switch {
 	case e == nil:
 		writeError(w, gateway.Errorf(gateway.CodeNotFound, "The endpoint '%s' is not present or active on the server. Please verify the endpoint name.", name))

@@ -70,7 +70,7 @@ func toModel(e *gateway.Endpoint) modelObject {
 }
 
 func (h *handler) listModels(w http.ResponseWriter, r *http.Request) {
-	p, err := h.app.Authenticate(r)
+	p, err := h.app.AuthenticateFresh(r)
 	if err != nil {
 		writeError(w, gateway.AsError(err))
 		return
@@ -85,12 +85,12 @@ func (h *handler) listModels(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getModel(w http.ResponseWriter, r *http.Request) {
-	p, err := h.app.Authenticate(r)
+	p, err := h.app.AuthenticateFresh(r)
 	if err != nil {
 		writeError(w, gateway.AsError(err))
 		return
 	}
-	e := h.app.Snapshot().Endpoint(r.PathValue("model"))
+	e := h.app.EndpointFresh(r.Context(), r.PathValue("model"))
 	if e == nil || !gateway.Permit(p, e) {
 		writeErrorStatus(w, http.StatusNotFound, &gateway.Error{Code: gateway.CodeNotFound, Field: "model",
 			Message: "The model '" + r.PathValue("model") + "' does not exist or you do not have access to it."})

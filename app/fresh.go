@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"net/http"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// missChecks coalesces concurrent staleness checks into one store read.
+var missChecks singleflight.Group
+
+// RefreshOnMiss makes sure the snapshot is not older than the store before a request is
+// refused. Requests normally never touch the store, but a change committed on another replica
+// a millisecond ago may not have arrived through its notification yet: an unknown key, an
+// unknown endpoint or a denial is re-checked against one version read (shared by concurrent
+// misses). It reports whether a newer snapshot was loaded.
+func (a *App) RefreshOnMiss(ctx context.Context) bool {
+	before := a.Snapshot().Version
+	_, err, _ := missChecks.Do("refresh", func() (any, error) {
+		return nil, a.ReloadIfStale(ctx)
+	})
+	if err != nil {
+		a.Log.Warn("checking state version on a miss", "err", err)
+		return false
+	}
+	return a.Snapshot().Version != before
+}
+
+// AuthenticateFresh is Authenticate that re-checks an unknown key against the store once, so a
+// key created on another replica works on its very first request.
+func (a *App) AuthenticateFresh(r *http.Request) (*gateway.Principal, error) {
+	p, err := a.Authenticate(r)
+	if err == nil || httpkit.APIKey(r) == "" {
+		return p, err
+	}
+	if a.RefreshOnMiss(r.Context()) {
+		return a.Authenticate(r)
+	}
+	return p, err
+}
+
+// EndpointFresh looks an endpoint up by name, re-checking the store once on a miss (see
+// RefreshOnMiss), so an endpoint created on another replica is found at once.
+func (a *App) EndpointFresh(ctx context.Context, name string) *gateway.Endpoint {
+	if e := a.Snapshot().Endpoint(name); e != nil {
+		return e
+	}
+	if a.RefreshOnMiss(ctx) {
+		return a.Snapshot().Endpoint(name)
+	}
+	return nil
+}
