@@ -1,0 +1,131 @@
+// Command llmbench measures what llmgate costs on the request path: it starts the fake
+// upstream (no added delay) and `llmgate serve` with authentication, permissions, limits and
+// audit all on, then drives the same chat completion directly at the fake and through the
+// gateway over loopback, and prints throughput, latency percentiles, the latency the gateway
+// adds, streaming time to first byte and the gateway's memory. `make bench` runs it.
+//
+// Every phase is warmed up first and runs for a bounded time at a fixed concurrency; errors
+// are counted and printed, never dropped. Settings (flag, or environment):
+//
+//	-duration     LLMBENCH_DURATION     measured time per phase (10s)
+//	-warmup       LLMBENCH_WARMUP       unmeasured time before each phase (2s)
+//	-concurrency  LLMBENCH_CONCURRENCY  comma-separated concurrent callers (16,64)
+//	-llmgate      LLMBENCH_LLMGATE      gateway binary (bin/llmgate)
+//	-fakeupstream LLMBENCH_FAKEUPSTREAM fake upstream binary (bin/fakeupstream)
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type config struct {
+	duration, warmup time.Duration
+	concurrency      []int
+	llmgate, fake    string
+}
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "llmbench:", err)
+		os.Exit(2)
+	}
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "llmbench:", err)
+		os.Exit(1)
+	}
+}
+
+func parseConfig(args []string) (*config, error) {
+	fs := flag.NewFlagSet("llmbench", flag.ContinueOnError)
+	duration := fs.Duration("duration", envDuration("LLMBENCH_DURATION", 10*time.Second), "measured time per phase")
+	warmup := fs.Duration("warmup", envDuration("LLMBENCH_WARMUP", 2*time.Second), "unmeasured time before each phase")
+	conc := fs.String("concurrency", envOr("LLMBENCH_CONCURRENCY", "16,64"), "comma-separated concurrent callers")
+	llmgate := fs.String("llmgate", envOr("LLMBENCH_LLMGATE", "bin/llmgate"), "gateway binary")
+	fake := fs.String("fakeupstream", envOr("LLMBENCH_FAKEUPSTREAM", "bin/fakeupstream"), "fake upstream binary")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	cfg := &config{duration: *duration, warmup: *warmup, llmgate: *llmgate, fake: *fake}
+	for _, s := range strings.Split(*conc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 4096 {
+			return nil, fmt.Errorf("-concurrency: %q is not a number of callers between 1 and 4096", s)
+		}
+		cfg.concurrency = append(cfg.concurrency, n)
+	}
+	if cfg.duration <= 0 || cfg.warmup < 0 {
+		return nil, fmt.Errorf("-duration must be positive and -warmup not negative")
+	}
+	return cfg, nil
+}
+
+func run(cfg *config) error {
+	dir, err := os.MkdirTemp("", "llmbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	fake, err := startFake(cfg.fake)
+	if err != nil {
+		return err
+	}
+	defer fake.stop()
+	gw, err := startGateway(cfg.llmgate, dir)
+	if err != nil {
+		return err
+	}
+	defer gw.stop()
+	key, err := gw.setUp(fake.url)
+	if err != nil {
+		return err
+	}
+
+	maxConc := 0
+	for _, c := range cfg.concurrency {
+		maxConc = max(maxConc, c)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * maxConc, DisableCompression: true}}
+	targets := []target{
+		{name: "direct", url: fake.url + "/v1/chat/completions", key: fakeKey, model: upstreamModel},
+		{name: "gateway", url: gw.url + "/v1/chat/completions", key: key, model: endpointName},
+	}
+	fmt.Printf("llmbench: %v per phase after %v warm-up, concurrency %v, loopback, fake upstream without delay\n\n", cfg.duration, cfg.warmup, cfg.concurrency)
+	var rows []result
+	for _, c := range cfg.concurrency {
+		for _, stream := range []bool{false, true} {
+			for _, tg := range targets {
+				ph := phase{client: client, target: tg, stream: stream, concurrency: c}
+				ph.run(context.Background(), cfg.warmup) // warm-up: connections, caches, JIT-free but GC-sized heaps
+				rows = append(rows, ph.run(context.Background(), cfg.duration))
+			}
+		}
+	}
+	mem, err := gw.readMemory()
+	if err != nil {
+		return err
+	}
+	printReport(os.Stdout, rows, mem, gw.errorLogs.Load())
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
