@@ -9,7 +9,7 @@ import (
 func TestFillEnvelopeSetsWhatProvidersOmit(t *testing.T) {
 	chat := &llm.Response{Chat: &llm.ChatResponse{}}
 	fillEnvelope(chat, "gemini-2.0-flash")
-	if chat.Chat.Created == 0 || chat.Chat.Model != "gemini-2.0-flash" || chat.Chat.Object != "chat.completion" {
+	if chat.Chat.ID == "" || chat.Chat.Created == 0 || chat.Chat.Model != "gemini-2.0-flash" || chat.Chat.Object != "chat.completion" {
 		t.Fatalf("chat envelope not filled: %+v", chat.Chat)
 	}
 	kept := &llm.Response{Completion: &llm.CompletionResponse{Created: 42, Model: "m-from-provider", Object: "text_completion"}}

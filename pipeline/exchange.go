@@ -238,32 +238,78 @@ func (x *exchange) callUpstream() *gateway.Error {
 		return gerr
 	}
 	call := &provider.Call{Type: x.ep.Type, Model: x.ep.Model, Config: cfg, Req: x.req}
-	hreq, err := x.spec.Translator.Request(call)
-	if err != nil {
-		return gateway.AsError(err)
-	}
 	timeout := x.p.opts.DefaultTimeout
 	if x.ep.TimeoutSeconds > 0 {
 		timeout = time.Duration(x.ep.TimeoutSeconds) * time.Second
 	}
 	ctx, cancel := context.WithTimeout(x.r.Context(), timeout)
 	defer cancel()
+	if sp, ok := x.spec.Translator.(provider.Splitter); ok && !x.req.Stream() {
+		if parts := sp.Split(call); len(parts) > 1 {
+			return x.callSplit(ctx, sp, call, parts)
+		}
+	}
 	sent := time.Now()
-	resp, err := x.p.opts.Transport(ctx, hreq, cfg)
-	if err != nil {
-		return x.upstreamFailure(ctx, err)
+	resp, gerr := x.send(ctx, call)
+	if gerr != nil {
+		return gerr
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		x.p.opts.Metrics.ObserveUpstream(x.ep.Name, x.q.Surface.API(), time.Since(sent))
-		return x.spec.Translator.Error(call, resp.StatusCode, resp.Header, body)
-	}
 	defer func() { x.p.opts.Metrics.ObserveUpstream(x.ep.Name, x.q.Surface.API(), time.Since(sent)) }()
 	if x.req.Stream() {
 		return x.stream(ctx, cancel, call, resp.Body)
 	}
-	return x.complete(ctx, call, resp.Body)
+	answer, gerr := x.translate(ctx, call, resp.Body)
+	if gerr != nil {
+		return gerr
+	}
+	return x.complete(answer)
+}
+
+// send performs one upstream call and returns its 2xx response; any other status is
+// translated into the provider's error.
+func (x *exchange) send(ctx context.Context, call *provider.Call) (*http.Response, *gateway.Error) {
+	hreq, err := x.spec.Translator.Request(call)
+	if err != nil {
+		return nil, gateway.AsError(err)
+	}
+	sent := time.Now()
+	resp, err := x.p.opts.Transport(ctx, hreq, call.Config)
+	if err != nil {
+		return nil, x.upstreamFailure(ctx, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		x.p.opts.Metrics.ObserveUpstream(x.ep.Name, x.q.Surface.API(), time.Since(sent))
+		return nil, x.spec.Translator.Error(call, resp.StatusCode, resp.Header, body)
+	}
+	return resp, nil
+}
+
+// callSplit serves a request the provider needs several calls for (e.g. Bedrock Titan
+// embeddings, one input per call): the parts go out one after another and are merged in order.
+func (x *exchange) callSplit(ctx context.Context, sp provider.Splitter, call *provider.Call, parts []*provider.Call) *gateway.Error {
+	sent := time.Now()
+	answers := make([]*llm.Response, 0, len(parts))
+	for _, part := range parts {
+		resp, gerr := x.send(ctx, part)
+		if gerr != nil {
+			return gerr
+		}
+		answer, gerr := x.translate(ctx, part, resp.Body)
+		resp.Body.Close()
+		if gerr != nil {
+			return gerr
+		}
+		answers = append(answers, answer)
+	}
+	x.p.opts.Metrics.ObserveUpstream(x.ep.Name, x.q.Surface.API(), time.Since(sent))
+	merged, err := sp.Merge(call, answers)
+	if err != nil {
+		return gateway.Wrap(gateway.CodeUpstream, err, "could not combine the provider's answers")
+	}
+	return x.complete(merged)
 }
 
 // upstreamFailure classifies a failed send or read: the client leaving wins over everything,
@@ -284,19 +330,24 @@ func (x *exchange) upstreamFailure(ctx context.Context, err error) *gateway.Erro
 	return ge
 }
 
-// complete answers a non-streamed request.
-func (x *exchange) complete(ctx context.Context, call *provider.Call, body io.Reader) *gateway.Error {
+// translate reads a complete 2xx body and turns it into the canonical answer.
+func (x *exchange) translate(ctx context.Context, call *provider.Call, body io.Reader) (*llm.Response, *gateway.Error) {
 	raw, err := io.ReadAll(io.LimitReader(body, x.p.opts.MaxResponseBytes))
 	if err != nil {
-		return x.upstreamFailure(ctx, err)
+		return nil, x.upstreamFailure(ctx, err)
 	}
 	resp, err := x.spec.Translator.Response(call, raw)
 	if err != nil {
 		if e := gateway.AsError(err); e.Code != gateway.CodeInternal {
-			return e
+			return nil, e
 		}
-		return gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream response")
+		return nil, gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream response")
 	}
+	return resp, nil
+}
+
+// complete answers a non-streamed request: usage, audit, then the body.
+func (x *exchange) complete(resp *llm.Response) *gateway.Error {
 	fillEnvelope(resp, x.ep.Model)
 	x.usage = resp.Usage()
 	if x.ep.LogPayloads {
@@ -315,6 +366,9 @@ func fillEnvelope(r *llm.Response, model string) {
 	now := time.Now().Unix()
 	switch {
 	case r.Chat != nil:
+		if r.Chat.ID == "" {
+			r.Chat.ID = "chatcmpl-" + gateway.NewID()
+		}
 		if r.Chat.Created == 0 {
 			r.Chat.Created = now
 		}
@@ -325,6 +379,9 @@ func fillEnvelope(r *llm.Response, model string) {
 			r.Chat.Object = "chat.completion"
 		}
 	case r.Completion != nil:
+		if r.Completion.ID == "" {
+			r.Completion.ID = "cmpl-" + gateway.NewID()
+		}
 		if r.Completion.Created == 0 {
 			r.Completion.Created = now
 		}

@@ -10,13 +10,14 @@ import (
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/metrics"
 	"github.com/llmgate/llmgate/pipeline"
+	"github.com/llmgate/llmgate/transport"
 )
 
 // mountRoutes adds every HTTP surface to mux: the Domino admin API, the MLflow Deployments
 // and OpenAI-compatible query surfaces (sharing one pipeline), and /metrics.
 func mountRoutes(mux *http.ServeMux, a *app.App, s *settings, log *slog.Logger) error {
 	m := metrics.New()
-	p, err := pipeline.New(a, pipeline.Options{Transport: interimTransport, MaxBodyBytes: s.MaxBodyBytes, Metrics: m})
+	p, err := pipeline.New(a, pipeline.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes, Metrics: m})
 	if err != nil {
 		return err
 	}
