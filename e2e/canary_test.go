@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/base64"
 	"io/fs"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/llmgate/llmgate/fakeupstream"
 	"github.com/llmgate/llmgate/internal/e2e"
@@ -85,13 +88,20 @@ func (x *exposure) cli(args ...string) string {
 // header, log line, export and file of the data directory is searched for them, in plaintext
 // and base64. The fake upstream must have received each one: injection works.
 func TestNoCredentialLeaksAnywhere(t *testing.T) {
+	onEveryBackend(t, testNoCredentialLeaks)
+}
+
+func testNoCredentialLeaks(t *testing.T, b e2e.Backend) {
 	c := newCanaries()
 	fake := e2e.StartFake(t, fakeupstream.Options{Keys: map[string][]string{
 		"openai": {c.openAI, c.openAIPatched, c.mistral, c.env, c.imported},
 		"azure":  {c.azure}, "gemini": {c.gemini}, "cohere": {c.cohere},
 	}})
 	dir := t.TempDir()
-	g := e2e.Start(t, e2e.Options{DataDir: dir, Env: []string{"E2E_CANARY_ENV=" + c.env, "E2E_CANARY_IMPORT=" + c.imported}})
+	opts := b.Options()
+	opts.DataDir = dir
+	opts.Env = []string{"E2E_CANARY_ENV=" + c.env, "E2E_CANARY_IMPORT=" + c.imported}
+	g := e2e.Start(t, opts)
 	x := &exposure{t: t, g: g}
 
 	userID := strings.TrimSpace(x.cli("users", "create", "--username", "uma", "--email", "uma@example.org"))
@@ -107,7 +117,10 @@ func TestNoCredentialLeaksAnywhere(t *testing.T) {
 
 	g.Stop(t) // flushes the audit writer and the database files
 	x.add("server log", g.Logs())
-	addDataDirFiles(x, dir)
+	addDataDirFiles(x, dir, b.DatabaseURL == "")
+	if b.DatabaseURL != "" {
+		addDatabaseRows(x, b.DatabaseURL)
+	}
 
 	for what, canary := range c.all() {
 		for _, form := range []string{canary, base64.StdEncoding.EncodeToString([]byte(canary)), base64.RawURLEncoding.EncodeToString([]byte(canary))} {
@@ -264,8 +277,9 @@ func runEveryCLICommand(x *exposure, fakeURL, userKey string) {
 }
 
 // addDataDirFiles captures every file under the data directory (database, WAL, shared
-// memory, key files) as raw bytes; the database and the master key must be among them.
-func addDataDirFiles(x *exposure, dir string) {
+// memory, key files) as raw bytes; the master key, and with SQLite the database, must be
+// among them.
+func addDataDirFiles(x *exposure, dir string, sqlite bool) {
 	seen := map[string]bool{}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -282,8 +296,43 @@ func addDataDirFiles(x *exposure, dir string) {
 	if err != nil {
 		x.t.Fatalf("reading the data directory: %v", err)
 	}
-	if !seen["llmgate.db"] || !seen["master.key"] {
+	if !seen["master.key"] || sqlite && !seen["llmgate.db"] {
 		x.t.Fatalf("the data directory lacks the database or the master key: %v", seen)
+	}
+}
+
+// addDatabaseRows captures every row of every table in the gateway's PostgreSQL schema as
+// JSON text: PostgreSQL keeps its files elsewhere, so the rows stand in for them.
+func addDatabaseRows(x *exposure, databaseURL string) {
+	ctx := x.t.Context()
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, `SELECT quote_ident(table_name) FROM information_schema.tables WHERE table_schema = current_schema()`)
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tables) == 0 {
+		x.t.Fatalf("listing the gateway's tables: %v (%d found)", err, len(tables))
+	}
+	var all strings.Builder
+	for _, table := range tables {
+		rows, err := conn.Query(ctx, `SELECT row_to_json(t)::text FROM `+table+` t`)
+		if err != nil {
+			x.t.Fatal(err)
+		}
+		dump, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			x.t.Fatal(err)
+		}
+		x.add("table "+table, strings.Join(dump, "\n"))
+		all.WriteString(strings.Join(dump, "\n"))
+	}
+	if !strings.Contains(all.String(), "canary-openai") {
+		x.t.Fatalf("the dump of %d tables does not hold the endpoints: wrong schema?", len(tables))
 	}
 }
 

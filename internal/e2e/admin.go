@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 )
@@ -135,14 +134,4 @@ func (g *Gateway) VerifyAudit(t testing.TB) string {
 		t.Fatalf("audit verify: exit %d: %s %s", code, out, errOut)
 	}
 	return strings.TrimSpace(out)
-}
-
-// AuditQuery returns GET /api/aigateway/v1/audit with q as the admin; non-200 fails t.
-func (g *Gateway) AuditQuery(t testing.TB, q url.Values) *Response {
-	t.Helper()
-	r := g.Do(t, "GET", "/api/aigateway/v1/audit?"+q.Encode(), g.AdminKey, nil)
-	if r.Status != http.StatusOK {
-		t.Fatalf("audit query: %d %s", r.Status, r.Body)
-	}
-	return r
 }
