@@ -20,14 +20,16 @@ import (
 // canaries are unique credential strings; none may ever leave the gateway except towards
 // the provider it belongs to.
 type canaries struct {
-	openAI, openAIPatched, azure, gemini, cohere, mistral, env, imported, rejected, invalid string
+	openAI, openAIPatched, azure, gemini, cohere, mistral, anthropic, awsKeyID, awsSecret string
+	env, imported, rejected, invalid                                                      string
 }
 
 func newCanaries() canaries {
 	c := func(name string) string { return "cnry-" + name + "-" + randomHex(12) }
 	return canaries{
 		openAI: c("openai"), openAIPatched: c("openai2"), azure: c("azure"), gemini: c("gemini"),
-		cohere: c("cohere"), mistral: c("mistral"), env: c("env"), imported: c("import"),
+		cohere: c("cohere"), mistral: c("mistral"), anthropic: c("anthropic"), awsKeyID: "AKID" + strings.ToUpper(randomHex(8)),
+		awsSecret: c("aws-secret"), env: c("env"), imported: c("import"),
 		rejected: c("rejected"), invalid: c("invalid"),
 	}
 }
@@ -35,7 +37,8 @@ func newCanaries() canaries {
 func (c canaries) all() map[string]string {
 	return map[string]string{
 		"openai": c.openAI, "openai patched": c.openAIPatched, "azure": c.azure, "gemini": c.gemini,
-		"cohere": c.cohere, "mistral": c.mistral, "env: secretRef": c.env, "import-mlflow env": c.imported,
+		"cohere": c.cohere, "mistral": c.mistral, "anthropic": c.anthropic, "AWS access key id": c.awsKeyID,
+		"AWS secret access key": c.awsSecret, "env: secretRef": c.env, "import-mlflow env": c.imported,
 		"rejected by the provider": c.rejected, "in an invalid create": c.invalid,
 	}
 }
@@ -95,8 +98,8 @@ func testNoCredentialLeaks(t *testing.T, b e2e.Backend) {
 	c := newCanaries()
 	fake := e2e.StartFake(t, fakeupstream.Options{Keys: map[string][]string{
 		"openai": {c.openAI, c.openAIPatched, c.mistral, c.env, c.imported},
-		"azure":  {c.azure}, "gemini": {c.gemini}, "cohere": {c.cohere},
-	}})
+		"azure":  {c.azure}, "gemini": {c.gemini}, "cohere": {c.cohere}, "anthropic": {c.anthropic},
+	}, AWS: map[string]string{c.awsKeyID: c.awsSecret}})
 	dir := t.TempDir()
 	opts := b.Options()
 	opts.DataDir = dir
@@ -153,6 +156,11 @@ func createCanaryEndpoints(x *exposure, c canaries, fakeURL, userID string) []st
 			"modelConfig": map[string]any{"cohere_api_key": c.cohere, "cohere_api_base": fakeURL}},
 		{"endpointName": "canary-mistral", "modelProvider": "mistral", "modelName": "mistral-small",
 			"modelConfig": map[string]any{"mistral_api_key": c.mistral, "mistral_api_base": fakeURL + "/v1"}},
+		{"endpointName": "canary-anthropic", "modelProvider": "anthropic", "modelName": "claude-3-5-haiku-20241022",
+			"modelConfig": map[string]any{"anthropic_api_key": c.anthropic, "anthropic_api_base": fakeURL + "/v1"}},
+		{"endpointName": "canary-bedrock", "modelProvider": "bedrock", "modelName": "anthropic.claude-3-haiku-20240307-v1:0",
+			"modelConfig": map[string]any{"aws_region": "us-east-1", "aws_access_key_id": c.awsKeyID, "aws_secret_access_key": c.awsSecret,
+				"bedrock_endpoint_url": fakeURL}},
 		{"endpointName": "canary-env", "modelProvider": "openai", "modelName": "gpt-4o-mini",
 			"modelConfig": map[string]any{"openai_api_key": map[string]string{"secretRef": "env:E2E_CANARY_ENV"}, "openai_api_base": fakeURL + "/v1"}},
 		{"endpointName": "canary-rejected", "modelProvider": "openai", "modelName": "gpt-4o-mini",
@@ -342,6 +350,8 @@ func requireFakeReceived(t *testing.T, fake *e2e.Fake, c canaries) {
 	got := map[string]bool{}
 	for _, r := range fake.Requests() {
 		got[r.Credential] = true
+		// SigV4 sends the key id; a signature the fake accepts proves the secret was used.
+		got[c.awsSecret] = got[c.awsSecret] || r.Credential == c.awsKeyID && r.Authorized
 	}
 	for what, canary := range c.all() {
 		if canary == c.invalid {
