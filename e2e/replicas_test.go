@@ -151,7 +151,7 @@ func awaitStatusEverywhere(t *testing.T, c *cluster, start time.Time, what strin
 			t.Errorf("%s: replica %d still answered %s after %v, want %d", what, i+1, last[i], propagationBudget, want)
 			continue
 		}
-		t.Logf("%s: replica %d enforced it %v after the change was sent", what, i+1, d.Round(time.Microsecond))
+		t.Logf("%s: replica %d applied it %v after the change was sent", what, i+1, d.Round(time.Microsecond))
 	}
 }
 
