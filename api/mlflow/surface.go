@@ -142,11 +142,15 @@ type delta struct {
 	ToolCalls json.RawMessage `json:"tool_calls,omitempty"`
 }
 
-// AppendChunk renders one data-only frame. A usage-only chunk (no choices) is dropped: MLflow
-// streams never had one and parsers index choices[0].
+// AppendChunk renders one data-only frame. The final usage-only chunk (no choices) gets one
+// empty choice, because MLflow-side parsers index choices[0]; the usage itself rides on it, as
+// MLflow 3.x chunks allow, so callers see token counts at the end of the stream.
 func (Surface) AppendChunk(dst []byte, t gateway.EndpointType, c *llm.Chunk, _ bool) []byte {
 	if len(c.Choices) == 0 {
-		return dst
+		if c.Usage == nil {
+			return dst
+		}
+		c.Choices = []llm.ChunkChoice{{Index: 0}}
 	}
 	out := chunk{ID: c.ID, Object: "chat.completion.chunk", Created: c.Created, Model: c.Model,
 		Choices: make([]chunkChoice, len(c.Choices)), Usage: c.Usage}
