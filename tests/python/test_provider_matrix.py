@@ -67,9 +67,6 @@ class Row:
     skip: str = ""
     variant: str = ""
     retired: bool = False
-    # Types whose upstream stream reports usage in a chunk of its own (OpenAI's include_usage
-    # chunk, Bedrock's metadata event) rather than on the chunk that finishes the answer.
-    usage_apart: tuple = ()
 
     @property
     def id(self):
@@ -94,7 +91,7 @@ def openai_compatible(provider, key_prefix, types=ALL_TYPES, completions_via_cha
 
     return Row(provider=provider, types=types, streams=TEXT_TYPES, required=(f"{key_prefix}_api_key",),
                endpoint=endpoint, upstream=lambda t: "openai", credential=lambda fake, t: fake.key("openai"),
-               route=route, usage_apart=TEXT_TYPES)
+               route=route)
 
 
 def azure_row(provider, api_type, variant=""):
@@ -111,7 +108,7 @@ def azure_row(provider, api_type, variant=""):
     return Row(provider=provider, types=ALL_TYPES, streams=TEXT_TYPES, required=required, endpoint=endpoint,
                upstream=lambda t: "azure", credential=lambda fake, t: fake.key("azure"),
                route=lambda t, model, stream: f"/openai/deployments/{model}" + wire(t, model, stream),
-               variant=variant, usage_apart=TEXT_TYPES)
+               variant=variant)
 
 
 def gemini_route(t, model, stream):
@@ -150,6 +147,12 @@ def bedrock_model(t, model):
     return "amazon.titan-embed-" + model if t == EMBEDDINGS else model
 
 
+# The fakeupstream binary has no Databricks route ({workspace}/serving-endpoints/...); the Go
+# end-to-end suite registers one in its in-process fake and drives the same cells there.
+DATABRICKS_ELSEWHERE = "the fakeupstream binary has no Databricks route; end to end in e2e/providers_test.go"
+VERTEX_REASON = "Vertex AI needs a Google OAuth token from a service account; the fake has no token or Vertex route"
+
+
 def unservable(provider, types, streams, required, reason, retired=False):
     def never(*_):
         raise AssertionError("unservable row used")
@@ -171,7 +174,7 @@ ROWS = [
         endpoint=lambda fake, t, model: (model, {"anthropic_api_key": fake.key("anthropic"),
                                                  "anthropic_api_base": fake.url + "/v1"}),
         upstream=lambda t: "anthropic", credential=lambda fake, t: fake.key("anthropic"),
-        route=lambda t, model, stream: "/v1/messages", usage_apart=TEXT_TYPES),
+        route=lambda t, model, stream: "/v1/messages"),
     Row(provider="gemini", types=ALL_TYPES, streams=TEXT_TYPES, required=("gemini_api_key",),
         endpoint=lambda fake, t, model: (model, {"gemini_api_key": fake.key("gemini"),
                                                  "gemini_api_base": fake.url + "/v1beta"}),
@@ -186,8 +189,7 @@ ROWS = [
     Row(provider="huggingface-text-generation-inference", types=TEXT_TYPES, streams=TEXT_TYPES,
         required=("hf_server_url",), endpoint=tgi_endpoint,
         upstream=lambda t: "openai" if t == CHAT else "tgi",
-        credential=lambda fake, t: fake.key("openai" if t == CHAT else "tgi"), route=tgi_route,
-        usage_apart=(CHAT,)),
+        credential=lambda fake, t: fake.key("openai" if t == CHAT else "tgi"), route=tgi_route),
     Row(provider="mlflow-model-serving", types=ALL_TYPES, streams=(), required=("model_server_url",),
         endpoint=lambda fake, t, model: ("served-model",
                                          {"model_server_url": f"{fake.url}/serving/{serving_model(t, model)}"}),
@@ -196,18 +198,15 @@ ROWS = [
     Row(provider="litellm", types=ALL_TYPES, streams=TEXT_TYPES, required=(),
         endpoint=lambda fake, t, model: (model, {"litellm_api_key": fake.key("openai"),
                                                  "litellm_api_base": fake.url + "/v1"}),
-        upstream=lambda t: "openai", credential=lambda fake, t: fake.key("openai"), route=openai_wire_route("/v1"),
-        usage_apart=TEXT_TYPES),
+        upstream=lambda t: "openai", credential=lambda fake, t: fake.key("openai"), route=openai_wire_route("/v1")),
     Row(provider="bedrock", types=ALL_TYPES, streams=TEXT_TYPES, required=("aws_region",),
         endpoint=lambda fake, t, model: (bedrock_model(t, model), {
             "aws_region": "us-east-1", "aws_access_key_id": AWS_KEY_ID, "aws_secret_access_key": AWS_SECRET,
             "bedrock_endpoint_url": fake.url}),
         upstream=lambda t: "bedrock", credential=lambda fake, t: AWS_KEY_ID,
-        route=lambda t, model, stream: bedrock_route(t, bedrock_model(t, model), stream), usage_apart=TEXT_TYPES),
-    unservable("databricks", ALL_TYPES, TEXT_TYPES, (),
-               "the fake upstream has no Databricks route ({host}/serving-endpoints/...)"),
-    unservable("vertex_ai", ALL_TYPES, TEXT_TYPES, ("vertex_project",),
-               "Vertex AI needs a Google OAuth token from a service account; the fake has no token or Vertex route"),
+        route=lambda t, model, stream: bedrock_route(t, bedrock_model(t, model), stream)),
+    unservable("databricks", ALL_TYPES, TEXT_TYPES, (), DATABRICKS_ELSEWHERE),
+    unservable("vertex_ai", ALL_TYPES, TEXT_TYPES, ("vertex_project",), VERTEX_REASON),
     retired("mosaicml", ("mosaicml_api_key",)),
     retired("palm", ("palm_api_key",)),
 ]
@@ -233,22 +232,10 @@ def require(row, known):
         pytest.skip(f"translator-tested only: {row.skip}")
 
 
-def cells(kind, marks=lambda row, t: ()):
+def cells(kind):
     """Parametrization over (row, type) cells; kind is "types" or "streams"."""
-    return [pytest.param(row, t, id=f"{row.id}-{t.rsplit('/', 1)[-1]}", marks=marks(row, t))
+    return [pytest.param(row, t, id=f"{row.id}-{t.rsplit('/', 1)[-1]}")
             for row in ROWS if not row.retired for t in getattr(row, kind)]
-
-
-# Known gateway bug (reported to the lead): api/mlflow's AppendChunk drops a usage-only chunk
-# even when the caller asked with stream_options.include_usage, so on /endpoints/*/invocations
-# usage reaches the caller only from providers that put it on the finishing chunk. Strict, so
-# the fix turns these cells into failures until the mark is removed.
-MLFLOW_SSE_USAGE_DROPPED = pytest.mark.xfail(
-    strict=True, reason="gateway bug: MLflow SSE drops the usage-only chunk despite include_usage")
-
-
-def mlflow_usage_bug(row, t):
-    return (MLFLOW_SSE_USAGE_DROPPED,) if t in row.usage_apart else ()
 
 
 def by_provider(keep=lambda row: True):
@@ -424,16 +411,8 @@ def test_stream_mlflow_sse(gateway, fake, known, user_key, unique, row, t):
     object_name = "chat.completion.chunk" if t == CHAT else "text_completion_chunk"
     assert_stream(chunks, object_name, mlflow_text, prompt)
     assert all(c["choices"] for c in chunks), "MLflow parsers index choices[0]"
+    assert chunks[-1].get("usage"), f"the caller asked for usage: {chunks[-1]}"
     assert_upstream_saw_credential(fake, row, t, model, stream=True)
-
-
-@pytest.mark.parametrize("row,t", cells("streams", mlflow_usage_bug))
-def test_stream_mlflow_sse_usage(gateway, fake, known, user_key, unique, row, t):
-    """A caller that asked with include_usage gets the usage on the last MLflow chunk."""
-    require(row, known)
-    prompt, chunks = mlflow_stream(gateway, fake, row, t, user_key, unique, "m-" + unique)
-    assert chunks[-1].get("usage"), f"no usage on the last chunk: {chunks[-1]}"
-    assert_usage(chunks[-1]["usage"], "".join(mlflow_text(c) for c in chunks))
 
 
 def sdk_stream(sdk, name, t, prompt, **options):
@@ -581,3 +560,65 @@ def test_retired_provider_creates_but_queries_are_400(gateway, fake, known, user
         r = invoke(gateway, user_key, name, t)
         assert r.status_code == 400, r.text
         assert "retired" in r.text and row.provider in r.text, r.text
+
+
+# --- the README's matrix is this suite's parametrization -----------------------------------
+
+README = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
+GO_CELLS = {
+    "databricks": {CHAT: "TestDatabricksPredictEveryType/chat", COMPLETIONS: "TestDatabricksPredictEveryType/completions",
+                   EMBEDDINGS: "TestDatabricksPredictEveryType/embeddings"},
+}
+
+
+def ids(test, rows, t):
+    return ", ".join(f"`{test}[{row.id}-{t.rsplit('/', 1)[-1]}]`" for row in rows)
+
+
+def type_cell(rows, t):
+    row = rows[0]
+    if t not in row.types:
+        return "—"
+    if row.retired:
+        return f"retired: `test_retired_provider_creates_but_queries_are_400[{row.id}]`"
+    if row.provider in GO_CELLS:
+        return f"`go test ./e2e -run {GO_CELLS[row.provider][t]}`"
+    if row.skip:
+        return f"translator-tested only (`provider/{row.provider.replace('_', '')}`): {row.skip}"
+    return ids("test_predict", rows, t)
+
+
+def stream_cell(rows, t):
+    row = rows[0]
+    if t not in row.streams:
+        return "—"
+    if row.provider in GO_CELLS:
+        return f"`go test ./e2e -run TestDatabricksStreams/{t.rsplit('/', 1)[-1]}`"
+    if row.skip:
+        return "translator-tested only"
+    return f"{ids('test_stream_mlflow_sse', rows, t)}; {ids('test_stream_openai_sdk', rows, t)}"
+
+
+def matrix_lines():
+    """The README table: one line per provider, its config variants in the same cells."""
+    lines = ["| provider | chat | completions | embeddings | chat streaming | completions streaming |",
+             "|---|---|---|---|---|---|"]
+    for provider in sorted({row.provider for row in ROWS}):
+        rows = [row for row in ROWS if row.provider == provider]
+        cells = [type_cell(rows, t) for t in ALL_TYPES] + [stream_cell(rows, t) for t in TEXT_TYPES]
+        lines.append(f"| `{provider}` | " + " | ".join(cells) + " |")
+    return lines
+
+
+def test_readme_matrix_is_this_suite():
+    """The README names these tests cell by cell; regenerate it with `python test_provider_matrix.py`."""
+    with open(README, encoding="utf-8") as f:
+        readme = f.read()
+    section = readme.split("\n## Provider support matrix\n", 1)
+    assert len(section) == 2, "README.md has no Provider support matrix section"
+    table = [line for line in section[1].split("\n## ", 1)[0].splitlines() if line.startswith("|")]
+    assert table == matrix_lines()
+
+
+if __name__ == "__main__":
+    print("\n".join(matrix_lines()))
