@@ -92,6 +92,9 @@ func serve(s *settings, log *slog.Logger) error {
 		return fmt.Errorf("listening on %s: %w", s.Addr, err)
 	}
 	keepFresh(ctx, a, s, log)
+	if s.DebugAddr != "" {
+		go serveDebug(s.DebugAddr, log)
+	}
 
 	scheme := "http"
 	serveErr := make(chan error, 1)

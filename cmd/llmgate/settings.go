@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"net"
 	"fmt"
 	"os"
 	"strconv"
@@ -25,6 +26,7 @@ type settings struct {
 	MLflowPrefix  string
 	RedisFailOpen bool
 	ListPageSize  int
+	DebugAddr     string
 }
 
 // bind registers the settings flags on fs with defaults taken from the environment.
@@ -42,6 +44,7 @@ func (s *settings) bind(fs *flag.FlagSet) {
 	str(&s.TLSCert, "tls-cert", "LLMGATE_TLS_CERT", "", "TLS certificate file (serve HTTPS)")
 	str(&s.TLSKey, "tls-key", "LLMGATE_TLS_KEY", "", "TLS key file")
 	str(&s.LogFormat, "log-format", "LLMGATE_LOG_FORMAT", "", "text or json (default: text on a terminal, else json)")
+	str(&s.DebugAddr, "debug-addr", "LLMGATE_DEBUG_ADDR", "", "serve Go pprof profiles on this separate address (loopback only; off when empty)")
 	str(&s.MLflowPrefix, "mlflow-base-path", "LLMGATE_MLFLOW_BASE_PATH", "", "extra path prefix for the MLflow routes, e.g. /mlflow-deployments")
 	fs.Int64Var(&s.MaxBodyBytes, "max-body-bytes", envInt("LLMGATE_MAX_BODY_BYTES", 10<<20), "largest accepted request body (env LLMGATE_MAX_BODY_BYTES)")
 	fs.BoolVar(&s.RedisFailOpen, "redis-fail-open", envBool("LLMGATE_REDIS_FAIL_OPEN", false), "admit requests when Redis is unreachable (default: refuse with 503) (env LLMGATE_REDIS_FAIL_OPEN)")
@@ -57,6 +60,9 @@ func (s *settings) validate() error {
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
 	}
+	if s.DebugAddr != "" && !isLoopback(s.DebugAddr) {
+		return fmt.Errorf("--debug-addr must be a loopback address: profiles reveal memory contents")
+	}
 	if s.MaxBodyBytes <= 0 {
 		return fmt.Errorf("--max-body-bytes must be positive")
 	}
@@ -64,6 +70,15 @@ func (s *settings) validate() error {
 		return fmt.Errorf("--database-url must be a postgres:// URL")
 	}
 	return nil
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 func envOr(name, def string) string {
