@@ -2,8 +2,8 @@ package main
 
 import (
 	"flag"
-	"net"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
