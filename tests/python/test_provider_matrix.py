@@ -67,6 +67,8 @@ class Row:
     skip: str = ""
     variant: str = ""
     retired: bool = False
+    # MLflow's scoring server answers bare predictions: no finish reason, no token counts.
+    bare_predictions: bool = False
 
     @property
     def id(self):
@@ -194,7 +196,7 @@ ROWS = [
         endpoint=lambda fake, t, model: ("served-model",
                                          {"model_server_url": f"{fake.url}/serving/{serving_model(t, model)}"}),
         upstream=lambda t: "mlflow-model-serving", credential=lambda fake, t: None,
-        route=lambda t, model, stream: f"/serving/{serving_model(t, model)}/invocations"),
+        route=lambda t, model, stream: f"/serving/{serving_model(t, model)}/invocations", bare_predictions=True),
     Row(provider="litellm", types=ALL_TYPES, streams=TEXT_TYPES, required=(),
         endpoint=lambda fake, t, model: (model, {"litellm_api_key": fake.key("openai"),
                                                  "litellm_api_base": fake.url + "/v1"}),
@@ -289,15 +291,14 @@ def assert_upstream_saw_credential(fake, row, t, model, stream=False):
             assert call["credential"] == want, call
 
 
-def assert_usage(usage, completion_text=None):
+def assert_usage(usage, completion_text, reported=True):
+    """Usage is always present; its counts are the fake's (words) unless the wire has none."""
     assert usage is not None
-    counts = [usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("total_tokens")]
-    if counts == [None, None, None]:
-        return  # the provider reports nothing (MLflow's scoring server); the keys are still there
+    if not reported:
+        assert [usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")] == [None] * 3, usage
+        return
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"], usage
-    if completion_text is not None:
-        # The fake counts words; a provider that reports usage must pass its counts through.
-        assert usage["completion_tokens"] == len(completion_text.split()), usage
+    assert usage["completion_tokens"] == len(completion_text.split()), usage
 
 
 def predict(client, name, t, prompt, inputs=None):
@@ -351,9 +352,8 @@ def test_predict(gateway, fake, known, deploy_client, unique, row, t):
             assert out["object"] == "text_completion"
             text = choice["text"]
         assert text == reply(prompt)
-        assert choice["finish_reason"] in ("stop", None) if row.provider == "mlflow-model-serving" \
-            else choice["finish_reason"] == "stop"
-        assert_usage(out["usage"], text)
+        assert choice["finish_reason"] == (None if row.bare_predictions else "stop"), choice
+        assert_usage(out["usage"], text, reported=not row.bare_predictions)
     assert_upstream_saw_credential(fake, row, t, model)
 
 
