@@ -23,6 +23,7 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	upstream *prometheus.HistogramVec
 	tokens   *prometheus.CounterVec
+	limiter  prometheus.Counter
 }
 
 // latencyBuckets span fast cached answers to long generations (seconds).
@@ -46,10 +47,20 @@ func New() *Metrics {
 		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "llmgate_tokens_total", Help: "Tokens reported by providers, by kind (prompt|completion).",
 		}, []string{"endpoint", "surface", "kind"}),
+		limiter: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "llmgate_limiter_errors_total", Help: "Rate-limit decisions the limiter backend (Redis) could not make; the fail-open/closed policy decided instead.",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.upstream, m.tokens,
+	m.reg.MustRegister(m.requests, m.latency, m.upstream, m.tokens, m.limiter,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// LimiterError counts one decision the limiter backend failed to make.
+func (m *Metrics) LimiterError() {
+	if m != nil {
+		m.limiter.Inc()
+	}
 }
 
 // Registry returns the registry, for callers that add their own collectors.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"log/slog"
 	"net/http"
 
 	"github.com/llmgate/llmgate/api/domino"
@@ -15,8 +14,7 @@ import (
 
 // mountRoutes adds every HTTP surface to mux: the Domino admin API, the MLflow Deployments
 // and OpenAI-compatible query surfaces (sharing one pipeline), and /metrics.
-func mountRoutes(mux *http.ServeMux, a *app.App, s *settings, log *slog.Logger) error {
-	m := metrics.New()
+func mountRoutes(mux *http.ServeMux, a *app.App, s *settings, m *metrics.Metrics) error {
 	p, err := pipeline.New(a, pipeline.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes, Metrics: m})
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/metrics"
 	"github.com/llmgate/llmgate/notify"
 	"github.com/llmgate/llmgate/provider/registry"
 )
@@ -55,9 +56,11 @@ func serve(s *settings, log *slog.Logger) error {
 	}
 	defer d.close()
 	writer := audit.NewWriter(d.store, log)
+	m := metrics.New()
 	a, err := app.New(ctx, app.Options{
 		Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Audit: writer, Log: log,
 		Limiter: d.limiter(s, func(err error) {
+			m.LimiterError()
 			log.Warn("rate limiter unavailable", "err", err, "failOpen", s.RedisFailOpen)
 		}),
 	})
@@ -74,7 +77,7 @@ func serve(s *settings, log *slog.Logger) error {
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		httpkit.WriteJSON(w, http.StatusOK, map[string]string{"status": "OK"})
 	})
-	if err := mountRoutes(mux, a, s, log); err != nil {
+	if err := mountRoutes(mux, a, s, m); err != nil {
 		writer.Close()
 		return err
 	}
