@@ -25,5 +25,10 @@ echo "== python client tests (MLflow 2.x)" >&2
 export LLMGATE_BIN="$PWD/bin/llmgate" FAKEUPSTREAM_BIN="$PWD/bin/fakeupstream"
 .venv/mlflow2/bin/python -m pytest -q -p no:cacheprovider -m mlflow tests/python/test_mlflow_deployments.py
 
-echo "== python client tests (MLflow 3.x, openai, LangChain, generated Domino client)" >&2
+echo "== python client tests on PostgreSQL (MLflow 3.x, openai, LangChain, generated Domino client)" >&2
+"$LLMGATE_TEST_PG_BIN/psql" -q "$LLMGATE_TEST_DATABASE_URL" -c "CREATE DATABASE llmgate_py"
+LLMGATE_PY_DATABASE_URL="${LLMGATE_TEST_DATABASE_URL/\/llmgate_test/\/llmgate_py}" \
+  .venv/mlflow3/bin/python -m pytest -q -p no:cacheprovider tests/python
+
+echo "== python client tests on SQLite (MLflow 3.x, openai, LangChain, generated Domino client)" >&2
 .venv/mlflow3/bin/python -m pytest -q -p no:cacheprovider tests/python

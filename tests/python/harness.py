@@ -85,7 +85,11 @@ class Gateway:
         self.admin_key = "lgk_admin_" + secrets.token_urlsafe(24)
         self.env = dict(os.environ, **(env or {}))
         self.env["LLMGATE_ADMIN_API_KEY"] = self.admin_key
-        args = [self.bin, "serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--data-dir", self.data_dir, *extra_args]
+        # LLMGATE_PY_DATABASE_URL runs the whole suite on PostgreSQL instead of embedded SQLite.
+        self.settings = ["--data-dir", self.data_dir]
+        if os.environ.get("LLMGATE_PY_DATABASE_URL"):
+            self.settings += ["--database-url", os.environ["LLMGATE_PY_DATABASE_URL"]]
+        args = [self.bin, "serve", "--addr", "127.0.0.1:0", "--log-format", "json", *self.settings, *extra_args]
         self.process = Process(args, env=self.env, ready=_ready_url)
         self.url = self.process.value
 
@@ -94,7 +98,7 @@ class Gateway:
 
     def cli(self, *args, check=True):
         words = 2 if args[0] not in ("import-mlflow", "version") else 1
-        full = [self.bin, *args[:words], "--data-dir", self.data_dir, *args[words:]]
+        full = [self.bin, *args[:words], *self.settings, *args[words:]]
         res = subprocess.run(full, env=self.env, capture_output=True, text=True)
         if check and res.returncode != 0:
             raise RuntimeError(f"llmgate {' '.join(args)} failed ({res.returncode}): {res.stderr}")
