@@ -17,14 +17,9 @@ import (
 	"github.com/llmgate/llmgate/provider/registry"
 )
 
-// The shared fake upstream has no Databricks route: Databricks Model Serving is the OpenAI
-// wire under {workspace}/serving-endpoints, so this package's in-process fakes serve it
-// there with its own key. The Python matrix (tests/python/test_provider_matrix.py) cannot
-// reach it through the fakeupstream binary; these tests are its Databricks cells.
-func init() {
-	fakeupstream.Register(fakeupstream.OpenAIProvider("databricks", "/serving-endpoints"))
-}
-
+// Databricks Model Serving is the OpenAI wire under {workspace}/serving-endpoints. The Python
+// matrix drives it through the MLflow client; these tests add the Go-side checks of its
+// routes, token and stream framing.
 // databricksPaths are the upstream routes Databricks serves each endpoint type on.
 var databricksPaths = map[gateway.EndpointType]string{
 	gateway.TypeChat:        "/serving-endpoints/chat/completions",

@@ -17,6 +17,8 @@ import (
 func init() {
 	Register(OpenAIProvider("openai", "/v1"))
 	Register(azureProvider())
+	// Databricks model serving speaks the OpenAI wire under {workspace}/serving-endpoints.
+	Register(OpenAIProvider("databricks", "/serving-endpoints"))
 }
 
 // OpenAIProvider serves OpenAI's chat, completions and embeddings routes under prefix,

@@ -149,9 +149,6 @@ def bedrock_model(t, model):
     return "amazon.titan-embed-" + model if t == EMBEDDINGS else model
 
 
-# The fakeupstream binary has no Databricks route ({workspace}/serving-endpoints/...); the Go
-# end-to-end suite registers one in its in-process fake and drives the same cells there.
-DATABRICKS_ELSEWHERE = "the fakeupstream binary has no Databricks route; end to end in e2e/providers_test.go"
 VERTEX_REASON = "Vertex AI needs a Google OAuth token from a service account; the fake has no token or Vertex route"
 
 
@@ -207,7 +204,11 @@ ROWS = [
             "bedrock_endpoint_url": fake.url}),
         upstream=lambda t: "bedrock", credential=lambda fake, t: AWS_KEY_ID,
         route=lambda t, model, stream: bedrock_route(t, bedrock_model(t, model), stream)),
-    unservable("databricks", ALL_TYPES, TEXT_TYPES, (), DATABRICKS_ELSEWHERE),
+    Row(provider="databricks", types=ALL_TYPES, streams=TEXT_TYPES, required=(),
+        endpoint=lambda fake, t, model: (model, {"databricks_workspace_url": fake.url,
+                                                 "databricks_api_token": fake.key("databricks")}),
+        upstream=lambda t: "databricks", credential=lambda fake, t: fake.key("databricks"),
+        route=openai_wire_route("/serving-endpoints")),
     unservable("vertex_ai", ALL_TYPES, TEXT_TYPES, ("vertex_project",), VERTEX_REASON),
     retired("mosaicml", ("mosaicml_api_key",)),
     retired("palm", ("palm_api_key",)),
@@ -565,10 +566,6 @@ def test_retired_provider_creates_but_queries_are_400(gateway, fake, known, user
 # --- the README's matrix is this suite's parametrization -----------------------------------
 
 README = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
-GO_CELLS = {
-    "databricks": {CHAT: "TestDatabricksPredictEveryType/chat", COMPLETIONS: "TestDatabricksPredictEveryType/completions",
-                   EMBEDDINGS: "TestDatabricksPredictEveryType/embeddings"},
-}
 
 
 def ids(test, rows, t):
@@ -581,8 +578,6 @@ def type_cell(rows, t):
         return "—"
     if row.retired:
         return f"retired: `test_retired_provider_creates_but_queries_are_400[{row.id}]`"
-    if row.provider in GO_CELLS:
-        return f"`go test ./e2e -run {GO_CELLS[row.provider][t]}`"
     if row.skip:
         return f"translator-tested only (`provider/{row.provider.replace('_', '')}`): {row.skip}"
     return ids("test_predict", rows, t)
@@ -592,8 +587,6 @@ def stream_cell(rows, t):
     row = rows[0]
     if t not in row.streams:
         return "—"
-    if row.provider in GO_CELLS:
-        return f"`go test ./e2e -run TestDatabricksStreams/{t.rsplit('/', 1)[-1]}`"
     if row.skip:
         return "translator-tested only"
     return f"{ids('test_stream_mlflow_sse', rows, t)}; {ids('test_stream_openai_sdk', rows, t)}"
