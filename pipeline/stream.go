@@ -21,6 +21,10 @@ type streamer struct {
 	rc      *http.ResponseController
 	started bool
 	frame   []byte
+	// held is a finish-only chunk kept back one step so that a usage-only chunk right behind
+	// it (OpenAI, Anthropic, Bedrock send usage last) rides on it: every surface then ends with
+	// one chunk that carries both the finish reason and the usage.
+	held *llm.Chunk
 }
 
 // stream relays the upstream stream. It never buffers the answer: every decoded chunk is
@@ -50,6 +54,9 @@ func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *
 			if err != nil {
 				return s.broken(streamError(err))
 			}
+			if werr := s.flushHeld(); werr != nil {
+				return s.broken(&gateway.Error{Code: codeClientGone, Message: "client closed the stream", Err: werr})
+			}
 			return s.finish()
 		case rerr != nil:
 			return s.broken(x.upstreamFailure(ctx, rerr))
@@ -77,12 +84,53 @@ func (s *streamer) emit(chunks []llm.Chunk) error {
 				x.responseText = append(x.responseText, ch.Content...)
 			}
 		}
-		s.frame = x.q.Surface.AppendChunk(s.frame[:0], x.ep.Type, c, x.includeUsage)
-		if err := s.write(s.frame); err != nil {
+		if s.held != nil {
+			if len(c.Choices) == 0 && c.Usage != nil {
+				s.held.Usage = c.Usage
+				continue // written by flushHeld with the usage on it
+			}
+			if err := s.flushHeld(); err != nil {
+				return err
+			}
+		}
+		if finishOnly(c) {
+			held := *c
+			s.held = &held
+			continue
+		}
+		if err := s.writeChunk(c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// finishOnly reports a chunk that only closes its choices (no text, no tool calls, no usage).
+func finishOnly(c *llm.Chunk) bool {
+	if len(c.Choices) == 0 || c.Usage != nil {
+		return false
+	}
+	for _, ch := range c.Choices {
+		if ch.FinishReason == "" || ch.Content != "" || len(ch.ToolCalls) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// flushHeld writes the held finish chunk, if any.
+func (s *streamer) flushHeld() error {
+	if s.held == nil {
+		return nil
+	}
+	c := s.held
+	s.held = nil
+	return s.writeChunk(c)
+}
+
+func (s *streamer) writeChunk(c *llm.Chunk) error {
+	s.frame = s.x.q.Surface.AppendChunk(s.frame[:0], s.x.ep.Type, c, s.x.includeUsage)
+	return s.write(s.frame)
 }
 
 // mergeUsage keeps counts already seen when a later chunk reports only some of them
