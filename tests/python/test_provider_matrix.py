@@ -13,6 +13,7 @@ just shape. Behaviours are chosen by model name, or by URL path for the wires th
 model name (TGI /tgi/<model>, MLflow serving /serving/<model>).
 """
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -149,7 +150,28 @@ def bedrock_model(t, model):
     return "amazon.titan-embed-" + model if t == EMBEDDINGS else model
 
 
-VERTEX_REASON = "Vertex AI needs a Google OAuth token from a service account; the fake has no token or Vertex route"
+VERTEX_PROJECT, VERTEX_LOCATION = "fake-project", "us-central1"
+
+
+@functools.lru_cache(maxsize=None)
+def vertex_credentials(fake_url):
+    """The fake's test service account (fakeupstream.VertexServiceAccount), its token_uri on the fake."""
+    r = requests.get(fake_url + "/_fake/vertex-service-account", params={"token_uri": fake_url + "/vertex/token"},
+                     timeout=30)
+    r.raise_for_status()
+    return r.text
+
+
+def vertex_endpoint(fake, t, model):
+    # The gateway mints an OAuth token at the fake's token endpoint with this service account;
+    # the fake issues fake.key("vertex_ai") as the access token its Vertex routes accept.
+    return model, {"vertex_project": VERTEX_PROJECT, "vertex_location": VERTEX_LOCATION,
+                   "vertex_api_base": fake.url, "vertex_credentials": vertex_credentials(fake.url)}
+
+
+def vertex_route(t, model, stream):
+    method = "predict" if t == EMBEDDINGS else "streamGenerateContent" if stream else "generateContent"
+    return f"/v1/projects/{VERTEX_PROJECT}/locations/{VERTEX_LOCATION}/publishers/google/models/{model}:{method}"
 
 
 def unservable(provider, types, streams, required, reason, retired=False):
@@ -209,7 +231,9 @@ ROWS = [
                                                  "databricks_api_token": fake.key("databricks")}),
         upstream=lambda t: "databricks", credential=lambda fake, t: fake.key("databricks"),
         route=openai_wire_route("/serving-endpoints")),
-    unservable("vertex_ai", ALL_TYPES, TEXT_TYPES, ("vertex_project",), VERTEX_REASON),
+    Row(provider="vertex_ai", types=ALL_TYPES, streams=TEXT_TYPES, required=("vertex_project",),
+        endpoint=vertex_endpoint, upstream=lambda t: "vertex_ai", credential=lambda fake, t: fake.key("vertex_ai"),
+        route=vertex_route),
     retired("mosaicml", ("mosaicml_api_key",)),
     retired("palm", ("palm_api_key",)),
 ]
