@@ -19,7 +19,9 @@
 // (openai.go, anthropic.go, bedrock.go, gemini.go, ...), so adding a provider never edits the
 // core. Every request is recorded (GET /_fake/requests, POST /_fake/reset, or Requests and
 // Reset from Go). There is no added delay unless a model asks for it: the fake is used in
-// benchmarks.
+// benchmarks. Schemes that need more than a static key are faked whole: Bedrock verifies the
+// SigV4 signature (with an STS stand-in for assumed roles), and Vertex AI issues OAuth tokens
+// from its own JWT-bearer token endpoint to a test service account (vertexai.go).
 package fakeupstream
 
 import (

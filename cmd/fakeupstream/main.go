@@ -7,7 +7,9 @@
 // line once the listener is open, so a harness can start it on a free port and read where it
 // is. Valid credentials: fakeupstream.DefaultKey(provider) for every provider (e.g.
 // "fake-openai-key") unless -keys gives a JSON object {"provider": ["key", ...]}; AWS SigV4
-// uses fakeupstream.TestAWSAccessKeyID / TestAWSSecretAccessKey.
+// uses fakeupstream.TestAWSAccessKeyID / TestAWSSecretAccessKey; Vertex AI takes an OAuth
+// token issued by the fake itself to the service account served at
+// /_fake/vertex-service-account.
 package main
 
 import (
