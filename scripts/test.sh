@@ -19,10 +19,11 @@ go build -o bin/fakeupstream ./cmd/fakeupstream
 go vet ./...
 
 echo "== go test" >&2
+# End-to-end tests start these binaries instead of building their own.
+export LLMGATE_BIN="$PWD/bin/llmgate" FAKEUPSTREAM_BIN="$PWD/bin/fakeupstream"
 go test -count=1 -timeout 20m ./...
 
 echo "== python client tests (MLflow 2.x)" >&2
-export LLMGATE_BIN="$PWD/bin/llmgate" FAKEUPSTREAM_BIN="$PWD/bin/fakeupstream"
 .venv/mlflow2/bin/python -m pytest -q -p no:cacheprovider -m mlflow tests/python/test_mlflow_deployments.py
 
 echo "== python client tests on PostgreSQL (MLflow 3.x, openai, LangChain, generated Domino client)" >&2

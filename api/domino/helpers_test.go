@@ -7,74 +7,64 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/gateway"
-	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/internal/e2e"
+	"github.com/llmgate/llmgate/notify"
+	"github.com/llmgate/llmgate/provider/registry"
 	"github.com/llmgate/llmgate/secrets/local"
 	"github.com/llmgate/llmgate/store/sqlite"
 )
 
-// testProviders mirrors the MLflow provider table closely enough for the admin API: the
-// real registry's translators are not needed to manage endpoints.
-func testProviders() *provider.Registry {
-	all := []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions, gateway.TypeEmbeddings}
-	return provider.NewRegistry(
-		&provider.Spec{Name: "openai", Types: all, RequiredKeys: []string{"openai_api_key"},
-			OptionalKeys: []string{"openai_api_base", "openai_api_type", "openai_organization"},
-			Models:       map[gateway.EndpointType][]string{gateway.TypeChat: {"gpt-4o-mini"}}},
-		&provider.Spec{Name: "anthropic", Types: []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions},
-			RequiredKeys: []string{"anthropic_api_key"}},
-		&provider.Spec{Name: "amazon-bedrock", Aliases: []string{"bedrock"}, Types: all, RequiredKeys: []string{"aws_region"}},
-	)
-}
-
-// env is one in-process gateway serving the Domino routes over real HTTP.
+// env is one started `llmgate serve` (the real binary, on a fresh data directory) driven over
+// HTTP, plus a second App opened on the same database so tests can look inside — the
+// snapshot, sealed secrets, the audit chain — and create principals directly. That App's
+// changes reach the server through the same local reload ping the admin CLI uses, and it
+// reloads after every request so what it shows is what the server just committed.
 type env struct {
 	t        *testing.T
-	srv      *httptest.Server
+	gw       *e2e.Gateway
 	app      *app.App
 	store    gateway.Store
 	secrets  *local.Store
 	adminKey string
-	logs     *bytes.Buffer
+	logs     serverLogs
 }
+
+// serverLogs reads the started server's log output.
+type serverLogs struct{ gw *e2e.Gateway }
+
+func (l serverLogs) String() string { return l.gw.Logs() }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "llmgate.db"))
+	gw := e2e.Start(t, e2e.Options{ExtraArgs: []string{"--max-body-bytes", "65536"}})
+	store, err := sqlite.Open(ctx, filepath.Join(gw.DataDir, "llmgate.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	keys, err := local.LoadKeyring(dir, "")
+	keys, err := local.LoadKeyring(gw.DataDir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: store, secrets: local.New(store, keys), logs: &bytes.Buffer{}}
-	log := slog.New(slog.NewTextHandler(e.logs, nil))
-	a, err := app.New(ctx, app.Options{Store: e.store, Secrets: e.secrets, Providers: testProviders(), Log: log})
+	e := &env{t: t, gw: gw, store: store, secrets: local.New(store, keys), adminKey: gw.AdminKey, logs: serverLogs{gw}}
+	ping := func(context.Context, int64) error {
+		return notify.PingLocal(notify.SocketPath(gw.DataDir), 5*time.Second)
+	}
+	a, err := app.New(ctx, app.Options{Store: e.store, Secrets: e.secrets, Providers: registry.Default(),
+		Log: slog.New(slog.DiscardHandler), Broadcast: ping})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.app = a
-	key, created, err := a.Bootstrap(ctx, "")
-	if err != nil || !created {
-		t.Fatalf("bootstrap: created=%v err=%v", created, err)
-	}
-	e.adminKey = key
-	mux := http.NewServeMux()
-	Register(mux, a, Options{MaxBodyBytes: 64 << 10})
-	e.srv = httptest.NewServer(httpkit.Middleware(log, mux))
-	t.Cleanup(e.srv.Close)
 	return e
 }
 
@@ -180,7 +170,7 @@ func (e *env) doHeaders(method, path string, headers map[string]string, body any
 		}
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	req, err := http.NewRequest(method, e.gw.URL+path, rd)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -190,13 +180,16 @@ func (e *env) doHeaders(method, path string, headers map[string]string, body any
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	res, err := e.srv.Client().Do(req)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.app.Reload(context.Background()); err != nil {
 		e.t.Fatal(err)
 	}
 	return &resp{status: res.StatusCode, header: res.Header, body: raw}
