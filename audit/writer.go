@@ -41,12 +41,16 @@ var ErrClosed = errors.New("audit writer closed")
 
 // NewWriter starts the commit loop.
 func NewWriter(store gateway.Store, log *slog.Logger) *Writer {
+	return newWriter(store, log, 50*time.Millisecond)
+}
+
+func newWriter(store gateway.Store, log *slog.Logger, retryBackoff time.Duration) *Writer {
 	w := &Writer{
 		store:        store,
 		log:          log,
 		queue:        make(chan pending, 4096),
 		closed:       make(chan struct{}),
-		retryBackoff: 50 * time.Millisecond,
+		retryBackoff: retryBackoff,
 	}
 	w.wg.Add(1)
 	go w.loop()

@@ -102,8 +102,7 @@ func TestConcurrentWritesShareCommits(t *testing.T) {
 
 func TestWriteReturnsOnlyWhenDurableAndRetriesTransientFailures(t *testing.T) {
 	store := &countingStore{failN: 2}
-	w := NewWriter(store, quiet())
-	w.retryBackoff = 0
+	w := newWriter(store, quiet(), 0)
 	defer w.Close()
 	ev := &gateway.AuditEvent{Kind: gateway.KindCreateUser}
 	if err := w.Write(ev); err != nil {
