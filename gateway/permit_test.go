@@ -9,7 +9,9 @@ func TestPermit(t *testing.T) {
 	alice := &User{ID: "aaaaaaaaaaaaaaaaaaaaaaaa", UserName: "alice"}
 	admin := &User{ID: "dddddddddddddddddddddddd", UserName: "root", Admin: true}
 	const orgA, orgB = "0a0a0a0a0a0a0a0a0a0a0a0a", "0b0b0b0b0b0b0b0b0b0b0b0b"
-	ep := func(p Permissions) *Endpoint { return &Endpoint{ID: "eeeeeeeeeeeeeeeeeeeeeeee", Name: "chat", Permissions: p} }
+	ep := func(p Permissions) *Endpoint {
+		return &Endpoint{ID: "eeeeeeeeeeeeeeeeeeeeeeee", Name: "chat", Permissions: p}
+	}
 
 	cases := []struct {
 		name string
