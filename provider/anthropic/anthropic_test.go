@@ -13,6 +13,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/providertest"
 	"github.com/llmgate/llmgate/transport"
 )
 
@@ -160,22 +161,10 @@ const transcript = "event: message_start\n" +
 	"event: message_delta\n" + `data: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":15}}` + "\n\n" +
 	"event: message_stop\n" + `data: {"type":"message_stop"}` + "\n\n"
 
-func feed(d provider.StreamDecoder, s string, n int) ([]llm.Chunk, error) {
-	var out []llm.Chunk
-	for i := 0; i < len(s); i += n {
-		c, err := d.Feed([]byte(s[i:min(i+n, len(s))]))
-		out = append(out, c...)
-		if err != nil {
-			return out, err
-		}
-	}
-	c, err := d.End()
-	return append(out, c...), err
-}
 
 func TestStream(t *testing.T) {
 	for _, n := range []int{len(transcript), 1, 5} {
-		chunks, err := feed(Spec.Translator.Stream(chatCall(nil, llm.Params{})), transcript, n)
+		chunks, err := providertest.Decode(Spec.Translator.Stream(chatCall(nil, llm.Params{})), transcript, n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,14 +178,14 @@ func TestStream(t *testing.T) {
 
 func TestStreamFailures(t *testing.T) {
 	cut := transcript[:strings.Index(transcript, "event: message_stop")]
-	if _, err := feed(Spec.Translator.Stream(chatCall(nil, llm.Params{})), cut, 3); gateway.ErrorCode(err) != gateway.CodeUpstream {
+	if _, err := providertest.Decode(Spec.Translator.Stream(chatCall(nil, llm.Params{})), cut, 3); gateway.ErrorCode(err) != gateway.CodeUpstream {
 		t.Errorf("truncated: %v", err)
 	}
 	overloaded := "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n"
-	if _, err := feed(Spec.Translator.Stream(chatCall(nil, llm.Params{})), overloaded, 4); gateway.ErrorCode(err) != gateway.CodeUpstream || !strings.Contains(err.Error(), "Overloaded") {
+	if _, err := providertest.Decode(Spec.Translator.Stream(chatCall(nil, llm.Params{})), overloaded, 4); gateway.ErrorCode(err) != gateway.CodeUpstream || !strings.Contains(err.Error(), "Overloaded") {
 		t.Errorf("overloaded: %v", err)
 	}
-	if _, err := feed(Spec.Translator.Stream(chatCall(nil, llm.Params{})), "event: x\ndata: {oops\n\n", 2); gateway.ErrorCode(err) != gateway.CodeUpstream {
+	if _, err := providertest.Decode(Spec.Translator.Stream(chatCall(nil, llm.Params{})), "event: x\ndata: {oops\n\n", 2); gateway.ErrorCode(err) != gateway.CodeUpstream {
 		t.Errorf("garbage: %v", err)
 	}
 }
@@ -226,7 +215,7 @@ func TestAgainstFake(t *testing.T) {
 	}
 	c = chatCall(good, llm.Params{Stream: true}, msg("user", "hello world"))
 	_, body = do(c)
-	chunks, err := feed(Spec.Translator.Stream(c), string(body), 9)
+	chunks, err := providertest.Decode(Spec.Translator.Stream(c), string(body), 9)
 	if err != nil || chunks[len(chunks)-1].Usage == nil || *chunks[len(chunks)-1].Usage.CompletionTokens != 3 {
 		t.Fatalf("stream %v %+v", err, chunks)
 	}

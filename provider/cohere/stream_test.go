@@ -8,25 +8,9 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
-	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/providertest"
 )
 
-func decodeAll(d provider.StreamDecoder, transcript string, n int) ([]llm.Chunk, error) {
-	var out []llm.Chunk
-	step := n
-	if step == 0 {
-		step = max(len(transcript), 1)
-	}
-	for i := 0; i < len(transcript); i += step {
-		chunks, err := d.Feed([]byte(transcript[i:min(i+step, len(transcript))]))
-		out = append(out, chunks...)
-		if err != nil {
-			return out, err
-		}
-	}
-	chunks, err := d.End()
-	return append(out, chunks...), err
-}
 
 // Transcript in the shape of docs.cohere.com/reference/chat-stream (v2 streaming events).
 const textStream = `event: message-start
@@ -52,7 +36,7 @@ data: {"type":"message-end","delta":{"finish_reason":"COMPLETE","usage":{"billed
 func TestTextStream(t *testing.T) {
 	var reference []llm.Chunk
 	for _, n := range []int{0, 1, 13} {
-		chunks, err := decodeAll(Spec.Translator.Stream(chat(&llm.ChatRequest{})), textStream, n)
+		chunks, err := providertest.Decode(Spec.Translator.Stream(chat(&llm.ChatRequest{})), textStream, n)
 		if err != nil {
 			t.Fatalf("split %d: %v", n, err)
 		}
@@ -98,7 +82,7 @@ data: {"type":"tool-call-end","index":0}
 data: {"type":"message-end","delta":{"finish_reason":"TOOL_CALL"}}
 
 `
-	chunks, err := decodeAll(Spec.Translator.Stream(chat(&llm.ChatRequest{})), transcript, 5)
+	chunks, err := providertest.Decode(Spec.Translator.Stream(chat(&llm.ChatRequest{})), transcript, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +120,7 @@ func TestStreamFailures(t *testing.T) {
 		"not json":               "data: oops\n\n",
 		"no events":              "",
 	} {
-		if _, err := decodeAll(Spec.Translator.Stream(chat(&llm.ChatRequest{})), transcript, 2); gateway.ErrorCode(err) != gateway.CodeUpstream {
+		if _, err := providertest.Decode(Spec.Translator.Stream(chat(&llm.ChatRequest{})), transcript, 2); gateway.ErrorCode(err) != gateway.CodeUpstream {
 			t.Fatalf("%s: want upstream error, got %v", name, err)
 		}
 	}

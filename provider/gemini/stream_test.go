@@ -7,26 +7,10 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
-	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/providertest"
 )
 
 // decodeAll feeds the transcript in pieces of size n (0 = whole) and returns every chunk.
-func decodeAll(d provider.StreamDecoder, transcript string, n int) ([]llm.Chunk, error) {
-	var out []llm.Chunk
-	step := n
-	if step == 0 {
-		step = len(transcript)
-	}
-	for i := 0; i < len(transcript); i += step {
-		chunks, err := d.Feed([]byte(transcript[i:min(i+step, len(transcript))]))
-		out = append(out, chunks...)
-		if err != nil {
-			return out, err
-		}
-	}
-	chunks, err := d.End()
-	return append(out, chunks...), err
-}
 
 // Transcript shape from ai.google.dev streamGenerateContent with alt=sse: CRLF-framed events,
 // cumulative usageMetadata on every event, finishReason and final counts on the last.
@@ -38,7 +22,7 @@ func TestStreamWholeAndByteByByte(t *testing.T) {
 	c := chatCall(&llm.ChatRequest{Params: llm.Params{Stream: true}})
 	var reference []llm.Chunk
 	for _, n := range []int{0, 1, 7} {
-		chunks, err := decodeAll(Spec.Translator.Stream(c), streamTranscript, n)
+		chunks, err := providertest.Decode(Spec.Translator.Stream(c), streamTranscript, n)
 		if err != nil {
 			t.Fatalf("split %d: %v", n, err)
 		}
@@ -73,7 +57,7 @@ func TestStreamWholeAndByteByByte(t *testing.T) {
 
 func TestStreamMaxTokensWithoutUsage(t *testing.T) {
 	transcript := "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"abc\"}],\"role\":\"model\"},\"finishReason\":\"MAX_TOKENS\"}]}\n\n"
-	chunks, err := decodeAll(Spec.Translator.Stream(completionCall(&llm.CompletionRequest{})), transcript, 1)
+	chunks, err := providertest.Decode(Spec.Translator.Stream(completionCall(&llm.CompletionRequest{})), transcript, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +79,7 @@ func TestStreamFailures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := decodeAll(Spec.Translator.Stream(chatCall(&llm.ChatRequest{})), tc.transcript, 3)
+			_, err := providertest.Decode(Spec.Translator.Stream(chatCall(&llm.ChatRequest{})), tc.transcript, 3)
 			if gateway.ErrorCode(err) != tc.code {
 				t.Fatalf("want %s, got %v", tc.code, err)
 			}

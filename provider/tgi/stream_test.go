@@ -7,25 +7,9 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
-	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/providertest"
 )
 
-func decodeAll(d provider.StreamDecoder, transcript string, n int) ([]llm.Chunk, error) {
-	var out []llm.Chunk
-	step := n
-	if step == 0 {
-		step = max(len(transcript), 1)
-	}
-	for i := 0; i < len(transcript); i += step {
-		chunks, err := d.Feed([]byte(transcript[i:min(i+step, len(transcript))]))
-		out = append(out, chunks...)
-		if err != nil {
-			return out, err
-		}
-	}
-	chunks, err := d.End()
-	return append(out, chunks...), err
-}
 
 // /generate_stream transcript as TGI sends it (no space after "data:"); the final event carries
 // generated_text and details, and the eos token is special.
@@ -36,7 +20,7 @@ const transcript = "data:{\"index\":1,\"token\":{\"id\":10,\"text\":\" Deep\",\"
 func TestGenerateStream(t *testing.T) {
 	var reference []llm.Chunk
 	for _, n := range []int{0, 1, 9} {
-		chunks, err := decodeAll(Spec.Translator.Stream(completion(&llm.CompletionRequest{})), transcript, n)
+		chunks, err := providertest.Decode(Spec.Translator.Stream(completion(&llm.CompletionRequest{})), transcript, n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +54,7 @@ func TestGenerateStreamFailures(t *testing.T) {
 		"garbage":                  {"data:<html>\n\n", gateway.CodeUpstream},
 	}
 	for name, tc := range tests {
-		if _, err := decodeAll(Spec.Translator.Stream(completion(&llm.CompletionRequest{})), tc.transcript, 4); gateway.ErrorCode(err) != tc.code {
+		if _, err := providertest.Decode(Spec.Translator.Stream(completion(&llm.CompletionRequest{})), tc.transcript, 4); gateway.ErrorCode(err) != tc.code {
 			t.Fatalf("%s: want %s, got %v", name, tc.code, err)
 		}
 	}
