@@ -161,7 +161,6 @@ const transcript = "event: message_start\n" +
 	"event: message_delta\n" + `data: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":15}}` + "\n\n" +
 	"event: message_stop\n" + `data: {"type":"message_stop"}` + "\n\n"
 
-
 func TestStream(t *testing.T) {
 	for _, n := range []int{len(transcript), 1, 5} {
 		chunks, err := providertest.Decode(Spec.Translator.Stream(chatCall(nil, llm.Params{})), transcript, n)

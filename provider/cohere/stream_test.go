@@ -11,7 +11,6 @@ import (
 	"github.com/llmgate/llmgate/provider/providertest"
 )
 
-
 // Transcript in the shape of docs.cohere.com/reference/chat-stream (v2 streaming events).
 const textStream = `event: message-start
 data: {"id":"29f14a5a-11de-4cae-9800-25e4747408ea","type":"message-start","delta":{"message":{"role":"assistant","content":[],"tool_plan":"","tool_calls":[],"citations":[]}}}

@@ -10,7 +10,6 @@ import (
 	"github.com/llmgate/llmgate/provider/providertest"
 )
 
-
 // /generate_stream transcript as TGI sends it (no space after "data:"); the final event carries
 // generated_text and details, and the eos token is special.
 const transcript = "data:{\"index\":1,\"token\":{\"id\":10,\"text\":\" Deep\",\"logprob\":-0.1,\"special\":false},\"generated_text\":null,\"details\":null}\n\n" +
