@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/llmgate/llmgate/gateway"
 )
@@ -16,24 +19,59 @@ func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) e
 	if len(events) == 0 {
 		return nil
 	}
-	err := s.inWrite(ctx, func(tx *sql.Tx) error { return appendEvents(ctx, tx, events) })
+	err := s.inWrite(ctx, func(tx *sql.Tx) error { return s.appendEvents(ctx, tx, events) })
 	return dbError(err)
+}
+
+// auditStatements are the chain-append statements, prepared once on the write pool: every
+// group commit runs them, and parsing and planning them each time was a sizeable share of a
+// commit's CPU. database/sql re-prepares them by itself should the connection be replaced.
+type auditStatements struct {
+	head, insert, moveHead *sql.Stmt
+}
+
+func prepareAudit(ctx context.Context, db *sql.DB) (*auditStatements, error) {
+	var st auditStatements
+	queries := []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&st.head, `SELECT seq, hash FROM audit_head WHERE id = 1`},
+		{&st.insert, `INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id,
+		endpoint_type, endpoint_name, username, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.moveHead, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`},
+	}
+	for _, q := range queries {
+		stmt, err := db.PrepareContext(ctx, q.query)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("sqlite: preparing audit statements: %w", err)
+		}
+		*q.dst = stmt
+	}
+	return &st, nil
+}
+
+// Close releases the prepared statements (those never prepared are nil).
+func (st *auditStatements) Close() error {
+	var errs []error
+	for _, stmt := range []*sql.Stmt{st.head, st.insert, st.moveHead} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // appendEvents links events to the stored chain head and moves the head past them. It must
 // run inside a write transaction.
-func appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.AuditEvent) error {
+func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.AuditEvent) error {
 	var seq int64
 	var head string
-	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &head); err != nil {
+	if err := tx.StmtContext(ctx, s.audit.head).QueryRowContext(ctx).Scan(&seq, &head); err != nil {
 		return err
 	}
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id,
-		endpoint_type, endpoint_name, username, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer insert.Close()
+	insert := tx.StmtContext(ctx, s.audit.insert)
 	for _, ev := range events {
 		normalizeEvent(ev)
 		metadata, err := json.Marshal(ev.Metadata)
@@ -48,7 +86,7 @@ func appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.AuditEvent)
 			return err
 		}
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, seq, head)
+	_, err := tx.StmtContext(ctx, s.audit.moveHead).ExecContext(ctx, seq, head)
 	return err
 }
 
@@ -67,13 +105,28 @@ func normalizeEvent(ev *gateway.AuditEvent) {
 	for _, f := range []*string{&ev.ID, &ev.Kind, &ev.PerformedBy, &ev.EndpointID, &ev.EndpointType} {
 		*f = storable(*f)
 	}
-	if ev.Metadata != nil {
+	if ev.Metadata != nil && !storableMap(ev.Metadata) {
 		md := make(map[string]string, len(ev.Metadata))
 		for k, v := range ev.Metadata {
 			md[storable(k)] = storable(v)
 		}
 		ev.Metadata = md
 	}
+}
+
+// storableMap reports whether every key and value is already storable, so the common case
+// keeps the caller's map instead of copying it for each event.
+func storableMap(md map[string]string) bool {
+	for k, v := range md {
+		if !isStorable(k) || !isStorable(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func isStorable(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 func storable(s string) string {

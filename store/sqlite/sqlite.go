@@ -41,6 +41,8 @@ type Store struct {
 	// read runs deferred transactions, which in WAL mode see one consistent snapshot without
 	// blocking or being blocked by the writer.
 	read *sql.DB
+	// audit holds the write pool's prepared chain-append statements.
+	audit *auditStatements
 }
 
 var _ gateway.Store = (*Store)(nil)
@@ -62,6 +64,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s := &Store{write: write, read: read}
 	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	// Prepared after migrating: the statements name tables the migrations create.
+	if s.audit, err = prepareAudit(ctx, write); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -90,9 +97,13 @@ func dsn(path, txlock string) string {
 	return path + "?" + q.Encode()
 }
 
-// Close releases both connection pools.
+// Close releases the prepared statements and both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.write.Close(), s.read.Close())
+	var stmtErr error
+	if s.audit != nil {
+		stmtErr = s.audit.Close()
+	}
+	return errors.Join(stmtErr, s.write.Close(), s.read.Close())
 }
 
 // inWrite runs fn in an immediate transaction, retrying the whole transaction when another
@@ -146,7 +157,7 @@ func (s *Store) mutate(ctx context.Context, ev *gateway.AuditEvent, change func(
 		if _, err := tx.ExecContext(ctx, `UPDATE state SET version = version + 1 WHERE id = 1`); err != nil {
 			return err
 		}
-		return appendEvents(ctx, tx, []*gateway.AuditEvent{ev})
+		return s.appendEvents(ctx, tx, []*gateway.AuditEvent{ev})
 	})
 	return dbError(err)
 }
