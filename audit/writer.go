@@ -32,6 +32,11 @@ type Writer struct {
 	closed chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
+	// mu orders enqueueing against Close: Write sends under the read lock after checking
+	// stopped, and Close sets stopped under the write lock before the loop drains, so no
+	// event can land in the queue after the final drain and wait forever.
+	mu      sync.RWMutex
+	stopped bool
 	// retryBackoff is how long the writer waits before retrying a failed commit.
 	retryBackoff time.Duration
 }
@@ -68,17 +73,24 @@ func (w *Writer) Write(ev *gateway.AuditEvent) error {
 		ev.Timestamp = gateway.Now()
 	}
 	p := pending{ev: ev, done: make(chan error, 1)}
-	select {
-	case <-w.closed:
+	w.mu.RLock()
+	if w.stopped {
+		w.mu.RUnlock()
 		return ErrClosed
-	case w.queue <- p:
 	}
+	w.queue <- p // the loop keeps taking events until Close, which waits for this read lock
+	w.mu.RUnlock()
 	return <-p.done
 }
 
 // Close stops accepting events, commits everything queued, and returns when done.
 func (w *Writer) Close() {
-	w.once.Do(func() { close(w.closed) })
+	w.once.Do(func() {
+		w.mu.Lock()
+		w.stopped = true
+		w.mu.Unlock()
+		close(w.closed)
+	})
 	w.wg.Wait()
 }
 
