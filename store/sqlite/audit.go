@@ -74,7 +74,7 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 	insert := tx.StmtContext(ctx, s.audit.insert)
 	for _, ev := range events {
 		normalizeEvent(ev)
-		metadata, err := json.Marshal(ev.Metadata)
+		metadata, err := encodeMetadata(ev.Metadata)
 		if err != nil {
 			return err
 		}
