@@ -92,8 +92,10 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 		if r.URL.Path != "/health" && r.URL.Path != "/metrics" {
-			log.Info("request", "requestId", id, "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "bytes", rec.bytes, "clientIp", ClientIP(r))
+			// LogAttrs: typed attributes skip boxing each value on every request.
+			log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("requestId", id),
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
+				slog.Int64("bytes", rec.bytes), slog.String("clientIp", ClientIP(r)))
 		}
 	})
 }
