@@ -2,22 +2,42 @@ package gateway
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"regexp"
+	"sync/atomic"
 	"time"
 )
 
 var idPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
-// NewID returns a 24-hex id like Domino's (MongoDB ObjectId shaped): 4 bytes of seconds since
-// the epoch, then 8 random bytes, so ids sort roughly by creation time.
-func NewID() string {
-	var b [12]byte
-	now := uint32(time.Now().Unix())
-	b[0], b[1], b[2], b[3] = byte(now>>24), byte(now>>16), byte(now>>8), byte(now)
-	if _, err := rand.Read(b[4:]); err != nil {
+// processUnique and idCounter make ids laid out like MongoDB ObjectIds (Domino's ids): 4 bytes
+// of seconds, 5 random bytes chosen once per process, 3 bytes of a counter starting at a random
+// value. Ids from different processes differ by the random part; ids from one process sort in
+// creation order, which keeps listings ordered by (creation time, id) in creation order.
+var (
+	processUnique [5]byte
+	idCounter     atomic.Uint32
+)
+
+func init() {
+	var seed [4]byte
+	if _, err := rand.Read(processUnique[:]); err != nil {
 		panic("crypto/rand failed: " + err.Error()) // never happens on supported platforms
 	}
+	if _, err := rand.Read(seed[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	idCounter.Store(binary.BigEndian.Uint32(seed[:]))
+}
+
+// NewID returns a new 24-hex id (see processUnique).
+func NewID() string {
+	var b [12]byte
+	binary.BigEndian.PutUint32(b[0:4], uint32(time.Now().Unix()))
+	copy(b[4:9], processUnique[:])
+	n := idCounter.Add(1)
+	b[9], b[10], b[11] = byte(n>>16), byte(n>>8), byte(n)
 	return hex.EncodeToString(b[:])
 }
 

@@ -69,3 +69,19 @@ func TestSnapshotAuthenticate(t *testing.T) {
 		}
 	}
 }
+
+func TestNewIDIsHexUniqueAndOrderedWithinAProcess(t *testing.T) {
+	prev := ""
+	seen := map[string]bool{}
+	for i := 0; i < 10000; i++ {
+		id := NewID()
+		if !ValidID(id) || seen[id] {
+			t.Fatalf("id %q invalid or repeated", id)
+		}
+		// Within one second the counter orders them (a wrap of the 24-bit counter aside).
+		if prev != "" && id[:8] == prev[:8] && id < prev && id[18:] != "000000" {
+			t.Fatalf("id %s sorts before its predecessor %s", id, prev)
+		}
+		seen[id], prev = true, id
+	}
+}
