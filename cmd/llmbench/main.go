@@ -9,7 +9,7 @@
 //
 //	-duration     LLMBENCH_DURATION     measured time per phase (10s)
 //	-warmup       LLMBENCH_WARMUP       unmeasured time before each phase (2s)
-//	-concurrency  LLMBENCH_CONCURRENCY  comma-separated concurrent callers (16,64)
+//	-concurrency  LLMBENCH_CONCURRENCY  comma-separated concurrent callers (1,16,64)
 //	-llmgate      LLMBENCH_LLMGATE      gateway binary (bin/llmgate)
 //	-fakeupstream LLMBENCH_FAKEUPSTREAM fake upstream binary (bin/fakeupstream)
 package main
@@ -47,7 +47,7 @@ func parseConfig(args []string) (*config, error) {
 	fs := flag.NewFlagSet("llmbench", flag.ContinueOnError)
 	duration := fs.Duration("duration", envDuration("LLMBENCH_DURATION", 10*time.Second), "measured time per phase")
 	warmup := fs.Duration("warmup", envDuration("LLMBENCH_WARMUP", 2*time.Second), "unmeasured time before each phase")
-	conc := fs.String("concurrency", envOr("LLMBENCH_CONCURRENCY", "16,64"), "comma-separated concurrent callers")
+	conc := fs.String("concurrency", envOr("LLMBENCH_CONCURRENCY", "1,16,64"), "comma-separated concurrent callers")
 	llmgate := fs.String("llmgate", envOr("LLMBENCH_LLMGATE", "bin/llmgate"), "gateway binary")
 	fake := fs.String("fakeupstream", envOr("LLMBENCH_FAKEUPSTREAM", "bin/fakeupstream"), "fake upstream binary")
 	if err := fs.Parse(args); err != nil {
