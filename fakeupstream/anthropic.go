@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -50,6 +51,111 @@ type anthropicRequest struct {
 	System    json.RawMessage `json:"system"`
 	MaxTokens int             `json:"max_tokens"`
 	Stream    bool            `json:"stream"`
+	Tools     []struct {
+		Name        string          `json:"name"`
+		InputSchema json.RawMessage `json:"input_schema"`
+	} `json:"tools"`
+	ToolChoice *struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+	} `json:"tool_choice"`
+}
+
+// anthropicBlock is the part of a content block the tool checks read.
+type anthropicBlock struct {
+	Type      string `json:"type"`
+	ID        string `json:"id"`
+	ToolUseID string `json:"tool_use_id"`
+}
+
+// anthropicBlocks reads list content; string content has no blocks.
+func anthropicBlocks(raw json.RawMessage) []anthropicBlock {
+	var blocks []anthropicBlock
+	_ = json.Unmarshal(raw, &blocks) // string content: no blocks
+	return blocks
+}
+
+// anthropicIDs returns the ids of blocks of type typ (tool_use ids, or the tool_use_id of
+// tool_result blocks).
+func anthropicIDs(raw json.RawMessage, typ string) []string {
+	var ids []string
+	for _, b := range anthropicBlocks(raw) {
+		if b.Type == typ {
+			ids = append(ids, b.ID+b.ToolUseID)
+		}
+	}
+	return ids
+}
+
+// anthropicToolProblem applies the real API's tool rules: every tool has a name and an
+// input_schema object, a named tool_choice names a declared tool, and every tool_use is
+// answered by a tool_result in the very next (user) turn and vice versa. It returns the
+// 400 message, or "".
+func anthropicToolProblem(req *anthropicRequest) string {
+	names := map[string]bool{}
+	for i, t := range req.Tools {
+		if t.Name == "" || !strings.HasPrefix(strings.TrimSpace(string(t.InputSchema)), "{") {
+			return fmt.Sprintf("tools.%d: name and input_schema (an object) are required", i)
+		}
+		names[t.Name] = true
+	}
+	if c := req.ToolChoice; c != nil && c.Type == "tool" && !names[c.Name] {
+		return fmt.Sprintf("tool_choice: tool %q is not in tools", c.Name)
+	}
+	for i, m := range req.Messages {
+		var previousUses []string
+		if i > 0 && req.Messages[i-1].Role == "assistant" {
+			previousUses = anthropicIDs(req.Messages[i-1].Content, "tool_use")
+		}
+		results := anthropicIDs(m.Content, "tool_result")
+		if m.Role != "user" {
+			results = nil
+		}
+		if missing := without(previousUses, results); len(missing) > 0 {
+			return fmt.Sprintf("messages.%d: `tool_use` ids were found without `tool_result` blocks immediately after: %s", i-1, strings.Join(missing, ", "))
+		}
+		if unexpected := without(results, previousUses); len(unexpected) > 0 {
+			return fmt.Sprintf("messages.%d: unexpected `tool_use_id` found in `tool_result` blocks: %s", i, strings.Join(unexpected, ", "))
+		}
+	}
+	if n := len(req.Messages); n > 0 && req.Messages[n-1].Role == "assistant" && len(anthropicIDs(req.Messages[n-1].Content, "tool_use")) > 0 {
+		return fmt.Sprintf("messages.%d: `tool_use` ids were found without `tool_result` blocks immediately after", n-1)
+	}
+	return ""
+}
+
+// without returns the ids of want that are not in have.
+func without(want, have []string) []string {
+	var out []string
+	for _, id := range want {
+		if !slices.Contains(have, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// anthropicToolToCall decides the fake's tool use: with tools declared and tool_choice not
+// "none", it calls the named tool ("tool"), else the first one — except on "auto" right after
+// tool results, where it answers in text so a client's tool loop ends.
+func anthropicToolToCall(req *anthropicRequest) (string, bool) {
+	if len(req.Tools) == 0 {
+		return "", false
+	}
+	choice := "auto"
+	if req.ToolChoice != nil {
+		choice = req.ToolChoice.Type
+	}
+	switch choice {
+	case "none":
+		return "", false
+	case "tool":
+		return req.ToolChoice.Name, true
+	case "any":
+		return req.Tools[0].Name, true
+	}
+	last := req.Messages[len(req.Messages)-1]
+	return req.Tools[0].Name, len(anthropicIDs(last.Content, "tool_result")) == 0
 }
 
 // anthropicText reads string content or a list of text blocks.
@@ -79,6 +185,10 @@ func serveAnthropic(x *Exchange) {
 		x.Error(http.StatusBadRequest, "messages and max_tokens are required")
 		return
 	}
+	if problem := anthropicToolProblem(&req); problem != "" {
+		x.Error(http.StatusBadRequest, problem)
+		return
+	}
 	promptTokens := Tokens(anthropicText(req.System))
 	var prompt string
 	for _, m := range req.Messages {
@@ -94,6 +204,10 @@ func serveAnthropic(x *Exchange) {
 		stop = "max_tokens"
 	}
 	id := fmt.Sprintf("msg_fake%d", time.Now().UnixNano())
+	if tool, ok := anthropicToolToCall(&req); ok {
+		serveAnthropicToolUse(x, id, tool, prompt, promptTokens, req.Stream)
+		return
+	}
 	if req.Stream {
 		streamAnthropic(x, id, reply, stop, promptTokens)
 		return
@@ -104,25 +218,38 @@ func serveAnthropic(x *Exchange) {
 	x.Write(http.StatusOK, "application/json", body)
 }
 
-func streamAnthropic(x *Exchange, id, reply, stop string, promptTokens int64) {
-	event := func(kind string, payload map[string]any) []byte {
-		payload["type"] = kind
-		b, _ := json.Marshal(payload)
-		return []byte("event: " + kind + "\ndata: " + string(b) + "\n\n")
+func anthropicEvent(kind string, payload map[string]any) []byte {
+	payload["type"] = kind
+	b, _ := json.Marshal(payload)
+	return []byte("event: " + kind + "\ndata: " + string(b) + "\n\n")
+}
+
+func anthropicMessageStart(x *Exchange, id string, promptTokens int64) []byte {
+	return anthropicEvent("message_start", map[string]any{"message": map[string]any{"id": id, "type": "message", "role": "assistant", "content": []any{},
+		"model": x.Model, "stop_reason": nil, "stop_sequence": nil, "usage": map[string]int64{"input_tokens": promptTokens, "output_tokens": 1}}})
+}
+
+func anthropicMessageEnd(stop string, outputTokens int64) [][]byte {
+	return [][]byte{
+		anthropicEvent("message_delta", map[string]any{"delta": map[string]any{"stop_reason": stop, "stop_sequence": nil}, "usage": map[string]int64{"output_tokens": outputTokens}}),
+		anthropicEvent("message_stop", map[string]any{}),
 	}
+}
+
+func streamAnthropic(x *Exchange, id, reply, stop string, promptTokens int64) {
 	events := [][]byte{
-		event("message_start", map[string]any{"message": map[string]any{"id": id, "type": "message", "role": "assistant", "content": []any{},
-			"model": x.Model, "stop_reason": nil, "stop_sequence": nil, "usage": map[string]int64{"input_tokens": promptTokens, "output_tokens": 1}}}),
-		event("content_block_start", map[string]any{"index": 0, "content_block": map[string]string{"type": "text", "text": ""}}),
-		event("ping", map[string]any{}),
+		anthropicMessageStart(x, id, promptTokens),
+		anthropicEvent("content_block_start", map[string]any{"index": 0, "content_block": map[string]string{"type": "text", "text": ""}}),
+		anthropicEvent("ping", map[string]any{}),
 	}
 	for _, piece := range Pieces(reply) {
-		events = append(events, event("content_block_delta", map[string]any{"index": 0, "delta": map[string]string{"type": "text_delta", "text": piece}}))
+		events = append(events, anthropicEvent("content_block_delta", map[string]any{"index": 0, "delta": map[string]string{"type": "text_delta", "text": piece}}))
 	}
-	events = append(events,
-		event("content_block_stop", map[string]any{"index": 0}),
-		event("message_delta", map[string]any{"delta": map[string]any{"stop_reason": stop, "stop_sequence": nil}, "usage": map[string]int64{"output_tokens": Tokens(reply)}}),
-		event("message_stop", map[string]any{}))
+	events = append(events, anthropicEvent("content_block_stop", map[string]any{"index": 0}))
+	sendAnthropic(x, append(events, anthropicMessageEnd(stop, Tokens(reply))...))
+}
+
+func sendAnthropic(x *Exchange, events [][]byte) {
 	x.StartStream("text/event-stream; charset=utf-8")
 	for _, ev := range events {
 		if !x.Send(ev) {
@@ -130,4 +257,30 @@ func streamAnthropic(x *Exchange, id, reply, stop string, promptTokens int64) {
 		}
 	}
 	x.EndStream()
+}
+
+// serveAnthropicToolUse answers with one tool_use block calling tool with {"text": prompt};
+// streamed, the input arrives as input_json_delta pieces the way the real API splits it.
+func serveAnthropicToolUse(x *Exchange, id, tool, prompt string, promptTokens int64, stream bool) {
+	value, _ := json.Marshal(prompt)
+	input := `{"text": ` + string(value) + `}`
+	useID := "toolu_" + strings.TrimPrefix(id, "msg_")
+	outputTokens := Tokens(input)
+	if !stream {
+		body, _ := json.Marshal(map[string]any{"id": id, "type": "message", "role": "assistant", "model": x.Model,
+			"content":     []any{map[string]any{"type": "tool_use", "id": useID, "name": tool, "input": json.RawMessage(input)}},
+			"stop_reason": "tool_use", "stop_sequence": nil,
+			"usage": map[string]int64{"input_tokens": promptTokens, "output_tokens": outputTokens}})
+		x.Write(http.StatusOK, "application/json", body)
+		return
+	}
+	events := [][]byte{
+		anthropicMessageStart(x, id, promptTokens),
+		anthropicEvent("content_block_start", map[string]any{"index": 0, "content_block": map[string]any{"type": "tool_use", "id": useID, "name": tool, "input": map[string]any{}}}),
+	}
+	for _, piece := range []string{"", `{"text": `, string(value) + `}`} {
+		events = append(events, anthropicEvent("content_block_delta", map[string]any{"index": 0, "delta": map[string]string{"type": "input_json_delta", "partial_json": piece}}))
+	}
+	events = append(events, anthropicEvent("content_block_stop", map[string]any{"index": 0}))
+	sendAnthropic(x, append(events, anthropicMessageEnd("tool_use", outputTokens)...))
 }

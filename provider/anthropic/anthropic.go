@@ -1,6 +1,7 @@
 // Package anthropic is MLflow's "anthropic" provider on Anthropic's Messages API. Chat maps
 // to /v1/messages (system turns hoisted, consecutive same-role turns merged, max_tokens
-// defaulted); completions are one user message. Streams are Anthropic's named SSE events.
+// defaulted, OpenAI-shaped tools and tool calls carried as tool_use/tool_result blocks);
+// completions are one user message. Streams are Anthropic's named SSE events.
 //
 // Temperature: MLflow accepts 0–2 and Anthropic 0–1; like MLflow's Anthropic provider, llmgate
 // halves the caller's temperature, so configs and clients moved from MLflow behave the same.
@@ -80,14 +81,16 @@ func (Translator) Request(c *provider.Call) (*provider.HTTPRequest, error) {
 	return &provider.HTTPRequest{Method: http.MethodPost, URL: openaicompat.JoinURL(base, "/messages"), Header: h, Body: body}, nil
 }
 
-type block struct {
+type textBlock struct {
 	Type string `json:"type"`
 	Text string `json:"text"`
 }
 
+// message is one Messages API turn; Content holds textBlock, toolUseBlock and toolResultBlock
+// values.
 type message struct {
-	Role    string  `json:"role"`
-	Content []block `json:"content"`
+	Role    string `json:"role"`
+	Content []any  `json:"content"`
 }
 
 // messagesBody maps the canonical chat request. Extra fields (top_k, metadata, ...) are
@@ -96,9 +99,6 @@ func messagesBody(model string, r *llm.ChatRequest) ([]byte, error) {
 	if r.N != nil && *r.N > 1 {
 		return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic does not support n > 1")
 	}
-	if len(r.Tools) > 0 {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic: tools are not supported by llmgate's Anthropic translator yet")
-	}
 	var system []string
 	var msgs []message
 	for i, m := range r.Messages {
@@ -106,13 +106,22 @@ func messagesBody(model string, r *llm.ChatRequest) ([]byte, error) {
 		if !ok {
 			return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic: messages[%d] has content parts other than text", i)
 		}
-		switch m.Role {
-		case "system":
+		switch {
+		case m.Role == "system":
 			system = append(system, text)
-		case "user", "assistant":
-			msgs = appendTurn(msgs, m.Role, text)
+		case m.Role == "assistant" && !absent(m.ToolCalls):
+			blocks, err := assistantToolBlocks(i, text, m.ToolCalls)
+			if err != nil {
+				return nil, err
+			}
+			msgs = appendTurn(msgs, m.Role, blocks...)
+		case m.Role == "user" || m.Role == "assistant":
+			msgs = appendTurn(msgs, m.Role, textBlock{Type: "text", Text: text})
+		case m.Role == "tool" && m.ToolCallID != "":
+			// Tool results travel in a user turn; appendTurn merges consecutive results.
+			msgs = appendTurn(msgs, "user", toolResultBlock{Type: "tool_result", ToolUseID: m.ToolCallID, Content: text})
 		default:
-			return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic: messages[%d] has role %q; only system, user and assistant are supported", i, m.Role)
+			return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic: messages[%d] has role %q; only system, user, assistant and tool (with tool_call_id) are supported", i, m.Role)
 		}
 	}
 	if len(msgs) == 0 {
@@ -121,6 +130,9 @@ func messagesBody(model string, r *llm.ChatRequest) ([]byte, error) {
 	fields := map[string]any{}
 	for k, v := range r.Extra {
 		fields[k] = v
+	}
+	if err := addTools(fields, r); err != nil {
+		return nil, err
 	}
 	fields["model"] = model
 	fields["messages"] = msgs
@@ -151,14 +163,14 @@ func messagesBody(model string, r *llm.ChatRequest) ([]byte, error) {
 	return b, nil
 }
 
-// appendTurn merges consecutive same-role turns into one message with several text blocks:
-// the Messages API requires alternating roles.
-func appendTurn(msgs []message, role, text string) []message {
+// appendTurn merges consecutive same-role turns into one message with several blocks: the
+// Messages API requires alternating roles.
+func appendTurn(msgs []message, role string, blocks ...any) []message {
 	if n := len(msgs); n > 0 && msgs[n-1].Role == role {
-		msgs[n-1].Content = append(msgs[n-1].Content, block{Type: "text", Text: text})
+		msgs[n-1].Content = append(msgs[n-1].Content, blocks...)
 		return msgs
 	}
-	return append(msgs, message{Role: role, Content: []block{{Type: "text", Text: text}}})
+	return append(msgs, message{Role: role, Content: blocks})
 }
 
 // finishReason maps stop_reason to the client vocabulary.

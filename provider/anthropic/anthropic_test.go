@@ -107,7 +107,6 @@ func TestResponse(t *testing.T) {
 			"Hi! My name is Claude.", "stop", ptr(int64(2598))},
 		{"max_tokens", `{"id":"m","type":"message","role":"assistant","content":[{"type":"text","text":"Hi"},{"type":"text","text":" there"}],"stop_reason":"max_tokens","usage":{"input_tokens":1,"output_tokens":2}}`, "Hi there", "length", ptr(int64(3))},
 		{"stop_sequence, empty content, usage missing", `{"id":"m","type":"message","role":"assistant","content":[],"stop_reason":"stop_sequence"}`, "", "stop", nil},
-		{"tool_use", `{"id":"m","type":"message","role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{}}],"stop_reason":"tool_use","usage":{"input_tokens":1,"output_tokens":1}}`, "", "tool_calls", ptr(int64(2))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,18 +24,41 @@ func usage(input, output *int64) llm.Usage {
 	return u
 }
 
-// Response translates a Messages API answer: text blocks joined, stop_reason mapped.
+// responseBlock is one content block of a Messages answer: text or tool_use (others, such as
+// thinking, carry nothing a client of the chat schema can use).
+type responseBlock struct {
+	Type  string          `json:"type"`
+	Text  string          `json:"text"`
+	ID    string          `json:"id"`
+	Name  string          `json:"name"`
+	Input json.RawMessage `json:"input"`
+}
+
+// responseText joins the text blocks. An answer that only calls tools has null content, as
+// OpenAI's has; an answer without tool calls keeps "" so plain answers stay strings.
+func responseText(blocks []responseBlock, hasToolCalls bool) *string {
+	var text string
+	for _, b := range blocks {
+		if b.Type == "text" {
+			text += b.Text
+		}
+	}
+	if text == "" && hasToolCalls {
+		return nil
+	}
+	return &text
+}
+
+// Response translates a Messages API answer: text blocks joined, tool_use blocks as
+// tool_calls, stop_reason mapped.
 func (Translator) Response(c *provider.Call, body []byte) (*llm.Response, error) {
 	var w struct {
-		ID      string `json:"id"`
-		Type    string `json:"type"`
-		Model   string `json:"model"`
-		Content []struct {
-			Type string `json:"type"`
-			Text string `json:"text"`
-		} `json:"content"`
-		StopReason string     `json:"stop_reason"`
-		Usage      *wireUsage `json:"usage"`
+		ID         string          `json:"id"`
+		Type       string          `json:"type"`
+		Model      string          `json:"model"`
+		Content    []responseBlock `json:"content"`
+		StopReason string          `json:"stop_reason"`
+		Usage      *wireUsage      `json:"usage"`
 	}
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, openaicompat.Malformed(err)
@@ -43,12 +66,11 @@ func (Translator) Response(c *provider.Call, body []byte) (*llm.Response, error)
 	if w.Type != "message" || w.Content == nil {
 		return nil, openaicompat.Malformed(errors.New("anthropic response is not a message"))
 	}
-	var text string
-	for _, b := range w.Content {
-		if b.Type == "text" {
-			text += b.Text
-		}
+	toolCalls, err := responseToolCalls(w.Content)
+	if err != nil {
+		return nil, openaicompat.Malformed(err)
 	}
+	msg := llm.ResponseMessage{Role: "assistant", Content: responseText(w.Content, toolCalls != nil), ToolCalls: toolCalls}
 	finish := finishReason(w.StopReason)
 	model := w.Model
 	if model == "" {
@@ -59,7 +81,7 @@ func (Translator) Response(c *provider.Call, body []byte) (*llm.Response, error)
 		u = usage(w.Usage.InputTokens, w.Usage.OutputTokens)
 	}
 	chat := &llm.ChatResponse{ID: w.ID, Object: "chat.completion", Model: model, Usage: u,
-		Choices: []llm.ChatChoice{{Index: 0, Message: llm.ResponseMessage{Role: "assistant", Content: &text}, FinishReason: &finish}}}
+		Choices: []llm.ChatChoice{{Index: 0, Message: msg, FinishReason: &finish}}}
 	switch c.Type {
 	case gateway.TypeChat:
 		return &llm.Response{Chat: chat}, nil
