@@ -63,11 +63,33 @@ func addTools(fields map[string]any, r *llm.ChatRequest) error {
 		}
 		fields["tools"] = tools
 	}
+	var choice map[string]any
 	if !absent(r.ToolChoice) {
-		choice, err := anthropicToolChoice(r.ToolChoice)
-		if err != nil {
+		var err error
+		if choice, err = anthropicToolChoice(r.ToolChoice); err != nil {
 			return err
 		}
+		fields["tool_choice"] = choice
+	}
+	// OpenAI's parallel_tool_calls has no top-level counterpart: false becomes
+	// tool_choice.disable_parallel_tool_use (on "auto" when no tool_choice was given).
+	raw, ok := r.Extra["parallel_tool_calls"]
+	if !ok {
+		return nil
+	}
+	delete(fields, "parallel_tool_calls")
+	var parallel bool
+	if err := json.Unmarshal(raw, &parallel); err != nil {
+		return gateway.Errorf(gateway.CodeInvalid, "anthropic: parallel_tool_calls must be a boolean")
+	}
+	if parallel || absent(r.Tools) {
+		return nil
+	}
+	if choice == nil {
+		choice = map[string]any{"type": "auto"}
+	}
+	if choice["type"] != "none" {
+		choice["disable_parallel_tool_use"] = true
 		fields["tool_choice"] = choice
 	}
 	return nil
@@ -100,16 +122,16 @@ func anthropicTools(raw json.RawMessage) ([]anthropicTool, error) {
 }
 
 // anthropicToolChoice maps "auto", "required", "none" and {"type":"function","function":{"name"}}.
-func anthropicToolChoice(raw json.RawMessage) (map[string]string, error) {
+func anthropicToolChoice(raw json.RawMessage) (map[string]any, error) {
 	var mode string
 	if json.Unmarshal(raw, &mode) == nil {
 		switch mode {
 		case "auto":
-			return map[string]string{"type": "auto"}, nil
+			return map[string]any{"type": "auto"}, nil
 		case "required":
-			return map[string]string{"type": "any"}, nil
+			return map[string]any{"type": "any"}, nil
 		case "none":
-			return map[string]string{"type": "none"}, nil
+			return map[string]any{"type": "none"}, nil
 		}
 		return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic: tool_choice %q is not one of auto, required, none", mode)
 	}
@@ -122,7 +144,7 @@ func anthropicToolChoice(raw json.RawMessage) (map[string]string, error) {
 	if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Function.Name == "" {
 		return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic: tool_choice must be auto, required, none or {\"type\":\"function\",\"function\":{\"name\":...}}")
 	}
-	return map[string]string{"type": "tool", "name": named.Function.Name}, nil
+	return map[string]any{"type": "tool", "name": named.Function.Name}, nil
 }
 
 // assistantToolBlocks turns an assistant message with tool_calls into its text (when any;

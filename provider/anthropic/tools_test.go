@@ -357,3 +357,45 @@ func TestToolsAgainstFake(t *testing.T) {
 		t.Fatalf("stream: first %+v arguments %q", first, arguments)
 	}
 }
+
+// OpenAI's parallel_tool_calls maps onto tool_choice.disable_parallel_tool_use and is never
+// forwarded as an unknown top-level field (Anthropic would reject it).
+func TestParallelToolCalls(t *testing.T) {
+	tests := []struct{ choice, parallel, want string }{
+		{``, `false`, `{"type":"auto","disable_parallel_tool_use":true}`},
+		{`"required"`, `false`, `{"type":"any","disable_parallel_tool_use":true}`},
+		{`{"type":"function","function":{"name":"get_time"}}`, `false`, `{"type":"tool","name":"get_time","disable_parallel_tool_use":true}`},
+		{`"none"`, `false`, `{"type":"none"}`},
+		{`"auto"`, `true`, `{"type":"auto"}`},
+		{``, `true`, ``},
+	}
+	for _, tt := range tests {
+		r := toolCall(tt.choice, msg("user", "x"))
+		r.Extra = map[string]json.RawMessage{"parallel_tool_calls": json.RawMessage(tt.parallel), "top_k": json.RawMessage(`5`)}
+		got, err := requestBody(t, r)
+		if err != nil {
+			t.Fatalf("%s/%s: %v", tt.choice, tt.parallel, err)
+		}
+		if _, leaked := got["parallel_tool_calls"]; leaked {
+			t.Errorf("%s/%s: parallel_tool_calls forwarded", tt.choice, tt.parallel)
+		}
+		if got["top_k"] != float64(5) {
+			t.Errorf("other extras must still be forwarded: %v", got)
+		}
+		choice, present := got["tool_choice"]
+		if tt.want == "" {
+			if present {
+				t.Errorf("%s/%s: tool_choice %v sent", tt.choice, tt.parallel, choice)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(choice, jsonValue(t, tt.want)) {
+			t.Errorf("%s/%s: tool_choice = %v, want %s", tt.choice, tt.parallel, choice, tt.want)
+		}
+	}
+	r := toolCall("", msg("user", "x"))
+	r.Extra = map[string]json.RawMessage{"parallel_tool_calls": json.RawMessage(`"no"`)}
+	if _, err := requestBody(t, r); gateway.ErrorCode(err) != gateway.CodeInvalid {
+		t.Fatalf("non-boolean parallel_tool_calls: %v", err)
+	}
+}
