@@ -122,8 +122,7 @@ func TestRequestRejections(t *testing.T) {
 		name string
 		req  *llm.ChatRequest
 	}{
-		{"tools", &llm.ChatRequest{Messages: []llm.Message{msg("user", "hi")}, Tools: json.RawMessage(`[{"type":"function","function":{"name":"f"}}]`)}},
-		{"tool message", &llm.ChatRequest{Messages: []llm.Message{msg("user", "hi"), {Role: "tool", ToolCallID: "c1", Content: llm.StringContent("42")}}}},
+		{"tool message answering no earlier call", &llm.ChatRequest{Messages: []llm.Message{msg("user", "hi"), {Role: "tool", ToolCallID: "c1", Content: llm.StringContent("42")}}}},
 		{"image part", &llm.ChatRequest{Messages: []llm.Message{{Role: "user", Content: json.RawMessage(`[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]`)}}}},
 		{"only a system message", &llm.ChatRequest{Messages: []llm.Message{msg("system", "be nice")}}},
 		{"unknown role", &llm.ChatRequest{Messages: []llm.Message{msg("narrator", "once upon a time")}}},

@@ -25,9 +25,12 @@ const (
 	VertexPredict
 )
 
+// part is one member of Gemini's Part oneof; MarshalJSON (tools.go) writes only the member set.
 type part struct {
-	Text    string `json:"text"`
-	Thought bool   `json:"thought,omitempty"`
+	Text             string            `json:"text"`
+	Thought          bool              `json:"thought,omitempty"`
+	FunctionCall     *functionCall     `json:"functionCall,omitempty"`
+	FunctionResponse *functionResponse `json:"functionResponse,omitempty"`
 }
 
 type content struct {
@@ -114,6 +117,11 @@ func (t *Translator) generateBody(c *provider.Call) (map[string]any, error) {
 	if system != nil {
 		body["systemInstruction"] = system
 	}
+	if c.Req.Chat != nil {
+		if err := t.addTools(body, c.Req.Chat); err != nil {
+			return nil, err
+		}
+	}
 	extra := c.Req.ExtraFields()
 	gc, err := t.generationConfig(c.Req.Params(), extra)
 	if err != nil {
@@ -137,56 +145,68 @@ func (t *Translator) messages(r *llm.Request) ([]llm.Message, error) {
 	if r.Chat == nil {
 		return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q needs a chat or completions request", t.Provider)
 	}
-	if len(r.Chat.Tools) > 0 && string(r.Chat.Tools) != "null" {
-		return nil, t.noTools()
-	}
 	return r.Chat.Messages, nil
 }
 
-func (t *Translator) noTools() *gateway.Error {
-	return gateway.Errorf(gateway.CodeInvalid, "provider %q: tool calling is not supported by llmgate's %s translator", t.Provider, t.Provider)
-}
-
 // contents maps OpenAI roles onto Gemini's: system turns are hoisted into systemInstruction
-// (in order), assistant becomes model, and consecutive turns of one role are merged into one
-// content with several parts so the history alternates as Gemini expects. Turns with empty
-// text are skipped: Gemini rejects empty text parts.
+// (in order), assistant becomes model, tool results become functionResponse parts of a user
+// turn, and consecutive turns of one role are merged into one content with several parts so
+// the history alternates as Gemini expects. Empty text is skipped: Gemini rejects empty text
+// parts.
 func (t *Translator) contents(messages []llm.Message) (*content, []content, error) {
 	var system *content
 	var out []content
+	names := map[string]string{} // tool call id → function name, from earlier assistant turns
 	for i := range messages {
-		m := &messages[i]
-		if m.Role == "tool" || len(m.ToolCalls) > 0 || m.ToolCallID != "" {
-			return nil, nil, t.noTools()
-		}
-		text, ok := m.Text()
-		if !ok {
-			return nil, nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d] has content parts other than text", t.Provider, i)
-		}
-		if text == "" {
-			continue
-		}
-		role, err := t.role(m.Role, i)
+		role, parts, err := t.turn(i, &messages[i], names)
 		if err != nil {
 			return nil, nil, err
 		}
-		if role == "system" {
+		switch {
+		case len(parts) == 0:
+		case role == "system":
 			if system == nil {
 				system = &content{}
 			}
-			system.Parts = append(system.Parts, part{Text: text})
-			continue
+			system.Parts = append(system.Parts, parts...)
+		case len(out) > 0 && out[len(out)-1].Role == role:
+			out[len(out)-1].Parts = append(out[len(out)-1].Parts, parts...)
+		default:
+			out = append(out, content{Role: role, Parts: parts})
 		}
-		if n := len(out); n > 0 && out[n-1].Role == role {
-			out[n-1].Parts = append(out[n-1].Parts, part{Text: text})
-			continue
-		}
-		out = append(out, content{Role: role, Parts: []part{{Text: text}}})
 	}
 	if len(out) == 0 {
 		return nil, nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: the request has no user or assistant message with text", t.Provider)
 	}
 	return system, out, nil
+}
+
+// turn translates one message into its Gemini role and parts.
+func (t *Translator) turn(i int, m *llm.Message, names map[string]string) (string, []part, error) {
+	if m.Role == "tool" {
+		p, err := t.resultPart(i, m, names)
+		return "user", []part{p}, err
+	}
+	text, ok := m.Text()
+	if !ok {
+		return "", nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d] has content parts other than text", t.Provider, i)
+	}
+	role, err := t.role(m.Role, i)
+	if err != nil {
+		return "", nil, err
+	}
+	var parts []part
+	if text != "" {
+		parts = append(parts, part{Text: text})
+	}
+	if absent(m.ToolCalls) {
+		return role, parts, nil
+	}
+	if role != "model" {
+		return "", nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d] has tool_calls but is not an assistant message", t.Provider, i)
+	}
+	calls, err := t.callParts(i, m.ToolCalls, names)
+	return role, append(parts, calls...), err
 }
 
 func (t *Translator) role(role string, i int) (string, error) {

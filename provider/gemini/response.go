@@ -98,45 +98,68 @@ func (t *Translator) Response(c *provider.Call, body []byte) (*llm.Response, err
 	if model == "" {
 		model = c.Model
 	}
-	if c.Type == gateway.TypeCompletions {
-		return &llm.Response{Completion: r.completion(model)}, nil
+	outcomes, err := r.outcomes()
+	if err != nil {
+		return nil, malformed(err)
 	}
-	return &llm.Response{Chat: r.chat(model)}, nil
+	if c.Type == gateway.TypeCompletions {
+		return &llm.Response{Completion: r.completion(model, outcomes)}, nil
+	}
+	return &llm.Response{Chat: r.chat(model, outcomes)}, nil
 }
 
-// outcome is one candidate reduced to text and finish reason. A prompt blocked before any
-// candidate exists yields one empty content_filter choice, so clients see why.
+// outcome is one candidate reduced to text, tool calls and finish reason. A prompt blocked
+// before any candidate exists yields one empty content_filter choice, so clients see why.
 type outcome struct {
 	text, finish string
+	toolCalls    json.RawMessage
 }
 
-func (r *generateResponse) outcomes() []outcome {
+func (r *generateResponse) outcomes() ([]outcome, error) {
 	if len(r.Candidates) == 0 && r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {
-		return []outcome{{finish: llm.FinishContentFilter}}
+		return []outcome{{finish: llm.FinishContentFilter}}, nil
 	}
 	out := make([]outcome, len(r.Candidates))
 	for i, cand := range r.Candidates {
-		out[i] = outcome{text: cand.Content.text(), finish: FinishReason(cand.FinishReason)}
+		calls, err := cand.Content.toolCalls(0)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = outcome{text: cand.Content.text(), finish: toolFinish(cand.FinishReason, len(calls) > 0)}
+		if len(calls) > 0 {
+			if out[i].toolCalls, err = json.Marshal(withoutIndex(calls)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// withoutIndex drops the stream-only index from complete tool calls.
+func withoutIndex(calls []toolCallDelta) []openAIToolCall {
+	out := make([]openAIToolCall, len(calls))
+	for i, c := range calls {
+		out[i] = c.openAIToolCall
 	}
 	return out
 }
 
-func (r *generateResponse) chat(model string) *llm.ChatResponse {
+func (r *generateResponse) chat(model string, outcomes []outcome) *llm.ChatResponse {
 	resp := &llm.ChatResponse{ID: r.ResponseID, Object: "chat.completion", Model: model, Usage: r.UsageMetadata.usage(), Choices: []llm.ChatChoice{}}
-	for i, o := range r.outcomes() {
-		text := o.text
-		resp.Choices = append(resp.Choices, llm.ChatChoice{
-			Index:        i,
-			Message:      llm.ResponseMessage{Role: "assistant", Content: &text},
-			FinishReason: reason(o.finish),
-		})
+	for i, o := range outcomes {
+		msg := llm.ResponseMessage{Role: "assistant", ToolCalls: o.toolCalls}
+		if o.text != "" || o.toolCalls == nil { // a pure tool call has null content, as OpenAI's
+			text := o.text
+			msg.Content = &text
+		}
+		resp.Choices = append(resp.Choices, llm.ChatChoice{Index: i, Message: msg, FinishReason: reason(o.finish)})
 	}
 	return resp
 }
 
-func (r *generateResponse) completion(model string) *llm.CompletionResponse {
+func (r *generateResponse) completion(model string, outcomes []outcome) *llm.CompletionResponse {
 	resp := &llm.CompletionResponse{ID: r.ResponseID, Object: "text_completion", Model: model, Usage: r.UsageMetadata.usage(), Choices: []llm.CompletionChoice{}}
-	for i, o := range r.outcomes() {
+	for i, o := range outcomes {
 		resp.Choices = append(resp.Choices, llm.CompletionChoice{Index: i, Text: o.text, FinishReason: reason(o.finish)})
 	}
 	return resp

@@ -17,11 +17,12 @@ type streamState struct {
 	model    string
 	started  map[int]bool
 	open     map[int]bool
+	calls    map[int]int // tool calls sent so far, per candidate
 	finished bool
 }
 
 func newStreamState(providerName, model string) *streamState {
-	return &streamState{provider: providerName, model: model, started: map[int]bool{}, open: map[int]bool{}}
+	return &streamState{provider: providerName, model: model, started: map[int]bool{}, open: map[int]bool{}, calls: map[int]int{}}
 }
 
 // OnEvent handles one SSE event; its data is a whole GenerateContentResponse.
@@ -42,7 +43,11 @@ func (s *streamState) OnEvent(ev sse.Event) ([]llm.Chunk, error) {
 		s.finished = true
 	}
 	for _, cand := range r.Candidates {
-		chunk.Choices = append(chunk.Choices, s.choice(cand.Index, cand.Content.text(), FinishReason(cand.FinishReason)))
+		ch, err := s.choice(cand.Index, cand.Content, cand.FinishReason)
+		if err != nil {
+			return nil, malformed(err)
+		}
+		chunk.Choices = append(chunk.Choices, ch)
 	}
 	if s.allDone() || s.finished {
 		s.finished = true
@@ -56,14 +61,27 @@ func (s *streamState) OnEvent(ev sse.Event) ([]llm.Chunk, error) {
 	return []llm.Chunk{chunk}, nil
 }
 
-func (s *streamState) choice(index int, text, finish string) llm.ChunkChoice {
-	ch := llm.ChunkChoice{Index: index, Content: text, FinishReason: finish}
+// choice renders one candidate's increment. Gemini sends each functionCall whole, so every
+// call becomes one complete tool call delta, numbered across the candidate's stream.
+func (s *streamState) choice(index int, c *content, geminiReason string) (llm.ChunkChoice, error) {
+	calls, err := c.toolCalls(s.calls[index])
+	if err != nil {
+		return llm.ChunkChoice{}, err
+	}
+	s.calls[index] += len(calls)
+	finish := toolFinish(geminiReason, s.calls[index] > 0)
+	ch := llm.ChunkChoice{Index: index, Content: c.text(), FinishReason: finish}
+	if len(calls) > 0 {
+		if ch.ToolCalls, err = json.Marshal(calls); err != nil {
+			return llm.ChunkChoice{}, err
+		}
+	}
 	if !s.started[index] {
 		s.started[index] = true
 		ch.Role = "assistant"
 	}
 	s.open[index] = finish == ""
-	return ch
+	return ch, nil
 }
 
 func (s *streamState) allDone() bool {

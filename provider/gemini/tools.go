@@ -1,0 +1,235 @@
+package gemini
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/llm"
+)
+
+// Tool calling: callers speak OpenAI's function tools (tools, tool_choice, assistant
+// tool_calls, role "tool" results); Gemini speaks functionDeclarations, toolConfig,
+// functionCall parts in model turns and functionResponse parts in user turns. Gemini gives
+// calls no ids and matches results to calls by function name.
+
+type functionCall struct {
+	Name string          `json:"name"`
+	Args json.RawMessage `json:"args,omitempty"`
+}
+
+type functionResponse struct {
+	Name     string         `json:"name"`
+	Response resultEnvelope `json:"response"`
+}
+
+// resultEnvelope wraps a tool's text result: Gemini wants the response to be an object.
+type resultEnvelope struct {
+	Content string `json:"content"`
+}
+
+type functionDeclaration struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+}
+
+// openAIToolCall is one entry of an OpenAI tool_calls list.
+type openAIToolCall struct {
+	ID       string         `json:"id"`
+	Type     string         `json:"type"`
+	Function openAIFunction `json:"function"`
+}
+
+type openAIFunction struct {
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
+// toolCallDelta is one whole call in a stream chunk: Gemini never splits a functionCall.
+type toolCallDelta struct {
+	Index int `json:"index"`
+	openAIToolCall
+}
+
+// MarshalJSON writes exactly one member of the part's oneof: Gemini rejects a part that
+// carries both text and a function call or response.
+func (p part) MarshalJSON() ([]byte, error) {
+	switch {
+	case p.FunctionCall != nil:
+		return json.Marshal(struct {
+			FunctionCall *functionCall `json:"functionCall"`
+		}{p.FunctionCall})
+	case p.FunctionResponse != nil:
+		return json.Marshal(struct {
+			FunctionResponse *functionResponse `json:"functionResponse"`
+		}{p.FunctionResponse})
+	}
+	return json.Marshal(struct {
+		Text    string `json:"text"`
+		Thought bool   `json:"thought,omitempty"`
+	}{p.Text, p.Thought})
+}
+
+// absent reports whether an optional raw field was omitted or sent as null.
+func absent(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// addTools sets tools and toolConfig on the request body.
+func (t *Translator) addTools(body map[string]any, r *llm.ChatRequest) error {
+	if !absent(r.Tools) {
+		decls, err := t.declarations(r.Tools)
+		if err != nil {
+			return err
+		}
+		body["tools"] = []map[string]any{{"functionDeclarations": decls}}
+	}
+	if !absent(r.ToolChoice) {
+		config, err := t.toolConfig(r.ToolChoice)
+		if err != nil {
+			return err
+		}
+		body["toolConfig"] = map[string]any{"functionCallingConfig": config}
+	}
+	return nil
+}
+
+func (t *Translator) declarations(raw json.RawMessage) ([]functionDeclaration, error) {
+	var in []struct {
+		Type     string `json:"type"`
+		Function *struct {
+			Name        string          `json:"name"`
+			Description string          `json:"description"`
+			Parameters  json.RawMessage `json:"parameters"`
+		} `json:"function"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, gateway.Wrap(gateway.CodeInvalid, err, fmt.Sprintf("provider %q: tools must be a list of function tools", t.Provider))
+	}
+	out := make([]functionDeclaration, len(in))
+	for i, tool := range in {
+		if tool.Type != "function" || tool.Function == nil || tool.Function.Name == "" {
+			return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: tools[%d] must be {\"type\":\"function\",\"function\":{\"name\":...}}", t.Provider, i)
+		}
+		out[i] = functionDeclaration{Name: tool.Function.Name, Description: tool.Function.Description}
+		if !absent(tool.Function.Parameters) {
+			out[i].Parameters = tool.Function.Parameters
+		}
+	}
+	return out, nil
+}
+
+// toolConfig maps "auto", "required", "none" and {"type":"function","function":{"name"}}
+// onto a functionCallingConfig.
+func (t *Translator) toolConfig(raw json.RawMessage) (map[string]any, error) {
+	var mode string
+	if json.Unmarshal(raw, &mode) == nil {
+		switch mode {
+		case "auto":
+			return map[string]any{"mode": "AUTO"}, nil
+		case "required":
+			return map[string]any{"mode": "ANY"}, nil
+		case "none":
+			return map[string]any{"mode": "NONE"}, nil
+		}
+		return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: tool_choice %q is not one of auto, required, none", t.Provider, mode)
+	}
+	var named struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Function.Name == "" {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: tool_choice must be auto, required, none or {\"type\":\"function\",\"function\":{\"name\":...}}", t.Provider)
+	}
+	return map[string]any{"mode": "ANY", "allowedFunctionNames": []string{named.Function.Name}}, nil
+}
+
+// callParts turns an assistant message's tool_calls into functionCall parts and records each
+// call's function name by id, so later tool results can be addressed by name.
+func (t *Translator) callParts(msgIndex int, raw json.RawMessage, names map[string]string) ([]part, error) {
+	var calls []openAIToolCall
+	if err := json.Unmarshal(raw, &calls); err != nil {
+		return nil, gateway.Wrap(gateway.CodeInvalid, err, fmt.Sprintf("provider %q: messages[%d].tool_calls is malformed", t.Provider, msgIndex))
+	}
+	parts := make([]part, 0, len(calls))
+	for j, c := range calls {
+		if c.ID == "" || c.Function.Name == "" {
+			return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d].tool_calls[%d] needs an id and a function name", t.Provider, msgIndex, j)
+		}
+		args, ok := argumentsObject(c.Function.Arguments)
+		if !ok {
+			return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d].tool_calls[%d].function.arguments must be a JSON object", t.Provider, msgIndex, j)
+		}
+		names[c.ID] = c.Function.Name
+		parts = append(parts, part{FunctionCall: &functionCall{Name: c.Function.Name, Args: args}})
+	}
+	return parts, nil
+}
+
+// argumentsObject parses OpenAI's arguments string into the object args needs; an empty
+// string means no arguments.
+func argumentsObject(args string) (json.RawMessage, bool) {
+	if strings.TrimSpace(args) == "" {
+		return json.RawMessage(`{}`), true
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal([]byte(args), &obj) != nil || obj == nil {
+		return nil, false
+	}
+	return json.RawMessage(args), true
+}
+
+// resultPart turns a role "tool" message into a functionResponse part named after the call
+// it answers.
+func (t *Translator) resultPart(msgIndex int, m *llm.Message, names map[string]string) (part, error) {
+	name, ok := names[m.ToolCallID]
+	if !ok {
+		return part{}, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d].tool_call_id %q matches no earlier assistant tool call", t.Provider, msgIndex, m.ToolCallID)
+	}
+	text, ok := m.Text()
+	if !ok {
+		return part{}, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d] has content parts other than text", t.Provider, msgIndex)
+	}
+	return part{FunctionResponse: &functionResponse{Name: name, Response: resultEnvelope{Content: text}}}, nil
+}
+
+// toolCalls renders a candidate's functionCall parts as OpenAI tool calls numbered from
+// first; ids are "call_<n>" because Gemini gives none, so they are stable per response.
+func (c *content) toolCalls(first int) ([]toolCallDelta, error) {
+	if c == nil {
+		return nil, nil
+	}
+	var out []toolCallDelta
+	for _, p := range c.Parts {
+		if p.FunctionCall == nil {
+			continue
+		}
+		args := "{}"
+		if !absent(p.FunctionCall.Args) {
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, p.FunctionCall.Args); err != nil {
+				return nil, err
+			}
+			args = compact.String()
+		}
+		n := first + len(out)
+		out = append(out, toolCallDelta{Index: n, openAIToolCall: openAIToolCall{
+			ID: fmt.Sprintf("call_%d", n), Type: "function", Function: openAIFunction{Name: p.FunctionCall.Name, Arguments: args},
+		}})
+	}
+	return out, nil
+}
+
+// toolFinish reports tool_calls for a candidate that stopped normally after calling tools.
+func toolFinish(geminiReason string, calledTools bool) string {
+	if calledTools && geminiReason == "STOP" {
+		return llm.FinishToolCalls
+	}
+	return FinishReason(geminiReason)
+}

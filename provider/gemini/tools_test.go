@@ -1,0 +1,256 @@
+package gemini
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/provider/providertest"
+)
+
+const weatherTools = `[{"type":"function","function":{"name":"get_weather","description":"Get the current weather in a given location",
+	"parameters":{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"}},"required":["location"]}}},
+	{"type":"function","function":{"name":"get_time"}}]`
+
+func toolRequest(choice string, msgs ...llm.Message) *llm.ChatRequest {
+	r := &llm.ChatRequest{Messages: msgs, Tools: json.RawMessage(weatherTools)}
+	if choice != "" {
+		r.ToolChoice = json.RawMessage(choice)
+	}
+	return r
+}
+
+func requestBody(t *testing.T, r *llm.ChatRequest) (map[string]any, error) {
+	t.Helper()
+	hr, err := Spec.Translator.Request(chatCall(r))
+	if err != nil {
+		return nil, err
+	}
+	var got map[string]any
+	if err := json.Unmarshal(hr.Body, &got); err != nil {
+		t.Fatalf("body %s: %v", hr.Body, err)
+	}
+	return got, nil
+}
+
+func jsonValue(t *testing.T, s string) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("%s: %v", s, err)
+	}
+	return v
+}
+
+// A second-round exchange as an OpenAI client sends it: text plus two parallel calls, both
+// results, a follow-up question, then a call-only turn and its result.
+func TestToolRequestMultiTurn(t *testing.T) {
+	assistant := llm.Message{Role: "assistant", Content: llm.StringContent("Let me check both."),
+		ToolCalls: json.RawMessage(`[{"id":"call_a","type":"function","function":{"name":"get_weather","arguments":"{\"location\": \"San Francisco, CA\"}"}},
+			{"id":"call_b","type":"function","function":{"name":"get_time","arguments":""}}]`)}
+	callOnly := llm.Message{Role: "assistant", Content: json.RawMessage(`null`),
+		ToolCalls: json.RawMessage(`[{"id":"call_c","type":"function","function":{"name":"get_time","arguments":"{}"}}]`)}
+	r := toolRequest(`"auto"`,
+		msg("system", "Be terse."), msg("user", "Weather and time in SF?"), assistant,
+		llm.Message{Role: "tool", ToolCallID: "call_a", Content: llm.StringContent("15 degrees")},
+		llm.Message{Role: "tool", ToolCallID: "call_b", Content: json.RawMessage(`[{"type":"text","text":"14:05 PST"}]`)},
+		msg("user", "And now?"), callOnly,
+		llm.Message{Role: "tool", ToolCallID: "call_c", Content: llm.StringContent("14:06 PST")})
+	got, err := requestBody(t, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantContents := jsonValue(t, `[
+		{"role":"user","parts":[{"text":"Weather and time in SF?"}]},
+		{"role":"model","parts":[{"text":"Let me check both."},
+			{"functionCall":{"name":"get_weather","args":{"location":"San Francisco, CA"}}},
+			{"functionCall":{"name":"get_time","args":{}}}]},
+		{"role":"user","parts":[{"functionResponse":{"name":"get_weather","response":{"content":"15 degrees"}}},
+			{"functionResponse":{"name":"get_time","response":{"content":"14:05 PST"}}},
+			{"text":"And now?"}]},
+		{"role":"model","parts":[{"functionCall":{"name":"get_time","args":{}}}]},
+		{"role":"user","parts":[{"functionResponse":{"name":"get_time","response":{"content":"14:06 PST"}}}]}]`)
+	wantTools := jsonValue(t, `[{"functionDeclarations":[
+		{"name":"get_weather","description":"Get the current weather in a given location",
+			"parameters":{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"}},"required":["location"]}},
+		{"name":"get_time"}]}]`)
+	if !reflect.DeepEqual(got["contents"], wantContents) {
+		t.Errorf("contents = %v", got["contents"])
+	}
+	if !reflect.DeepEqual(got["tools"], wantTools) {
+		t.Errorf("tools = %v", got["tools"])
+	}
+	if !reflect.DeepEqual(got["toolConfig"], jsonValue(t, `{"functionCallingConfig":{"mode":"AUTO"}}`)) {
+		t.Errorf("toolConfig = %v", got["toolConfig"])
+	}
+	if !reflect.DeepEqual(got["systemInstruction"], jsonValue(t, `{"parts":[{"text":"Be terse."}]}`)) {
+		t.Errorf("systemInstruction = %v", got["systemInstruction"])
+	}
+}
+
+func TestEmptyToolCallsArePlainTurns(t *testing.T) {
+	for _, calls := range []string{`[]`, `null`} {
+		got, err := requestBody(t, toolRequest("", msg("user", "x"), llm.Message{Role: "assistant", Content: llm.StringContent("ok"), ToolCalls: json.RawMessage(calls)}))
+		want := jsonValue(t, `[{"role":"user","parts":[{"text":"x"}]},{"role":"model","parts":[{"text":"ok"}]}]`)
+		if err != nil || !reflect.DeepEqual(got["contents"], want) {
+			t.Errorf("%s: %v %v", calls, got["contents"], err)
+		}
+	}
+}
+
+func TestToolChoice(t *testing.T) {
+	tests := []struct{ choice, want string }{
+		{`"auto"`, `{"functionCallingConfig":{"mode":"AUTO"}}`},
+		{`"required"`, `{"functionCallingConfig":{"mode":"ANY"}}`},
+		{`"none"`, `{"functionCallingConfig":{"mode":"NONE"}}`},
+		{`{"type":"function","function":{"name":"get_weather"}}`, `{"functionCallingConfig":{"mode":"ANY","allowedFunctionNames":["get_weather"]}}`},
+		{`null`, ``},
+		{``, ``},
+	}
+	for _, tt := range tests {
+		got, err := requestBody(t, toolRequest(tt.choice, msg("user", "x")))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.choice, err)
+		}
+		config, present := got["toolConfig"]
+		if tt.want == "" {
+			if present {
+				t.Errorf("%s: toolConfig %v sent", tt.choice, config)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(config, jsonValue(t, tt.want)) {
+			t.Errorf("%s: toolConfig = %v, want %s", tt.choice, config, tt.want)
+		}
+	}
+}
+
+func TestToolRequestRejects(t *testing.T) {
+	call := func(args string) llm.Message {
+		return llm.Message{Role: "assistant", ToolCalls: json.RawMessage(`[{"id":"call_1","type":"function","function":{"name":"f","arguments":` + args + `}}]`)}
+	}
+	answered := call(`"{}"`)
+	tests := map[string]*llm.ChatRequest{
+		"arguments not JSON":         toolRequest("", msg("user", "x"), call(`"{\"a\":"`)),
+		"arguments not an object":    toolRequest("", msg("user", "x"), call(`"[1,2]"`)),
+		"arguments JSON null":        toolRequest("", msg("user", "x"), call(`"null"`)),
+		"tool_calls not a list":      toolRequest("", msg("user", "x"), llm.Message{Role: "assistant", ToolCalls: json.RawMessage(`{"id":"x"}`)}),
+		"tool call without id":       toolRequest("", msg("user", "x"), llm.Message{Role: "assistant", ToolCalls: json.RawMessage(`[{"type":"function","function":{"name":"f","arguments":"{}"}}]`)}),
+		"tool_calls on a user turn":  toolRequest("", llm.Message{Role: "user", Content: llm.StringContent("x"), ToolCalls: json.RawMessage(`[{"id":"c","type":"function","function":{"name":"f"}}]`)}),
+		"result for an unknown id":   toolRequest("", msg("user", "x"), answered, llm.Message{Role: "tool", ToolCallID: "call_9", Content: llm.StringContent("1")}),
+		"result before its call":     toolRequest("", msg("user", "x"), llm.Message{Role: "tool", ToolCallID: "call_1", Content: llm.StringContent("1")}, answered),
+		"tool result not text":       toolRequest("", msg("user", "x"), answered, llm.Message{Role: "tool", ToolCallID: "call_1", Content: json.RawMessage(`[{"type":"image_url","image_url":{"url":"x"}}]`)}),
+		"unknown tool_choice":        toolRequest(`"sometimes"`, msg("user", "x")),
+		"tool_choice without name":   toolRequest(`{"type":"function","function":{}}`, msg("user", "x")),
+		"tool_choice wrong type":     toolRequest(`42`, msg("user", "x")),
+		"non-function tool":          {Messages: []llm.Message{msg("user", "x")}, Tools: json.RawMessage(`[{"type":"code_interpreter"}]`)},
+		"tools not a list":           {Messages: []llm.Message{msg("user", "x")}, Tools: json.RawMessage(`{"type":"function"}`)},
+		"function tool without name": {Messages: []llm.Message{msg("user", "x")}, Tools: json.RawMessage(`[{"type":"function","function":{"description":"d"}}]`)},
+	}
+	for name, r := range tests {
+		_, err := requestBody(t, r)
+		if gateway.ErrorCode(err) != gateway.CodeInvalid || !strings.Contains(gateway.ErrorMessage(err), `"gemini"`) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
+func TestToolResponse(t *testing.T) {
+	tests := []struct {
+		name, body string
+		text       *string
+		toolCalls  string
+		finish     string
+	}{
+		{"one functionCall with a thought signature (ai.google.dev function calling)",
+			`{"candidates":[{"content":{"parts":[{"functionCall":{"name":"schedule_meeting","args":{"attendees":["Bob","Alice"],"date":"2025-03-27","time":"10:00","topic":"Q3 planning"}},"thoughtSignature":"CiQBVKhc7sGk"}],"role":"model"},"finishReason":"STOP","index":0}],
+			"usageMetadata":{"promptTokenCount":104,"candidatesTokenCount":31,"totalTokenCount":135},"modelVersion":"gemini-2.5-flash","responseId":"r-9"}`,
+			nil,
+			`[{"id":"call_0","type":"function","function":{"name":"schedule_meeting","arguments":"{\"attendees\":[\"Bob\",\"Alice\"],\"date\":\"2025-03-27\",\"time\":\"10:00\",\"topic\":\"Q3 planning\"}"}}]`,
+			"tool_calls"},
+		{"text then two parallel calls, one without args",
+			`{"candidates":[{"content":{"parts":[{"text":"Checking "},{"text":"both."},{"functionCall":{"name":"get_weather","args":{"location":"Paris"}}},{"functionCall":{"name":"get_time"}}],"role":"model"},"finishReason":"STOP","index":0}],"modelVersion":"gemini-2.0-flash"}`,
+			ptr("Checking both."),
+			`[{"id":"call_0","type":"function","function":{"name":"get_weather","arguments":"{\"location\":\"Paris\"}"}},{"id":"call_1","type":"function","function":{"name":"get_time","arguments":"{}"}}]`,
+			"tool_calls"},
+		{"call cut by MAX_TOKENS keeps length",
+			`{"candidates":[{"content":{"parts":[{"functionCall":{"name":"get_time","args":{}}}],"role":"model"},"finishReason":"MAX_TOKENS","index":0}]}`,
+			nil, `[{"id":"call_0","type":"function","function":{"name":"get_time","arguments":"{}"}}]`, "length"},
+		{"no functionCall keeps text and stop",
+			`{"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"finishReason":"STOP","index":0}]}`,
+			ptr("Hi"), ``, "stop"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Spec.Translator.Response(chatCall(&llm.ChatRequest{}), []byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := r.Chat.Choices[0].Message
+			if !reflect.DeepEqual(m.Content, tt.text) || string(m.ToolCalls) != tt.toolCalls || *r.Chat.Choices[0].FinishReason != tt.finish {
+				t.Errorf("content %v tool_calls %s finish %s", m.Content, m.ToolCalls, *r.Chat.Choices[0].FinishReason)
+			}
+			out, err := json.Marshal(r.Chat)
+			if err != nil || (tt.text == nil && !strings.Contains(string(out), `"content":null`)) {
+				t.Errorf("encoded %s %v", out, err)
+			}
+		})
+	}
+}
+
+// Shaped as streamGenerateContent?alt=sse with function calling: Gemini sends each
+// functionCall whole; here text, then one call, then a second call with the finishReason.
+const toolStreamTranscript = "data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Let me look.\"}],\"role\": \"model\"},\"index\": 0}],\"usageMetadata\": {\"promptTokenCount\": 40,\"totalTokenCount\": 40},\"modelVersion\": \"gemini-2.5-flash\",\"responseId\": \"r-t\"}\r\n\r\n" +
+	"data: {\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": {\"name\": \"get_weather\",\"args\": {\"location\": \"Boston, MA\"}},\"thoughtSignature\": \"CiIBVKhc\"}],\"role\": \"model\"},\"index\": 0}],\"usageMetadata\": {\"promptTokenCount\": 40,\"totalTokenCount\": 40},\"modelVersion\": \"gemini-2.5-flash\",\"responseId\": \"r-t\"}\r\n\r\n" +
+	"data: {\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": {\"name\": \"get_time\",\"args\": {}}}],\"role\": \"model\"},\"finishReason\": \"STOP\",\"index\": 0}],\"usageMetadata\": {\"promptTokenCount\": 40,\"candidatesTokenCount\": 22,\"totalTokenCount\": 62},\"modelVersion\": \"gemini-2.5-flash\",\"responseId\": \"r-t\"}\r\n\r\n"
+
+func TestToolStream(t *testing.T) {
+	want := []string{
+		`[{"index":0,"id":"call_0","type":"function","function":{"name":"get_weather","arguments":"{\"location\":\"Boston, MA\"}"}}]`,
+		`[{"index":1,"id":"call_1","type":"function","function":{"name":"get_time","arguments":"{}"}}]`,
+	}
+	for _, n := range []int{0, 1} {
+		chunks, err := providertest.Decode(Spec.Translator.Stream(chatCall(&llm.ChatRequest{Params: llm.Params{Stream: true}})), toolStreamTranscript, n)
+		if err != nil {
+			t.Fatalf("split %d: %v", n, err)
+		}
+		if len(chunks) != 3 {
+			t.Fatalf("split %d: %d chunks", n, len(chunks))
+		}
+		var text string
+		var deltas []string
+		for _, c := range chunks {
+			text += c.Choices[0].Content
+			if c.Choices[0].ToolCalls != nil {
+				deltas = append(deltas, string(c.Choices[0].ToolCalls))
+			}
+		}
+		if text != "Let me look." || !reflect.DeepEqual(deltas, want) {
+			t.Fatalf("split %d: text %q deltas\n%s", n, text, strings.Join(deltas, "\n"))
+		}
+		last := chunks[2]
+		if chunks[1].Choices[0].FinishReason != "" || last.Choices[0].FinishReason != "tool_calls" || last.Usage == nil {
+			t.Fatalf("split %d: finish/usage wrong: %+v", n, chunks)
+		}
+		assertUsage(t, *last.Usage, []int64{40, 22, 62})
+	}
+}
+
+func TestStreamTextOnlyStopStaysStop(t *testing.T) {
+	chunks, err := providertest.Decode(Spec.Translator.Stream(chatCall(&llm.ChatRequest{})), streamTranscript, 0)
+	if err != nil || chunks[len(chunks)-1].Choices[0].FinishReason != "stop" {
+		t.Fatalf("%+v %v", chunks, err)
+	}
+}
+
+func FuzzToolRequestNeverPanics(f *testing.F) {
+	f.Add([]byte(`[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]`), "c", []byte(weatherTools), []byte(`"auto"`))
+	f.Fuzz(func(t *testing.T, calls []byte, id string, tools, choice []byte) {
+		r := &llm.ChatRequest{Tools: tools, ToolChoice: choice, Messages: []llm.Message{
+			msg("user", "x"), {Role: "assistant", ToolCalls: calls}, {Role: "tool", ToolCallID: id, Content: llm.StringContent("r")}}}
+		_, _ = Spec.Translator.Request(chatCall(r))
+	})
+}
