@@ -1,5 +1,6 @@
 // Package bedrock is MLflow's "bedrock" / "amazon-bedrock" provider on Amazon Bedrock's
-// Converse API: chat and completions (one user message) through Converse and ConverseStream,
+// Converse API: chat (OpenAI-shaped tool calling carried as toolConfig, toolUse and toolResult)
+// and completions (one user message) through Converse and ConverseStream,
 // embeddings through InvokeModel for Titan and Cohere embedding models. Requests are signed by
 // transport with SigV4 (service "bedrock", region aws_region) from static keys or an assumed
 // role.

@@ -74,10 +74,10 @@ func TestConverseRequest(t *testing.T) {
 func TestConverseRequestRejects(t *testing.T) {
 	n := chatCall(false, msg("user", "x"))
 	n.Req.Chat.N = ptr(2)
-	tool := chatCall(false, msg("user", "x"), llm.Message{Role: "tool", ToolCallID: "t1", Content: llm.StringContent("42")})
+	tool := chatCall(false, msg("user", "x"), llm.Message{Role: "tool", Content: llm.StringContent("42")})
 	image := chatCall(false, llm.Message{Role: "user", Content: json.RawMessage(`[{"type":"image_url","image_url":{"url":"data:"}}]`)})
 	onlySystem := chatCall(false, msg("system", "x"))
-	for name, c := range map[string]*provider.Call{"n>1": n, "tool role": tool, "image part": image, "only system": onlySystem} {
+	for name, c := range map[string]*provider.Call{"n>1": n, "tool role without tool_call_id": tool, "image part": image, "only system": onlySystem} {
 		if _, err := Spec.Translator.Request(c); gateway.ErrorCode(err) != gateway.CodeInvalid {
 			t.Errorf("%s: err = %v, want invalid", name, err)
 		}
@@ -94,7 +94,6 @@ func TestConverseResponse(t *testing.T) {
 			"Hello world", "stop", ptr(int64(15))},
 		{"max tokens hit", `{"output":{"message":{"role":"assistant","content":[{"text":"Hel"}]}},"stopReason":"max_tokens","usage":{"inputTokens":1,"outputTokens":1}}`, "Hel", "length", ptr(int64(2))},
 		{"guardrail / content filtered", `{"output":{"message":{"role":"assistant","content":[]}},"stopReason":"content_filtered"}`, "", "content_filter", nil},
-		{"tool use", `{"output":{"message":{"role":"assistant","content":[{"toolUse":{"toolUseId":"t","name":"f","input":{}}}]}},"stopReason":"tool_use","usage":{"inputTokens":1,"outputTokens":1,"totalTokens":2}}`, "", "tool_calls", ptr(int64(2))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

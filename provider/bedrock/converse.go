@@ -13,9 +13,11 @@ type textBlock struct {
 	Text string `json:"text"`
 }
 
+// converseMessage is one Converse turn; Content holds textBlock, toolUseBlock and
+// toolResultBlock values.
 type converseMessage struct {
-	Role    string      `json:"role"`
-	Content []textBlock `json:"content"`
+	Role    string `json:"role"`
+	Content []any  `json:"content"`
 }
 
 type inferenceConfig struct {
@@ -29,34 +31,26 @@ type converseRequest struct {
 	Messages        []converseMessage          `json:"messages"`
 	System          []textBlock                `json:"system,omitempty"`
 	InferenceConfig *inferenceConfig           `json:"inferenceConfig,omitempty"`
+	ToolConfig      *toolConfig                `json:"toolConfig,omitempty"`
 	Additional      map[string]json.RawMessage `json:"additionalModelRequestFields,omitempty"`
 }
 
 // converseBody maps a canonical chat request to Converse: system turns go to "system",
-// consecutive same-role turns are merged (Converse requires alternating roles), generation
+// consecutive same-role turns are merged (Converse requires alternating roles), tools go to
+// toolConfig, generation
 // knobs go to inferenceConfig, and unnamed extra fields to additionalModelRequestFields (the
 // model-specific parameters, e.g. top_k), the only place Converse accepts them.
 func converseBody(r *llm.ChatRequest) ([]byte, error) {
 	if r.N != nil && *r.N > 1 {
 		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock does not support n > 1")
 	}
-	if len(r.Tools) > 0 {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: tools are not supported by llmgate's Bedrock translator yet")
+	tools, err := buildToolConfig(r)
+	if err != nil {
+		return nil, err
 	}
-	out := converseRequest{Additional: r.Extra}
-	for i, m := range r.Messages {
-		text, ok := m.Text()
-		if !ok {
-			return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: messages[%d] has content parts other than text", i)
-		}
-		switch m.Role {
-		case "system":
-			out.System = append(out.System, textBlock{Text: text})
-		case "user", "assistant":
-			out.Messages = appendTurn(out.Messages, m.Role, text)
-		default:
-			return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: messages[%d] has role %q; only system, user and assistant are supported", i, m.Role)
-		}
+	out := converseRequest{Additional: r.Extra, ToolConfig: tools}
+	if out.Messages, out.System, err = converseMessages(r.Messages); err != nil {
+		return nil, err
 	}
 	if len(out.Messages) == 0 {
 		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock needs at least one user or assistant message")
@@ -71,15 +65,50 @@ func converseBody(r *llm.ChatRequest) ([]byte, error) {
 	return b, nil
 }
 
-func appendTurn(msgs []converseMessage, role, text string) []converseMessage {
-	if text == "" {
-		text = " " // Converse rejects empty text blocks
+// converseMessages splits canonical turns into Converse messages and system blocks. Tool
+// results travel in user turns, which appendTurn merges with neighbouring results.
+func converseMessages(in []llm.Message) ([]converseMessage, []textBlock, error) {
+	var msgs []converseMessage
+	var system []textBlock
+	for i, m := range in {
+		text, ok := m.Text()
+		if !ok {
+			return nil, nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: messages[%d] has content parts other than text", i)
+		}
+		switch {
+		case m.Role == "system":
+			system = append(system, textBlock{Text: text})
+		case m.Role == "assistant" && !absent(m.ToolCalls):
+			blocks, err := assistantToolBlocks(i, text, m.ToolCalls)
+			if err != nil {
+				return nil, nil, err
+			}
+			msgs = appendTurn(msgs, m.Role, blocks...)
+		case m.Role == "user" || m.Role == "assistant":
+			msgs = appendTurn(msgs, m.Role, textContent(text))
+		case m.Role == "tool" && m.ToolCallID != "":
+			msgs = appendTurn(msgs, "user", toolResultContent(m.ToolCallID, text))
+		default:
+			return nil, nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: messages[%d] has role %q; only system, user, assistant and tool (with tool_call_id) are supported", i, m.Role)
+		}
 	}
+	return msgs, system, nil
+}
+
+// textContent is a text block; Converse rejects empty ones, so "" becomes a space.
+func textContent(text string) textBlock {
+	if text == "" {
+		text = " "
+	}
+	return textBlock{Text: text}
+}
+
+func appendTurn(msgs []converseMessage, role string, blocks ...any) []converseMessage {
 	if n := len(msgs); n > 0 && msgs[n-1].Role == role {
-		msgs[n-1].Content = append(msgs[n-1].Content, textBlock{Text: text})
+		msgs[n-1].Content = append(msgs[n-1].Content, blocks...)
 		return msgs
 	}
-	return append(msgs, converseMessage{Role: role, Content: []textBlock{{Text: text}}})
+	return append(msgs, converseMessage{Role: role, Content: blocks})
 }
 
 type converseUsage struct {
@@ -121,7 +150,8 @@ func parseConverse(model string, body []byte) (*llm.ChatResponse, error) {
 			Message *struct {
 				Role    string `json:"role"`
 				Content []struct {
-					Text *string `json:"text"`
+					Text    *string          `json:"text"`
+					ToolUse *responseToolUse `json:"toolUse"`
 				} `json:"content"`
 			} `json:"message"`
 		} `json:"output"`
@@ -135,15 +165,27 @@ func parseConverse(model string, body []byte) (*llm.ChatResponse, error) {
 		return nil, openaicompat.Malformed(errors.New("converse response has no output.message"))
 	}
 	var text string
+	var uses []*responseToolUse
 	for _, c := range w.Output.Message.Content {
 		if c.Text != nil {
 			text += *c.Text
 		}
+		if c.ToolUse != nil {
+			uses = append(uses, c.ToolUse)
+		}
+	}
+	toolCalls, err := responseToolCalls(uses)
+	if err != nil {
+		return nil, openaicompat.Malformed(err)
+	}
+	content := &text
+	if text == "" && toolCalls != nil {
+		content = nil // an answer that only calls tools has null content, as OpenAI's has
 	}
 	finish := finishReason(w.StopReason)
 	return &llm.ChatResponse{
 		Object: "chat.completion", Model: model,
-		Choices: []llm.ChatChoice{{Index: 0, Message: llm.ResponseMessage{Role: "assistant", Content: &text}, FinishReason: &finish}},
+		Choices: []llm.ChatChoice{{Index: 0, Message: llm.ResponseMessage{Role: "assistant", Content: content, ToolCalls: toolCalls}, FinishReason: &finish}},
 		Usage:   w.Usage.canonical(),
 	}, nil
 }

@@ -30,6 +30,9 @@ type streamDecoder struct {
 	dec     *eventstream.Decoder
 	buf     []byte
 	stopped bool // messageStop seen
+	// toolCalls maps a toolUse content block's index to its ordinal among tool calls, the
+	// index OpenAI's tool_calls deltas carry.
+	toolCalls map[int]int
 }
 
 func newStreamDecoder(model string) provider.StreamDecoder {
@@ -88,9 +91,19 @@ func (d *streamDecoder) message(msg eventstream.Message) ([]llm.Chunk, error) {
 		return nil, nil
 	}
 	var ev struct {
-		Role  string `json:"role"`
+		Role       string `json:"role"`
+		BlockIndex int    `json:"contentBlockIndex"`
+		Start      *struct {
+			ToolUse *struct {
+				ToolUseID string `json:"toolUseId"`
+				Name      string `json:"name"`
+			} `json:"toolUse"`
+		} `json:"start"`
 		Delta *struct {
-			Text *string `json:"text"`
+			Text    *string `json:"text"`
+			ToolUse *struct {
+				Input string `json:"input"`
+			} `json:"toolUse"`
 		} `json:"delta"`
 		StopReason string         `json:"stopReason"`
 		Usage      *converseUsage `json:"usage"`
@@ -102,11 +115,28 @@ func (d *streamDecoder) message(msg eventstream.Message) ([]llm.Chunk, error) {
 	switch header(msg, ":event-type") {
 	case "messageStart":
 		chunk.Choices = []llm.ChunkChoice{{Role: orAssistant(ev.Role)}}
-	case "contentBlockDelta":
-		if ev.Delta == nil || ev.Delta.Text == nil {
-			return nil, nil // tool-use or reasoning deltas carry no text
+	case "contentBlockStart":
+		if ev.Start == nil || ev.Start.ToolUse == nil {
+			return nil, nil // only toolUse blocks announce themselves with content
 		}
-		chunk.Choices = []llm.ChunkChoice{{Content: *ev.Delta.Text}}
+		choice, err := d.toolCallStart(ev.BlockIndex, ev.Start.ToolUse.ToolUseID, ev.Start.ToolUse.Name)
+		if err != nil {
+			return nil, err
+		}
+		chunk.Choices = []llm.ChunkChoice{choice}
+	case "contentBlockDelta":
+		switch {
+		case ev.Delta != nil && ev.Delta.Text != nil:
+			chunk.Choices = []llm.ChunkChoice{{Content: *ev.Delta.Text}}
+		case ev.Delta != nil && ev.Delta.ToolUse != nil:
+			choice, err := d.toolCallArguments(ev.BlockIndex, ev.Delta.ToolUse.Input)
+			if err != nil {
+				return nil, err
+			}
+			chunk.Choices = []llm.ChunkChoice{choice}
+		default:
+			return nil, nil // reasoning deltas carry no answer text
+		}
 	case "messageStop":
 		d.stopped = true
 		chunk.Choices = []llm.ChunkChoice{{FinishReason: finishReason(ev.StopReason)}}
@@ -114,7 +144,7 @@ func (d *streamDecoder) message(msg eventstream.Message) ([]llm.Chunk, error) {
 		u := ev.Usage.canonical()
 		chunk.Usage = &u
 	default:
-		return nil, nil // contentBlockStart, contentBlockStop
+		return nil, nil // contentBlockStop
 	}
 	return []llm.Chunk{chunk}, nil
 }
