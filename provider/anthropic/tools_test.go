@@ -399,3 +399,13 @@ func TestParallelToolCalls(t *testing.T) {
 		t.Fatalf("non-boolean parallel_tool_calls: %v", err)
 	}
 }
+
+// openAIToolCall decodes one OpenAI tool_calls entry from an answer.
+type openAIToolCall struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}

@@ -1,10 +1,7 @@
 package bedrock
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
-	"strings"
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
@@ -52,26 +49,8 @@ type inputSchema struct {
 	JSON json.RawMessage `json:"json"`
 }
 
-// openAIToolCall is one entry of an OpenAI tool_calls list.
-type openAIToolCall struct {
-	ID       string         `json:"id"`
-	Type     string         `json:"type"`
-	Function openAIFunction `json:"function"`
-}
-
-type openAIFunction struct {
-	Name      string `json:"name"`
-	Arguments string `json:"arguments"`
-}
-
-// emptySchema stands in for a function declared without parameters: inputSchema is required.
-var emptySchema = json.RawMessage(`{"type":"object","properties":{}}`)
-
 // absent reports whether an optional raw field was omitted or sent as null.
-func absent(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) == 0 || string(raw) == "null"
-}
+func absent(raw json.RawMessage) bool { return llm.Absent(raw) }
 
 // buildToolConfig maps tools and tool_choice to toolConfig; nil when no tools are given, as
 // Converse requires at least one tool in a toolConfig. Converse has no "none" choice: with
@@ -105,27 +84,17 @@ func buildToolConfig(r *llm.ChatRequest) (*toolConfig, error) {
 }
 
 func converseTools(raw json.RawMessage) ([]converseTool, error) {
-	var in []struct {
-		Type     string `json:"type"`
-		Function *struct {
-			Name        string          `json:"name"`
-			Description string          `json:"description"`
-			Parameters  json.RawMessage `json:"parameters"`
-		} `json:"function"`
+	tools, err := llm.ParseTools(raw)
+	if err != nil {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: %s", err)
 	}
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return nil, gateway.Wrap(gateway.CodeInvalid, err, "bedrock: tools must be a list of function tools")
-	}
-	out := make([]converseTool, len(in))
-	for i, t := range in {
-		if t.Type != "function" || t.Function == nil || t.Function.Name == "" {
-			return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: tools[%d] must be {\"type\":\"function\",\"function\":{\"name\":...}}", i)
+	out := make([]converseTool, len(tools))
+	for i, t := range tools {
+		schema := t.Parameters
+		if schema == nil {
+			schema = llm.EmptyObjectSchema // inputSchema is required
 		}
-		schema := t.Function.Parameters
-		if absent(schema) {
-			schema = emptySchema
-		}
-		out[i] = converseTool{ToolSpec: toolSpec{Name: t.Function.Name, Description: t.Function.Description, InputSchema: inputSchema{JSON: schema}}}
+		out[i] = converseTool{ToolSpec: toolSpec{Name: t.Name, Description: t.Description, InputSchema: inputSchema{JSON: schema}}}
 	}
 	return out, nil
 }
@@ -133,68 +102,39 @@ func converseTools(raw json.RawMessage) ([]converseTool, error) {
 // converseToolChoice maps "auto", "required" and {"type":"function","function":{"name"}};
 // "none" yields an empty, non-nil map for the caller to judge against the tools given.
 func converseToolChoice(raw json.RawMessage) (map[string]any, error) {
-	var mode string
-	if json.Unmarshal(raw, &mode) == nil {
-		switch mode {
-		case "auto":
-			return map[string]any{"auto": struct{}{}}, nil
-		case "required":
-			return map[string]any{"any": struct{}{}}, nil
-		case "none":
-			return map[string]any{}, nil
-		}
-		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: tool_choice %q is not one of auto, required, none", mode)
+	choice, err := llm.ParseToolChoice(raw)
+	if err != nil {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: %s", err)
 	}
-	var named struct {
-		Type     string `json:"type"`
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
+	switch choice.Mode {
+	case "auto":
+		return map[string]any{"auto": struct{}{}}, nil
+	case "required":
+		return map[string]any{"any": struct{}{}}, nil
+	case "none":
+		return map[string]any{}, nil
 	}
-	if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Function.Name == "" {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: tool_choice must be auto, required, none or {\"type\":\"function\",\"function\":{\"name\":...}}")
-	}
-	return map[string]any{"tool": map[string]string{"name": named.Function.Name}}, nil
+	return map[string]any{"tool": map[string]string{"name": choice.Name}}, nil
 }
 
 // assistantToolBlocks turns an assistant message with tool_calls into its text (when any;
 // Converse rejects empty text blocks) followed by one toolUse block per call.
 func assistantToolBlocks(msgIndex int, text string, raw json.RawMessage) ([]any, error) {
-	var calls []openAIToolCall
-	if err := json.Unmarshal(raw, &calls); err != nil {
-		return nil, gateway.Wrap(gateway.CodeInvalid, err, fmt.Sprintf("bedrock: messages[%d].tool_calls is malformed", msgIndex))
+	calls, err := llm.ParseToolCalls(raw)
+	if err != nil {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: messages[%d].%s", msgIndex, err)
 	}
 	var blocks []any
 	if text != "" {
 		blocks = append(blocks, textBlock{Text: text})
 	}
-	for j, c := range calls {
-		if c.ID == "" || c.Function.Name == "" {
-			return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: messages[%d].tool_calls[%d] needs an id and a function name", msgIndex, j)
-		}
-		input, ok := argumentsObject(c.Function.Arguments)
-		if !ok {
-			return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: messages[%d].tool_calls[%d].function.arguments must be a JSON object", msgIndex, j)
-		}
-		blocks = append(blocks, toolUseBlock{ToolUse: toolUse{ToolUseID: c.ID, Name: c.Function.Name, Input: input}})
+	for _, c := range calls {
+		blocks = append(blocks, toolUseBlock{ToolUse: toolUse{ToolUseID: c.ID, Name: c.Name, Input: c.Arguments}})
 	}
 	if len(blocks) == 0 { // "tool_calls": [] is a plain turn
 		blocks = append(blocks, textContent(text))
 	}
 	return blocks, nil
-}
-
-// argumentsObject parses OpenAI's arguments string into the object toolUse input needs; an
-// empty string means no arguments.
-func argumentsObject(args string) (json.RawMessage, bool) {
-	if strings.TrimSpace(args) == "" {
-		return json.RawMessage(`{}`), true
-	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal([]byte(args), &obj) != nil || obj == nil {
-		return nil, false
-	}
-	return json.RawMessage(args), true
 }
 
 // toolResultContent carries a role "tool" message as a toolResult block.
@@ -212,22 +152,11 @@ type responseToolUse struct {
 // responseToolCalls renders toolUse blocks as OpenAI tool_calls; arguments is the input
 // object as a compact JSON string.
 func responseToolCalls(uses []*responseToolUse) (json.RawMessage, error) {
-	var calls []openAIToolCall
-	for _, u := range uses {
-		args := "{}"
-		if !absent(u.Input) {
-			var compact bytes.Buffer
-			if err := json.Compact(&compact, u.Input); err != nil {
-				return nil, err
-			}
-			args = compact.String()
-		}
-		calls = append(calls, openAIToolCall{ID: u.ToolUseID, Type: "function", Function: openAIFunction{Name: u.Name, Arguments: args}})
+	calls := make([]llm.ToolCall, len(uses))
+	for i, u := range uses {
+		calls[i] = llm.ToolCall{ID: u.ToolUseID, Name: u.Name, Arguments: u.Input}
 	}
-	if calls == nil {
-		return nil, nil
-	}
-	return json.Marshal(calls)
+	return llm.EncodeToolCalls(calls)
 }
 
 // streamToolCall is one OpenAI tool_calls delta entry; ID, Type and Name only on the first.

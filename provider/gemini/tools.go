@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
@@ -74,10 +73,7 @@ func (p part) MarshalJSON() ([]byte, error) {
 }
 
 // absent reports whether an optional raw field was omitted or sent as null.
-func absent(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) == 0 || string(raw) == "null"
-}
+func absent(raw json.RawMessage) bool { return llm.Absent(raw) }
 
 // addTools sets tools and toolConfig on the request body.
 func (t *Translator) addTools(body map[string]any, r *llm.ChatRequest) error {
@@ -99,26 +95,13 @@ func (t *Translator) addTools(body map[string]any, r *llm.ChatRequest) error {
 }
 
 func (t *Translator) declarations(raw json.RawMessage) ([]functionDeclaration, error) {
-	var in []struct {
-		Type     string `json:"type"`
-		Function *struct {
-			Name        string          `json:"name"`
-			Description string          `json:"description"`
-			Parameters  json.RawMessage `json:"parameters"`
-		} `json:"function"`
+	tools, err := llm.ParseTools(raw)
+	if err != nil {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: %s", t.Provider, err)
 	}
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return nil, gateway.Wrap(gateway.CodeInvalid, err, fmt.Sprintf("provider %q: tools must be a list of function tools", t.Provider))
-	}
-	out := make([]functionDeclaration, len(in))
-	for i, tool := range in {
-		if tool.Type != "function" || tool.Function == nil || tool.Function.Name == "" {
-			return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: tools[%d] must be {\"type\":\"function\",\"function\":{\"name\":...}}", t.Provider, i)
-		}
-		out[i] = functionDeclaration{Name: tool.Function.Name, Description: tool.Function.Description}
-		if !absent(tool.Function.Parameters) {
-			out[i].Parameters = tool.Function.Parameters
-		}
+	out := make([]functionDeclaration, len(tools))
+	for i, tool := range tools {
+		out[i] = functionDeclaration{Name: tool.Name, Description: tool.Description, Parameters: tool.Parameters}
 	}
 	return out, nil
 }
@@ -126,63 +109,34 @@ func (t *Translator) declarations(raw json.RawMessage) ([]functionDeclaration, e
 // toolConfig maps "auto", "required", "none" and {"type":"function","function":{"name"}}
 // onto a functionCallingConfig.
 func (t *Translator) toolConfig(raw json.RawMessage) (map[string]any, error) {
-	var mode string
-	if json.Unmarshal(raw, &mode) == nil {
-		switch mode {
-		case "auto":
-			return map[string]any{"mode": "AUTO"}, nil
-		case "required":
-			return map[string]any{"mode": "ANY"}, nil
-		case "none":
-			return map[string]any{"mode": "NONE"}, nil
-		}
-		return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: tool_choice %q is not one of auto, required, none", t.Provider, mode)
+	choice, err := llm.ParseToolChoice(raw)
+	if err != nil {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: %s", t.Provider, err)
 	}
-	var named struct {
-		Type     string `json:"type"`
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
+	switch choice.Mode {
+	case "auto":
+		return map[string]any{"mode": "AUTO"}, nil
+	case "required":
+		return map[string]any{"mode": "ANY"}, nil
+	case "none":
+		return map[string]any{"mode": "NONE"}, nil
 	}
-	if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Function.Name == "" {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: tool_choice must be auto, required, none or {\"type\":\"function\",\"function\":{\"name\":...}}", t.Provider)
-	}
-	return map[string]any{"mode": "ANY", "allowedFunctionNames": []string{named.Function.Name}}, nil
+	return map[string]any{"mode": "ANY", "allowedFunctionNames": []string{choice.Name}}, nil
 }
 
 // callParts turns an assistant message's tool_calls into functionCall parts and records each
 // call's function name by id, so later tool results can be addressed by name.
 func (t *Translator) callParts(msgIndex int, raw json.RawMessage, names map[string]string) ([]part, error) {
-	var calls []openAIToolCall
-	if err := json.Unmarshal(raw, &calls); err != nil {
-		return nil, gateway.Wrap(gateway.CodeInvalid, err, fmt.Sprintf("provider %q: messages[%d].tool_calls is malformed", t.Provider, msgIndex))
+	calls, err := llm.ParseToolCalls(raw)
+	if err != nil {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d].%s", t.Provider, msgIndex, err)
 	}
 	parts := make([]part, 0, len(calls))
-	for j, c := range calls {
-		if c.ID == "" || c.Function.Name == "" {
-			return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d].tool_calls[%d] needs an id and a function name", t.Provider, msgIndex, j)
-		}
-		args, ok := argumentsObject(c.Function.Arguments)
-		if !ok {
-			return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d].tool_calls[%d].function.arguments must be a JSON object", t.Provider, msgIndex, j)
-		}
-		names[c.ID] = c.Function.Name
-		parts = append(parts, part{FunctionCall: &functionCall{Name: c.Function.Name, Args: args}})
+	for _, c := range calls {
+		names[c.ID] = c.Name
+		parts = append(parts, part{FunctionCall: &functionCall{Name: c.Name, Args: c.Arguments}})
 	}
 	return parts, nil
-}
-
-// argumentsObject parses OpenAI's arguments string into the object args needs; an empty
-// string means no arguments.
-func argumentsObject(args string) (json.RawMessage, bool) {
-	if strings.TrimSpace(args) == "" {
-		return json.RawMessage(`{}`), true
-	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal([]byte(args), &obj) != nil || obj == nil {
-		return nil, false
-	}
-	return json.RawMessage(args), true
 }
 
 // resultPart turns a role "tool" message into a functionResponse part named after the call
