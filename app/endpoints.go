@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"sort"
 	"strconv"
@@ -18,6 +19,8 @@ import (
 type ConfigValue struct {
 	Value     string
 	SecretRef string
+	// Remove (null in a PATCH) deletes the key from the stored config.
+	Remove bool
 }
 
 // EndpointInput is the input of CreateEndpoint (Domino's NewEndpointV1 plus llmgate's
@@ -262,7 +265,7 @@ func (a *App) endpointForChange(ctx context.Context, name string) (*gateway.Endp
 func checkEndpointName(snap *gateway.Snapshot, name string) error {
 	if !gateway.ValidEndpointName(name) {
 		return gateway.Errorf(gateway.CodeInvalid,
-			"endpointName must be 1-256 characters of ASCII letters, digits, '_', '.' or '-'")
+			"endpointName must be 1-256 characters of ASCII letters, digits, '_', '.' or '-', and not only dots")
 	}
 	if snap.Endpoint(name) != nil {
 		return duplicateName(name)
@@ -442,6 +445,9 @@ func planConfig(spec *provider.Spec, given map[string]ConfigValue, old *gateway.
 	p := &configPlan{plain: map[string]string{}, refs: map[string]gateway.SecretRef{}, toStore: map[string]string{}}
 	presence := map[string]string{}
 	for key, v := range given {
+		if v.Remove {
+			continue
+		}
 		if err := p.add(spec, key, v, old); err != nil {
 			return nil, err
 		}
@@ -460,6 +466,9 @@ func planConfig(spec *provider.Spec, given map[string]ConfigValue, old *gateway.
 func (p *configPlan) add(spec *provider.Spec, key string, v ConfigValue, old *gateway.Endpoint) error {
 	if key == "" || len(key) > 256 || strings.ContainsAny(key, "\x00\r\n") {
 		return gateway.Errorf(gateway.CodeInvalid, "modelConfig keys must be 1-256 characters")
+	}
+	if !spec.Declares(key) && !(old != nil && spec.Named(old.Provider) && old.HasConfigKey(key)) {
+		return unknownKey(spec, key)
 	}
 	switch {
 	case v.SecretRef != "":
@@ -484,9 +493,37 @@ func (p *configPlan) add(spec *provider.Spec, key string, v ConfigValue, old *ga
 		}
 		p.toStore[key] = v.Value
 	default:
+		if HasURLPassword(v.Value) {
+			return gateway.Errorf(gateway.CodeInvalid, "modelConfig key %q holds a URL with user:password@; "+
+				"llmgate does not store credentials inside URLs, give the provider's credential key instead", key)
+		}
 		p.plain[key] = v.Value
 	}
 	return nil
+}
+
+// unknownKey refuses a key the provider does not declare. Storing it would keep a misspelt
+// credential (api-key, openai_key) as a plain value that every reader of the endpoint sees.
+func unknownKey(spec *provider.Spec, key string) error {
+	return &gateway.Error{Code: gateway.CodeInvalid, Field: "modelConfig." + truncate(key, 64),
+		Message: fmt.Sprintf("modelConfig key %q is not a setting of provider %q; its keys are %s",
+			truncate(key, 64), spec.Name, strings.Join(spec.Keys(), ", "))}
+}
+
+// HasURLPassword reports whether v is a URL carrying userinfo (http://user:secret@host).
+// Such a value is refused rather than stored: the password would be a credential outside the
+// secret store, shown to everyone who may read the endpoint.
+func HasURLPassword(v string) bool {
+	v = strings.TrimSpace(v)
+	i := strings.Index(v, "://")
+	if i < 0 {
+		return false
+	}
+	authority := v[i+3:]
+	if j := strings.IndexAny(authority, "/?#"); j >= 0 {
+		authority = authority[:j]
+	}
+	return strings.Contains(authority, "@")
 }
 
 // diff lists the keys whose value changed and the owned references no longer used.

@@ -9,7 +9,8 @@ import (
 	"github.com/llmgate/llmgate/provider"
 )
 
-var openaiSpec = &provider.Spec{Name: "openai", RequiredKeys: []string{"openai_api_key"}}
+var openaiSpec = &provider.Spec{Name: "openai", RequiredKeys: []string{"openai_api_key"},
+	OptionalKeys: []string{"openai_api_base", "openai_organization", "proxy_token", "extra_secret"}, SecretKeys: []string{"proxy_password"}}
 
 func TestValidSecretRef(t *testing.T) {
 	for ref, want := range map[string]bool{
@@ -55,10 +56,17 @@ func TestPlanConfigRejects(t *testing.T) {
 		"mask for another key":      {map[string]ConfigValue{"openai_api_key": {Value: "k"}, "other_token": {Value: gateway.SecretMask}}, old, "other_token"},
 		"bad reference":             {map[string]ConfigValue{"openai_api_key": {SecretRef: "http://x"}}, nil, "secretRef"},
 		"empty key":                 {map[string]ConfigValue{"": {Value: "x"}, "openai_api_key": {Value: "k"}}, nil, "keys"},
+		"misspelt credential": {map[string]ConfigValue{"openai_api_key": {Value: "k"}, "api-key": {Value: "LEAK"}}, nil,
+			`"api-key" is not a setting of provider "openai"; its keys are extra_secret, openai_api_base, openai_api_key`},
+		"password in base URL": {map[string]ConfigValue{"openai_api_key": {Value: "k"}, "openai_api_base": {Value: "https://u:LEAK@h/v1"}}, nil, "user:password@"},
+		"user in base URL":     {map[string]ConfigValue{"openai_api_key": {Value: "k"}, "openai_api_base": {Value: "http://LEAK@h"}}, nil, "user:password@"},
 	} {
 		_, err := planConfig(openaiSpec, c.given, c.old)
 		if err == nil || gateway.ErrorCode(err) != gateway.CodeInvalid || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want invalid mentioning %q", name, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "LEAK") {
+			t.Errorf("%s: the refused value reached the error: %v", name, err)
 		}
 	}
 }

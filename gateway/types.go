@@ -163,8 +163,12 @@ const SecretMask = "********"
 
 var endpointNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,256}$`)
 
-// ValidEndpointName applies MLflow's endpoint name rule restricted to ASCII, 1-256 chars.
-func ValidEndpointName(name string) bool { return endpointNamePattern.MatchString(name) }
+// ValidEndpointName applies MLflow's endpoint name rule restricted to ASCII, 1-256 chars, and
+// refuses names made only of dots ("." and ".."), which are path segments, not names: in a
+// URL they would address another route.
+func ValidEndpointName(name string) bool {
+	return endpointNamePattern.MatchString(name) && strings.Trim(name, ".") != ""
+}
 
 var userNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.@\-]{1,128}$`)
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/gateway"
-	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/registry"
 	"github.com/llmgate/llmgate/secrets/local"
 	"github.com/llmgate/llmgate/store/sqlite"
 )
@@ -29,12 +29,7 @@ func newApp(t *testing.T) (*app.App, *local.Store, *bytes.Buffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions, gateway.TypeEmbeddings}
-	reg := provider.NewRegistry(
-		&provider.Spec{Name: "openai", Types: all, RequiredKeys: []string{"openai_api_key"}},
-		&provider.Spec{Name: "anthropic", Types: []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions}, RequiredKeys: []string{"anthropic_api_key"}},
-		&provider.Spec{Name: "amazon-bedrock", Aliases: []string{"bedrock"}, Types: all, RequiredKeys: []string{"aws_region"}},
-	)
+	reg := registry.Default()
 	logs := &bytes.Buffer{}
 	secrets := local.New(store, keys)
 	a, err := app.New(ctx, app.Options{Store: store, Secrets: secrets, Providers: reg, Log: slog.New(slog.NewTextHandler(logs, nil))})
@@ -110,7 +105,7 @@ endpoints:
     limit: {calls: 10, renewal_period: second}
   - name: chat-b
     endpoint_type: llm/v1/chat
-    model: {provider: anthropic, name: claude-3-5-sonnet-latest, config: {anthropic_api_key: $ANTHROPIC_API_KEY, request_timeout: 30}}
+    model: {provider: anthropic, name: claude-3-5-sonnet-latest, config: {anthropic_api_key: $ANTHROPIC_API_KEY, anthropic_version: "2023-06-01"}}
 routes:
   - name: chat
     task_type: llm/v1/chat
@@ -132,8 +127,8 @@ func TestImportMLflow3EndpointsSkipsTrafficRoutes(t *testing.T) {
 	if got := a.Snapshot().Endpoint("chat-a").RateLimits.CallsPerMinute.Endpoint; got != 600 {
 		t.Errorf("10/second = %d per minute, want 600", got)
 	}
-	if got := a.Snapshot().Endpoint("chat-b").Config["request_timeout"]; got != "30" {
-		t.Errorf("numeric config value = %q", got)
+	if got := a.Snapshot().Endpoint("chat-b").Config["anthropic_version"]; got != "2023-06-01" {
+		t.Errorf("anthropic_version = %q", got)
 	}
 	if !strings.Contains(logs.String(), "traffic routes are not imported") {
 		t.Errorf("no warning about skipped routes: %s", logs.String())
@@ -161,6 +156,9 @@ func TestImportRejectsWholeFile(t *testing.T) {
 		"missing key":         {"endpoints:\n" + good + endpoint("mk", "llm/v1/chat", "{provider: openai, name: m, config: {openai_api_base: x}}"), goodEnv, "openai_api_key"},
 		"unknown provider":    {"endpoints:\n" + good + endpoint("up", "llm/v1/chat", "{provider: nope, name: m, config: {k: v}}"), goodEnv, "nope"},
 		"non-string api key":  {"endpoints:\n" + good + endpoint("ns", "llm/v1/chat", "{provider: openai, name: m, config: {openai_api_key: 5}}"), goodEnv, "must be a string"},
+		"misspelt key":        {"endpoints:\n" + good + endpoint("mk2", "llm/v1/chat", "{provider: openai, name: m, config: {openai_api_key: k, openai_key: LEAK}}"), goodEnv, `"openai_key" is not a setting of provider "openai"`},
+		"password in url":     {"endpoints:\n" + good + endpoint("pw", "llm/v1/chat", "{provider: openai, name: m, config: {openai_api_key: k, openai_api_base: 'http://u:LEAK@h/v1'}}"), goodEnv, "user:password@"},
+		"dots name":           {"endpoints:\n" + good + endpoint("'..'", "llm/v1/chat", "{provider: openai, name: m, config: {openai_api_key: k}}"), goodEnv, "endpointName"},
 		"inexact limit":       {"endpoints:\n" + good + "    limit: {calls: 100, renewal_period: hour}\n", goodEnv, "per minute"},
 		"monthly limit":       {"endpoints:\n" + good + "    limit: {calls: 100, renewal_period: month}\n", goodEnv, "per-minute"},
 		"limit without calls": {"endpoints:\n" + good + "    limit: {renewal_period: minute}\n", goodEnv, "limit.calls"},

@@ -59,6 +59,60 @@ func (s *Spec) IsSecret(key string) bool {
 	return false
 }
 
+// Keys lists every modelConfig key the provider accepts (required, optional and secret),
+// sorted. A key outside this list is refused: a misspelt credential name would otherwise be
+// stored as a plain, visible value.
+func (s *Spec) Keys() []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, list := range [][]string{s.RequiredKeys, s.OptionalKeys, s.SecretKeys} {
+		for _, k := range list {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Named reports whether name designates this provider (its name or an alias, in any of the
+// spellings Registry.Lookup accepts).
+func (s *Spec) Named(name string) bool {
+	n := normalize(name)
+	if n == normalize(s.Name) {
+		return true
+	}
+	for _, a := range s.Aliases {
+		if n == normalize(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Declares reports whether key is one of the provider's modelConfig keys.
+func (s *Spec) Declares(key string) bool {
+	for _, list := range [][]string{s.RequiredKeys, s.OptionalKeys, s.SecretKeys} {
+		for _, k := range list {
+			if k == key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// IsLocationKey reports whether a modelConfig key says where requests go (a base URL, host
+// or endpoint). A stored credential must never follow such a key to a new place unless it is
+// given again in the same change.
+func IsLocationKey(key string) bool {
+	k := strings.ToLower(key)
+	return k == "host" || strings.HasSuffix(k, "_api_base") || strings.HasSuffix(k, "_url") ||
+		strings.HasSuffix(k, "_host") || strings.Contains(k, "endpoint")
+}
+
 // CheckConfig validates that every required key is present (given has reports presence) and
 // runs Validate. The error names the first missing key.
 func (s *Spec) CheckConfig(config map[string]string) error {

@@ -542,13 +542,13 @@ func TestCreateExtensionsAndConversions(t *testing.T) {
 	e := newEnv(t)
 	body := newEndpoint("ext", "llm/v1/chat", true)
 	body["modelConfig"] = map[string]any{"openai_api_key": map[string]any{"secretRef": "vault:secret/data/llm#openai"},
-		"max_retries": 3, "stream_usage": true}
+		"openai_organization": "org-1"}
 	body["rateLimits"] = map[string]any{"callsPerMinute": map[string]any{"endpoint": 60, "perUser": 10}}
 	body["logPayloads"] = true
 	body["timeoutSeconds"] = 30
 	got := e.create(body)
 	cfg := got["modelConfig"].(map[string]any)
-	if cfg["max_retries"] != "3" || cfg["stream_usage"] != "true" || cfg["openai_api_key"] != gateway.SecretMask {
+	if cfg["openai_organization"] != "org-1" || cfg["openai_api_key"] != gateway.SecretMask {
 		t.Errorf("modelConfig = %v", cfg)
 	}
 	ep := e.app.Snapshot().Endpoint("ext")

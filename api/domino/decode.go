@@ -141,16 +141,18 @@ func (f fields) rateLimits() (*gateway.RateLimits, error) {
 	return &rl, nil
 }
 
-// modelConfig decodes ModelConfigV1: string values, numbers and booleans as their JSON text,
-// and the [EXT] {"secretRef": "…"} object.
-func (f fields) modelConfig() (map[string]app.ConfigValue, bool, error) {
+// modelConfig decodes ModelConfigV1: string values and the [EXT] {"secretRef": "…"} object.
+// Numbers and booleans are refused rather than converted, so a credential typed as a number
+// (openai_api_key: 5) is a clear 400 naming the field. patch reports a PATCH body, where null
+// removes a key; on create null is a wrong type like any other.
+func (f fields) modelConfig(patch bool) (map[string]app.ConfigValue, bool, error) {
 	obj, ok, err := f.object("modelConfig")
 	if !ok || err != nil {
 		return nil, ok, err
 	}
 	out := make(map[string]app.ConfigValue, len(obj))
 	for key, raw := range obj {
-		v, err := configValue(key, raw)
+		v, err := configValue(key, raw, patch)
 		if err != nil {
 			return nil, false, err
 		}
@@ -159,9 +161,9 @@ func (f fields) modelConfig() (map[string]app.ConfigValue, bool, error) {
 	return out, true, nil
 }
 
-func configValue(key string, raw json.RawMessage) (app.ConfigValue, error) {
+func configValue(key string, raw json.RawMessage, patch bool) (app.ConfigValue, error) {
 	raw = bytes.TrimSpace(raw)
-	bad := wrongType("modelConfig."+key, `a string (or {"secretRef": "env:NAME"|"vault:PATH#FIELD"})`)
+	bad := wrongType("modelConfig."+truncate(key, 64), `a string (or {"secretRef": "env:NAME"|"vault:PATH#FIELD"})`)
 	if len(raw) == 0 {
 		return app.ConfigValue{}, bad
 	}
@@ -172,12 +174,10 @@ func configValue(key string, raw json.RawMessage) (app.ConfigValue, error) {
 			return app.ConfigValue{}, bad
 		}
 		return app.ConfigValue{Value: s}, nil
-	case 't', 'f':
-		var b bool
-		if json.Unmarshal(raw, &b) != nil {
-			return app.ConfigValue{}, bad
+	case 'n':
+		if patch && isNull(raw) {
+			return app.ConfigValue{Remove: true}, nil
 		}
-		return app.ConfigValue{Value: strconv.FormatBool(b)}, nil
 	case '{':
 		var ref struct {
 			SecretRef string `json:"secretRef"`
@@ -189,11 +189,7 @@ func configValue(key string, raw json.RawMessage) (app.ConfigValue, error) {
 		}
 		return app.ConfigValue{SecretRef: ref.SecretRef}, nil
 	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) != nil {
-		return app.ConfigValue{}, bad
-	}
-	return app.ConfigValue{Value: n.String()}, nil
+	return app.ConfigValue{}, bad
 }
 
 // decodeCreate turns a NewEndpointV1 body (plus extension fields) into app input. Every
@@ -215,7 +211,7 @@ func decodeCreate(f fields) (app.EndpointInput, error) {
 	if in.Model, err = f.requiredStr("modelName"); err != nil {
 		return in, err
 	}
-	config, ok, err := f.modelConfig()
+	config, ok, err := f.modelConfig(false)
 	if err == nil && !ok {
 		err = missing("modelConfig")
 	}
@@ -306,7 +302,7 @@ func decodePatch(f fields) (app.EndpointPatch, error) {
 		t := gateway.EndpointType(typ)
 		p.Type = &t
 	}
-	if p.Config, _, err = f.modelConfig(); err != nil {
+	if p.Config, _, err = f.modelConfig(true); err != nil {
 		return p, err
 	}
 	if p.RateLimits, err = f.rateLimits(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/gateway"
 )
 
@@ -26,13 +27,14 @@ type endpointEnvelope struct {
 }
 
 // toEnvelope renders an endpoint. Every credential, owned or referenced, shows as the mask.
-// A plain value under a credential-like key is masked too: it can only exist if the secret
-// key rules changed after it was stored, and the rule is "never shown", not "shown if stored".
+// A plain value under a credential-like key, under a key the provider does not declare, or
+// holding a URL with a password is masked too: it can only exist if it was stored before
+// those values were refused, and the rule is "never shown", not "shown if stored".
 func (h *api) toEnvelope(e *gateway.Endpoint) endpointEnvelope {
 	spec := h.app.Providers.Lookup(e.Provider)
 	config := make(map[string]string, len(e.Config)+len(e.Secrets))
 	for k, v := range e.Config {
-		if gateway.IsSecretKey(k) || (spec != nil && spec.IsSecret(k)) {
+		if gateway.IsSecretKey(k) || spec == nil || spec.IsSecret(k) || !spec.Declares(k) || app.HasURLPassword(v) {
 			v = gateway.SecretMask
 		}
 		config[k] = v
