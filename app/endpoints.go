@@ -37,9 +37,10 @@ type EndpointInput struct {
 	TimeoutSeconds int
 }
 
-// EndpointPatch is the input of UpdateEndpoint: nil fields are left unchanged. A non-nil
-// Config (even empty) replaces the whole modelConfig map; a value equal to
-// gateway.SecretMask keeps the credential stored under that key.
+// EndpointPatch is the input of UpdateEndpoint: nil fields are left unchanged. Config is
+// merged into the stored modelConfig: a given key is set, a key with Remove is deleted, others
+// stay; a value equal to gateway.SecretMask keeps the credential stored under that key. When
+// the provider changes, Config replaces the stored map whole.
 type EndpointPatch struct {
 	Name           *string
 	Type           *gateway.EndpointType
@@ -148,12 +149,11 @@ func (a *App) UpdateEndpoint(ctx context.Context, act Actor, name string, patch 
 	if err != nil {
 		return nil, err
 	}
-	config := patch.Config
-	if config == nil {
-		config = currentConfig(old)
-	}
-	plan, err := planConfig(spec, config, old)
+	plan, err := planConfig(spec, mergeConfig(spec, old, patch.Config), old)
 	if err != nil {
+		return nil, err
+	}
+	if err := credentialsFollowLocation(old, patch.Config, plan); err != nil {
 		return nil, err
 	}
 	if err := a.applyConfigPlan(ctx, e, plan); err != nil {
@@ -621,6 +621,66 @@ func ownedRefs(secrets map[string]gateway.SecretRef) []string {
 	}
 	sort.Strings(refs)
 	return refs
+}
+
+// mergeConfig is the modelConfig a PATCH asks for: the stored config with the given keys
+// set and the keys given as null removed. When the provider changes, the stored keys belong
+// to another provider, so the given config replaces them whole.
+func mergeConfig(spec *provider.Spec, old *gateway.Endpoint, given map[string]ConfigValue) map[string]ConfigValue {
+	if !spec.Named(old.Provider) && given != nil {
+		return given
+	}
+	merged := currentConfig(old)
+	for k, v := range given {
+		if v.Remove {
+			delete(merged, k)
+		} else {
+			merged[k] = v
+		}
+	}
+	return merged
+}
+
+// credentialsFollowLocation refuses a change of where requests go (a base URL, host or
+// endpoint key) that keeps a stored credential the PATCH did not give again: the credential
+// was entrusted for one host and must never be sent to another on the strength of a change
+// that did not even name it.
+func credentialsFollowLocation(old *gateway.Endpoint, given map[string]ConfigValue, p *configPlan) error {
+	var moved []string
+	for k := range locationKeys(old.Config, p.plain) {
+		if old.Config[k] != p.plain[k] {
+			moved = append(moved, k)
+		}
+	}
+	if len(moved) == 0 {
+		return nil
+	}
+	var carried []string
+	for k := range p.refs {
+		if v, ok := given[k]; !ok || v.Value == gateway.SecretMask {
+			carried = append(carried, k)
+		}
+	}
+	if len(carried) == 0 {
+		return nil
+	}
+	sort.Strings(moved)
+	sort.Strings(carried)
+	return gateway.Errorf(gateway.CodeInvalid, "modelConfig changes %s but keeps the stored %s: give %s again in the same "+
+		"PATCH, so a stored credential is never sent to a host it was not configured for",
+		strings.Join(moved, ", "), strings.Join(carried, ", "), strings.Join(carried, ", "))
+}
+
+func locationKeys(configs ...map[string]string) map[string]bool {
+	keys := map[string]bool{}
+	for _, c := range configs {
+		for k := range c {
+			if provider.IsLocationKey(k) {
+				keys[k] = true
+			}
+		}
+	}
+	return keys
 }
 
 // currentConfig re-expresses an endpoint's stored config as input, with credentials masked,

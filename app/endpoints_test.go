@@ -150,3 +150,41 @@ func TestDedupeKeepsFirstSeenOrder(t *testing.T) {
 		t.Errorf("dedupe(nil) = %#v, want an empty non-nil slice", got)
 	}
 }
+
+func TestMergeConfigAndLocationGuard(t *testing.T) {
+	old := &gateway.Endpoint{Provider: "openai", Config: map[string]string{"openai_api_base": "https://a/v1", "openai_organization": "o"},
+		Secrets: map[string]gateway.SecretRef{"openai_api_key": {Ref: "local:key", Owned: true}}}
+	merged := mergeConfig(openaiSpec, old, map[string]ConfigValue{"openai_organization": {Remove: true}, "proxy_token": {Value: "t"}})
+	want := map[string]ConfigValue{"openai_api_base": {Value: "https://a/v1"}, "openai_api_key": {Value: gateway.SecretMask},
+		"proxy_token": {Value: "t"}}
+	if !reflect.DeepEqual(merged, want) {
+		t.Errorf("merged = %v, want %v", merged, want)
+	}
+	other := &provider.Spec{Name: "anthropic", RequiredKeys: []string{"anthropic_api_key"}}
+	given := map[string]ConfigValue{"anthropic_api_key": {Value: "k"}}
+	if got := mergeConfig(other, old, given); !reflect.DeepEqual(got, given) {
+		t.Errorf("a provider change kept old keys: %v", got)
+	}
+	for name, c := range map[string]struct {
+		given map[string]ConfigValue
+		ok    bool
+	}{
+		"key alone":            {map[string]ConfigValue{"openai_api_key": {Value: "new"}}, true},
+		"non-location key":     {map[string]ConfigValue{"openai_organization": {Value: "p"}}, true},
+		"base and key":         {map[string]ConfigValue{"openai_api_base": {Value: "https://b/v1"}, "openai_api_key": {Value: "k2"}}, true},
+		"base and key ref":     {map[string]ConfigValue{"openai_api_base": {Value: "https://b/v1"}, "openai_api_key": {SecretRef: "env:K"}}, true},
+		"base alone":           {map[string]ConfigValue{"openai_api_base": {Value: "https://b/v1"}}, false},
+		"base and masked key":  {map[string]ConfigValue{"openai_api_base": {Value: "https://b/v1"}, "openai_api_key": {Value: gateway.SecretMask}}, false},
+		"base removed":         {map[string]ConfigValue{"openai_api_base": {Remove: true}}, false},
+		"unchanged base given": {map[string]ConfigValue{"openai_api_base": {Value: "https://a/v1"}}, true},
+	} {
+		p, err := planConfig(openaiSpec, mergeConfig(openaiSpec, old, c.given), old)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		err = credentialsFollowLocation(old, c.given, p)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: err = %v, want ok=%v", name, err, c.ok)
+		}
+	}
+}

@@ -1,8 +1,12 @@
 package domino
 
 import (
+	"context"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/llmgate/llmgate/gateway"
 )
 
 // Finding 14 of issue 10: misspelt credential names were stored as plain values and shown to
@@ -46,4 +50,50 @@ func TestMisspeltCredentialKeysAreRefused(t *testing.T) {
 		t.Errorf("refused creates left %d endpoints and %d secrets", n, e.secretCount())
 	}
 	e.create(newEndpoint("a..b", "llm/v1/chat", true))
+}
+
+// Finding 15 of issue 10: a PATCH of only openai_api_key dropped openai_api_base, so the stored
+// key went to the provider's public host. PATCH now merges, null removes a key, and moving
+// the endpoint elsewhere without giving the credential again is refused.
+func TestPatchMergesModelConfigAndGuardsTheCredentialsHost(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	body := newEndpoint("s", "llm/v1/chat", true)
+	body["modelConfig"] = map[string]any{"openai_api_key": "sk-ORIGINAL", "openai_api_base": "https://a.example/v1"}
+	e.create(body)
+	patch := func(cfg map[string]any) *resp {
+		return e.do("PATCH", endpointsPath+"/s", e.adminKey, map[string]any{"modelConfig": cfg})
+	}
+	patch(map[string]any{"openai_api_key": "sk-ROTATED"}).expect(t, 200)
+	ep := e.app.Snapshot().Endpoint("s")
+	if v, _ := e.secrets.Resolve(ctx, ep.Secrets["openai_api_key"].Ref); v != "sk-ROTATED" || ep.Config["openai_api_base"] != "https://a.example/v1" {
+		t.Fatalf("after patching the key alone: key %q, config %v", v, ep.Config)
+	}
+	for name, cfg := range map[string]map[string]any{
+		"new base":             {"openai_api_base": "https://b.example/v1"},
+		"new base, masked key": {"openai_api_base": "https://b.example/v1", "openai_api_key": gateway.SecretMask},
+		"base removed":         {"openai_api_base": nil},
+	} {
+		m := assertEnvelope(t, patch(cfg), 400)
+		if msg, _ := m["error"].(string); !strings.Contains(msg, "keeps the stored openai_api_key") {
+			t.Errorf("%s: error %q", name, msg)
+		}
+	}
+	if got := e.app.Snapshot().Endpoint("s"); !reflect.DeepEqual(got.Config, ep.Config) || got.Secrets["openai_api_key"] != ep.Secrets["openai_api_key"] {
+		t.Fatalf("a refused PATCH changed the endpoint: %+v", got)
+	}
+	patch(map[string]any{"openai_api_base": "https://b.example/v1", "openai_api_key": "sk-FOR-B"}).expect(t, 200)
+	patch(map[string]any{"openai_organization": "org-1"}).expect(t, 200)
+	cfg := patch(map[string]any{"openai_organization": nil}).expect(t, 200).object(t)["modelConfig"]
+	if want := map[string]any{"openai_api_key": gateway.SecretMask, "openai_api_base": "https://b.example/v1"}; !reflect.DeepEqual(cfg, want) {
+		t.Errorf("modelConfig = %v, want %v", cfg, want)
+	}
+	ep = e.app.Snapshot().Endpoint("s")
+	if v, _ := e.secrets.Resolve(ctx, ep.Secrets["openai_api_key"].Ref); v != "sk-FOR-B" {
+		t.Errorf("key for the new base = %q", v)
+	}
+	assertEnvelope(t, patch(map[string]any{"openai_api_key": nil}), 400) // required key
+	if e.secretCount() != 1 {
+		t.Errorf("secret store holds %d values, want 1", e.secretCount())
+	}
 }

@@ -349,15 +349,15 @@ func TestItem21_RenameOntoTakenNameIs400(t *testing.T) {
 	}
 }
 
-func TestItem22_MaskKeepsSecretNewValueReplaces(t *testing.T) {
+func TestItem22_MaskKeepsSecretNewValueReplacesOthersStay(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.create(newEndpoint("s", "llm/v1/chat", true))
 	original := e.app.Snapshot().Endpoint("s").Secrets["openai_api_key"]
 	e.do("PATCH", endpointsPath+"/s", e.adminKey, map[string]any{"modelConfig": map[string]any{
-		"openai_api_key": gateway.SecretMask, "openai_api_base": "https://proxy.example/v1"}}).expect(t, 200)
+		"openai_api_key": gateway.SecretMask, "openai_organization": "org-1"}}).expect(t, 200)
 	kept := e.app.Snapshot().Endpoint("s")
-	if kept.Secrets["openai_api_key"] != original || kept.Config["openai_api_base"] != "https://proxy.example/v1" {
+	if kept.Secrets["openai_api_key"] != original || kept.Config["openai_organization"] != "org-1" {
 		t.Fatalf("mask did not keep the secret: %+v", kept)
 	}
 	if v, _ := e.secrets.Resolve(ctx, original.Ref); v != "sk-test-s-SECRETVALUE" {
@@ -371,8 +371,8 @@ func TestItem22_MaskKeepsSecretNewValueReplaces(t *testing.T) {
 	if _, err := e.secrets.Resolve(ctx, original.Ref); err == nil {
 		t.Error("replaced credential still in the secret store")
 	}
-	if _, ok := replaced.Config["openai_api_base"]; ok {
-		t.Error("modelConfig patch did not replace the whole map")
+	if replaced.Config["openai_organization"] != "org-1" {
+		t.Error("modelConfig patch did not merge into the stored map")
 	}
 	if e.secretCount() != 1 {
 		t.Errorf("secret store holds %d values, want 1", e.secretCount())

@@ -121,6 +121,14 @@ def test_item45_generated_client_full_cycle(dc, gateway):
     patched = update.sync_detailed(name, client=admin, body=models.UpdatedEndpointV1(model_name="gpt-4.1-mini"))
     assert patched.status_code == 200 and patched.parsed.model_name == "gpt-4.1-mini", patched.content
     assert patched.parsed.creation_date == ep.creation_date and patched.parsed.endpoint_id == ep.endpoint_id
+    # A modelConfig PATCH merges: the stored credential stays, and a base URL change without it is refused.
+    merged = update.sync_detailed(name, client=admin, body=models.UpdatedEndpointV1(
+        model_config=models.ModelConfigV1.from_dict({"openai_organization": "org-merge"})))
+    assert merged.status_code == 200, merged.content
+    assert merged.parsed.model_config.to_dict() == {"openai_api_key": "********", "openai_organization": "org-merge"}
+    assert_error(update.sync_detailed(name, client=admin, body=models.UpdatedEndpointV1(
+        model_config=models.ModelConfigV1.from_dict({"openai_api_base": "https://elsewhere.example/v1"}))), 400,
+        models.UpdateGatewayEndpointByNameResponse400)
     assert_error(update.sync_detailed(name, client=user, body=models.UpdatedEndpointV1(model_name="x")), 403, models.FailureEnvelopeV1)
     assert_error(update.sync_detailed(name + "-missing", client=admin, body=models.UpdatedEndpointV1(model_name="x")), 404,
                  models.UpdateGatewayEndpointByNameResponse404)
@@ -137,7 +145,8 @@ def test_item45_generated_client_full_cycle(dc, gateway):
     events = audit.sync_detailed(client=admin, endpoint_names=[name], start_time=started,
                                  event_kinds=["CreateGatewayEndpoint", "UpdateGatewayEndpoint", "UpdateGatewayEndpointPermissions"])
     assert events.status_code == 200, events.content
-    assert [e.event_kind for e in events.parsed] == ["CreateGatewayEndpoint", "UpdateGatewayEndpoint", "UpdateGatewayEndpointPermissions"]
+    assert [e.event_kind for e in events.parsed] == ["CreateGatewayEndpoint", "UpdateGatewayEndpoint", "UpdateGatewayEndpoint",
+                                                      "UpdateGatewayEndpointPermissions"]
     assert all(isinstance(e, models.AIGatewayAuditDataV1) and isinstance(e.timestamp, datetime.datetime) for e in events.parsed)
     assert events.parsed[1].metadata["changedFields"] == "modelName"
     assert b"SECRET" not in events.content
