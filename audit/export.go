@@ -1,9 +1,11 @@
 package audit
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,14 +42,26 @@ func ToRecord(ev *gateway.AuditEvent) Record {
 
 // WriteJSONL writes one Record per line.
 func WriteJSONL(w io.Writer, events []gateway.AuditEvent) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	enc := jsonlEncoder(w)
 	for i := range events {
 		if err := enc.Encode(ToRecord(&events[i])); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func jsonlEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+// ExportJSONL writes every event matching f, one Record per line, reading the store page by
+// page: memory stays constant however many events match.
+func ExportJSONL(ctx context.Context, store gateway.Store, f gateway.AuditFilter, w io.Writer) error {
+	enc := jsonlEncoder(w)
+	return Each(ctx, store, f, func(ev *gateway.AuditEvent) error { return enc.Encode(ToRecord(ev)) })
 }
 
 // csvMetadataColumns come first in CSV exports because admins filter on them most.
@@ -60,48 +74,98 @@ var csvMetadataColumns = []string{
 // WriteCSV writes a header and one row per event: fixed columns, the common metadata keys,
 // then any other metadata keys found (sorted), then the chain fields.
 func WriteCSV(w io.Writer, events []gateway.AuditEvent) error {
-	known := map[string]bool{}
-	for _, k := range csvMetadataColumns {
-		known[k] = true
-	}
-	extraSet := map[string]bool{}
+	extra := extraKeys{}
 	for i := range events {
-		for k := range events[i].Metadata {
-			if !known[k] {
-				extraSet[k] = true
-			}
-		}
+		extra.add(&events[i])
 	}
-	extra := make([]string, 0, len(extraSet))
-	for k := range extraSet {
-		extra = append(extra, k)
-	}
-	sort.Strings(extra)
-	mdCols := append(append([]string{}, csvMetadataColumns...), extra...)
-
-	cw := csv.NewWriter(w)
-	header := []string{"seq", "id", "timestamp", "kind", "performedBy", "endpointId", "endpointType"}
-	for _, k := range mdCols {
-		header = append(header, "metadata."+k)
-	}
-	header = append(header, "prevHash", "hash")
-	if err := cw.Write(header); err != nil {
+	cw, err := newCSVExport(w, extra)
+	if err != nil {
 		return err
 	}
 	for i := range events {
-		ev := &events[i]
-		row := []string{strconv.FormatInt(ev.Seq, 10), ev.ID, gateway.FormatTime(ev.Timestamp), ev.Kind,
-			ev.PerformedBy, ev.EndpointID, ev.EndpointType}
-		for _, k := range mdCols {
-			row = append(row, csvSafe(ev.Metadata[k]))
-		}
-		row = append(row, ev.PrevHash, ev.Hash)
-		if err := cw.Write(row); err != nil {
+		if err := cw.write(&events[i]); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.flush()
+}
+
+// ExportCSV writes the CSV form of every event matching f in two passes over the store, page
+// by page: the first finds the metadata keys the header needs, the second writes the rows.
+// Both stop at the chain head read first, so events appended meanwhile cannot add columns the
+// header lacks.
+func ExportCSV(ctx context.Context, store gateway.Store, f gateway.AuditFilter, w io.Writer) error {
+	head, err := store.AuditHead(ctx)
+	if err != nil {
+		return err
+	}
+	if head.Seq == 0 { // nothing yet: the header alone, not what is appended meanwhile
+		cw, err := newCSVExport(w, extraKeys{})
+		if err != nil {
+			return err
+		}
+		return cw.flush()
+	}
+	f.MaxSeq = head.Seq
+	extra := extraKeys{}
+	if err := Each(ctx, store, f, func(ev *gateway.AuditEvent) error { extra.add(ev); return nil }); err != nil {
+		return err
+	}
+	cw, err := newCSVExport(w, extra)
+	if err != nil {
+		return err
+	}
+	if err := Each(ctx, store, f, cw.write); err != nil {
+		return err
+	}
+	return cw.flush()
+}
+
+// extraKeys collects the metadata keys outside csvMetadataColumns.
+type extraKeys map[string]bool
+
+func (x extraKeys) add(ev *gateway.AuditEvent) {
+	for k := range ev.Metadata {
+		if !x[k] && !slices.Contains(csvMetadataColumns, k) {
+			x[k] = true
+		}
+	}
+}
+
+type csvExport struct {
+	cw     *csv.Writer
+	mdCols []string
+	row    []string
+}
+
+func newCSVExport(w io.Writer, extra extraKeys) (*csvExport, error) {
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	x := &csvExport{cw: csv.NewWriter(w), mdCols: append(append([]string{}, csvMetadataColumns...), keys...)}
+	header := []string{"seq", "id", "timestamp", "kind", "performedBy", "endpointId", "endpointType"}
+	for _, k := range x.mdCols {
+		header = append(header, "metadata."+k)
+	}
+	header = append(header, "prevHash", "hash")
+	return x, x.cw.Write(header)
+}
+
+func (x *csvExport) write(ev *gateway.AuditEvent) error {
+	x.row = append(x.row[:0], strconv.FormatInt(ev.Seq, 10), ev.ID, gateway.FormatTime(ev.Timestamp), ev.Kind,
+		ev.PerformedBy, ev.EndpointID, ev.EndpointType)
+	for _, k := range x.mdCols {
+		x.row = append(x.row, csvSafe(ev.Metadata[k]))
+	}
+	x.row = append(x.row, ev.PrevHash, ev.Hash)
+	return x.cw.Write(x.row)
+}
+
+func (x *csvExport) flush() error {
+	x.cw.Flush()
+	return x.cw.Error()
 }
 
 // csvSafe defuses spreadsheet formula injection: user agents and names are caller-controlled.

@@ -99,11 +99,42 @@ type AuditFilter struct {
 	Kinds         []string
 	Usernames     []string
 	Since, Until  time.Time // inclusive
-	Offset, Limit int       // Limit 0 = all
+	// After continues a keyset-paged read: only events strictly after this (timestamp, seq)
+	// position. Reading page after page this way costs the same for the last page as for the
+	// first, and sees every event exactly once.
+	After *AuditCursor
+	// MaxSeq, when positive, leaves out events appended after it (a stable view for reads
+	// that pass over the trail more than once).
+	MaxSeq        int64
+	Offset, Limit int // Limit 0 = all
+}
+
+// AuditCursor is a position in (timestamp, seq) order: the last event of a page.
+type AuditCursor struct {
+	Timestamp time.Time
+	Seq       int64
+}
+
+// CursorOf is the cursor just past ev.
+func CursorOf(ev *AuditEvent) *AuditCursor {
+	return &AuditCursor{Timestamp: ev.Timestamp, Seq: ev.Seq}
+}
+
+// AuditHead is the stored end of the chain.
+type AuditHead struct {
+	Seq  int64
+	Hash string
 }
 
 // Match reports whether ev passes f (stores may use it or translate f to SQL; both must agree).
 func (f *AuditFilter) Match(ev *AuditEvent) bool {
+	if f.After != nil && (ev.Timestamp.Before(f.After.Timestamp) ||
+		ev.Timestamp.Equal(f.After.Timestamp) && ev.Seq <= f.After.Seq) {
+		return false
+	}
+	if f.MaxSeq > 0 && ev.Seq > f.MaxSeq {
+		return false
+	}
 	if !f.Since.IsZero() && ev.Timestamp.Before(f.Since) {
 		return false
 	}
@@ -126,16 +157,30 @@ func (f *AuditFilter) Match(ev *AuditEvent) bool {
 // VerifyChain checks that events (in Seq order, starting at the beginning of the trail) link
 // and hash correctly. It returns the index of the first bad event, or -1.
 func VerifyChain(events []AuditEvent) (bad int, reason string) {
-	prev := ""
+	var v ChainVerifier
 	for i := range events {
-		ev := &events[i]
-		if ev.PrevHash != prev {
-			return i, "prevHash does not match the previous event (event removed, inserted or reordered)"
+		if reason := v.Next(&events[i]); reason != "" {
+			return i, reason
 		}
-		if got := ChainHash(prev, ev); got != ev.Hash {
-			return i, "hash does not match the event's content (event changed)"
-		}
-		prev = ev.Hash
 	}
 	return -1, ""
+}
+
+// ChainVerifier checks a chain one event at a time, so a trail of any length is verified
+// in constant memory. The zero value starts at the beginning of the trail.
+type ChainVerifier struct {
+	// Prev is the hash the next event must link to.
+	Prev string
+}
+
+// Next checks ev against the chain so far and returns why it fails, or "".
+func (v *ChainVerifier) Next(ev *AuditEvent) string {
+	if ev.PrevHash != v.Prev {
+		return "prevHash does not match the previous event (event removed, inserted or reordered)"
+	}
+	if got := ChainHash(v.Prev, ev); got != ev.Hash {
+		return "hash does not match the event's content (event changed)"
+	}
+	v.Prev = ev.Hash
+	return ""
 }

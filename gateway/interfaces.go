@@ -51,10 +51,14 @@ type Store interface {
 	// them in one transaction. With several writers (replicas) the chain is serialised in the
 	// database, so there is exactly one chain.
 	AppendAudit(ctx context.Context, events []*AuditEvent) error
-	// QueryAudit returns matching events ordered by timestamp, then Seq.
+	// QueryAudit returns matching events ordered by timestamp, then Seq. Callers bound what
+	// they read with Limit and page with After (keyset); the store never caps on its own.
 	QueryAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
-	// AuditChain returns every event ordered by Seq and the stored chain head, for verification.
-	AuditChain(ctx context.Context) (events []AuditEvent, headHash string, err error)
+	// AuditChainPage returns up to limit events with Seq > afterSeq, ordered by Seq, for
+	// verification page by page.
+	AuditChainPage(ctx context.Context, afterSeq int64, limit int) ([]AuditEvent, error)
+	// AuditHead returns the stored chain head.
+	AuditHead(ctx context.Context) (AuditHead, error)
 
 	Close() error
 }

@@ -1,13 +1,19 @@
 package domino
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
 )
 
@@ -56,17 +62,62 @@ func (h *api) parseAuditFilter(r *http.Request) (gateway.AuditFilter, error) {
 	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
 		return f, gateway.Errorf(gateway.CodeInvalid, "endTime must not be before startTime")
 	}
-	if q.Has("offset") || q.Has("limit") {
-		pg, err := parsePage(q)
-		if err != nil {
-			return f, err
-		}
-		f.Offset, f.Limit = pg.offset, pg.limit
-	}
-	return f, nil
+	return f, parseAuditPage(q, &f)
 }
 
-// queryAudit answers a bare JSON array, as Domino's contract has no envelope.
+// The audit list is paged always: without limit it answers auditDefaultLimit events, and no
+// request gets more than auditMaxLimit, so one request's cost is bounded however long the
+// trail. The body stays Domino's bare array; the next page's position travels in headers.
+const (
+	auditDefaultLimit = 1000
+	auditMaxLimit     = 10000
+)
+
+// parseAuditPage reads limit, offset and the keyset cursor `after` (from the previous page's
+// X-Llmgate-Audit-Next header), which costs the same on the last page as on the first.
+func parseAuditPage(q url.Values, f *gateway.AuditFilter) error {
+	f.Limit = auditDefaultLimit
+	if q.Has("limit") {
+		n, err := strconv.Atoi(strings.TrimSpace(q.Get("limit")))
+		if err != nil || n < 1 {
+			return gateway.Errorf(gateway.CodeInvalid, "limit must be an integer >= 1")
+		}
+		f.Limit = min(n, auditMaxLimit)
+	}
+	if q.Has("offset") {
+		n, err := strconv.Atoi(strings.TrimSpace(q.Get("offset")))
+		if err != nil || n < 0 {
+			return gateway.Errorf(gateway.CodeInvalid, "offset must be an integer >= 0")
+		}
+		f.Offset = n
+	}
+	if q.Has("after") {
+		c, err := parseCursor(q.Get("after"))
+		if err != nil {
+			return err
+		}
+		f.After = c
+	}
+	return nil
+}
+
+// formatCursor and parseCursor carry a (timestamp, seq) position as "<unix ms>.<seq>".
+func formatCursor(c *gateway.AuditCursor) string {
+	return strconv.FormatInt(c.Timestamp.UnixMilli(), 10) + "." + strconv.FormatInt(c.Seq, 10)
+}
+
+func parseCursor(s string) (*gateway.AuditCursor, error) {
+	ms, seq, ok := strings.Cut(strings.TrimSpace(s), ".")
+	t, err1 := strconv.ParseInt(ms, 10, 64)
+	n, err2 := strconv.ParseInt(seq, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n < 0 {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "after must be the X-Llmgate-Audit-Next value of the previous page")
+	}
+	return &gateway.AuditCursor{Timestamp: time.UnixMilli(t).UTC(), Seq: n}, nil
+}
+
+// queryAudit answers a bare JSON array, as Domino's contract has no envelope. A full page
+// names the next one in X-Llmgate-Audit-Next (the cursor) and a Link rel="next" header.
 func (h *api) queryAudit(w http.ResponseWriter, r *http.Request, _ *gateway.Principal) {
 	f, err := h.parseAuditFilter(r)
 	if err != nil {
@@ -81,6 +132,14 @@ func (h *api) queryAudit(w http.ResponseWriter, r *http.Request, _ *gateway.Prin
 	out := make([]auditData, 0, len(events))
 	for i := range events {
 		out = append(out, toAuditData(&events[i]))
+	}
+	if len(events) == f.Limit {
+		next := formatCursor(gateway.CursorOf(&events[len(events)-1]))
+		q := r.URL.Query()
+		q.Del("offset")
+		q.Set("after", next)
+		w.Header().Set("X-Llmgate-Audit-Next", next)
+		w.Header().Set("Link", fmt.Sprintf("<%s?%s>; rel=\"next\"", r.URL.Path, q.Encode()))
 	}
 	httpkit.WriteJSON(w, http.StatusOK, out)
 }
@@ -97,8 +156,10 @@ func (h *api) downloadAudit(w http.ResponseWriter, r *http.Request, _ *gateway.P
 		return
 	}
 	now := gateway.Now()
-	events, err := h.app.Store.QueryAudit(r.Context(), gateway.AuditFilter{Since: now.Add(-downloadWindow)})
-	if err != nil {
+	f := gateway.AuditFilter{Since: now.Add(-downloadWindow)}
+	// The first page is read before the status is sent, so a failing database is still a
+	// proper error answer; later pages stream behind it in constant memory.
+	if _, err := h.app.Store.QueryAudit(r.Context(), gateway.AuditFilter{Since: f.Since, Limit: 1}); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -108,19 +169,46 @@ func (h *api) downloadAudit(w http.ResponseWriter, r *http.Request, _ *gateway.P
 	}
 	w.Header().Set("Content-Disposition",
 		fmt.Sprintf(`attachment; filename="ai-gateway-audit-%s.%s"`, now.Format("20060102"), ext))
-	if useJSON {
-		out := make([]auditData, 0, len(events))
-		for i := range events {
-			out = append(out, toAuditData(&events[i]))
-		}
-		writeAttachment(w, out)
-		return
-	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.WriteHeader(http.StatusOK)
-	for i := range events {
-		fmt.Fprintln(w, auditLine(&events[i]))
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if useJSON {
+		err = streamJSONArray(r.Context(), h.app.Store, f, bw)
+	} else {
+		err = audit.Each(r.Context(), h.app.Store, f, func(ev *gateway.AuditEvent) error {
+			_, err := fmt.Fprintln(bw, auditLine(ev))
+			return err
+		})
 	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil && r.Context().Err() == nil {
+		h.log.Error("audit download broke off", "err", err) // the status is sent; the body ends short
+	}
+}
+
+// streamJSONArray writes the matching events as one JSON array, page by page.
+func streamJSONArray(ctx context.Context, store gateway.Store, f gateway.AuditFilter, w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	sep := "["
+	err := audit.Each(ctx, store, f, func(ev *gateway.AuditEvent) error {
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		sep = ","
+		return enc.Encode(toAuditData(ev))
+	})
+	if err != nil {
+		return err
+	}
+	if sep == "[" {
+		_, err = io.WriteString(w, "[]\n")
+	} else {
+		_, err = io.WriteString(w, "]\n")
+	}
+	return err
 }
 
 // auditLine is the txt download's one-line form of an event. Values come from metadata that
@@ -131,13 +219,4 @@ func auditLine(ev *gateway.AuditEvent) string {
 		gateway.FormatTime(ev.Timestamp), ev.Kind, md["endpointName"], ev.EndpointID, ev.EndpointType,
 		ev.Username(), ev.PerformedBy, md["outcome"], md["httpStatus"])
 	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(line)
-}
-
-// writeAttachment writes v as a JSON file body.
-func writeAttachment(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.WriteHeader(http.StatusOK)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // the client may be gone; nothing useful to do
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -249,17 +250,7 @@ func cmdAuditExport(args []string) int {
 	if *format != "jsonl" && *format != "csv" {
 		return c.fail(gateway.Errorf(gateway.CodeInvalid, "--format must be jsonl or csv"))
 	}
-	events, err := c.deps.store.QueryAudit(c.ctx, f)
-	if err != nil {
-		return c.fail(err)
-	}
-	var out io.Writer = os.Stdout
-	if *format == "csv" {
-		err = audit.WriteCSV(out, events)
-	} else {
-		err = audit.WriteJSONL(out, events)
-	}
-	if err != nil {
+	if err := exportAudit(c.ctx, c.deps.store, f, *format, os.Stdout); err != nil {
 		return c.fail(err)
 	}
 	return 0
@@ -321,4 +312,20 @@ func cmdRotateMasterKey(args []string) int {
 	}
 	fmt.Printf("master key rotated; %d secrets re-wrapped\n", n)
 	return 0
+}
+
+// exportAudit streams the selected events to out page by page, buffered: constant memory
+// however long the trail.
+func exportAudit(ctx context.Context, store gateway.Store, f gateway.AuditFilter, format string, out io.Writer) error {
+	bw := bufio.NewWriterSize(out, 64<<10)
+	var err error
+	if format == "csv" {
+		err = audit.ExportCSV(ctx, store, f, bw)
+	} else {
+		err = audit.ExportJSONL(ctx, store, f, bw)
+	}
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
 }

@@ -108,6 +108,12 @@ func auditWhere(f gateway.AuditFilter) (string, []any) {
 	if !f.Until.IsZero() {
 		conds = append(conds, `ts <= `+arg(f.Until))
 	}
+	if f.After != nil {
+		conds = append(conds, `(ts, seq) > (`+arg(f.After.Timestamp)+`, `+arg(f.After.Seq)+`)`)
+	}
+	if f.MaxSeq > 0 {
+		conds = append(conds, `seq <= `+arg(f.MaxSeq))
+	}
 	if len(f.Kinds) > 0 {
 		conds = append(conds, `kind = ANY(`+arg(f.Kinds)+`)`)
 	}
@@ -131,21 +137,18 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// AuditChain returns every event in Seq order and the stored head, read from one snapshot.
-func (s *Store) AuditChain(ctx context.Context) ([]gateway.AuditEvent, string, error) {
-	var events []gateway.AuditEvent
-	var head string
-	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
-		var err error
-		if events, err = queryEvents(ctx, tx, `SELECT `+eventColumns+` FROM audit_events ORDER BY seq`); err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `SELECT hash FROM audit_head WHERE id = 1`).Scan(&head)
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return events, head, nil
+// AuditChainPage returns up to limit events after afterSeq in Seq order.
+func (s *Store) AuditChainPage(ctx context.Context, afterSeq int64, limit int) ([]gateway.AuditEvent, error) {
+	events, err := queryEvents(ctx, s.pool, `SELECT `+eventColumns+` FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+		afterSeq, max(limit, 1))
+	return events, dbError(err)
+}
+
+// AuditHead returns the stored chain head.
+func (s *Store) AuditHead(ctx context.Context) (gateway.AuditHead, error) {
+	var h gateway.AuditHead
+	err := s.pool.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&h.Seq, &h.Hash)
+	return h, dbError(err)
 }
 
 func queryEvents(ctx context.Context, q querier, query string, args ...any) ([]gateway.AuditEvent, error) {

@@ -158,6 +158,12 @@ func auditWhere(f gateway.AuditFilter) (string, []any) {
 	if !f.Until.IsZero() {
 		conds, args = append(conds, `ts <= ?`), append(args, millis(f.Until))
 	}
+	if f.After != nil {
+		conds, args = append(conds, `(ts, seq) > (?, ?)`), append(args, millis(f.After.Timestamp), f.After.Seq)
+	}
+	if f.MaxSeq > 0 {
+		conds, args = append(conds, `seq <= ?`), append(args, f.MaxSeq)
+	}
 	if len(f.Kinds) > 0 {
 		conds, args = append(conds, `kind IN (`+placeholders(len(f.Kinds))+`)`), appendStrings(args, f.Kinds)
 	}
@@ -190,21 +196,18 @@ func appendStrings(args []any, values []string) []any {
 	return args
 }
 
-// AuditChain returns every event in Seq order and the stored head, read from one snapshot.
-func (s *Store) AuditChain(ctx context.Context) ([]gateway.AuditEvent, string, error) {
-	var events []gateway.AuditEvent
-	var head string
-	err := s.inRead(ctx, func(tx *sql.Tx) error {
-		var err error
-		if events, err = queryEvents(ctx, tx, `SELECT `+eventColumns+` FROM audit_events ORDER BY seq`); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `SELECT hash FROM audit_head WHERE id = 1`).Scan(&head)
-	})
-	if err != nil {
-		return nil, "", dbError(err)
-	}
-	return events, head, nil
+// AuditChainPage returns up to limit events after afterSeq in Seq order.
+func (s *Store) AuditChainPage(ctx context.Context, afterSeq int64, limit int) ([]gateway.AuditEvent, error) {
+	events, err := queryEvents(ctx, s.read, `SELECT `+eventColumns+` FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`,
+		afterSeq, max(limit, 1))
+	return events, dbError(err)
+}
+
+// AuditHead returns the stored chain head.
+func (s *Store) AuditHead(ctx context.Context) (gateway.AuditHead, error) {
+	var h gateway.AuditHead
+	err := s.read.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&h.Seq, &h.Hash)
+	return h, dbError(err)
 }
 
 func queryEvents(ctx context.Context, q querier, query string, args ...any) ([]gateway.AuditEvent, error) {

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"AuditAppend", testAuditAppend},
 		{"AuditHostileInput", testAuditHostileInput},
 		{"QueryAudit", testQueryAudit},
+		{"AuditKeysetPaging", testAuditKeysetPaging},
 		{"ConcurrentWriters", func(t *testing.T, s gateway.Store) { ConcurrentWriters(t, s) }},
 	}
 	for _, tc := range suite {
@@ -90,10 +91,7 @@ func observe(t *testing.T, s gateway.Store) counts {
 // verifiedChain reads the whole trail and fails t unless it verifies and the head matches.
 func verifiedChain(t *testing.T, s gateway.Store) []gateway.AuditEvent {
 	t.Helper()
-	events, head, err := s.AuditChain(t.Context())
-	if err != nil {
-		t.Fatalf("AuditChain: %v", err)
-	}
+	events, head := readChain(t, s)
 	if bad, reason := gateway.VerifyChain(events); bad >= 0 {
 		t.Fatalf("chain broken at index %d (seq %d): %s", bad, events[bad].Seq, reason)
 	}
@@ -101,8 +99,8 @@ func verifiedChain(t *testing.T, s gateway.Store) []gateway.AuditEvent {
 	if len(events) > 0 {
 		last = events[len(events)-1].Hash
 	}
-	if head != last {
-		t.Fatalf("chain head = %q, last event hash = %q", head, last)
+	if head.Hash != last {
+		t.Fatalf("chain head = %q, last event hash = %q", head.Hash, last)
 	}
 	for i, ev := range events {
 		if ev.Seq != int64(i+1) {
@@ -180,5 +178,33 @@ func wantCode(t *testing.T, what string, err error, code gateway.Code) {
 	t.Helper()
 	if got := gateway.ErrorCode(err); got != code {
 		t.Fatalf("%s: error %v has code %q, want %q", what, err, got, code)
+	}
+}
+
+// readChain reads the whole trail through AuditChainPage in small pages, so paging itself is
+// exercised, and checks each page is the Seq-ordered continuation of the previous one.
+func readChain(t *testing.T, s gateway.Store) ([]gateway.AuditEvent, gateway.AuditHead) {
+	t.Helper()
+	head, err := s.AuditHead(t.Context())
+	if err != nil {
+		t.Fatalf("AuditHead: %v", err)
+	}
+	var events []gateway.AuditEvent
+	after := int64(0)
+	for {
+		page, err := s.AuditChainPage(t.Context(), after, 2)
+		if err != nil {
+			t.Fatalf("AuditChainPage: %v", err)
+		}
+		for _, ev := range page {
+			if ev.Seq <= after {
+				t.Fatalf("AuditChainPage(after %d) returned seq %d", after, ev.Seq)
+			}
+			after = ev.Seq
+		}
+		events = append(events, page...)
+		if len(page) < 2 {
+			return events, head
+		}
 	}
 }
