@@ -170,7 +170,8 @@ func keepFresh(ctx context.Context, a *app.App, s *settings, log *slog.Logger) {
 }
 
 // bootstrapAdmin creates the first admin on a fresh database (PRODUCT.md): with
-// LLMGATE_ADMIN_API_KEY as its key, or a generated key shown once and saved 0600.
+// LLMGATE_ADMIN_API_KEY as its key, or a generated key written only to a 0600 file. The key is
+// never printed: stderr ends up in log files and log shippers, the file does not.
 func bootstrapAdmin(ctx context.Context, a *app.App, s *settings, log *slog.Logger) error {
 	preset := os.Getenv("LLMGATE_ADMIN_API_KEY")
 	key, created, err := a.Bootstrap(ctx, preset)
@@ -182,12 +183,30 @@ func bootstrapAdmin(ctx context.Context, a *app.App, s *settings, log *slog.Logg
 		return nil
 	}
 	path := filepath.Join(s.DataDir, "admin-api-key")
-	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+	if err := writePrivateFile(path, key+"\n"); err != nil {
 		return fmt.Errorf("saving generated admin key: %w", err)
 	}
-	// Shown once, on stderr only, outside the structured log so log shippers don't keep it.
-	fmt.Fprintf(os.Stderr, "\nCreated admin user 'admin'. Its API key (shown once, also saved to %s):\n\n    %s\n\n", path, key)
+	log.Warn("created admin user with a generated API key, saved only to the key file (mode 0600); read it from there",
+		"userName", "admin", "keyFile", path)
 	return nil
+}
+
+// writePrivateFile writes data readable by the owner only, also when the file already exists
+// with wider permissions.
+func writePrivateFile(path, data string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.WriteString(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func newLogger(format string) *slog.Logger {
