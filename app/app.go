@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
@@ -27,6 +28,8 @@ type Options struct {
 	// Broadcast, when set, tells other replicas/processes that state changed (after the
 	// local snapshot already reloaded). Errors are logged: the periodic check is the net.
 	Broadcast func(ctx context.Context, version int64) error
+	// MaxKeyLifetime bounds the keys non-admin users create for themselves; 0 = no bound.
+	MaxKeyLifetime time.Duration
 }
 
 // App is safe for concurrent use.
@@ -38,6 +41,8 @@ type App struct {
 	Audit     *audit.Writer
 	Log       *slog.Logger
 	broadcast func(ctx context.Context, version int64) error
+	// maxKeyLifetime is Options.MaxKeyLifetime.
+	maxKeyLifetime time.Duration
 
 	snap     atomic.Pointer[gateway.Snapshot]
 	reloadMu sync.Mutex
@@ -49,7 +54,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.Log = slog.Default()
 	}
 	a := &App{Store: o.Store, Secrets: o.Secrets, Providers: o.Providers, Limiter: o.Limiter,
-		Audit: o.Audit, Log: o.Log, broadcast: o.Broadcast}
+		Audit: o.Audit, Log: o.Log, broadcast: o.Broadcast, maxKeyLifetime: o.MaxKeyLifetime}
 	if err := a.Reload(ctx); err != nil {
 		return nil, err
 	}

@@ -76,8 +76,9 @@ func (a *App) CreateKey(ctx context.Context, act Actor, userID, name string, exp
 	if len(name) > 256 {
 		return "", nil, gateway.Errorf(gateway.CodeInvalid, "key name is too long")
 	}
-	if expiresIn < 0 {
-		return "", nil, gateway.Errorf(gateway.CodeInvalid, "expiry must be in the future")
+	expiresIn, err := a.keyLifetime(act, expiresIn)
+	if err != nil {
+		return "", nil, err
 	}
 	key := presetKey
 	if key == "" {
@@ -93,6 +94,7 @@ func (a *App) CreateKey(ctx context.Context, act Actor, userID, name string, exp
 		exp := now.Add(expiresIn)
 		k.ExpiresAt = &exp
 	}
+	a.inheritFromParent(act, k)
 	ev := act.event(gateway.KindCreateAPIKey)
 	ev.Metadata["keyId"] = k.ID
 	ev.Metadata["keyName"] = name
@@ -103,11 +105,66 @@ func (a *App) CreateKey(ctx context.Context, act Actor, userID, name string, exp
 	if k.ExpiresAt != nil {
 		ev.Metadata["expiresAt"] = gateway.FormatTime(*k.ExpiresAt)
 	}
+	if k.ParentID != "" {
+		ev.Metadata["parentKeyId"] = k.ParentID
+	}
 	if err := a.Store.CreateKey(ctx, k, ev); err != nil {
 		return "", nil, err
 	}
 	a.changed(ctx)
 	return key, k, nil
+}
+
+// MinKeyLifetime is the shortest expiry a key may be given: anything shorter is a mistake
+// (a unit typo such as "1ns"), not a credential anyone can use.
+const MinKeyLifetime = time.Minute
+
+// keyLifetime checks a requested lifetime (0 = no expiry) and applies the maximum to keys a
+// non-admin user creates for themselves over HTTP: no expiry becomes the maximum, a longer
+// one is refused. Admins and the CLI (the operator) are not bounded.
+func (a *App) keyLifetime(act Actor, d time.Duration) (time.Duration, error) {
+	if d < 0 {
+		return 0, gateway.Errorf(gateway.CodeInvalid, "expiry must be in the future")
+	}
+	if d > 0 && d < MinKeyLifetime {
+		return 0, gateway.Errorf(gateway.CodeInvalid, "expiry must be at least %s", MinKeyLifetime)
+	}
+	if act.Principal == nil || act.Principal.IsAdmin() || a.maxKeyLifetime <= 0 {
+		return d, nil
+	}
+	if d == 0 {
+		return a.maxKeyLifetime, nil
+	}
+	if d > a.maxKeyLifetime {
+		return 0, gateway.Errorf(gateway.CodeInvalid, "expiry must be at most %s (the gateway's maximum key lifetime)",
+			FormatLifetime(a.maxKeyLifetime))
+	}
+	return d, nil
+}
+
+// inheritFromParent ties a key created with a key of the same user to that key: it expires
+// no later than its parent and stops authenticating when the parent is revoked (the snapshot
+// checks the chain). A key an admin makes for someone else has no parent: rotating the
+// admin's own key must not end other users' keys.
+func (a *App) inheritFromParent(act Actor, k *gateway.APIKey) {
+	p := act.Principal
+	if p == nil || p.KeyID == "" || p.User == nil || p.User.ID != k.UserID {
+		return
+	}
+	k.ParentID = p.KeyID
+	parent := a.Snapshot().Key(p.KeyID)
+	if parent != nil && parent.ExpiresAt != nil && (k.ExpiresAt == nil || k.ExpiresAt.After(*parent.ExpiresAt)) {
+		exp := *parent.ExpiresAt
+		k.ExpiresAt = &exp
+	}
+}
+
+// FormatLifetime shows a duration in whole days when it is one ("365d"), else as Go does.
+func FormatLifetime(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
 }
 
 // RevokeKey revokes a key. A non-admin actor may only revoke their own keys; someone else's

@@ -22,6 +22,9 @@ type Store interface {
 	StateVersion(ctx context.Context) (int64, error)
 
 	CreateUser(ctx context.Context, u *User, ev *AuditEvent) error
+	// SetUserDeactivated deactivates the user at `at`, or reactivates it when at is nil; an
+	// unknown user is CodeNotFound.
+	SetUserDeactivated(ctx context.Context, userID string, at *time.Time, ev *AuditEvent) error
 	CreateOrg(ctx context.Context, o *Org, ev *AuditEvent) error
 	// SetOrgMember adds the member or updates its role.
 	SetOrgMember(ctx context.Context, orgID string, m OrgMember, ev *AuditEvent) error

@@ -45,8 +45,9 @@ func TestSnapshotAuthenticate(t *testing.T) {
 	future := now.Add(time.Hour)
 	keyOf := func(s string) []byte { h := HashKey(s); return h[:] }
 	u := User{ID: "aaaaaaaaaaaaaaaaaaaaaaaa", UserName: "alice"}
+	gone := User{ID: "bbbbbbbbbbbbbbbbbbbbbbbb", UserName: "gone", DeactivatedAt: &past}
 	snap := NewSnapshot(&State{
-		Users: []User{u},
+		Users: []User{u, gone},
 		Orgs:  []Org{{ID: "0a0a0a0a0a0a0a0a0a0a0a0a", Name: "team", Members: []OrgMember{{UserID: u.ID, Role: OrgRoleMember}}}},
 		Keys: []APIKey{
 			{ID: "k1", UserID: u.ID, Hash: keyOf("good-key-0000000000")},
@@ -54,16 +55,27 @@ func TestSnapshotAuthenticate(t *testing.T) {
 			{ID: "k3", UserID: u.ID, Hash: keyOf("future-key-000000000"), ExpiresAt: &future},
 			{ID: "k4", UserID: u.ID, Hash: keyOf("revoked-key-00000000"), RevokedAt: &past},
 			{ID: "k5", UserID: "ffffffffffffffffffffffff", Hash: keyOf("orphan-key-000000000")},
+			{ID: "k6", UserID: gone.ID, Hash: keyOf("deactivated-user-key")},
+			{ID: "k7", UserID: u.ID, Hash: keyOf("child-of-good-000000"), ParentID: "k1"},
+			{ID: "k8", UserID: u.ID, Hash: keyOf("grandchild-of-good-0"), ParentID: "k7"},
+			{ID: "k9", UserID: u.ID, Hash: keyOf("child-of-expired-000"), ParentID: "k2"},
+			{ID: "ka", UserID: u.ID, Hash: keyOf("child-of-revoked-000"), ParentID: "k4"},
+			{ID: "kb", UserID: u.ID, Hash: keyOf("grandchild-revoked-0"), ParentID: "ka"},
+			{ID: "kc", UserID: u.ID, Hash: keyOf("cycle-a-000000000000"), ParentID: "kd"},
+			{ID: "kd", UserID: u.ID, Hash: keyOf("cycle-b-000000000000"), ParentID: "kc"},
 		},
 	})
 	p, err := snap.Authenticate("good-key-0000000000", now)
 	if err != nil || p.User.ID != u.ID || p.KeyID != "k1" || len(p.OrgIDs) != 1 {
 		t.Fatalf("good key: %+v, %v", p, err)
 	}
-	if _, err := snap.Authenticate("future-key-000000000", now); err != nil {
-		t.Fatalf("unexpired key refused: %v", err)
+	for _, k := range []string{"future-key-000000000", "child-of-good-000000", "grandchild-of-good-0"} {
+		if _, err := snap.Authenticate(k, now); err != nil {
+			t.Fatalf("key %q refused: %v", k, err)
+		}
 	}
-	for _, k := range []string{"", "wrong", "expired-key-00000000", "revoked-key-00000000", "orphan-key-000000000"} {
+	for _, k := range []string{"", "wrong", "expired-key-00000000", "revoked-key-00000000", "orphan-key-000000000",
+		"deactivated-user-key", "child-of-expired-000", "child-of-revoked-000", "grandchild-revoked-0", "cycle-a-000000000000"} {
 		if _, err := snap.Authenticate(k, now); ErrorCode(err) != CodeUnauthenticated {
 			t.Errorf("key %q: err %v, want unauthenticated", k, err)
 		}

@@ -27,6 +27,7 @@ type Snapshot struct {
 	orgsByName      map[string]*Org
 	orgsOfUser      map[string][]string
 	keys            map[[32]byte]*APIKey
+	keysByID        map[string]*APIKey
 	endpoints       map[string]*Endpoint // by name
 	endpointsByID   map[string]*Endpoint
 	endpointsSorted []*Endpoint // by creation, then id
@@ -43,6 +44,7 @@ func NewSnapshot(st *State) *Snapshot {
 		orgsByName:    make(map[string]*Org, len(st.Orgs)),
 		orgsOfUser:    make(map[string][]string),
 		keys:          make(map[[32]byte]*APIKey, len(st.Keys)),
+		keysByID:      make(map[string]*APIKey, len(st.Keys)),
 		endpoints:     make(map[string]*Endpoint, len(st.Endpoints)),
 		endpointsByID: make(map[string]*Endpoint, len(st.Endpoints)),
 	}
@@ -65,6 +67,7 @@ func NewSnapshot(st *State) *Snapshot {
 			continue
 		}
 		s.keys[[32]byte(k.Hash)] = k
+		s.keysByID[k.ID] = k
 	}
 	for i := range st.Endpoints {
 		e := &st.Endpoints[i]
@@ -93,15 +96,41 @@ func (s *Snapshot) Authenticate(key string, now time.Time) (*Principal, error) {
 	}
 	h := HashKey(key)
 	k, ok := s.keys[h]
-	if !ok || subtle.ConstantTimeCompare(k.Hash, h[:]) != 1 || !k.Active(now) {
+	if !ok || subtle.ConstantTimeCompare(k.Hash, h[:]) != 1 || !s.keyLive(k, now) {
 		return nil, Errorf(CodeUnauthenticated, "invalid or expired API key")
 	}
 	u, ok := s.users[k.UserID]
 	if !ok {
 		return nil, Errorf(CodeUnauthenticated, "invalid or expired API key")
 	}
+	if !u.Active() {
+		return nil, Errorf(CodeUnauthenticated, "the API key's user is deactivated")
+	}
 	return &Principal{User: u, OrgIDs: s.orgsOfUser[u.ID], KeyID: k.ID}, nil
 }
+
+// maxKeyChain bounds the parent walk; real chains are a few keys long.
+const maxKeyChain = 64
+
+// keyLive reports whether k and every key it descends from is active: a key made with a key
+// never outlives it. A revoked parent is absent from the snapshot, so its children fail.
+func (s *Snapshot) keyLive(k *APIKey, now time.Time) bool {
+	for i := 0; i < maxKeyChain; i++ {
+		if !k.Active(now) {
+			return false
+		}
+		if k.ParentID == "" {
+			return true
+		}
+		if k = s.keysByID[k.ParentID]; k == nil {
+			return false
+		}
+	}
+	return false
+}
+
+// Key returns the non-revoked key with id, or nil.
+func (s *Snapshot) Key(id string) *APIKey { return s.keysByID[id] }
 
 // User returns the user with id, or nil.
 func (s *Snapshot) User(id string) *User { return s.users[id] }

@@ -33,7 +33,12 @@ type User struct {
 	LastName  string    `json:"lastName"`
 	Admin     bool      `json:"admin"`
 	CreatedAt time.Time `json:"createdAt"`
+	// DeactivatedAt, when set, means none of the user's keys authenticate.
+	DeactivatedAt *time.Time `json:"deactivatedAt,omitempty"`
 }
+
+// Active reports whether the user may authenticate.
+func (u *User) Active() bool { return u.DeactivatedAt == nil }
 
 // FullName is "First Last" with empty parts dropped.
 func (u *User) FullName() string {
@@ -74,6 +79,9 @@ type APIKey struct {
 	CreatedAt time.Time  `json:"createdAt"`
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+	// ParentID is the key of the same user that created this one, if any: a key made with a
+	// key authenticates only while its parent does.
+	ParentID string `json:"parentId,omitempty"`
 }
 
 // Active reports whether the key may authenticate at time now.

@@ -59,6 +59,7 @@ func serve(s *settings, log *slog.Logger) error {
 	m := metrics.New()
 	a, err := app.New(ctx, app.Options{
 		Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Audit: writer, Log: log,
+		MaxKeyLifetime: s.maxKeyLifetime,
 		Limiter: d.limiter(s, func(err error) {
 			m.LimiterError()
 			log.Warn("rate limiter unavailable", "err", err, "failOpen", s.RedisFailOpen)

@@ -7,6 +7,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/llmgate/llmgate/app"
 )
 
 // settings are the PRODUCT.md settings table plus a few extensions. Every flag has an
@@ -27,6 +30,10 @@ type settings struct {
 	RedisFailOpen bool
 	ListPageSize  int
 	DebugAddr     string
+	// MaxKeyLifetime is --max-key-lifetime as given ("365d", "720h", "0" = no maximum);
+	// validate parses it into maxKeyLifetime.
+	MaxKeyLifetime string
+	maxKeyLifetime time.Duration
 }
 
 // bind registers the settings flags on fs with defaults taken from the environment.
@@ -45,6 +52,7 @@ func (s *settings) bind(fs *flag.FlagSet) {
 	str(&s.TLSKey, "tls-key", "LLMGATE_TLS_KEY", "", "TLS key file")
 	str(&s.LogFormat, "log-format", "LLMGATE_LOG_FORMAT", "", "text or json (default: text on a terminal, else json)")
 	str(&s.DebugAddr, "debug-addr", "LLMGATE_DEBUG_ADDR", "", "serve Go pprof profiles on this separate address (loopback only; off when empty)")
+	str(&s.MaxKeyLifetime, "max-key-lifetime", "LLMGATE_MAX_KEY_LIFETIME", "365d", "longest expiry of a key a non-admin user creates; their keys without expiry get it (0 = no maximum)")
 	str(&s.MLflowPrefix, "mlflow-base-path", "LLMGATE_MLFLOW_BASE_PATH", "", "extra path prefix for the MLflow routes, e.g. /mlflow-deployments")
 	fs.Int64Var(&s.MaxBodyBytes, "max-body-bytes", envInt("LLMGATE_MAX_BODY_BYTES", 10<<20), "largest accepted request body (env LLMGATE_MAX_BODY_BYTES)")
 	fs.BoolVar(&s.RedisFailOpen, "redis-fail-open", envBool("LLMGATE_REDIS_FAIL_OPEN", false), "admit requests when Redis is unreachable (default: refuse with 503) (env LLMGATE_REDIS_FAIL_OPEN)")
@@ -63,6 +71,10 @@ func (s *settings) validate() error {
 	if s.DebugAddr != "" && !isLoopback(s.DebugAddr) {
 		return fmt.Errorf("--debug-addr must be a loopback address: profiles reveal memory contents")
 	}
+	var err error
+	if s.maxKeyLifetime, err = parseMaxKeyLifetime(s.MaxKeyLifetime); err != nil {
+		return err
+	}
 	if s.MaxBodyBytes <= 0 {
 		return fmt.Errorf("--max-body-bytes must be positive")
 	}
@@ -70,6 +82,19 @@ func (s *settings) validate() error {
 		return fmt.Errorf("--database-url must be a postgres:// URL")
 	}
 	return nil
+}
+
+// parseMaxKeyLifetime reads --max-key-lifetime: "0" (no maximum) or a lifetime such as 365d.
+func parseMaxKeyLifetime(v string) (time.Duration, error) {
+	if strings.TrimSpace(v) == "0" {
+		return 0, nil
+	}
+	d, err := app.ParseExpiry(v)
+	if err != nil || d < app.MinKeyLifetime {
+		return 0, fmt.Errorf("--max-key-lifetime must be 0 (no maximum) or a lifetime of at least %s such as 365d or 720h, not %q",
+			app.MinKeyLifetime, v)
+	}
+	return d, nil
 }
 
 func isLoopback(addr string) bool {

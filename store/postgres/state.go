@@ -40,12 +40,12 @@ func loadVersion(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
 }
 
 func loadUsers(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
-	rows, _ := tx.Query(ctx, `SELECT id, user_name, email, first_name, last_name, admin, created_at
+	rows, _ := tx.Query(ctx, `SELECT id, user_name, email, first_name, last_name, admin, created_at, deactivated_at
 		FROM users ORDER BY created_at, id`)
 	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (gateway.User, error) {
 		var u gateway.User
-		err := row.Scan(&u.ID, &u.UserName, &u.Email, &u.FirstName, &u.LastName, &u.Admin, &u.CreatedAt)
-		u.CreatedAt = u.CreatedAt.UTC()
+		err := row.Scan(&u.ID, &u.UserName, &u.Email, &u.FirstName, &u.LastName, &u.Admin, &u.CreatedAt, &u.DeactivatedAt)
+		u.CreatedAt, u.DeactivatedAt = u.CreatedAt.UTC(), utc(u.DeactivatedAt)
 		return u, err
 	})
 	st.Users = nilIfEmpty(users)
@@ -80,7 +80,7 @@ func loadOrgs(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
 	return err
 }
 
-const keyColumns = `id, user_id, name, hash, prefix, created_at, expires_at, revoked_at`
+const keyColumns = `id, user_id, name, hash, prefix, created_at, expires_at, revoked_at, parent_key_id`
 
 func loadKeys(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
 	keys, err := queryKeys(ctx, tx, `SELECT `+keyColumns+` FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, pos`)
@@ -96,8 +96,12 @@ func queryKeys(ctx context.Context, q querier, query string, args ...any) ([]gat
 	rows, _ := q.Query(ctx, query, args...)
 	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (gateway.APIKey, error) {
 		var k gateway.APIKey
-		err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.Hash, &k.Prefix, &k.CreatedAt, &k.ExpiresAt, &k.RevokedAt)
+		var parent *string
+		err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.Hash, &k.Prefix, &k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &parent)
 		k.CreatedAt, k.ExpiresAt, k.RevokedAt = k.CreatedAt.UTC(), utc(k.ExpiresAt), utc(k.RevokedAt)
+		if parent != nil {
+			k.ParentID = *parent
+		}
 		return k, err
 	})
 	return nilIfEmpty(keys), err
@@ -163,6 +167,18 @@ func (s *Store) CreateUser(ctx context.Context, u *gateway.User, ev *gateway.Aud
 	})
 }
 
+// SetUserDeactivated sets or clears the user's deactivation time; an unknown user is
+// CodeNotFound.
+func (s *Store) SetUserDeactivated(ctx context.Context, userID string, at *time.Time, ev *gateway.AuditEvent) error {
+	return s.mutate(ctx, ev, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET deactivated_at = $1 WHERE id = $2`, nullTS(at), userID)
+		if err != nil {
+			return err
+		}
+		return mustAffect(tag, "user")
+	})
+}
+
 // CreateOrg inserts o with the members it lists; a taken name is CodeConflict.
 func (s *Store) CreateOrg(ctx context.Context, o *gateway.Org, ev *gateway.AuditEvent) error {
 	return s.mutate(ctx, ev, func(tx pgx.Tx) error {
@@ -207,8 +223,12 @@ func (s *Store) RemoveOrgMember(ctx context.Context, orgID, userID string, ev *g
 // CreateKey inserts k; an unknown user is CodeNotFound.
 func (s *Store) CreateKey(ctx context.Context, k *gateway.APIKey, ev *gateway.AuditEvent) error {
 	return s.mutate(ctx, ev, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			k.ID, k.UserID, k.Name, k.Hash, k.Prefix, ts(k.CreatedAt), nullTS(k.ExpiresAt), nullTS(k.RevokedAt))
+		var parent *string
+		if k.ParentID != "" {
+			parent = &k.ParentID
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			k.ID, k.UserID, k.Name, k.Hash, k.Prefix, ts(k.CreatedAt), nullTS(k.ExpiresAt), nullTS(k.RevokedAt), parent)
 		return err
 	})
 }

@@ -39,8 +39,8 @@ func loadVersion(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
 }
 
 func loadUsers(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, user_name, email, first_name, last_name, admin, created_at
-		FROM users ORDER BY created_at, id`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, user_name, email, first_name, last_name, admin, created_at,
+		deactivated_at FROM users ORDER BY created_at, id`)
 	if err != nil {
 		return err
 	}
@@ -48,10 +48,11 @@ func loadUsers(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
 	for rows.Next() {
 		var u gateway.User
 		var created int64
-		if err := rows.Scan(&u.ID, &u.UserName, &u.Email, &u.FirstName, &u.LastName, &u.Admin, &created); err != nil {
+		var deactivated sql.NullInt64
+		if err := rows.Scan(&u.ID, &u.UserName, &u.Email, &u.FirstName, &u.LastName, &u.Admin, &created, &deactivated); err != nil {
 			return err
 		}
-		u.CreatedAt = fromMillis(created)
+		u.CreatedAt, u.DeactivatedAt = fromMillis(created), fromNullMillis(deactivated)
 		st.Users = append(st.Users, u)
 	}
 	return rows.Err()
@@ -96,7 +97,7 @@ func loadOrgs(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
 	return members.Err()
 }
 
-const keyColumns = `id, user_id, name, hash, prefix, created_at, expires_at, revoked_at`
+const keyColumns = `id, user_id, name, hash, prefix, created_at, expires_at, revoked_at, parent_key_id`
 
 func loadKeys(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
 	keys, err := queryKeys(ctx, tx, `SELECT `+keyColumns+` FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, rowid`)
@@ -119,9 +120,11 @@ func queryKeys(ctx context.Context, q querier, query string, args ...any) ([]gat
 		var k gateway.APIKey
 		var created int64
 		var expires, revoked sql.NullInt64
-		if err := rows.Scan(&k.ID, &k.UserID, &k.Name, &k.Hash, &k.Prefix, &created, &expires, &revoked); err != nil {
+		var parent sql.NullString
+		if err := rows.Scan(&k.ID, &k.UserID, &k.Name, &k.Hash, &k.Prefix, &created, &expires, &revoked, &parent); err != nil {
 			return nil, err
 		}
+		k.ParentID = parent.String
 		k.CreatedAt, k.ExpiresAt, k.RevokedAt = fromMillis(created), fromNullMillis(expires), fromNullMillis(revoked)
 		out = append(out, k)
 	}
@@ -191,6 +194,18 @@ func (s *Store) CreateUser(ctx context.Context, u *gateway.User, ev *gateway.Aud
 	})
 }
 
+// SetUserDeactivated sets or clears the user's deactivation time; an unknown user is
+// CodeNotFound.
+func (s *Store) SetUserDeactivated(ctx context.Context, userID string, at *time.Time, ev *gateway.AuditEvent) error {
+	return s.mutate(ctx, ev, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET deactivated_at = ? WHERE id = ?`, nullMillis(at), userID)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res, "user")
+	})
+}
+
 // CreateOrg inserts o with the members it lists; a taken name is CodeConflict.
 func (s *Store) CreateOrg(ctx context.Context, o *gateway.Org, ev *gateway.AuditEvent) error {
 	return s.mutate(ctx, ev, func(tx *sql.Tx) error {
@@ -235,8 +250,9 @@ func (s *Store) RemoveOrgMember(ctx context.Context, orgID, userID string, ev *g
 // CreateKey inserts k; an unknown user is CodeNotFound.
 func (s *Store) CreateKey(ctx context.Context, k *gateway.APIKey, ev *gateway.AuditEvent) error {
 	return s.mutate(ctx, ev, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.ID, k.UserID, k.Name, k.Hash, k.Prefix, millis(k.CreatedAt), nullMillis(k.ExpiresAt), nullMillis(k.RevokedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.ID, k.UserID, k.Name, k.Hash, k.Prefix, millis(k.CreatedAt), nullMillis(k.ExpiresAt), nullMillis(k.RevokedAt),
+			sql.NullString{String: k.ParentID, Valid: k.ParentID != ""})
 		return err
 	})
 }

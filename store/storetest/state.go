@@ -28,6 +28,17 @@ func testUsers(t *testing.T, s gateway.Store) {
 	mustReject(t, s, "CreateUser(duplicate userName)", gateway.CodeConflict, func(ev *gateway.AuditEvent) error {
 		return s.CreateUser(ctx, clash, ev)
 	})
+
+	off := at(time.Hour)
+	mustMutate(t, s, "SetUserDeactivated", func(ev *gateway.AuditEvent) error { return s.SetUserDeactivated(ctx, alice.ID, &off, ev) })
+	deactivated := *alice
+	deactivated.DeactivatedAt = &off
+	equal(t, "deactivated user kept, with its time", loadState(t, s).Users, []gateway.User{deactivated, *bob})
+	mustMutate(t, s, "SetUserDeactivated(nil)", func(ev *gateway.AuditEvent) error { return s.SetUserDeactivated(ctx, alice.ID, nil, ev) })
+	equal(t, "reactivated user", loadState(t, s).Users, []gateway.User{*alice, *bob})
+	mustReject(t, s, "SetUserDeactivated(unknown)", gateway.CodeNotFound, func(ev *gateway.AuditEvent) error {
+		return s.SetUserDeactivated(ctx, gateway.NewID(), &off, ev)
+	})
 }
 
 func testOrgs(t *testing.T, s gateway.Store) {
@@ -109,8 +120,9 @@ func testKeys(t *testing.T, s gateway.Store) {
 	}
 	ci, laptop, notebook := apiKey(alice.ID, "ci", time.Hour), apiKey(alice.ID, "laptop", 2*time.Hour), apiKey(alice.ID, "notebook", 3*time.Hour)
 	laptop.ExpiresAt = ptr(at(90 * 24 * time.Hour))
+	notebook.ParentID = ci.ID // created with the ci key
 	bobs := apiKey(bob.ID, "", 90*time.Minute)
-	for _, k := range []*gateway.APIKey{laptop, ci, notebook, bobs} {
+	for _, k := range []*gateway.APIKey{laptop, ci, notebook, bobs} { // parent before child
 		mustMutate(t, s, "CreateKey", func(ev *gateway.AuditEvent) error { return s.CreateKey(ctx, k, ev) })
 	}
 	got, err := s.GetKey(ctx, laptop.ID)
