@@ -73,6 +73,9 @@ func (a *App) CreateKey(ctx context.Context, act Actor, userID, name string, exp
 			return "", nil, gateway.Errorf(gateway.CodeNotFound, "user %s not found", userID)
 		}
 	}
+	if !a.Snapshot().User(userID).Active() {
+		return "", nil, gateway.Errorf(gateway.CodeInvalid, "user %s is deactivated; reactivate it before creating keys", userID)
+	}
 	if len(name) > 256 {
 		return "", nil, gateway.Errorf(gateway.CodeInvalid, "key name is too long")
 	}

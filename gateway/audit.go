@@ -15,6 +15,8 @@ const (
 	KindDeleteEndpoint           = "DeleteGatewayEndpoint"
 	KindUpdateEndpointPerms      = "UpdateGatewayEndpointPermissions"
 	KindCreateUser               = "CreateUser"
+	KindDeactivateUser           = "DeactivateUser"
+	KindReactivateUser           = "ReactivateUser"
 	KindCreateAPIKey             = "CreateApiKey"
 	KindRevokeAPIKey             = "RevokeApiKey"
 	KindCreateOrganization       = "CreateOrganization"

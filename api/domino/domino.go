@@ -55,6 +55,7 @@ func Register(mux *http.ServeMux, a *app.App, opts Options) {
 	mux.HandleFunc("GET /api/users/v1/self", h.user(h.self))
 	mux.HandleFunc("GET /api/users/v1/users", h.user(h.listUsers))
 	mux.HandleFunc("POST /api/users/v1/users", h.admin(h.createUser))
+	mux.HandleFunc("PATCH /api/users/v1/users/{id}", h.admin(h.updateUser))
 
 	const orgs = "/api/organizations/v1/organizations"
 	mux.HandleFunc("GET "+orgs, h.user(h.myOrgs))

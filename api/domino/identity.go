@@ -20,6 +20,7 @@ type userV1 struct {
 	AvatarURL string   `json:"avatarUrl"`
 	Email     string   `json:"email"`
 	Roles     []string `json:"roles"`
+	IsActive  bool     `json:"isActive"` // [EXT] false once deactivated
 }
 
 // Domino role names for llmgate's two roles (spec §3.10).
@@ -34,7 +35,7 @@ func toUserV1(u *gateway.User) userV1 {
 		role = roleAdmin
 	}
 	return userV1{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, FullName: u.FullName(),
-		UserName: u.UserName, Email: u.Email, Roles: []string{role}}
+		UserName: u.UserName, Email: u.Email, Roles: []string{role}, IsActive: u.Active()}
 }
 
 type userEnvelope struct {
@@ -51,9 +52,10 @@ func (h *api) self(w http.ResponseWriter, r *http.Request, p *gateway.Principal)
 	httpkit.WriteJSON(w, http.StatusOK, userEnvelope{User: toUserV1(p.User), Metadata: newMetadata(w, r)})
 }
 
-// listUsers shows every user to every caller: admins need the ids for grants, and Domino
-// lets anyone list "visible" users (spec §8 U17). [EXT] userName narrows to one exact name.
-func (h *api) listUsers(w http.ResponseWriter, r *http.Request, _ *gateway.Principal) {
+// listUsers shows every active user to every caller: admins need the ids for grants, and
+// Domino lets anyone list "visible" users (spec §8 U17). Admins also see deactivated users.
+// [EXT] userName narrows to one exact name.
+func (h *api) listUsers(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
 	q := r.URL.Query()
 	pg, err := parsePage(q)
 	if err != nil {
@@ -61,6 +63,9 @@ func (h *api) listUsers(w http.ResponseWriter, r *http.Request, _ *gateway.Princ
 		return
 	}
 	users := h.app.Snapshot().Users()
+	if !p.IsAdmin() {
+		users = filter(users, (*gateway.User).Active)
+	}
 	if q.Has("userName") {
 		users = filter(users, func(u *gateway.User) bool { return u.UserName == q.Get("userName") })
 	}
@@ -85,6 +90,31 @@ func (h *api) createUser(w http.ResponseWriter, r *http.Request, p *gateway.Prin
 		return
 	}
 	u, err := h.app.CreateUser(r.Context(), h.actor(r, p), in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpkit.WriteJSON(w, http.StatusOK, userEnvelope{User: toUserV1(u), Metadata: newMetadata(w, r)})
+}
+
+// updateUser is llmgate's admin route [EXT] for what `llmgate users deactivate|reactivate`
+// does: {"isActive": false} deactivates the user (its keys stop working on the next
+// request), {"isActive": true} reactivates it.
+func (h *api) updateUser(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	f, err := h.readFields(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	active, ok, err := f.boolean("isActive")
+	if err == nil && !ok {
+		err = missing("isActive")
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u, err := h.app.SetUserActive(r.Context(), h.actor(r, p), r.PathValue("id"), active)
 	if err != nil {
 		h.fail(w, r, err)
 		return

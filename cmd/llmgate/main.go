@@ -16,6 +16,7 @@ const usage = `llmgate — a self-hosted AI gateway
 Usage:
   llmgate serve [flags]
   llmgate users create --username U [--email E] [--first-name F] [--last-name L] [--admin]
+  llmgate users deactivate|reactivate --username U
   llmgate keys create --username U [--name N] [--expires 90d]
   llmgate keys revoke ID
   llmgate orgs create --name N
@@ -56,6 +57,8 @@ func run(args []string) int {
 	switch cmd + " " + first(rest) {
 	case "users create":
 		return cmdUsersCreate(rest[1:])
+	case "users deactivate", "users reactivate":
+		return cmdUsersSetActive(rest[1:], rest[0] == "reactivate")
 	case "keys create":
 		return cmdKeysCreate(rest[1:])
 	case "keys revoke":

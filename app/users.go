@@ -1,0 +1,70 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// SetUserActive deactivates (active=false) or reactivates a user. A deactivated user keeps
+// its row, keys and memberships, so the audit trail still names it and reactivation restores
+// it whole, but none of its keys authenticate from the next request on: the snapshot refuses
+// them. Deactivating the last active administrator is refused, since nobody could then undo
+// it over HTTP. Setting the state a user already has records no event.
+func (a *App) SetUserActive(ctx context.Context, act Actor, userID string, active bool) (*gateway.User, error) {
+	if act.Principal != nil && !act.Principal.IsAdmin() {
+		return nil, gateway.Errorf(gateway.CodeForbidden, "only administrators may deactivate or reactivate users")
+	}
+	u, err := a.userForChange(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Active() == active {
+		return u, nil
+	}
+	kind, deactivatedAt := gateway.KindReactivateUser, (*time.Time)(nil)
+	if !active {
+		if u.Admin && a.activeAdmins() == 1 {
+			return nil, gateway.Errorf(gateway.CodeInvalid, "user %q is the last active administrator and cannot be deactivated", u.UserName)
+		}
+		now := gateway.Now()
+		kind, deactivatedAt = gateway.KindDeactivateUser, &now
+	}
+	ev := act.event(kind)
+	ev.Metadata["userId"] = u.ID
+	ev.Metadata["userName"] = u.UserName
+	if err := a.Store.SetUserDeactivated(ctx, u.ID, deactivatedAt, ev); err != nil {
+		return nil, err
+	}
+	a.changed(ctx)
+	if now := a.Snapshot().User(u.ID); now != nil {
+		return now, nil
+	}
+	return u, nil
+}
+
+// userForChange finds a user by id, reloading once on a miss (it may have just been created
+// by another process).
+func (a *App) userForChange(ctx context.Context, id string) (*gateway.User, error) {
+	if u := a.Snapshot().User(id); u != nil {
+		return u, nil
+	}
+	if err := a.Reload(ctx); err != nil {
+		return nil, err
+	}
+	if u := a.Snapshot().User(id); u != nil {
+		return u, nil
+	}
+	return nil, gateway.Errorf(gateway.CodeNotFound, "user %q not found", truncate(id, 64))
+}
+
+func (a *App) activeAdmins() int {
+	n := 0
+	for _, u := range a.Snapshot().Users() {
+		if u.Admin && u.Active() {
+			n++
+		}
+	}
+	return n
+}
