@@ -1,5 +1,5 @@
 # llmgate — every target does its own set-up, so each works on a fresh machine.
-.PHONY: run test test-go build bench fmt
+.PHONY: run test test-go build bench fmt fuzz fuzz-seeds
 
 build:
 	mkdir -p bin
@@ -21,6 +21,14 @@ test-go:
 
 bench: build
 	scripts/bench.sh
+
+# Fuzzes every Go fuzz target for FUZZTIME each (default 10m); see scripts/fuzz.sh for knobs.
+fuzz:
+	FUZZTIME=$(or $(FUZZTIME),10m) scripts/fuzz.sh
+
+# Rewrites the provider fuzz seeds (testdata/fuzz/*/wire-*) from the fake upstream's answers.
+fuzz-seeds:
+	go run ./internal/fuzzseeds
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -48,6 +48,22 @@ type entry struct {
 // names in file order. env looks up `$NAME` credential references (os.LookupEnv in the CLI).
 // Warnings (deprecated spellings, skipped traffic routes) go to a.Log.
 func Import(ctx context.Context, a *app.App, act app.Actor, yamlBytes []byte, env func(string) (string, bool)) (created []string, err error) {
+	inputs, err := plan(ctx, a, yamlBytes, env)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range inputs {
+		if _, err := a.CreateEndpoint(ctx, act, in); err != nil {
+			rollback(ctx, a, act, created)
+			return nil, fmt.Errorf("creating endpoint %q (nothing was imported): %w", in.Name, err)
+		}
+		created = append(created, in.Name)
+	}
+	return created, nil
+}
+
+// plan parses and validates the whole file into endpoint inputs; nothing is created.
+func plan(ctx context.Context, a *app.App, yamlBytes []byte, env func(string) (string, bool)) ([]app.EndpointInput, error) {
 	entries, err := parse(a, yamlBytes)
 	if err != nil {
 		return nil, err
@@ -68,14 +84,7 @@ func Import(ctx context.Context, a *app.App, act app.Actor, yamlBytes []byte, en
 		}
 		inputs = append(inputs, in)
 	}
-	for _, in := range inputs {
-		if _, err := a.CreateEndpoint(ctx, act, in); err != nil {
-			rollback(ctx, a, act, created)
-			return nil, fmt.Errorf("creating endpoint %q (nothing was imported): %w", in.Name, err)
-		}
-		created = append(created, in.Name)
-	}
-	return created, nil
+	return inputs, nil
 }
 
 // rollback deletes what a failed import created, keeping the all-or-nothing promise when a
