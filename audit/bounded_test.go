@@ -32,6 +32,8 @@ func TestPassesOverALongTrailUseBoundedMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
+	keys := NewKeyring(GenerateKey())
+	store.SetAuditKeys(keys)
 	fill(t, store, boundedEvents)
 
 	passes := []struct {
@@ -49,7 +51,7 @@ func TestPassesOverALongTrailUseBoundedMemory(t *testing.T) {
 			return c.lines - 1, err // header
 		}},
 		{"verify", func(ctx context.Context) (int, error) {
-			r, err := Verify(ctx, store)
+			r, err := Verify(ctx, store, keys)
 			if err == nil && !r.OK {
 				err = fmt.Errorf("verify: %+v", r)
 			}

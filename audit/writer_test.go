@@ -95,7 +95,7 @@ func TestConcurrentWritesShareCommits(t *testing.T) {
 	if len(store.batches) != 2 || store.batches[0] != 1 || store.batches[1] != n {
 		t.Fatalf("commits = %v, want [1 %d]: the waiting events must share one commit", store.batches, n)
 	}
-	if bad, reason := gateway.VerifyChain(store.chain); bad >= 0 {
+	if bad, reason := gateway.VerifyChain(nil, store.chain); bad >= 0 {
 		t.Fatalf("chain broken at %d: %s", bad, reason)
 	}
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -49,6 +50,9 @@ type AuditEvent struct {
 	Metadata     map[string]string `json:"metadata"`
 	PrevHash     string            `json:"prevHash"`
 	Hash         string            `json:"hash"`
+	// KeyID names the chain key whose HMAC Hash is; empty for events chained before keying
+	// (the unkeyed SHA-256 scheme, which anyone with write access can recompute).
+	KeyID string `json:"keyId,omitempty"`
 }
 
 // Username is the acting user's name as recorded in the event, for filtering.
@@ -74,8 +78,42 @@ type canonicalEvent struct {
 	Metadata     map[string]string `json:"metadata"`
 }
 
-// ChainHash computes hash = SHA-256(prevHash ‖ canonical JSON of ev) as lowercase hex.
+// AuditKey is one chain key: the HMAC-SHA256 secret and the id events record. It is held
+// outside the database, so whoever can write the database cannot recompute a valid chain.
+type AuditKey struct {
+	ID     string
+	Secret []byte
+}
+
+// AuditKeys is the chain's keyring: Current chains new events, Lookup finds the key an older
+// event names (keys are rotated, never forgotten).
+type AuditKeys interface {
+	Current() (AuditKey, error)
+	Lookup(id string) (AuditKey, bool)
+}
+
+// LinkHash computes ev's hash under key: HMAC-SHA256(key, domain ‖ key id ‖ prevHash ‖
+// canonical JSON of ev) as lowercase hex, or the legacy unkeyed ChainHash when key.ID is empty.
+func LinkHash(key AuditKey, prevHash string, ev *AuditEvent) string {
+	if key.ID == "" {
+		return ChainHash(prevHash, ev)
+	}
+	m := hmac.New(sha256.New, key.Secret)
+	m.Write([]byte("llmgate-audit-v2\x00" + key.ID + "\x00" + prevHash))
+	m.Write(canonical(ev))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// ChainHash computes the legacy unkeyed hash = SHA-256(prevHash ‖ canonical JSON of ev) as
+// lowercase hex. Only events chained before llmgate keyed its trail use it.
 func ChainHash(prevHash string, ev *AuditEvent) string {
+	h := sha256.New()
+	h.Write([]byte(prevHash))
+	h.Write(canonical(ev))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func canonical(ev *AuditEvent) []byte {
 	md := ev.Metadata
 	if md == nil {
 		md = map[string]string{}
@@ -87,10 +125,7 @@ func ChainHash(prevHash string, ev *AuditEvent) string {
 	if err != nil {
 		panic("audit: canonical encoding failed: " + err.Error()) // a map[string]string always encodes
 	}
-	h := sha256.New()
-	h.Write([]byte(prevHash))
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil))
+	return b
 }
 
 // AuditFilter selects events. Empty lists and zero times mean "no constraint". An event
@@ -157,9 +192,10 @@ func (f *AuditFilter) Match(ev *AuditEvent) bool {
 }
 
 // VerifyChain checks that events (in Seq order, starting at the beginning of the trail) link
-// and hash correctly. It returns the index of the first bad event, or -1.
-func VerifyChain(events []AuditEvent) (bad int, reason string) {
-	var v ChainVerifier
+// and hash correctly under keys (nil: only unkeyed events verify). It returns the index of the
+// first bad event, or -1.
+func VerifyChain(keys AuditKeys, events []AuditEvent) (bad int, reason string) {
+	v := ChainVerifier{Keys: keys}
 	for i := range events {
 		if reason := v.Next(&events[i]); reason != "" {
 			return i, reason
@@ -169,20 +205,63 @@ func VerifyChain(events []AuditEvent) (bad int, reason string) {
 }
 
 // ChainVerifier checks a chain one event at a time, so a trail of any length is verified
-// in constant memory. The zero value starts at the beginning of the trail.
+// in constant memory. With only Keys set it starts at the beginning of the trail.
 type ChainVerifier struct {
+	Keys AuditKeys
 	// Prev is the hash the next event must link to.
 	Prev string
+	// Legacy and Keyed count the events seen under each scheme.
+	Legacy, Keyed int
 }
 
-// Next checks ev against the chain so far and returns why it fails, or "".
+// Next checks ev against the chain so far and returns why it fails, or "". Unkeyed events
+// verify only as a prefix: once an event is keyed, an unkeyed one after it means the chain
+// was recomputed without the key.
 func (v *ChainVerifier) Next(ev *AuditEvent) string {
 	if ev.PrevHash != v.Prev {
 		return "prevHash does not match the previous event (event removed, inserted or reordered)"
 	}
-	if got := ChainHash(v.Prev, ev); got != ev.Hash {
+	key := AuditKey{}
+	if ev.KeyID == "" {
+		if v.Keyed > 0 {
+			return "unkeyed event after keyed ones (the chain was recomputed without the key)"
+		}
+		v.Legacy++
+	} else {
+		k, ok := lookupKey(v.Keys, ev.KeyID)
+		if !ok {
+			return "chained with key id " + ev.KeyID + ", which the audit keyring does not hold"
+		}
+		key = k
+		v.Keyed++
+	}
+	if got := LinkHash(key, v.Prev, ev); !hmac.Equal([]byte(got), []byte(ev.Hash)) {
 		return "hash does not match the event's content (event changed)"
 	}
 	v.Prev = ev.Hash
 	return ""
+}
+
+// Finish reports what only the end of the trail reveals: a trail of only unkeyed events
+// cannot tell an honest pre-keying trail from one recomputed without the key.
+func (v *ChainVerifier) Finish() string {
+	if v.Legacy > 0 && v.Keyed == 0 && v.Keys != nil {
+		return "no event is keyed: every event uses the unkeyed scheme, which anyone with database write access can recompute (on a trail written before keying, the next event written seals it)"
+	}
+	return ""
+}
+
+func lookupKey(keys AuditKeys, id string) (AuditKey, bool) {
+	if keys == nil {
+		return AuditKey{}, false
+	}
+	return keys.Lookup(id)
+}
+
+// CurrentAuditKey returns keys.Current(), or the legacy (unkeyed) key when keys is nil.
+func CurrentAuditKey(keys AuditKeys) (AuditKey, error) {
+	if keys == nil {
+		return AuditKey{}, nil
+	}
+	return keys.Current()
 }

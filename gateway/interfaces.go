@@ -50,7 +50,7 @@ type Store interface {
 	// UpdateSecretWrapping replaces only the wrapped data key and master key id (rotation).
 	UpdateSecretWrapping(ctx context.Context, s *SealedSecret) error
 
-	// AppendAudit assigns Seq, PrevHash and Hash (ChainHash) to each event in order and commits
+	// AppendAudit assigns Seq, PrevHash, Hash (LinkHash) and KeyID to each event in order and commits
 	// them in one transaction. With several writers (replicas) the chain is serialised in the
 	// database, so there is exactly one chain.
 	AppendAudit(ctx context.Context, events []*AuditEvent) error
@@ -62,6 +62,9 @@ type Store interface {
 	AuditChainPage(ctx context.Context, afterSeq int64, limit int) ([]AuditEvent, error)
 	// AuditHead returns the stored chain head.
 	AuditHead(ctx context.Context) (AuditHead, error)
+	// SetAuditKeys makes every later append chain with keys.Current() (HMAC) and record its
+	// id. Without it (tests, tools) events use the legacy unkeyed scheme.
+	SetAuditKeys(keys AuditKeys)
 
 	Close() error
 }

@@ -262,16 +262,7 @@ func cmdAuditVerify(args []string) int {
 		return code
 	}
 	defer c.deps.close()
-	r, err := audit.Verify(c.ctx, c.deps.store)
-	if err != nil {
-		return c.fail(err)
-	}
-	if !r.OK {
-		fmt.Printf("audit trail TAMPERED: first bad event seq=%d id=%s: %s (%d events checked)\n", r.BadSeq, r.BadID, r.Reason, r.Events)
-		return 1
-	}
-	fmt.Printf("audit trail intact: %d events, hash chain verified\n", r.Events)
-	return 0
+	return auditVerify(c)
 }
 
 func cmdImportMLflow(args []string) int {

@@ -10,6 +10,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/notify"
 	"github.com/llmgate/llmgate/ratelimit"
@@ -26,8 +27,10 @@ import (
 type deps struct {
 	store   gateway.Store
 	keyring *local.Keyring // nil with --secrets vault
-	secrets *secrets.Resolver
-	redis   *goredis.Client // nil without --redis-url
+	// auditKeys chain the audit trail (HMAC); held outside the database.
+	auditKeys *audit.Keyring
+	secrets   *secrets.Resolver
+	redis     *goredis.Client // nil without --redis-url
 }
 
 func (d *deps) close() {
@@ -53,6 +56,10 @@ func openDeps(ctx context.Context, s *settings) (*deps, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
+	}
+	if err := d.openAuditKeys(s); err != nil {
+		d.close()
+		return nil, err
 	}
 	var primary gateway.SecretStore
 	var vaultStore *vault.Store

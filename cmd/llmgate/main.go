@@ -23,6 +23,7 @@ Usage:
   llmgate orgs add-member --name N --username U [--role member|admin]
   llmgate audit export [--since T] [--until T] [--user U] [--endpoint E] [--kind K] [--format jsonl|csv]
   llmgate audit verify
+  llmgate audit rotate-key
   llmgate import-mlflow FILE
   llmgate secrets rotate-master-key
   llmgate version
@@ -71,6 +72,8 @@ func run(args []string) int {
 		return cmdAuditExport(rest[1:])
 	case "audit verify":
 		return cmdAuditVerify(rest[1:])
+	case "audit rotate-key":
+		return cmdAuditRotateKey(rest[1:])
 	case "secrets rotate-master-key":
 		return cmdRotateMasterKey(rest[1:])
 	}

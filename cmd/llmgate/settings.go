@@ -34,6 +34,7 @@ type settings struct {
 	// validate parses it into maxKeyLifetime.
 	MaxKeyLifetime string
 	maxKeyLifetime time.Duration
+	Audit          auditSettings
 }
 
 // bind registers the settings flags on fs with defaults taken from the environment.
@@ -54,6 +55,7 @@ func (s *settings) bind(fs *flag.FlagSet) {
 	str(&s.DebugAddr, "debug-addr", "LLMGATE_DEBUG_ADDR", "", "serve Go pprof profiles on this separate address (loopback only; off when empty)")
 	str(&s.MaxKeyLifetime, "max-key-lifetime", "LLMGATE_MAX_KEY_LIFETIME", "365d", "longest expiry of a key a non-admin user creates; their keys without expiry get it (0 = no maximum)")
 	str(&s.MLflowPrefix, "mlflow-base-path", "LLMGATE_MLFLOW_BASE_PATH", "", "extra path prefix for the MLflow routes, e.g. /mlflow-deployments")
+	s.Audit.bind(fs)
 	fs.Int64Var(&s.MaxBodyBytes, "max-body-bytes", envInt("LLMGATE_MAX_BODY_BYTES", 10<<20), "largest accepted request body (env LLMGATE_MAX_BODY_BYTES)")
 	fs.BoolVar(&s.RedisFailOpen, "redis-fail-open", envBool("LLMGATE_REDIS_FAIL_OPEN", false), "admit requests when Redis is unreachable (default: refuse with 503) (env LLMGATE_REDIS_FAIL_OPEN)")
 	fs.IntVar(&s.ListPageSize, "mlflow-page-size", int(envInt("LLMGATE_MLFLOW_PAGE_SIZE", 3000)), "endpoints per MLflow list page (env LLMGATE_MLFLOW_PAGE_SIZE)")

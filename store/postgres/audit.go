@@ -11,12 +11,15 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 )
 
+// SetAuditKeys makes later appends chain with keys (HMAC) instead of the unkeyed scheme.
+func (s *Store) SetAuditKeys(keys gateway.AuditKeys) { s.auditKeys = keys }
+
 // AppendAudit chains and commits events in one transaction.
 func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(tx pgx.Tx) error { return appendEvents(ctx, tx, events) })
+	return s.inTx(ctx, func(tx pgx.Tx) error { return appendEvents(ctx, tx, s.auditKeys, events) })
 }
 
 // appendEvents links events to the stored chain head and moves the head past them.
@@ -26,10 +29,14 @@ func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) e
 // head the first one committed. Appends are thereby totally ordered by the database, and N
 // replicas extend ONE chain with consecutive sequence numbers; reading the head without the
 // lock would let two replicas chain onto the same predecessor and fork the trail.
-func appendEvents(ctx context.Context, tx pgx.Tx, events []*gateway.AuditEvent) error {
+func appendEvents(ctx context.Context, tx pgx.Tx, keys gateway.AuditKeys, events []*gateway.AuditEvent) error {
 	var seq int64
 	var head string
 	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`).Scan(&seq, &head); err != nil {
+		return err
+	}
+	key, err := gateway.CurrentAuditKey(keys)
+	if err != nil {
 		return err
 	}
 	batch := &pgx.Batch{}
@@ -40,12 +47,13 @@ func appendEvents(ctx context.Context, tx pgx.Tx, events []*gateway.AuditEvent) 
 			return err
 		}
 		seq++
-		ev.Seq, ev.PrevHash, ev.Hash = seq, head, gateway.ChainHash(head, ev)
+		ev.Seq, ev.PrevHash, ev.KeyID = seq, head, key.ID
+		ev.Hash = gateway.LinkHash(key, head, ev)
 		head = ev.Hash
 		batch.Queue(`INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id, endpoint_type,
-			endpoint_name, username, metadata, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			endpoint_name, username, metadata, prev_hash, hash, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 			ev.Seq, ev.ID, ev.Kind, ev.Timestamp, ev.PerformedBy, ev.EndpointID, ev.EndpointType,
-			ev.EndpointName(), ev.Username(), string(metadata), ev.PrevHash, ev.Hash)
+			ev.EndpointName(), ev.Username(), string(metadata), ev.PrevHash, ev.Hash, ev.KeyID)
 	}
 	batch.Queue(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, head)
 	return tx.SendBatch(ctx, batch).Close()
@@ -78,7 +86,7 @@ func storable(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
-const eventColumns = `seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, metadata, prev_hash, hash`
+const eventColumns = `seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, metadata, prev_hash, hash, key_id`
 
 // QueryAudit returns the events matching f, ordered by timestamp, then Seq.
 func (s *Store) QueryAudit(ctx context.Context, f gateway.AuditFilter) ([]gateway.AuditEvent, error) {
@@ -157,7 +165,7 @@ func queryEvents(ctx context.Context, q querier, query string, args ...any) ([]g
 		var ev gateway.AuditEvent
 		var metadata string
 		err := row.Scan(&ev.Seq, &ev.ID, &ev.Kind, &ev.Timestamp, &ev.PerformedBy, &ev.EndpointID, &ev.EndpointType,
-			&metadata, &ev.PrevHash, &ev.Hash)
+			&metadata, &ev.PrevHash, &ev.Hash, &ev.KeyID)
 		// A row whose metadata was damaged still comes back (with what could be decoded), so
 		// verification reports it as a hash mismatch instead of failing to read the trail.
 		_ = json.Unmarshal([]byte(metadata), &ev.Metadata)

@@ -32,6 +32,8 @@ const maxAttempts = 3
 // any number of replicas on the same database.
 type Store struct {
 	pool *pgxpool.Pool
+	// auditKeys chain new events (HMAC); nil: the legacy unkeyed scheme.
+	auditKeys gateway.AuditKeys
 }
 
 var _ gateway.Store = (*Store)(nil)
@@ -100,7 +102,7 @@ func (s *Store) mutate(ctx context.Context, ev *gateway.AuditEvent, change func(
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, fmt.Sprint(version)); err != nil {
 			return err
 		}
-		return appendEvents(ctx, tx, []*gateway.AuditEvent{ev})
+		return appendEvents(ctx, tx, s.auditKeys, []*gateway.AuditEvent{ev})
 	})
 }
 

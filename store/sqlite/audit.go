@@ -13,6 +13,9 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 )
 
+// SetAuditKeys makes later appends chain with keys (HMAC) instead of the unkeyed scheme.
+func (s *Store) SetAuditKeys(keys gateway.AuditKeys) { s.auditKeys = keys }
+
 // AppendAudit chains and commits events in one transaction. The immediate transaction holds
 // SQLite's single write lock, so writers in every process take turns at the chain head.
 func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) error {
@@ -38,7 +41,7 @@ func prepareAudit(ctx context.Context, db *sql.DB) (*auditStatements, error) {
 	}{
 		{&st.head, `SELECT seq, hash FROM audit_head WHERE id = 1`},
 		{&st.insert, `INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id,
-		endpoint_type, endpoint_name, username, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		endpoint_type, endpoint_name, username, metadata, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&st.moveHead, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`},
 	}
 	for _, q := range queries {
@@ -71,6 +74,10 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 	if err := tx.StmtContext(ctx, s.audit.head).QueryRowContext(ctx).Scan(&seq, &head); err != nil {
 		return err
 	}
+	key, err := gateway.CurrentAuditKey(s.auditKeys)
+	if err != nil {
+		return err
+	}
 	insert := tx.StmtContext(ctx, s.audit.insert)
 	for _, ev := range events {
 		normalizeEvent(ev)
@@ -79,14 +86,15 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 			return err
 		}
 		seq++
-		ev.Seq, ev.PrevHash, ev.Hash = seq, head, gateway.ChainHash(head, ev)
+		ev.Seq, ev.PrevHash, ev.KeyID = seq, head, key.ID
+		ev.Hash = gateway.LinkHash(key, head, ev)
 		head = ev.Hash
 		if _, err := insert.ExecContext(ctx, ev.Seq, ev.ID, ev.Kind, millis(ev.Timestamp), ev.PerformedBy, ev.EndpointID,
-			ev.EndpointType, ev.EndpointName(), ev.Username(), string(metadata), ev.PrevHash, ev.Hash); err != nil {
+			ev.EndpointType, ev.EndpointName(), ev.Username(), string(metadata), ev.PrevHash, ev.Hash, ev.KeyID); err != nil {
 			return err
 		}
 	}
-	_, err := tx.StmtContext(ctx, s.audit.moveHead).ExecContext(ctx, seq, head)
+	_, err = tx.StmtContext(ctx, s.audit.moveHead).ExecContext(ctx, seq, head)
 	return err
 }
 
@@ -133,7 +141,7 @@ func storable(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
-const eventColumns = `seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, metadata, prev_hash, hash`
+const eventColumns = `seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, metadata, prev_hash, hash, key_id`
 
 // QueryAudit returns the events matching f, ordered by timestamp, then Seq.
 func (s *Store) QueryAudit(ctx context.Context, f gateway.AuditFilter) ([]gateway.AuditEvent, error) {
@@ -222,7 +230,7 @@ func queryEvents(ctx context.Context, q querier, query string, args ...any) ([]g
 		var ts int64
 		var metadata []byte
 		if err := rows.Scan(&ev.Seq, &ev.ID, &ev.Kind, &ts, &ev.PerformedBy, &ev.EndpointID, &ev.EndpointType,
-			&metadata, &ev.PrevHash, &ev.Hash); err != nil {
+			&metadata, &ev.PrevHash, &ev.Hash, &ev.KeyID); err != nil {
 			return nil, err
 		}
 		// A row whose metadata was damaged still comes back (with what could be decoded), so

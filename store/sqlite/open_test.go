@@ -125,7 +125,7 @@ func TestTamperingIsVisible(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: AuditHead: %v", step.name, err)
 		}
-		bad, _ := gateway.VerifyChain(chain)
+		bad, _ := gateway.VerifyChain(nil, chain)
 		headOK := len(chain) > 0 && chain[len(chain)-1].Hash == head.Hash
 		if bad != step.bad || (step.bad == -1 && headOK) {
 			t.Fatalf("%s: VerifyChain bad=%d, head matches=%v; want bad=%d (a head mismatch when -1)", step.name, bad, headOK, step.bad)

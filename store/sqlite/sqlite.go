@@ -43,6 +43,8 @@ type Store struct {
 	read *sql.DB
 	// audit holds the write pool's prepared chain-append statements.
 	audit *auditStatements
+	// auditKeys chain new events (HMAC); nil: the legacy unkeyed scheme.
+	auditKeys gateway.AuditKeys
 }
 
 var _ gateway.Store = (*Store)(nil)

@@ -49,8 +49,9 @@ func testAuditAppend(t *testing.T, s gateway.Store) {
 	all := append(first, second...)
 	prev := ""
 	for i, ev := range all {
-		if ev.Seq != int64(i+1) || ev.PrevHash != prev || ev.Hash != gateway.ChainHash(prev, ev) {
-			t.Fatalf("event %d assigned seq %d prevHash %q hash %q; want seq %d chained with gateway.ChainHash", i, ev.Seq, ev.PrevHash, ev.Hash, i+1)
+		key, ok := allTestKeys.Lookup(ev.KeyID)
+		if !ok || ev.Seq != int64(i+1) || ev.PrevHash != prev || ev.Hash != gateway.LinkHash(key, prev, ev) {
+			t.Fatalf("event %d assigned seq %d prevHash %q hash %q key %q; want seq %d chained with gateway.LinkHash under the store's key", i, ev.Seq, ev.PrevHash, ev.Hash, ev.KeyID, i+1)
 		}
 		prev = ev.Hash
 	}
@@ -325,4 +326,105 @@ func ids(events []gateway.AuditEvent) []string {
 		out[i] = events[i].ID
 	}
 	return out
+}
+
+// chainKeys is an in-memory chain keyring; every key it ever makes is also in allTestKeys,
+// which verification uses the way `audit verify` uses the key file.
+type chainKeys struct {
+	mu   sync.Mutex
+	keys []gateway.AuditKey // newest first
+}
+
+var allTestKeys = &chainKeys{}
+
+func newChainKeys() *chainKeys {
+	k := &chainKeys{}
+	k.rotate()
+	return k
+}
+
+func (k *chainKeys) rotate() gateway.AuditKey {
+	secret := []byte(gateway.NewID() + gateway.NewID()) // unique per key; not for production use
+	key := gateway.AuditKey{ID: "test-" + gateway.NewID(), Secret: secret}
+	for _, ring := range []*chainKeys{k, allTestKeys} {
+		ring.mu.Lock()
+		ring.keys = append([]gateway.AuditKey{key}, ring.keys...)
+		ring.mu.Unlock()
+	}
+	return key
+}
+
+func (k *chainKeys) Current() (gateway.AuditKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.keys[0], nil
+}
+
+func (k *chainKeys) Lookup(id string) (gateway.AuditKey, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, key := range k.keys {
+		if key.ID == id {
+			return key, true
+		}
+	}
+	return gateway.AuditKey{}, false
+}
+
+// testUnkeyedThenKeyed is an upgraded trail: events appended before keys were set carry no
+// key id and the unkeyed hash; once keyed, every event names its key, rotation continues the
+// chain, and the whole trail verifies. Stored hashes and key ids read back as assigned.
+func testUnkeyedThenKeyed(t *testing.T, s gateway.Store) {
+	ctx := t.Context()
+	old := []*gateway.AuditEvent{event(gateway.KindCreateUser, "admin"), event(gateway.KindCreateUser, "admin")}
+	if err := s.AppendAudit(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range old {
+		if ev.KeyID != "" {
+			t.Fatalf("unkeyed store assigned key id %q", ev.KeyID)
+		}
+	}
+	keys := newChainKeys()
+	s.SetAuditKeys(keys)
+	first, _ := keys.Current()
+	keyed := []*gateway.AuditEvent{event(gateway.KindCreateUser, "admin")}
+	if err := s.AppendAudit(ctx, keyed); err != nil {
+		t.Fatal(err)
+	}
+	second := keys.rotate()
+	rotated := event(gateway.KindCreateUser, "admin")
+	if err := s.CreateUser(ctx, user("after-rotation", 0), rotated); err != nil {
+		t.Fatal(err)
+	}
+	if keyed[0].KeyID != first.ID || rotated.KeyID != second.ID {
+		t.Fatalf("key ids %q, %q; want %q then %q after rotation", keyed[0].KeyID, rotated.KeyID, first.ID, second.ID)
+	}
+	events := verifiedChain(t, s)
+	if len(events) != 4 || events[3].KeyID != second.ID || events[1].KeyID != "" {
+		t.Fatalf("stored key ids: %+v", events)
+	}
+	// The same events recomputed without the key verify no more.
+	forged := append([]gateway.AuditEvent(nil), events...)
+	forged[2].Metadata = map[string]string{"performedByUsername": "someone else"}
+	prev := forged[1].Hash
+	for i := 2; i < len(forged); i++ {
+		forged[i].PrevHash, forged[i].Hash = prev, gateway.ChainHash(prev, &forged[i])
+		prev = forged[i].Hash
+	}
+	if bad, _ := gateway.VerifyChain(allTestKeys, forged); bad != 2 {
+		t.Fatalf("a chain recomputed with plain SHA-256 keeping key ids: first bad %d, want 2", bad)
+	}
+	for i := 2; i < len(forged); i++ {
+		forged[i].KeyID = ""
+	}
+	v := gateway.ChainVerifier{Keys: allTestKeys}
+	for i := range forged {
+		if reason := v.Next(&forged[i]); reason != "" {
+			t.Fatalf("event %d: %s", i, reason)
+		}
+	}
+	if v.Finish() == "" {
+		t.Fatal("a trail recomputed entirely without the key (key ids cleared) must not verify")
+	}
 }

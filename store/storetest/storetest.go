@@ -34,8 +34,13 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"ConcurrentWriters", func(t *testing.T, s gateway.Store) { ConcurrentWriters(t, s) }},
 	}
 	for _, tc := range suite {
-		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			s.SetAuditKeys(newChainKeys())
+			tc.test(t, s)
+		})
 	}
+	t.Run("UnkeyedThenKeyed", func(t *testing.T) { testUnkeyedThenKeyed(t, open(t)) })
 }
 
 // base is a fixed, millisecond-precise instant: every stored timestamp has that precision.
@@ -92,7 +97,7 @@ func observe(t *testing.T, s gateway.Store) counts {
 func verifiedChain(t *testing.T, s gateway.Store) []gateway.AuditEvent {
 	t.Helper()
 	events, head := readChain(t, s)
-	if bad, reason := gateway.VerifyChain(events); bad >= 0 {
+	if bad, reason := gateway.VerifyChain(allTestKeys, events); bad >= 0 {
 		t.Fatalf("chain broken at index %d (seq %d): %s", bad, events[bad].Seq, reason)
 	}
 	last := ""

@@ -1,0 +1,272 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// KeyFileName is the chain keyring file in the data directory (--audit-key-file).
+const KeyFileName = "audit.key"
+
+const chainKeySize = 32
+
+// Keyring holds the chain's HMAC keys, newest first, outside the database: whoever can
+// write the database but not read this file (or LLMGATE_AUDIT_KEY) cannot recompute a chain
+// that verifies. Rotation puts a new key first and keeps the old ones, so every event stays
+// verifiable and the chain simply continues under the new key.
+type Keyring struct {
+	path string // empty when the keys came from the environment
+
+	mu      sync.Mutex
+	keys    []gateway.AuditKey
+	modTime time.Time
+	checked time.Time
+}
+
+var _ gateway.AuditKeys = (*Keyring)(nil)
+
+// NewKeyring holds the given secrets in memory, newest first (tests, tools).
+func NewKeyring(secrets ...[]byte) *Keyring {
+	kr := &Keyring{}
+	for _, s := range secrets {
+		kr.keys = append(kr.keys, newChainKey(s))
+	}
+	return kr
+}
+
+// GenerateKey returns a fresh random 32-byte chain key.
+func GenerateKey() []byte {
+	k := make([]byte, chainKeySize)
+	if _, err := rand.Read(k); err != nil {
+		panic("audit: no randomness: " + err.Error())
+	}
+	return k
+}
+
+func newChainKey(secret []byte) gateway.AuditKey {
+	sum := sha256.Sum256(append([]byte("llmgate audit key id\x00"), secret...))
+	return gateway.AuditKey{ID: hex.EncodeToString(sum[:8]), Secret: secret}
+}
+
+// LoadKeyring returns the chain keys: from env (LLMGATE_AUDIT_KEY, comma-separated base64
+// 32-byte keys, newest first) when set, else from the key file at path, created 0600 with a
+// fresh key when missing. An existing unreadable file is an error, never replaced.
+func LoadKeyring(path, env string) (*Keyring, error) {
+	if env != "" {
+		kr := &Keyring{}
+		for _, part := range strings.Split(env, ",") {
+			k, err := decodeChainKey(part)
+			if err != nil {
+				return nil, gateway.Wrap(gateway.CodeInvalid, err, "LLMGATE_AUDIT_KEY must be base64 32-byte keys, comma-separated, newest first")
+			}
+			kr.keys = append(kr.keys, newChainKey(k))
+		}
+		return kr, nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := createKeyFile(path); err != nil {
+			return nil, err
+		}
+	}
+	kr := &Keyring{path: path}
+	if err := kr.reload(); err != nil {
+		return nil, err
+	}
+	return kr, nil
+}
+
+// Current returns the key new events are chained with. A key file changed by `llmgate audit
+// rotate-key` in another process is picked up within a second.
+func (kr *Keyring) Current() (gateway.AuditKey, error) {
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	if kr.path != "" && time.Since(kr.checked) > time.Second {
+		kr.checked = time.Now()
+		if fi, err := os.Stat(kr.path); err == nil && !fi.ModTime().Equal(kr.modTime) {
+			if err := kr.reloadLocked(); err != nil {
+				return gateway.AuditKey{}, err
+			}
+		}
+	}
+	if len(kr.keys) == 0 {
+		return gateway.AuditKey{}, gateway.Errorf(gateway.CodeInternal, "the audit keyring holds no key")
+	}
+	return kr.keys[0], nil
+}
+
+// Lookup finds a key by id, rereading the file once on a miss.
+func (kr *Keyring) Lookup(id string) (gateway.AuditKey, bool) {
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	if k, ok := kr.find(id); ok {
+		return k, true
+	}
+	if kr.path == "" || kr.reloadLocked() != nil {
+		return gateway.AuditKey{}, false
+	}
+	return kr.find(id)
+}
+
+func (kr *Keyring) find(id string) (gateway.AuditKey, bool) {
+	for _, k := range kr.keys {
+		if k.ID == id {
+			return k, true
+		}
+	}
+	return gateway.AuditKey{}, false
+}
+
+// Rotate makes a fresh key current, keeps every older key, and persists the ring atomically.
+func (kr *Keyring) Rotate() (gateway.AuditKey, error) {
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	key := newChainKey(GenerateKey())
+	if kr.path == "" {
+		kr.keys = append([]gateway.AuditKey{key}, kr.keys...)
+		return key, nil
+	}
+	if err := kr.reloadLocked(); err != nil {
+		return gateway.AuditKey{}, err
+	}
+	keys := append([]gateway.AuditKey{key}, kr.keys...)
+	if err := writeKeyFile(kr.path, keys, true); err != nil {
+		return gateway.AuditKey{}, err
+	}
+	kr.keys = keys
+	return key, nil
+}
+
+func (kr *Keyring) reload() error {
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	return kr.reloadLocked()
+}
+
+// reloadLocked rereads the file; keys known but no longer in it are kept after its keys,
+// so a process never forgets a key it could verify with.
+func (kr *Keyring) reloadLocked() error {
+	fi, err := os.Stat(kr.path)
+	if err != nil {
+		return gateway.Wrap(gateway.CodeInternal, err, "cannot read the audit key file "+kr.path)
+	}
+	keys, err := readKeyFile(kr.path)
+	if err != nil {
+		return err
+	}
+	for _, old := range kr.keys {
+		if !containsKey(keys, old.ID) {
+			keys = append(keys, old)
+		}
+	}
+	kr.keys, kr.modTime = keys, fi.ModTime()
+	return nil
+}
+
+func containsKey(keys []gateway.AuditKey, id string) bool {
+	for _, k := range keys {
+		if k.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func decodeChainKey(s string) ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, errors.New("not valid base64")
+	}
+	if len(k) != chainKeySize {
+		return nil, fmt.Errorf("decoded to %d bytes, want %d", len(k), chainKeySize)
+	}
+	return k, nil
+}
+
+func readKeyFile(path string) ([]gateway.AuditKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, gateway.Wrap(gateway.CodeInternal, err, "cannot read the audit key file "+path)
+	}
+	var keys []gateway.AuditKey
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		k, err := decodeChainKey(text)
+		if err != nil {
+			return nil, gateway.Wrap(gateway.CodeInternal, err, fmt.Sprintf("audit key file %s line %d is not a base64 32-byte key", path, line))
+		}
+		keys = append(keys, newChainKey(k))
+	}
+	if len(keys) == 0 {
+		return nil, gateway.Errorf(gateway.CodeInternal, "audit key file %s holds no key", path)
+	}
+	return keys, nil
+}
+
+// createKeyFile writes a fresh one-key ring; a process that loses the race to create it
+// (another replica starting at once) uses the winner's.
+func createKeyFile(path string) error {
+	err := writeKeyFile(path, []gateway.AuditKey{newChainKey(GenerateKey())}, false)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	return err
+}
+
+// writeKeyFile writes the ring to a 0600 temporary file, then renames it over path
+// (replace) or hard-links it into place (create only).
+func writeKeyFile(path string, keys []gateway.AuditKey, replace bool) error {
+	var b bytes.Buffer
+	b.WriteString("# llmgate audit chain keys (HMAC-SHA256), newest first. Keep secret and backed up:\n")
+	b.WriteString("# without them `llmgate audit verify` cannot tell a genuine trail from a forged one.\n")
+	for _, k := range keys {
+		b.WriteString(base64.StdEncoding.EncodeToString(k.Secret) + "\n")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return gateway.Wrap(gateway.CodeInternal, err, "cannot create the audit key directory")
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return gateway.Wrap(gateway.CodeInternal, err, "cannot write the audit key file")
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(b.Bytes())
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		if replace {
+			err = os.Rename(tmp, path)
+		} else {
+			err = os.Link(tmp, path)
+		}
+	}
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		return gateway.Wrap(gateway.CodeInternal, err, "cannot write the audit key file "+path)
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package audit
+
+import (
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmgate/llmgate/store/sqlite"
+)
+
+func TestKeyFileIsCreatedPrivateAndRotationKeepsOldKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data", KeyFileName)
+	kr, err := LoadKeyring(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	}
+	first, err := kr.Current()
+	if err != nil || first.ID == "" || len(first.Secret) != 32 {
+		t.Fatalf("current key %+v, %v", first, err)
+	}
+	// Another process (the CLI) rotates; this ring sees the new key once it looks again.
+	other, err := LoadKeyring(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := other.Rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr.mu.Lock()
+	kr.checked = time.Time{}
+	kr.mu.Unlock()
+	if cur, _ := kr.Current(); cur.ID != rotated.ID {
+		t.Fatalf("after rotation elsewhere current = %s, want %s", cur.ID, rotated.ID)
+	}
+	if _, ok := kr.Lookup(first.ID); !ok {
+		t.Fatal("the key before rotation was forgotten")
+	}
+	again, err := LoadKeyring(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := again.Current(); cur.ID != rotated.ID {
+		t.Fatal("reloaded ring does not start with the rotated key")
+	}
+	if _, err := LoadKeyring(path, "not base64!"); err == nil {
+		t.Fatal("a malformed LLMGATE_AUDIT_KEY was accepted")
+	}
+	env := base64.StdEncoding.EncodeToString(GenerateKey()) + "," + base64.StdEncoding.EncodeToString(first.Secret)
+	fromEnv, err := LoadKeyring(path, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fromEnv.Lookup(first.ID); !ok {
+		t.Fatal("the older key of LLMGATE_AUDIT_KEY is not available for verification")
+	}
+	if err := os.WriteFile(path, []byte("# nothing\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKeyring(path, ""); err == nil || !strings.Contains(err.Error(), "holds no key") {
+		t.Fatalf("an empty key file: %v", err)
+	}
+}
+
+// TestVerifyFollowsKeyRotationAndRejectsAnotherKey: a chain that crosses a rotation
+// verifies with the ring; verified with a ring that lacks the keys, it fails naming the key.
+func TestVerifyFollowsKeyRotationAndRejectsAnotherKey(t *testing.T) {
+	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "llmgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	keys := NewKeyring(GenerateKey())
+	store.SetAuditKeys(keys)
+	fill(t, store, 3)
+	if _, err := keys.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	fill(t, store, 3)
+	r, err := Verify(t.Context(), store, keys)
+	if err != nil || !r.OK || r.Keyed != 6 {
+		t.Fatalf("verify across a rotation: %+v, %v", r, err)
+	}
+	r, err = Verify(t.Context(), store, NewKeyring(GenerateKey()))
+	if err != nil || r.OK || r.BadSeq != 1 || !strings.Contains(r.Reason, "does not hold") {
+		t.Fatalf("verify with a foreign key: %+v, %v", r, err)
+	}
+}

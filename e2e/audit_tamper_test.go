@@ -1,0 +1,121 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/internal/e2e"
+	"github.com/llmgate/llmgate/store/postgres"
+	"github.com/llmgate/llmgate/store/sqlite"
+)
+
+// TestAuditVerifyDetectsAChainRecomputedWithoutTheKey is the attack an unkeyed chain cannot
+// stop: with write access to the database, change an event and recompute every hash after it
+// with plain SHA-256, moving the head. The HMAC chain key lives outside the database, so
+// verify fails — whether the forger keeps the key ids (MAC mismatch) or clears them to pass
+// as events from before keying (a trail with no keyed event is refused).
+func TestAuditVerifyDetectsAChainRecomputedWithoutTheKey(t *testing.T) {
+	for _, clearKeyIDs := range []bool{false, true} {
+		name := map[bool]string{false: "key ids kept", true: "key ids cleared"}[clearKeyIDs]
+		t.Run(name, func(t *testing.T) {
+			onEveryBackend(t, func(t *testing.T, b e2e.Backend) {
+				opts := b.Options()
+				opts.DataDir = t.TempDir()
+				g := e2e.Start(t, opts)
+				for _, u := range []string{"ann", "bob", "cid"} {
+					g.CreateUser(t, u, false)
+				}
+				if out := g.CLI(t, "audit", "verify"); !strings.Contains(out, "intact") {
+					t.Fatalf("verify on an untouched trail: %s", out)
+				}
+				g.Stop(t)
+				events := readTrail(t, b, opts.DataDir)
+				if len(events) < 3 {
+					t.Fatalf("trail of %d events", len(events))
+				}
+				events[1].Metadata["performedByUsername"] = "someone-else"
+				prev := ""
+				for i := range events {
+					if clearKeyIDs {
+						events[i].KeyID = ""
+					}
+					events[i].PrevHash, events[i].Hash = prev, gateway.ChainHash(prev, &events[i])
+					prev = events[i].Hash
+				}
+				rewriteTrail(t, b, opts.DataDir, events)
+				out, _, code := g.RunCLI(t, "audit", "verify")
+				if code != 1 || !strings.Contains(out, "TAMPERED") {
+					t.Fatalf("verify after recomputing the chain with SHA-256 (%s): exit %d, %s", name, code, out)
+				}
+			})
+		})
+	}
+}
+
+// readTrail reads every event with the store's own code, as an attacker with the database
+// (but not the key file) could.
+func readTrail(t *testing.T, b e2e.Backend, dataDir string) []gateway.AuditEvent {
+	t.Helper()
+	var s gateway.Store
+	var err error
+	if b.DatabaseURL != "" {
+		s, err = postgres.Open(t.Context(), b.DatabaseURL)
+	} else {
+		s, err = sqlite.Open(t.Context(), filepath.Join(dataDir, "llmgate.db"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	events, err := s.AuditChainPage(t.Context(), 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+// rewriteTrail overwrites each event's metadata, hashes and key id by seq, and moves the head.
+func rewriteTrail(t *testing.T, b e2e.Backend, dataDir string, events []gateway.AuditEvent) {
+	t.Helper()
+	last := events[len(events)-1]
+	if b.DatabaseURL != "" {
+		conn, err := pgx.Connect(t.Context(), b.DatabaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		for _, ev := range events {
+			md, _ := json.Marshal(ev.Metadata)
+			if _, err := conn.Exec(t.Context(), `UPDATE audit_events SET metadata = $1, prev_hash = $2, hash = $3, key_id = $4 WHERE seq = $5`,
+				string(md), ev.PrevHash, ev.Hash, ev.KeyID, ev.Seq); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := conn.Exec(t.Context(), `UPDATE audit_head SET seq = $1, hash = $2`, last.Seq, last.Hash); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dataDir, "llmgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, ev := range events {
+		md, _ := json.Marshal(ev.Metadata)
+		if _, err := db.Exec(`UPDATE audit_events SET metadata = ?, prev_hash = ?, hash = ?, key_id = ? WHERE seq = ?`,
+			string(md), ev.PrevHash, ev.Hash, ev.KeyID, ev.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`UPDATE audit_head SET seq = ?, hash = ?`, last.Seq, last.Hash); err != nil {
+		t.Fatal(err)
+	}
+}

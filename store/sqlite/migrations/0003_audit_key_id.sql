@@ -1,0 +1,3 @@
+-- Events name the chain key their hash is an HMAC under; '' marks events chained before
+-- keying, verified by the original unkeyed SHA-256 scheme.
+ALTER TABLE audit_events ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
