@@ -25,6 +25,7 @@ type Record struct {
 	Seq          int64             `json:"seq"`
 	PrevHash     string            `json:"prevHash"`
 	Hash         string            `json:"hash"`
+	KeyID        string            `json:"keyId"`
 }
 
 // ToRecord converts an event for export.
@@ -36,7 +37,7 @@ func ToRecord(ev *gateway.AuditEvent) Record {
 	return Record{
 		ID: ev.ID, Kind: ev.Kind, Timestamp: gateway.FormatTime(ev.Timestamp), PerformedBy: ev.PerformedBy,
 		EndpointID: ev.EndpointID, EndpointType: ev.EndpointType, Metadata: md,
-		Seq: ev.Seq, PrevHash: ev.PrevHash, Hash: ev.Hash,
+		Seq: ev.Seq, PrevHash: ev.PrevHash, Hash: ev.Hash, KeyID: ev.KeyID,
 	}
 }
 
@@ -149,7 +150,7 @@ func newCSVExport(w io.Writer, extra extraKeys) (*csvExport, error) {
 	for _, k := range x.mdCols {
 		header = append(header, "metadata."+k)
 	}
-	header = append(header, "prevHash", "hash")
+	header = append(header, "prevHash", "hash", "keyId")
 	return x, x.cw.Write(header)
 }
 
@@ -159,7 +160,7 @@ func (x *csvExport) write(ev *gateway.AuditEvent) error {
 	for _, k := range x.mdCols {
 		x.row = append(x.row, csvSafe(ev.Metadata[k]))
 	}
-	x.row = append(x.row, ev.PrevHash, ev.Hash)
+	x.row = append(x.row, ev.PrevHash, ev.Hash, ev.KeyID)
 	return x.cw.Write(x.row)
 }
 

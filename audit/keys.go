@@ -270,3 +270,75 @@ func writeKeyFile(path string, keys []gateway.AuditKey, replace bool) error {
 	}
 	return nil
 }
+
+// MasterKeys is the local secret store's master keyring, from which chain keys derive.
+type MasterKeys interface {
+	DerivedKeys(purpose string) []gateway.AuditKey
+	Reload() error
+}
+
+// derivePurpose names the chain keys among keys derived from the master key.
+const derivePurpose = "llmgate audit chain key v1"
+
+// DerivedKeyring chains with keys derived from the local master keys: replicas sharing
+// LLMGATE_MASTER_KEY share the chain key without more configuration, and
+// `llmgate secrets rotate-master-key` rotates the chain key with it (older master keys stay
+// in the ring, so older events verify). Ids are "m-<master key id>".
+type DerivedKeyring struct {
+	master MasterKeys
+
+	mu       sync.Mutex
+	reloaded time.Time
+}
+
+var _ gateway.AuditKeys = (*DerivedKeyring)(nil)
+
+// NewDerivedKeyring derives chain keys from master.
+func NewDerivedKeyring(master MasterKeys) *DerivedKeyring { return &DerivedKeyring{master: master} }
+
+func (d *DerivedKeyring) keys() []gateway.AuditKey {
+	keys := d.master.DerivedKeys(derivePurpose)
+	for i := range keys {
+		keys[i].ID = "m-" + keys[i].ID
+	}
+	return keys
+}
+
+// Current returns the key derived from the newest master key, rereading the master key file
+// at most once a second so a rotation by another process is picked up.
+func (d *DerivedKeyring) Current() (gateway.AuditKey, error) {
+	d.mu.Lock()
+	if time.Since(d.reloaded) > time.Second {
+		d.reloaded = time.Now()
+		if err := d.master.Reload(); err != nil {
+			d.mu.Unlock()
+			return gateway.AuditKey{}, err
+		}
+	}
+	d.mu.Unlock()
+	keys := d.keys()
+	if len(keys) == 0 {
+		return gateway.AuditKey{}, gateway.Errorf(gateway.CodeInternal, "no master key to derive the audit key from")
+	}
+	return keys[0], nil
+}
+
+// Lookup finds a derived key by id, rereading the master key file once on a miss.
+func (d *DerivedKeyring) Lookup(id string) (gateway.AuditKey, bool) {
+	if k, ok := findKey(d.keys(), id); ok {
+		return k, true
+	}
+	if d.master.Reload() != nil {
+		return gateway.AuditKey{}, false
+	}
+	return findKey(d.keys(), id)
+}
+
+func findKey(keys []gateway.AuditKey, id string) (gateway.AuditKey, bool) {
+	for _, k := range keys {
+		if k.ID == id {
+			return k, true
+		}
+	}
+	return gateway.AuditKey{}, false
+}

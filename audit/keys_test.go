@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/store/sqlite"
 )
 
@@ -91,5 +92,44 @@ func TestVerifyFollowsKeyRotationAndRejectsAnotherKey(t *testing.T) {
 	r, err = Verify(t.Context(), store, NewKeyring(GenerateKey()))
 	if err != nil || r.OK || r.BadSeq != 1 || !strings.Contains(r.Reason, "does not hold") {
 		t.Fatalf("verify with a foreign key: %+v, %v", r, err)
+	}
+}
+
+// masterStub stands in for the local master keyring.
+type masterStub struct {
+	keys    [][]byte
+	reloads int
+}
+
+func (m *masterStub) DerivedKeys(purpose string) []gateway.AuditKey {
+	out := make([]gateway.AuditKey, len(m.keys))
+	for i, k := range m.keys {
+		out[i] = gateway.AuditKey{ID: base64.RawURLEncoding.EncodeToString(k[:4]), Secret: append([]byte(purpose), k...)}
+	}
+	return out
+}
+
+func (m *masterStub) Reload() error { m.reloads++; return nil }
+
+// TestDerivedKeyringFollowsMasterKeyRotation: ids are prefixed, the newest master key's
+// derivation chains, and an older one is still found for verification.
+func TestDerivedKeyringFollowsMasterKeyRotation(t *testing.T) {
+	m := &masterStub{keys: [][]byte{GenerateKey()}}
+	d := NewDerivedKeyring(m)
+	first, err := d.Current()
+	if err != nil || !strings.HasPrefix(first.ID, "m-") {
+		t.Fatalf("current %+v, %v", first, err)
+	}
+	m.keys = append([][]byte{GenerateKey()}, m.keys...)
+	d.reloaded = time.Time{}
+	second, _ := d.Current()
+	if second.ID == first.ID {
+		t.Fatal("a rotated master key did not rotate the chain key")
+	}
+	if k, ok := d.Lookup(first.ID); !ok || string(k.Secret) != string(first.Secret) {
+		t.Fatal("the chain key of the older master key is gone")
+	}
+	if _, ok := d.Lookup("m-unknown"); ok || m.reloads < 2 {
+		t.Fatalf("unknown id found, or not looked for in the reread file (reloads %d)", m.reloads)
 	}
 }

@@ -16,7 +16,7 @@ type auditSettings struct {
 
 func (a *auditSettings) bind(fs *flag.FlagSet) {
 	fs.StringVar(&a.KeyFile, "audit-key-file", envOr("LLMGATE_AUDIT_KEY_FILE", ""),
-		"audit chain HMAC keyring (default <data-dir>/audit.key; LLMGATE_AUDIT_KEY overrides with base64 keys) (env LLMGATE_AUDIT_KEY_FILE)")
+		"audit chain HMAC keyring file (default: derived from the master key with --secrets local, else <data-dir>/audit.key; LLMGATE_AUDIT_KEY overrides with base64 keys) (env LLMGATE_AUDIT_KEY_FILE)")
 }
 
 func (a *auditSettings) keyFile(dataDir string) string {
@@ -26,14 +26,22 @@ func (a *auditSettings) keyFile(dataDir string) string {
 	return filepath.Join(dataDir, audit.KeyFileName)
 }
 
-// openAuditKeys loads the chain keyring and makes the store chain with it.
+// openAuditKeys loads the chain keyring and makes the store chain with it: the keys in
+// LLMGATE_AUDIT_KEY, else a key file when one is configured or exists (always with --secrets
+// vault), else keys derived from the local master key, which replicas already share.
 func (d *deps) openAuditKeys(s *settings) error {
-	kr, err := audit.LoadKeyring(s.Audit.keyFile(s.DataDir), os.Getenv("LLMGATE_AUDIT_KEY"))
-	if err != nil {
-		return fmt.Errorf("loading the audit key: %w", err)
+	env, path := os.Getenv("LLMGATE_AUDIT_KEY"), s.Audit.keyFile(s.DataDir)
+	_, statErr := os.Stat(path)
+	if env != "" || s.Audit.KeyFile != "" || statErr == nil || d.keyring == nil {
+		kr, err := audit.LoadKeyring(path, env)
+		if err != nil {
+			return fmt.Errorf("loading the audit key: %w", err)
+		}
+		d.auditKeys = kr
+	} else {
+		d.auditKeys = audit.NewDerivedKeyring(d.keyring)
 	}
-	d.auditKeys = kr
-	d.store.SetAuditKeys(kr)
+	d.store.SetAuditKeys(d.auditKeys)
 	return nil
 }
 
@@ -63,7 +71,12 @@ func cmdAuditRotateKey(args []string) int {
 		fmt.Fprintln(os.Stderr, "llmgate audit rotate-key: the keys come from LLMGATE_AUDIT_KEY; put a new base64 key first in it on every replica")
 		return 1
 	}
-	key, err := c.deps.auditKeys.Rotate()
+	kr, ok := c.deps.auditKeys.(*audit.Keyring)
+	if !ok {
+		fmt.Fprintln(os.Stderr, "llmgate audit rotate-key: the chain key derives from the master key; rotate it with `llmgate secrets rotate-master-key`")
+		return 1
+	}
+	key, err := kr.Rotate()
 	if err != nil {
 		return c.fail(err)
 	}

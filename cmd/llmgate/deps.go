@@ -10,7 +10,6 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/notify"
 	"github.com/llmgate/llmgate/ratelimit"
@@ -28,7 +27,7 @@ type deps struct {
 	store   gateway.Store
 	keyring *local.Keyring // nil with --secrets vault
 	// auditKeys chain the audit trail (HMAC); held outside the database.
-	auditKeys *audit.Keyring
+	auditKeys gateway.AuditKeys
 	secrets   *secrets.Resolver
 	redis     *goredis.Client // nil without --redis-url
 }
@@ -57,10 +56,6 @@ func openDeps(ctx context.Context, s *settings) (*deps, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
-	if err := d.openAuditKeys(s); err != nil {
-		d.close()
-		return nil, err
-	}
 	var primary gateway.SecretStore
 	var vaultStore *vault.Store
 	if addr := os.Getenv("VAULT_ADDR"); addr != "" || s.Secrets == "vault" {
@@ -81,6 +76,10 @@ func openDeps(ctx context.Context, s *settings) (*deps, error) {
 		primary = local.New(d.store, d.keyring)
 	}
 	d.secrets = secrets.NewResolver(primary, vaultStore)
+	if err := d.openAuditKeys(s); err != nil {
+		d.close()
+		return nil, err
+	}
 	if s.RedisURL != "" {
 		opt, err := goredis.ParseURL(s.RedisURL)
 		if err != nil {
