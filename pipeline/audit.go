@@ -32,7 +32,18 @@ func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *ga
 		x.p.log.Error("writing access audit event", "requestId", md["requestId"], "error", err)
 		return gateway.Wrap(gateway.CodeUnavailable, err, "the audit trail is unavailable; the request was not served")
 	}
+	x.w.Header().Set(ReceiptHeader, Receipt(ev))
 	return nil
+}
+
+// ReceiptHeader carries the durable access event's place in the chain, so a caller can later
+// prove its call was recorded (and unaltered) by asking for that seq and checking its hash.
+// A stream's headers are out before its event is written, so streams declare it as a trailer.
+const ReceiptHeader = "X-Llmgate-Audit-Receipt"
+
+// Receipt is the ReceiptHeader value of a committed event.
+func Receipt(ev *gateway.AuditEvent) string {
+	return "seq=" + strconv.FormatInt(ev.Seq, 10) + "; hash=" + ev.Hash
 }
 
 // metadata holds every field PRODUCT.md requires of an access event.

@@ -167,6 +167,7 @@ func (s *streamer) start() {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // tell nginx-style proxies not to buffer the stream
+	h.Set("Trailer", ReceiptHeader)
 	s.x.w.WriteHeader(http.StatusOK)
 }
 

@@ -38,8 +38,10 @@ type Env struct {
 	Server   *httptest.Server
 	Upstream *Upstream
 	Metrics  *metrics.Metrics
-	logs     *lockedWriter
-	AdminKey string
+	// AuditKeys chain the trail (derived from the master key, as `serve` does by default).
+	AuditKeys gateway.AuditKeys
+	logs      *lockedWriter
+	AdminKey  string
 }
 
 // Options tweak the environment.
@@ -62,6 +64,8 @@ func New(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	auditKeys := audit.NewDerivedKeyring(keys)
+	store.SetAuditKeys(auditKeys)
 	logs := &lockedWriter{w: &bytes.Buffer{}}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	writer := audit.NewWriter(store, log)
@@ -74,7 +78,8 @@ func New(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{T: t, App: a, Upstream: NewUpstream(UpstreamKey), Metrics: metrics.New(), logs: logs, AdminKey: adminKey}
+	e := &Env{T: t, App: a, Upstream: NewUpstream(UpstreamKey), Metrics: metrics.New(), logs: logs, AdminKey: adminKey,
+		AuditKeys: auditKeys}
 	po := o.Pipeline
 	po.Transport = Transport
 	po.Metrics = e.Metrics
