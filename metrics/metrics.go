@@ -4,10 +4,17 @@
 // There is deliberately no per-user label: user names would make series unbounded and put
 // identities into a system with weaker access control than the audit trail. Endpoint names are
 // bounded by what admins create; requests that never resolved an endpoint are labelled "".
+// Endpoint names are only recorded when the operator protects /metrics (its own listener or a
+// token, Options.EndpointNames): otherwise anyone who can reach the port would learn the
+// names of endpoints they may not list, with their traffic and token counts, so every series
+// carries endpoint="".
 package metrics
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +25,7 @@ import (
 // Metrics owns a private registry so tests and several servers in one process never collide
 // on the global default registry. A nil *Metrics is valid and records nothing.
 type Metrics struct {
+	names    bool // record endpoint names (Options.EndpointNames)
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -29,10 +37,22 @@ type Metrics struct {
 // latencyBuckets span fast cached answers to long generations (seconds).
 var latencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}
 
-// New builds the metrics with Go runtime and process collectors registered.
-func New() *Metrics {
+// Options shape what the metrics reveal.
+type Options struct {
+	// EndpointNames labels series with the endpoint's name; when false every series has
+	// endpoint="" (the totals stay exact, the names stay private).
+	EndpointNames bool
+}
+
+// New builds metrics that label series by endpoint name, for a /metrics that is protected
+// or not served to callers at all (tests).
+func New() *Metrics { return NewWithOptions(Options{EndpointNames: true}) }
+
+// NewWithOptions builds the metrics with Go runtime and process collectors registered.
+func NewWithOptions(o Options) *Metrics {
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		names: o.EndpointNames,
+		reg:   prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "llmgate_requests_total", Help: "Endpoint queries by endpoint, surface and outcome.",
 		}, []string{"endpoint", "surface", "outcome"}),
@@ -71,11 +91,36 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
+// label is the endpoint label value to record.
+func (m *Metrics) label(endpoint string) string {
+	if m.names {
+		return endpoint
+	}
+	return ""
+}
+
+// RequireToken serves h only to requests carrying "Authorization: Bearer <token>"; others get
+// 401. The comparison is constant-time over hashes, so timing reveals nothing of the token.
+func RequireToken(token string, h http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="llmgate metrics"`)
+			http.Error(w, "a bearer token (--metrics-token) is required for /metrics", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // ObserveRequest counts one finished query and its total latency.
 func (m *Metrics) ObserveRequest(endpoint, surface, outcome string, d time.Duration) {
 	if m == nil {
 		return
 	}
+	endpoint = m.label(endpoint)
 	m.requests.WithLabelValues(endpoint, surface, outcome).Inc()
 	m.latency.WithLabelValues(endpoint, surface, outcome).Observe(d.Seconds())
 }
@@ -85,6 +130,7 @@ func (m *Metrics) ObserveUpstream(endpoint, surface string, d time.Duration) {
 	if m == nil {
 		return
 	}
+	endpoint = m.label(endpoint)
 	m.upstream.WithLabelValues(endpoint, surface).Observe(d.Seconds())
 }
 
@@ -93,6 +139,7 @@ func (m *Metrics) AddTokens(endpoint, surface string, prompt, completion int64) 
 	if m == nil {
 		return
 	}
+	endpoint = m.label(endpoint)
 	if prompt > 0 {
 		m.tokens.WithLabelValues(endpoint, surface, "prompt").Add(float64(prompt))
 	}

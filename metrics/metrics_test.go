@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -40,4 +41,51 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.ObserveRequest("e", "mlflow", "success", time.Second)
 	m.ObserveUpstream("e", "mlflow", time.Second)
 	m.AddTokens("e", "mlflow", 1, 1)
+}
+
+func scrape(t *testing.T, h http.Handler, auth string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	body, _ := io.ReadAll(rec.Body)
+	return rec.Code, string(body)
+}
+
+// Issue 10 finding 7: unprotected /metrics named restricted endpoints with their traffic.
+func TestEndpointNamesAreHiddenUnlessEnabled(t *testing.T) {
+	m := NewWithOptions(Options{EndpointNames: false})
+	m.ObserveRequest("finance-restricted", "openai", "success", time.Millisecond)
+	m.ObserveRequest("hr-restricted", "openai", "success", time.Millisecond)
+	m.ObserveUpstream("finance-restricted", "openai", time.Millisecond)
+	m.AddTokens("hr-restricted", "openai", 3, 4)
+	_, text := scrape(t, m.Handler(), "")
+	if strings.Contains(text, "restricted") {
+		t.Fatalf("an endpoint name reached unprotected metrics:\n%s", text)
+	}
+	for _, want := range []string{
+		`llmgate_requests_total{endpoint="",outcome="success",surface="openai"} 2`,
+		`llmgate_tokens_total{endpoint="",kind="completion",surface="openai"} 4`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("aggregated metrics lack %q", want)
+		}
+	}
+}
+
+func TestRequireToken(t *testing.T) {
+	m := New()
+	m.ObserveRequest("chat", "openai", "success", time.Millisecond)
+	h := RequireToken("s3cret-metrics-token", m.Handler())
+	for _, auth := range []string{"", "Bearer", "Bearer wrong", "Basic s3cret-metrics-token", "Bearer s3cret-metrics-tokenX"} {
+		if code, body := scrape(t, h, auth); code != http.StatusUnauthorized || strings.Contains(body, "llmgate_requests_total") {
+			t.Errorf("auth %q: %d, want 401 without metrics", auth, code)
+		}
+	}
+	if code, body := scrape(t, h, "Bearer s3cret-metrics-token"); code != http.StatusOK || !strings.Contains(body, `endpoint="chat"`) {
+		t.Errorf("right token: %d\n%s", code, body)
+	}
 }

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/llmgate/llmgate/api/domino"
 	"github.com/llmgate/llmgate/api/mlflow"
@@ -13,7 +17,8 @@ import (
 )
 
 // mountRoutes adds every HTTP surface to mux: the Domino admin API, the MLflow Deployments
-// and OpenAI-compatible query surfaces (sharing one pipeline), and /metrics.
+// and OpenAI-compatible query surfaces (sharing one pipeline), and /metrics unless it has its
+// own listener (--metrics-addr).
 func mountRoutes(mux *http.ServeMux, a *app.App, s *settings, m *metrics.Metrics) error {
 	p, err := pipeline.New(a, pipeline.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes, Metrics: m})
 	if err != nil {
@@ -22,6 +27,41 @@ func mountRoutes(mux *http.ServeMux, a *app.App, s *settings, m *metrics.Metrics
 	domino.Register(mux, a, domino.Options{MaxBodyBytes: s.MaxBodyBytes})
 	mlflow.Register(mux, a, p, mlflow.Options{BasePath: s.MLflowPrefix, PageSize: s.ListPageSize})
 	openai.Register(mux, a, p, openai.Options{})
-	mux.Handle("GET /metrics", m.Handler())
+	if s.MetricsAddr == "" {
+		mux.Handle("GET /metrics", metricsHandler(s, m))
+	}
+	return nil
+}
+
+// newMetrics names endpoints in series only when /metrics is protected: on its own listener
+// (which the operator keeps off the callers' network) or behind a token. Otherwise anyone
+// reaching the API port could read the names of endpoints they may not list.
+func newMetrics(s *settings) *metrics.Metrics {
+	return metrics.NewWithOptions(metrics.Options{EndpointNames: s.MetricsAddr != "" || s.MetricsToken != ""})
+}
+
+func metricsHandler(s *settings, m *metrics.Metrics) http.Handler {
+	if s.MetricsToken != "" {
+		return metrics.RequireToken(s.MetricsToken, m.Handler())
+	}
+	return m.Handler()
+}
+
+// listenMetrics opens the --metrics-addr listener, so a wrong address fails the start, and
+// serves /metrics on it alone.
+func listenMetrics(s *settings, m *metrics.Metrics, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", s.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listening on --metrics-addr %s: %w", s.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metricsHandler(s, m))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+	go func() {
+		if err := srv.Serve(ln); err != nil {
+			log.Warn("metrics listener stopped", "err", err)
+		}
+	}()
 	return nil
 }

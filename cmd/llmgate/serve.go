@@ -18,7 +18,6 @@ import (
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
-	"github.com/llmgate/llmgate/metrics"
 	"github.com/llmgate/llmgate/notify"
 	"github.com/llmgate/llmgate/provider/registry"
 )
@@ -56,7 +55,7 @@ func serve(s *settings, log *slog.Logger) error {
 	}
 	defer d.close()
 	writer := audit.NewWriter(d.store, log)
-	m := metrics.New()
+	m := newMetrics(s)
 	a, err := app.New(ctx, app.Options{
 		Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Audit: writer, Log: log,
 		MaxKeyLifetime: s.maxKeyLifetime,
@@ -96,6 +95,13 @@ func serve(s *settings, log *slog.Logger) error {
 		return fmt.Errorf("listening on %s: %w", s.Addr, err)
 	}
 	keepFresh(ctx, a, s, log)
+	if s.MetricsAddr != "" {
+		if err := listenMetrics(s, m, log); err != nil {
+			ln.Close()
+			writer.Close()
+			return err
+		}
+	}
 	if s.DebugAddr != "" {
 		go serveDebug(s.DebugAddr, log)
 	}

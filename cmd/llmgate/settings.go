@@ -35,6 +35,8 @@ type settings struct {
 	MaxKeyLifetime string
 	maxKeyLifetime time.Duration
 	Audit          auditSettings
+	MetricsAddr    string
+	MetricsToken   string
 }
 
 // bind registers the settings flags on fs with defaults taken from the environment.
@@ -54,6 +56,8 @@ func (s *settings) bind(fs *flag.FlagSet) {
 	str(&s.LogFormat, "log-format", "LLMGATE_LOG_FORMAT", "", "text or json (default: text on a terminal, else json)")
 	str(&s.DebugAddr, "debug-addr", "LLMGATE_DEBUG_ADDR", "", "serve Go pprof profiles on this separate address (loopback only; off when empty)")
 	str(&s.MaxKeyLifetime, "max-key-lifetime", "LLMGATE_MAX_KEY_LIFETIME", "365d", "longest expiry of a key a non-admin user creates; their keys without expiry get it (0 = no maximum)")
+	str(&s.MetricsAddr, "metrics-addr", "LLMGATE_METRICS_ADDR", "", "serve /metrics on this separate address instead of the API address; series then name endpoints")
+	str(&s.MetricsToken, "metrics-token", "LLMGATE_METRICS_TOKEN", "", "require 'Authorization: Bearer <token>' on /metrics; series then name endpoints")
 	str(&s.MLflowPrefix, "mlflow-base-path", "LLMGATE_MLFLOW_BASE_PATH", "", "extra path prefix for the MLflow routes, e.g. /mlflow-deployments")
 	s.Audit.bind(fs)
 	fs.Int64Var(&s.MaxBodyBytes, "max-body-bytes", envInt("LLMGATE_MAX_BODY_BYTES", 10<<20), "largest accepted request body (env LLMGATE_MAX_BODY_BYTES)")
@@ -72,6 +76,9 @@ func (s *settings) validate() error {
 	}
 	if s.DebugAddr != "" && !isLoopback(s.DebugAddr) {
 		return fmt.Errorf("--debug-addr must be a loopback address: profiles reveal memory contents")
+	}
+	if s.MetricsAddr != "" && s.MetricsAddr == s.Addr && !strings.HasSuffix(s.Addr, ":0") {
+		return fmt.Errorf("--metrics-addr must differ from --addr")
 	}
 	var err error
 	if s.maxKeyLifetime, err = parseMaxKeyLifetime(s.MaxKeyLifetime); err != nil {
