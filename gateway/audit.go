@@ -24,6 +24,8 @@ const (
 	KindAddOrganizationMember    = "AddOrganizationMember"
 	KindRemoveOrganizationMember = "RemoveOrganizationMember"
 	KindRotateMasterKey          = "RotateMasterKey"
+	// KindDeniedAdminAction records a non-admin's refused attempt at an admin route (spec §6.2).
+	KindDeniedAdminAction = "DeniedAdminAction"
 )
 
 // Access outcomes recorded in metadata.outcome.

@@ -99,3 +99,29 @@ func TestAuditListIsPagedWithACursor(t *testing.T) {
 		t.Fatalf("download held %d of the %d events", len(downloaded), len(want))
 	}
 }
+
+// TestNonAdminAttemptAtAnAdminActionIsAudited: the 403 stays, and a DeniedAdminAction event
+// names who tried which route, with outcome and status; an admin's own calls add none.
+func TestNonAdminAttemptAtAnAdminActionIsAudited(t *testing.T) {
+	e := newEnv(t)
+	uid, key := e.user("mallory")
+	assertEnvelope(t, e.do("POST", endpointsPath, key, newEndpoint("stolen", "llm/v1/chat", true)), 403)
+	assertEnvelope(t, e.do("DELETE", endpointsPath+"/victim", key, nil), 403)
+	e.do("GET", "/api/aigateway/v1/audit", e.adminKey, nil).expect(t, 200)
+
+	got := e.auditEvents("?eventKinds=DeniedAdminAction")
+	if len(got) != 2 {
+		t.Fatalf("%d DeniedAdminAction events, want 2: %v", len(got), got)
+	}
+	want := []struct{ action, path string }{
+		{"POST /api/aigateway/v1/endpoints", endpointsPath},
+		{"DELETE /api/aigateway/v1/endpoints/{name}", endpointsPath + "/victim"},
+	}
+	for i, ev := range got {
+		md := ev["metadata"].(map[string]any)
+		if ev["performedBy"] != uid || md["performedByUsername"] != "mallory" || md["action"] != want[i].action ||
+			md["path"] != want[i].path || md["outcome"] != "denied" || md["httpStatus"] != "403" || md["requestId"] == "" {
+			t.Errorf("event %d = %v", i, ev)
+		}
+	}
+}

@@ -1,0 +1,29 @@
+package app
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// AuditDenied records that act was refused action (the route pattern, e.g. "POST
+// /api/aigateway/v1/endpoints") with status: who tried what admin operation is exactly what
+// an auditor looks for. It waits until the event is durable; an App without an audit writer
+// (CLI) records nothing. A failure to record is logged, and the refusal stands.
+func (a *App) AuditDenied(act Actor, action, path string, status int) {
+	if a.Audit == nil {
+		return
+	}
+	ev := act.event(gateway.KindDeniedAdminAction)
+	ev.Metadata["action"] = action
+	ev.Metadata["path"] = path
+	ev.Metadata["outcome"] = gateway.OutcomeDenied
+	ev.Metadata["httpStatus"] = strconv.Itoa(status)
+	if err := a.Audit.Write(ev); err != nil {
+		a.Log.Error("writing denied admin action audit event", "action", action, "err", err)
+	}
+}
+
+// DeniedStatus is the status AuditDenied records for a refused non-admin.
+const DeniedStatus = http.StatusForbidden
