@@ -13,6 +13,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/redact"
 )
 
 // Outcomes used only for metrics: these requests are not attributable to an endpoint and
@@ -47,6 +48,8 @@ type exchange struct {
 	tokenRules   []gateway.LimitRule // charged with the answer's tokens before it is audited
 	outcome      string
 	responseText []byte // only when the endpoint logs payloads
+	// scrub removes the call's credentials from what the upstream sent (nil: none).
+	scrub *redact.Scrubber
 }
 
 // run walks the path; an error return means nothing has been written yet unless the stream
@@ -237,6 +240,7 @@ func (x *exchange) callUpstream() *gateway.Error {
 	if gerr != nil {
 		return gerr
 	}
+	x.buildScrubber(cfg)
 	call := &provider.Call{Type: x.ep.Type, Model: x.ep.Model, Config: cfg, Req: x.req}
 	timeout := x.p.opts.DefaultTimeout
 	if x.ep.TimeoutSeconds > 0 {
@@ -343,6 +347,7 @@ func (x *exchange) translate(ctx context.Context, call *provider.Call, body io.R
 		}
 		return nil, gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream response")
 	}
+	x.scrubResponse(resp)
 	return resp, nil
 }
 
@@ -451,6 +456,7 @@ func deref(p *int64) int64 {
 // fail answers an error that happened before any response byte: audit first (when the
 // request reached an endpoint), then the surface's envelope.
 func (x *exchange) fail(err *gateway.Error) {
+	err = x.scrubError(err)
 	status := statusClientGone
 	if err.Code != codeClientGone {
 		status = x.q.Surface.ErrorStatus(err)

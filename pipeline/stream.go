@@ -8,6 +8,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/redact"
 )
 
 // streamReadSize is how much upstream stream is read at once; small enough that each provider
@@ -25,19 +26,26 @@ type streamer struct {
 	// it (OpenAI, Anthropic, Bedrock send usage last) rides on it: every surface then ends with
 	// one chunk that carries both the finish reason and the usage.
 	held *llm.Chunk
+	// scrub removes credentials from the chunks (nil when the call has none); last keeps the
+	// id and model of the latest chunk for the text it still holds at the end.
+	scrub *chunkScrubber
+	last  llm.Chunk
 }
 
 // stream relays the upstream stream. It never buffers the answer: every decoded chunk is
 // written and flushed before the next read.
 func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *provider.Call, body io.Reader) *gateway.Error {
 	s := &streamer{x: x, rc: http.NewResponseController(x.w), frame: make([]byte, 0, 1024)}
+	if x.scrub != nil {
+		s.scrub = &chunkScrubber{s: x.scrub, choices: map[int]*redact.Stream{}}
+	}
 	dec := x.spec.Translator.Stream(call)
 	buf := make([]byte, streamReadSize)
 	for {
 		n, rerr := body.Read(buf)
 		if n > 0 {
 			chunks, err := dec.Feed(buf[:n])
-			if werr := s.emit(chunks); werr != nil {
+			if werr := s.emit(s.clean(chunks)); werr != nil {
 				cancel() // the client is gone: stop the provider's generation at once
 				return s.broken(&gateway.Error{Code: codeClientGone, Message: "client closed the stream", Err: werr})
 			}
@@ -48,6 +56,10 @@ func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *
 		switch {
 		case rerr == io.EOF:
 			chunks, err := dec.End()
+			chunks = s.clean(chunks)
+			if err == nil && s.scrub != nil {
+				chunks = append(chunks, s.rest()...)
+			}
 			if werr := s.emit(chunks); werr != nil {
 				return s.broken(&gateway.Error{Code: codeClientGone, Message: "client closed the stream", Err: werr})
 			}
@@ -69,6 +81,23 @@ func streamError(err error) *gateway.Error {
 		return e
 	}
 	return gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream")
+}
+
+// clean removes the credentials from chunks (see chunkScrubber).
+func (s *streamer) clean(chunks []llm.Chunk) []llm.Chunk {
+	if s.scrub == nil || len(chunks) == 0 {
+		return chunks
+	}
+	s.last.ID, s.last.Model = chunks[len(chunks)-1].ID, chunks[len(chunks)-1].Model
+	return s.scrub.chunks(chunks)
+}
+
+// rest is the text the scrubber still holds for choices that never finished.
+func (s *streamer) rest() []llm.Chunk {
+	if c := s.scrub.rest(s.last.ID, s.last.Model); c != nil {
+		return []llm.Chunk{*c}
+	}
+	return nil
 }
 
 // emit writes the frames of chunks and flushes them.
@@ -186,6 +215,7 @@ func (s *streamer) finish() *gateway.Error {
 // broken ends a failed stream. Before the first frame the error is returned for a normal
 // JSON answer; after it, the event is audited and the surface's error frame (if any) sent.
 func (s *streamer) broken(err *gateway.Error) *gateway.Error {
+	err = s.x.scrubError(err)
 	if !s.started {
 		return err
 	}

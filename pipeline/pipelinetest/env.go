@@ -42,6 +42,8 @@ type Env struct {
 	AuditKeys gateway.AuditKeys
 	logs      *lockedWriter
 	AdminKey  string
+	// DataDir holds the SQLite database (llmgate.db) and the key files.
+	DataDir string
 }
 
 // Options tweak the environment.
@@ -79,7 +81,7 @@ func New(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	e := &Env{T: t, App: a, Upstream: NewUpstream(UpstreamKey), Metrics: metrics.New(), logs: logs, AdminKey: adminKey,
-		AuditKeys: auditKeys}
+		AuditKeys: auditKeys, DataDir: dir}
 	po := o.Pipeline
 	po.Transport = Transport
 	po.Metrics = e.Metrics

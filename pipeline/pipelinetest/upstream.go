@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/llmgate/llmgate/fakeupstream"
 )
 
 // Model names that script the upstream's behaviour (any other model answers normally, echoing
@@ -20,6 +22,9 @@ import (
 //	fake-gate            streams the first chunk, then waits for Upstream.Release (or the client leaving)
 //	fake-malformed       200 with a body that is not JSON
 //	fake-drop            streams the first chunk, then drops the connection
+//	fake-leak-<status>   echoes the credential it received in the form "leak:<form>" in the
+//	                     prompt names (fakeupstream.LeakText): as the error message, or with
+//	                     200 as the answer's text (split in two stream chunks when streaming)
 const (
 	ModelHang      = "fake-hang"
 	ModelGate      = "fake-gate"
@@ -49,6 +54,23 @@ type Upstream struct {
 	mu       sync.Mutex
 	requests []Request
 	gate     chan struct{}
+	extra    map[string]bool
+}
+
+// AcceptKey makes the upstream accept another credential.
+func (u *Upstream) AcceptKey(key string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.extra == nil {
+		u.extra = map[string]bool{}
+	}
+	u.extra[key] = true
+}
+
+func (u *Upstream) accepts(key string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return key == u.ValidKey || u.extra[key]
 }
 
 // NewUpstream starts an upstream accepting key; it is closed at test cleanup by the caller.
@@ -82,14 +104,17 @@ func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
 		u.mu.Unlock()
 		u.Finished <- rec
 	}()
-	if rec.Credential != u.ValidKey {
+	if !u.accepts(rec.Credential) {
 		writeError(w, http.StatusUnauthorized, "Incorrect API key provided.")
 		return
 	}
-	if u.scripted(w, r, rec.Model) {
+	if u.scripted(w, r, rec.Model, rec.Credential, rec.Body) {
 		return
 	}
 	text := "echo: " + lastUserText(rec.Body)
+	if strings.HasPrefix(rec.Model, "fake-leak-") {
+		text = fakeupstream.LeakText(leakForm(rec.Body), rec.Credential)
+	}
 	if stream, _ := rec.Body["stream"].(bool); stream {
 		u.stream(w, r, rec, text)
 		return
@@ -98,8 +123,11 @@ func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // scripted handles the behaviours chosen by model name; false means answer normally.
-func (u *Upstream) scripted(w http.ResponseWriter, r *http.Request, model string) bool {
+func (u *Upstream) scripted(w http.ResponseWriter, r *http.Request, model, credential string, body map[string]any) bool {
 	switch {
+	case strings.HasPrefix(model, "fake-leak-") && model != "fake-leak-200":
+		status, _ := strconv.Atoi(strings.TrimPrefix(model, "fake-leak-"))
+		writeError(w, status, fakeupstream.LeakText(leakForm(body), credential))
 	case strings.HasPrefix(model, "fake-error-"):
 		status, _ := strconv.Atoi(strings.TrimPrefix(model, "fake-error-"))
 		writeError(w, status, "This model's maximum context length is 8 tokens.")
@@ -121,6 +149,15 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error"}})
+}
+
+// leakForm is the form named by "leak:<form>" in the prompt.
+func leakForm(body map[string]any) string {
+	text := lastUserText(body)
+	if _, form, ok := strings.Cut(text, "leak:"); ok {
+		return strings.Fields(form + " ")[0]
+	}
+	return "raw"
 }
 
 func lastUserText(body map[string]any) string {
@@ -189,10 +226,16 @@ func (u *Upstream) stream(w http.ResponseWriter, r *http.Request, rec Request, t
 		}
 		return map[string]any{"id": "s-1", "created": 1732480000, "model": rec.Model, "choices": []any{choice}}
 	}
-	for i, word := range strings.Fields(text) {
+	pieces := strings.Fields(text)
+	for i := range pieces {
 		if i > 0 {
-			word = " " + word
+			pieces[i] = " " + pieces[i]
 		}
+	}
+	if strings.HasPrefix(rec.Model, "fake-leak-") {
+		pieces = halves(pieces) // the credential arrives split across two chunks
+	}
+	for i, word := range pieces {
 		send(chunk(word, nil))
 		if i == 0 && !u.afterFirstChunk(w, r, rec.Model) {
 			return
@@ -201,6 +244,15 @@ func (u *Upstream) stream(w http.ResponseWriter, r *http.Request, rec Request, t
 	send(chunk("", "stop"))
 	send(map[string]any{"id": "s-1", "created": 1732480000, "model": rec.Model, "choices": []any{}, "usage": usage(words(lastUserText(rec.Body)), words(text))})
 	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+// halves splits every piece in two.
+func halves(pieces []string) []string {
+	var out []string
+	for _, p := range pieces {
+		out = append(out, p[:len(p)/2], p[len(p)/2:])
+	}
+	return out
 }
 
 // afterFirstChunk applies the stream behaviours; false ends the stream early.
