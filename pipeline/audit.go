@@ -57,6 +57,7 @@ func (x *exchange) metadata(outcome string, status int) map[string]string {
 	return map[string]string{
 		"accessedByUsername": u.UserName,
 		"accessedByUserId":   u.ID,
+		"apiKeyId":           x.principal.KeyID,
 		"endpointName":       ep.Name,
 		"endpointId":         ep.ID,
 		"endpointType":       string(ep.Type),

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,29 +19,40 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/notify"
 	"github.com/llmgate/llmgate/provider/registry"
+	"github.com/spf13/cobra"
 )
 
 // stateCheckInterval is the safety net behind change notifications: however a change was
 // missed, every replica converges within this interval.
 const stateCheckInterval = time.Second
 
-func cmdServe(args []string) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+func serveCommand() *cobra.Command {
 	var s settings
-	s.bind(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway",
+		Long: `Run the gateway: the Domino admin API, the MLflow Deployments and OpenAI-compatible
+query surfaces, /health, /ready and /metrics on --addr.
+
+Environment only (no flag): LLMGATE_ADMIN_API_KEY (key of the bootstrap admin on a fresh
+database), LLMGATE_MASTER_KEY (local secret store master key instead of the key file),
+VAULT_ADDR and VAULT_TOKEN (with --secrets vault or vault: secret references).`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := s.validate(); err != nil {
+				return usageError(c, err)
+			}
+			log := newLogger(s.LogFormat)
+			if err := serve(&s, log); err != nil {
+				log.Error("llmgate stopped", "err", err)
+				return exitError{1}
+			}
+			return nil
+		},
 	}
-	if err := s.validate(); err != nil {
-		fmt.Fprintln(os.Stderr, "llmgate:", err)
-		return 2
-	}
-	log := newLogger(s.LogFormat)
-	if err := serve(&s, log); err != nil {
-		log.Error("llmgate stopped", "err", err)
-		return 1
-	}
-	return 0
+	c.Flags().SortFlags = false
+	s.bind(c.Flags(), scopeServe)
+	return c
 }
 
 func serve(s *settings, log *slog.Logger) error {

@@ -1,19 +1,20 @@
 package main
 
 import (
-	"flag"
+	"errors"
 	"fmt"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/llmgate/llmgate/app"
+	"github.com/spf13/pflag"
 )
 
-// settings are the PRODUCT.md settings table plus a few extensions. Every flag has an
-// environment variable; a flag given on the command line wins over the environment.
+// settings are the documented settings (docs/settings.md). Every one is a flag with an
+// environment variable; a flag given on the command line wins over the environment. Each
+// value is checked when it is read, so a bad value stops the command with the setting's name
+// in the message instead of falling back to a default.
 type settings struct {
 	Addr          string
 	DataDir       string
@@ -30,80 +31,154 @@ type settings struct {
 	RedisFailOpen bool
 	ListPageSize  int
 	DebugAddr     string
-	// MaxKeyLifetime is --max-key-lifetime as given ("365d", "720h", "0" = no maximum);
-	// validate parses it into maxKeyLifetime.
-	MaxKeyLifetime string
+	// maxKeyLifetime bounds the keys non-admin users create for themselves; 0 = no maximum.
 	maxKeyLifetime time.Duration
 	Audit          auditSettings
 	MetricsAddr    string
 	MetricsToken   string
+
+	envErrs []error // bad environment values, reported by validate
 }
 
-// bind registers the settings flags on fs with defaults taken from the environment.
-func (s *settings) bind(fs *flag.FlagSet) {
-	str := func(p *string, name, env, def, usage string) {
-		fs.StringVar(p, name, envOr(env, def), usage+" (env "+env+")")
+// scope says which commands a setting applies to; a command shows only its settings in -h.
+type scope int
+
+const (
+	// scopeStore settings locate the database and secrets: serve and every admin command.
+	scopeStore scope = iota
+	// scopeServe settings shape the running server: serve (and demo) only.
+	scopeServe
+	// scopeServeQuiet applies to serve; admin commands accept it without listing it, so one
+	// set of settings (e.g. from a script or the environment) works for every command.
+	scopeServeQuiet
+)
+
+// setting is one row of the settings table.
+type setting struct {
+	flag, env string
+	scope     scope
+	def       string
+	usage     string
+	value     pflag.Value // bound to a field of settings; Set validates
+}
+
+// table is THE list of settings. Add a setting here (and to docs/settings.md): the flag, its
+// environment variable, help text and validation all come from this row.
+func (s *settings) table() []setting {
+	return []setting{
+		{"addr", "LLMGATE_ADDR", scopeServe, "127.0.0.1:8080", "listen address (host:port)", hostPortValue(&s.Addr)},
+		{"data-dir", "LLMGATE_DATA_DIR", scopeStore, "./llmgate-data", "embedded SQLite database, master key and admin key files", stringValue(&s.DataDir, nonEmpty)},
+		{"database-url", "LLMGATE_DATABASE_URL", scopeStore, "", "postgres://… selects PostgreSQL; empty = embedded SQLite in --data-dir", stringValue(&s.DatabaseURL, postgresURL)},
+		{"redis-url", "LLMGATE_REDIS_URL", scopeServeQuiet, "", "redis://… for shared rate-limit counters; empty = in-process", stringValue(&s.RedisURL, redisURL)},
+		{"secrets", "LLMGATE_SECRETS", scopeStore, "local", "secret store for endpoint credentials", enumValue(&s.Secrets, "local", "vault")},
+		{"vault-mount", "LLMGATE_VAULT_MOUNT", scopeStore, "secret", "Vault KV v2 mount", stringValue(&s.VaultMount, nonEmpty)},
+		{"vault-prefix", "LLMGATE_VAULT_PREFIX", scopeStore, "llmgate", "path prefix for secrets llmgate stores in Vault", stringValue(&s.VaultPrefix, nil)},
+		{"tls-cert", "LLMGATE_TLS_CERT", scopeServe, "", "TLS certificate file (serve HTTPS; needs --tls-key)", stringValue(&s.TLSCert, nil)},
+		{"tls-key", "LLMGATE_TLS_KEY", scopeServe, "", "TLS private key file", stringValue(&s.TLSKey, nil)},
+		{"log-format", "LLMGATE_LOG_FORMAT", scopeServe, "", "text or json (default: text on a terminal, else json)", enumValue(&s.LogFormat, "", "text", "json")},
+		{"max-body-bytes", "LLMGATE_MAX_BODY_BYTES", scopeServe, "10MiB", "largest accepted request body (bytes or with a unit: 512KB, 10MiB, 1GiB)", sizeValue(&s.MaxBodyBytes)},
+		{"mlflow-base-path", "LLMGATE_MLFLOW_BASE_PATH", scopeServe, "", "extra path prefix for the MLflow routes, e.g. /mlflow-deployments", stringValue(&s.MLflowPrefix, basePath)},
+		{"mlflow-page-size", "LLMGATE_MLFLOW_PAGE_SIZE", scopeServe, "3000", "endpoints per MLflow list page", intValue(&s.ListPageSize, 1, 1<<20)},
+		{"redis-fail-open", "LLMGATE_REDIS_FAIL_OPEN", scopeServe, "false", "admit requests when Redis is unreachable (default: refuse with 503)", boolValue(&s.RedisFailOpen)},
+		{"max-key-lifetime", "LLMGATE_MAX_KEY_LIFETIME", scopeServe, "365d", "longest expiry of a key a non-admin user creates; their keys without expiry get it (0 = no maximum)", keyLifetimeValue(&s.maxKeyLifetime)},
+		{"audit-key-file", "LLMGATE_AUDIT_KEY_FILE", scopeStore, "", "audit chain HMAC keyring file (default: derived from the master key with --secrets local, else <data-dir>/audit.key; LLMGATE_AUDIT_KEY overrides with base64 keys)", stringValue(&s.Audit.KeyFile, nil)},
+		{"metrics-addr", "LLMGATE_METRICS_ADDR", scopeServe, "", "serve /metrics on this separate address instead of the API address; series then name endpoints", stringValue(&s.MetricsAddr, optionalHostPort)},
+		{"metrics-token", "LLMGATE_METRICS_TOKEN", scopeServe, "", "require 'Authorization: Bearer <token>' on /metrics; series then name endpoints", stringValue(&s.MetricsToken, nil)},
+		{"debug-addr", "LLMGATE_DEBUG_ADDR", scopeServe, "", "serve Go pprof profiles on this loopback address (off when empty)", stringValue(&s.DebugAddr, loopbackAddr)},
 	}
-	str(&s.Addr, "addr", "LLMGATE_ADDR", "127.0.0.1:8080", "listen address")
-	str(&s.DataDir, "data-dir", "LLMGATE_DATA_DIR", "./llmgate-data", "embedded SQLite database and generated key files")
-	str(&s.DatabaseURL, "database-url", "LLMGATE_DATABASE_URL", "", "postgres://… selects PostgreSQL; empty = embedded SQLite")
-	str(&s.RedisURL, "redis-url", "LLMGATE_REDIS_URL", "", "shared rate-limit counters and change notifications; empty = in-process")
-	str(&s.Secrets, "secrets", "LLMGATE_SECRETS", "local", "secret store: local or vault")
-	str(&s.VaultMount, "vault-mount", "LLMGATE_VAULT_MOUNT", "secret", "Vault KV v2 mount")
-	str(&s.VaultPrefix, "vault-prefix", "LLMGATE_VAULT_PREFIX", "llmgate", "path prefix for secrets llmgate stores in Vault")
-	str(&s.TLSCert, "tls-cert", "LLMGATE_TLS_CERT", "", "TLS certificate file (serve HTTPS)")
-	str(&s.TLSKey, "tls-key", "LLMGATE_TLS_KEY", "", "TLS key file")
-	str(&s.LogFormat, "log-format", "LLMGATE_LOG_FORMAT", "", "text or json (default: text on a terminal, else json)")
-	str(&s.DebugAddr, "debug-addr", "LLMGATE_DEBUG_ADDR", "", "serve Go pprof profiles on this separate address (loopback only; off when empty)")
-	str(&s.MaxKeyLifetime, "max-key-lifetime", "LLMGATE_MAX_KEY_LIFETIME", "365d", "longest expiry of a key a non-admin user creates; their keys without expiry get it (0 = no maximum)")
-	str(&s.MetricsAddr, "metrics-addr", "LLMGATE_METRICS_ADDR", "", "serve /metrics on this separate address instead of the API address; series then name endpoints")
-	str(&s.MetricsToken, "metrics-token", "LLMGATE_METRICS_TOKEN", "", "require 'Authorization: Bearer <token>' on /metrics; series then name endpoints")
-	str(&s.MLflowPrefix, "mlflow-base-path", "LLMGATE_MLFLOW_BASE_PATH", "", "extra path prefix for the MLflow routes, e.g. /mlflow-deployments")
-	s.Audit.bind(fs)
-	fs.Int64Var(&s.MaxBodyBytes, "max-body-bytes", envInt("LLMGATE_MAX_BODY_BYTES", 10<<20), "largest accepted request body (env LLMGATE_MAX_BODY_BYTES)")
-	fs.BoolVar(&s.RedisFailOpen, "redis-fail-open", envBool("LLMGATE_REDIS_FAIL_OPEN", false), "admit requests when Redis is unreachable (default: refuse with 503) (env LLMGATE_REDIS_FAIL_OPEN)")
-	fs.IntVar(&s.ListPageSize, "mlflow-page-size", int(envInt("LLMGATE_MLFLOW_PAGE_SIZE", 3000)), "endpoints per MLflow list page (env LLMGATE_MLFLOW_PAGE_SIZE)")
 }
 
+// bind registers the settings that apply to sc on fs: defaults first, then the environment.
+// serve passes scopeServe and gets every setting.
+func (s *settings) bind(fs *pflag.FlagSet, sc scope) {
+	for _, st := range s.table() {
+		if sc == scopeStore && st.scope == scopeServe {
+			continue
+		}
+		if err := st.value.Set(st.def); err != nil {
+			panic("settings table: bad default for --" + st.flag + ": " + err.Error())
+		}
+		if v, ok := os.LookupEnv(st.env); ok {
+			if err := st.value.Set(v); err != nil {
+				s.envErrs = append(s.envErrs, fmt.Errorf("%s=%q: %w", st.env, v, err))
+			}
+		}
+		f := fs.VarPF(st.value, st.flag, "", st.usage+" (env "+st.env+")")
+		f.DefValue = st.def
+		if _, ok := st.value.(*boolFlag); ok {
+			f.NoOptDefVal = "true"
+		}
+		f.Hidden = sc == scopeStore && st.scope == scopeServeQuiet
+	}
+}
+
+// validate reports bad environment values and combinations a single value cannot show.
 func (s *settings) validate() error {
-	switch s.Secrets {
-	case "local", "vault":
-	default:
-		return fmt.Errorf("--secrets must be local or vault, not %q", s.Secrets)
+	if len(s.envErrs) > 0 {
+		return errors.Join(s.envErrs...)
 	}
 	if (s.TLSCert == "") != (s.TLSKey == "") {
-		return fmt.Errorf("--tls-cert and --tls-key go together")
-	}
-	if s.DebugAddr != "" && !isLoopback(s.DebugAddr) {
-		return fmt.Errorf("--debug-addr must be a loopback address: profiles reveal memory contents")
+		return fmt.Errorf("--tls-cert and --tls-key go together (one of them is empty)")
 	}
 	if s.MetricsAddr != "" && s.MetricsAddr == s.Addr && !strings.HasSuffix(s.Addr, ":0") {
 		return fmt.Errorf("--metrics-addr must differ from --addr")
 	}
-	var err error
-	if s.maxKeyLifetime, err = parseMaxKeyLifetime(s.MaxKeyLifetime); err != nil {
-		return err
-	}
-	if s.MaxBodyBytes <= 0 {
-		return fmt.Errorf("--max-body-bytes must be positive")
-	}
-	if s.DatabaseURL != "" && !strings.HasPrefix(s.DatabaseURL, "postgres://") && !strings.HasPrefix(s.DatabaseURL, "postgresql://") {
-		return fmt.Errorf("--database-url must be a postgres:// URL")
+	return nil
+}
+
+func nonEmpty(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("must not be empty")
 	}
 	return nil
 }
 
-// parseMaxKeyLifetime reads --max-key-lifetime: "0" (no maximum) or a lifetime such as 365d.
-func parseMaxKeyLifetime(v string) (time.Duration, error) {
-	if strings.TrimSpace(v) == "0" {
-		return 0, nil
+func postgresURL(v string) error {
+	if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+		return errors.New("must be a postgres:// URL (or empty for embedded SQLite)")
 	}
-	d, err := app.ParseExpiry(v)
-	if err != nil || d < app.MinKeyLifetime {
-		return 0, fmt.Errorf("--max-key-lifetime must be 0 (no maximum) or a lifetime of at least %s such as 365d or 720h, not %q",
-			app.MinKeyLifetime, v)
+	return nil
+}
+
+func redisURL(v string) error {
+	if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") && !strings.HasPrefix(v, "unix://") {
+		return errors.New("must be a redis://, rediss:// or unix:// URL (or empty)")
 	}
-	return d, nil
+	return nil
+}
+
+func basePath(v string) error {
+	if v != "" && (!strings.HasPrefix(v, "/") || strings.HasSuffix(v, "/")) {
+		return errors.New("must start with / and not end with / (e.g. /mlflow-deployments)")
+	}
+	return nil
+}
+
+func hostPort(v string) error {
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		return fmt.Errorf("must be host:port (e.g. 127.0.0.1:8080 or :8080)")
+	}
+	return nil
+}
+
+func optionalHostPort(v string) error {
+	if v == "" {
+		return nil
+	}
+	return hostPort(v)
+}
+
+func loopbackAddr(v string) error {
+	if v == "" {
+		return nil
+	}
+	if err := hostPort(v); err != nil {
+		return err
+	}
+	if !isLoopback(v) {
+		return errors.New("must be a loopback address: profiles reveal memory contents")
+	}
+	return nil
 }
 
 func isLoopback(addr string) bool {
@@ -113,25 +188,4 @@ func isLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
-}
-
-func envOr(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
-}
-
-func envInt(name string, def int64) int64 {
-	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
-		return v
-	}
-	return def
-}
-
-func envBool(name string, def bool) bool {
-	if v, err := strconv.ParseBool(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
 }

@@ -3,30 +3,31 @@ package main
 import (
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/llmgate/llmgate/app"
 )
 
-// cmdUsersSetActive is `llmgate users deactivate|reactivate --username U`: a deactivated
-// user's keys stop working on their next request (a running server reloads before the command
+// usersSetActive is `llmgate users deactivate|reactivate --username U`: a deactivated user's
+// keys stop working on their next request (a running server reloads before the command
 // returns); reactivation restores them.
-func cmdUsersSetActive(args []string, active bool) int {
-	name := "users deactivate"
+func usersSetActive(active bool) *cobra.Command {
+	use, short := "deactivate", "Deactivate a user: their keys stop working on the next request"
 	if active {
-		name = "users reactivate"
+		use, short = "reactivate", "Reactivate a deactivated user: their keys work again"
 	}
-	c := newAdminCommand(name)
-	userName := c.fs.String("username", "", "login name of the user (required)")
-	if code, ok := c.open(args); !ok {
-		return code
-	}
-	defer c.done()
-	u, err := c.userByName(*userName)
-	if err != nil {
-		return c.fail(err)
-	}
-	if _, err := c.app.SetUserActive(c.ctx, app.CLIActor, u.ID, active); err != nil {
-		return c.fail(err)
-	}
-	fmt.Println(u.ID)
-	return 0
+	var userName string
+	c := &cobra.Command{Use: use + " --username NAME", Short: short, Args: cobra.NoArgs}
+	c.Flags().StringVar(&userName, "username", "", "login name of the user (required)")
+	return adminCommand(c, adminOpts{writes: true}, func(a *admin, _ []string) error {
+		u, err := a.user(userName)
+		if err != nil {
+			return err
+		}
+		if _, err := a.app.SetUserActive(a.ctx, app.CLIActor, u.ID, active); err != nil {
+			return err
+		}
+		fmt.Fprintln(a.out, u.ID)
+		return nil
+	})
 }
