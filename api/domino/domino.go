@@ -29,7 +29,7 @@ type api struct {
 }
 
 // Register mounts every Domino-compatible route on mux.
-func Register(mux *http.ServeMux, a *app.App, opts Options) {
+func Register(mux httpkit.Mux, a *app.App, opts Options) {
 	h := &api{app: a, maxBody: opts.MaxBodyBytes, log: a.Log}
 	if h.maxBody <= 0 {
 		h.maxBody = httpkit.DefaultMaxBody

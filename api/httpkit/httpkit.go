@@ -111,6 +111,13 @@ func safePanic(v any) string {
 	return "non-error panic value"
 }
 
+// Mux is where a surface registers its routes: an *http.ServeMux, or a wrapper that also
+// records the patterns (the authorization-matrix test checks every route has a row).
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
 // APIKey extracts the caller's API key from any of the accepted forms, in this order:
 // X-Domino-Api-Key, Authorization Bearer, Authorization Basic (password; the user name when the
 // password is empty), x-api-key (Anthropic SDK), api-key (Azure OpenAI SDK).

@@ -40,7 +40,7 @@ type handler struct {
 }
 
 // Register mounts the MLflow routes on mux.
-func Register(mux *http.ServeMux, a *app.App, p *pipeline.Pipeline, opts Options) {
+func Register(mux httpkit.Mux, a *app.App, p *pipeline.Pipeline, opts Options) {
 	if opts.PageSize <= 0 {
 		opts.PageSize = DefaultPageSize
 	}

@@ -32,7 +32,7 @@ type handler struct {
 }
 
 // Register mounts the OpenAI-compatible routes on mux.
-func Register(mux *http.ServeMux, a *app.App, p *pipeline.Pipeline, opts Options) {
+func Register(mux httpkit.Mux, a *app.App, p *pipeline.Pipeline, opts Options) {
 	h := &handler{app: a, pipe: p}
 	routes := map[string]http.HandlerFunc{
 		"POST /v1/chat/completions": h.query(gateway.TypeChat),

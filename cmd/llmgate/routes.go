@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/llmgate/llmgate/api/domino"
+	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/api/mlflow"
 	"github.com/llmgate/llmgate/api/openai"
 	"github.com/llmgate/llmgate/app"
@@ -16,14 +17,18 @@ import (
 	"github.com/llmgate/llmgate/transport"
 )
 
-// mountRoutes adds every HTTP surface to mux: the Domino admin API, the MLflow Deployments
-// and OpenAI-compatible query surfaces (sharing one pipeline), and /metrics unless it has its
-// own listener (--metrics-addr).
-func mountRoutes(mux *http.ServeMux, a *app.App, s *settings, m *metrics.Metrics) error {
+// mountRoutes adds every HTTP surface to mux: /health, the Domino admin API, the MLflow
+// Deployments and OpenAI-compatible query surfaces (sharing one pipeline), and /metrics unless
+// it has its own listener (--metrics-addr). Every route it mounts needs a row in the
+// authorization matrix (authz_test.go).
+func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics) error {
 	p, err := pipeline.New(a, pipeline.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes, Metrics: m})
 	if err != nil {
 		return err
 	}
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		httpkit.WriteJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+	})
 	domino.Register(mux, a, domino.Options{MaxBodyBytes: s.MaxBodyBytes})
 	mlflow.Register(mux, a, p, mlflow.Options{BasePath: s.MLflowPrefix, PageSize: s.ListPageSize})
 	openai.Register(mux, a, p, openai.Options{})

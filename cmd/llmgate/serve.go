@@ -84,9 +84,6 @@ func serve(s *settings, log *slog.Logger) error {
 	}
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
-		httpkit.WriteJSON(w, http.StatusOK, map[string]string{"status": "OK"})
-	})
 	if err := mountRoutes(mux, a, s, m); err != nil {
 		writer.Close()
 		return err
