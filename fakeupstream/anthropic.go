@@ -198,7 +198,7 @@ func serveAnthropic(x *Exchange) {
 			prompt = text
 		}
 	}
-	reply, cut := Truncate(Reply(prompt), req.MaxTokens)
+	reply, cut := Truncate(x.Reply(prompt), req.MaxTokens)
 	stop := "end_turn"
 	if cut {
 		stop = "max_tokens"

@@ -169,7 +169,7 @@ func serveBedrock(x *Exchange) {
 			prompt = strings.Join(text, "\n")
 		}
 	}
-	reply, cut := Truncate(Reply(prompt), req.InferenceConfig.MaxTokens)
+	reply, cut := Truncate(x.Reply(prompt), req.InferenceConfig.MaxTokens)
 	stop := "end_turn"
 	if cut {
 		stop = "max_tokens"

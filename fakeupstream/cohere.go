@@ -51,7 +51,7 @@ func serveCohere(x *Exchange) {
 		return
 	}
 	prompt, promptTokens := chatPrompt(req.Messages)
-	reply, cut := Truncate(Reply(prompt), req.MaxTokens)
+	reply, cut := Truncate(x.Reply(prompt), req.MaxTokens)
 	finish := "COMPLETE"
 	if cut {
 		finish = "MAX_TOKENS"

@@ -143,6 +143,25 @@ func (x *Exchange) flush() { _ = http.NewResponseController(x.W).Flush() }
 // Reply is the fake's deterministic answer to prompt.
 func Reply(prompt string) string { return "echo: " + prompt }
 
+// Reply is the exchange's answer to prompt: Reply(prompt), padded with 1 KiB words to about
+// Behaviour.Big bytes when the model asks for fake-big-<KiB>. Providers answer with it so every
+// wire can send oversized answers.
+func (x *Exchange) Reply(prompt string) string {
+	reply := Reply(prompt)
+	if x.Behaviour.Big <= len(reply) {
+		return reply
+	}
+	word := strings.Repeat("x", 1023)
+	var b strings.Builder
+	b.Grow(x.Behaviour.Big + len(word))
+	b.WriteString(reply)
+	for b.Len() < x.Behaviour.Big {
+		b.WriteString(" ")
+		b.WriteString(word)
+	}
+	return b.String()
+}
+
 // Tokens is the fake's token count: whitespace-separated words.
 func Tokens(text string) int64 { return int64(len(strings.Fields(text))) }
 

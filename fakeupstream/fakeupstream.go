@@ -9,6 +9,8 @@
 //	fake-hang           never answer; return when the client goes away
 //	fake-drop           drop the connection after the first stream event (or mid-body)
 //	fake-malformed      answer 200 with a body that is not valid JSON
+//	fake-big-<KiB>      answer normally, the reply padded with 1 KiB words to about <KiB> KiB
+//	                    (streamed as one event per word), for oversized answers; at most 1 GiB
 //
 // Any other model answers normally and deterministically: the reply echoes the last user
 // message ("echo: " + text, see Reply), usage counts words (Tokens), and embeddings are
@@ -42,6 +44,9 @@ const (
 
 // DefaultKey is the credential a provider accepts when Options.Keys has no entry for it.
 func DefaultKey(provider string) string { return "fake-" + provider + "-key" }
+
+// maxBigKiB bounds fake-big-<KiB>: 1 GiB.
+const maxBigKiB = 1 << 20
 
 // maxBody bounds what the fake reads of one request.
 const maxBody = 32 << 20
@@ -247,6 +252,8 @@ type Behaviour struct {
 	Hang        bool
 	Drop        bool
 	Malformed   bool
+	// Big is the size in bytes the reply is padded to (fake-big-<KiB>); 0 means no padding.
+	Big int
 }
 
 // ParseBehaviour reads the fake-* marker in a model name; unknown markers mean normal.
@@ -272,6 +279,10 @@ func ParseBehaviour(model string) Behaviour {
 		b.Hang = true
 	case strings.HasPrefix(marker, "drop"):
 		b.Drop = true
+	case strings.HasPrefix(marker, "big-"):
+		if kib, err := strconv.Atoi(leadingDigits(marker[len("big-"):])); err == nil && kib > 0 && kib <= maxBigKiB {
+			b.Big = kib << 10
+		}
 	case strings.HasPrefix(marker, "malformed"):
 		b.Malformed = true
 	}

@@ -295,6 +295,9 @@ func TestParseBehaviour(t *testing.T) {
 		"fake-hang":                 {Hang: true},
 		"fake-ratelimit":            {RateLimit: true},
 		"fake-malformed":            {Malformed: true},
+		"fake-big-64":               {Big: 64 << 10},
+		"fake-big-0":                {},
+		"fake-big-99999999":         {},
 		"fake-slow-x":               {},
 		"fake-error-99999999999999": {},
 	}
@@ -310,5 +313,40 @@ func TestPiecesRejoin(t *testing.T) {
 		if got := strings.Join(Pieces(s), ""); got != s {
 			t.Errorf("Pieces(%q) rejoins to %q", s, got)
 		}
+	}
+}
+
+// TestBigPadsEveryShape checks fake-big-<KiB> grows the answer to the asked size as a valid
+// answer: a JSON body of about that size, and a stream whose text is that long.
+func TestBigPadsEveryShape(t *testing.T) {
+	_, ts := newFake(t)
+	resp := post(t, context.Background(), ts.URL+"/v1/chat/completions", openaiAuth(), chatJSON("fake-big-256", 0, ""))
+	raw, _ := io.ReadAll(resp.Body)
+	var answer struct {
+		Choices []struct {
+			Message struct{ Content string } `json:"message"`
+		} `json:"choices"`
+	}
+	if err := json.Unmarshal(raw, &answer); err != nil || resp.StatusCode != 200 || len(answer.Choices) != 1 {
+		t.Fatalf("status %d, %v", resp.StatusCode, err)
+	}
+	if n := len(answer.Choices[0].Message.Content); n < 256<<10 || n > 257<<10 || !strings.HasPrefix(answer.Choices[0].Message.Content, "echo: hello there friend x") {
+		t.Fatalf("reply of %d bytes, want about 256 KiB starting with the echo", n)
+	}
+	resp = post(t, context.Background(), ts.URL+"/v1/chat/completions", openaiAuth(), chatJSON("fake-big-64", 0, `,"stream":true`))
+	raw, _ = io.ReadAll(resp.Body)
+	dec := openaicompat.NewStreamDecoder("openai")
+	chunks, err := dec.Feed(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for _, c := range chunks {
+		for _, ch := range c.Choices {
+			text.WriteString(ch.Content)
+		}
+	}
+	if n := text.Len(); n < 64<<10 || n > 65<<10 || len(chunks) < 64 {
+		t.Fatalf("streamed %d bytes in %d chunks, want about 64 KiB in one chunk per 1 KiB word", n, len(chunks))
 	}
 }

@@ -133,7 +133,7 @@ func geminiPrompt(req *geminiRequest) (string, int64) {
 
 func serveGeminiGenerate(x *Exchange, req *geminiRequest, stream bool) {
 	prompt, promptTokens := geminiPrompt(req)
-	reply, cut := Truncate(Reply(prompt), req.GenerationConfig.MaxOutputTokens)
+	reply, cut := Truncate(x.Reply(prompt), req.GenerationConfig.MaxOutputTokens)
 	finish := "STOP"
 	if cut {
 		finish = "MAX_TOKENS"

@@ -53,7 +53,7 @@ func serveMLflowServing(x *Exchange) {
 	} else {
 		texts := make([]string, len(req.Inputs))
 		for i, in := range req.Inputs {
-			texts[i] = Reply(in)
+			texts[i] = x.Reply(in)
 		}
 		predictions = texts
 	}

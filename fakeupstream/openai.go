@@ -143,7 +143,7 @@ func serveOpenAIText(x *Exchange, req *openaiRequest, object, prompt string, pro
 	if req.MaxCompletionTokens > 0 {
 		max = req.MaxCompletionTokens
 	}
-	reply, cut := Truncate(Reply(prompt), max)
+	reply, cut := Truncate(x.Reply(prompt), max)
 	finish := "stop"
 	if cut {
 		finish = "length"

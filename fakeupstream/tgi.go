@@ -63,7 +63,7 @@ func serveTGI(x *Exchange) {
 		x.Error(http.StatusUnprocessableEntity, "Input validation error: `decoder_input_details` == true is not supported when streaming tokens")
 		return
 	}
-	reply, cut := Truncate(Reply(req.Inputs), req.Parameters.MaxNewTokens)
+	reply, cut := Truncate(x.Reply(req.Inputs), req.Parameters.MaxNewTokens)
 	finish := "eos_token"
 	if cut {
 		finish = "length"
