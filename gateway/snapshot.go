@@ -129,6 +129,17 @@ func (s *Snapshot) keyLive(k *APIKey, now time.Time) bool {
 	return false
 }
 
+// KeyUsable reports whether k (as read from the store, revoked or not) would authenticate
+// at now: it and its parent chain are active and its user is not deactivated. Listings use
+// it so a key's isValid agrees with what Authenticate does.
+func (s *Snapshot) KeyUsable(k *APIKey, now time.Time) bool {
+	if !s.keyLive(k, now) {
+		return false
+	}
+	u := s.users[k.UserID]
+	return u != nil && u.Active()
+}
+
 // Key returns the non-revoked key with id, or nil.
 func (s *Snapshot) Key(id string) *APIKey { return s.keysByID[id] }
 

@@ -354,8 +354,8 @@ type tokenList struct {
 	Metadata pagedMetadata `json:"metadata"`
 }
 
-func toTokenDetail(k *gateway.APIKey, now time.Time) tokenDetail {
-	d := tokenDetail{PatID: k.ID, UserID: k.UserID, Name: k.Name, IsValid: k.Active(now),
+func toTokenDetail(snap *gateway.Snapshot, k *gateway.APIKey, now time.Time) tokenDetail {
+	d := tokenDetail{PatID: k.ID, UserID: k.UserID, Name: k.Name, IsValid: snap.KeyUsable(k, now),
 		CreatedAt: gateway.FormatTime(k.CreatedAt), Prefix: k.Prefix}
 	if k.ExpiresAt != nil {
 		s := gateway.FormatTime(*k.ExpiresAt)
@@ -393,11 +393,11 @@ func (h *api) listTokens(w http.ResponseWriter, r *http.Request, userID string) 
 		h.fail(w, r, err)
 		return
 	}
-	now := gateway.Now()
+	now, snap := gateway.Now(), h.app.Snapshot()
 	lo, hi := pg.window(len(keys))
 	out := tokenList{Tokens: make([]tokenDetail, 0, hi-lo), Metadata: newPagedMetadata(w, r, pg, len(keys))}
 	for i := lo; i < hi; i++ {
-		out.Tokens = append(out.Tokens, toTokenDetail(&keys[i], now))
+		out.Tokens = append(out.Tokens, toTokenDetail(snap, &keys[i], now))
 	}
 	httpkit.WriteJSON(w, http.StatusOK, out)
 }
@@ -439,7 +439,7 @@ func (h *api) createToken(w http.ResponseWriter, r *http.Request, p *gateway.Pri
 		h.fail(w, r, err)
 		return
 	}
-	httpkit.WriteJSON(w, http.StatusOK, newToken{Token: key, tokenDetail: toTokenDetail(k, gateway.Now())})
+	httpkit.WriteJSON(w, http.StatusOK, newToken{Token: key, tokenDetail: toTokenDetail(h.app.Snapshot(), k, gateway.Now())})
 }
 
 // decodeNewToken reads {name, expiresIn}. Domino does not document expiresIn's unit: a

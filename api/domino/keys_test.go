@@ -55,6 +55,14 @@ func TestKeyLifetimesAreBoundedAndChildrenDieWithTheirParent(t *testing.T) {
 		assertEnvelope(t, e.do("GET", "/api/users/v1/self", k["token"].(string), nil), 401)
 	}
 	e.do("GET", "/api/users/v1/self", ukey, nil).expect(t, 200)
+	valid := map[string]any{}
+	for _, tok := range e.do("GET", "/api/pat/v1/tokens?limit=100", ukey, nil).expect(t, 200).object(t)["tokens"].([]any) {
+		tm := tok.(map[string]any)
+		valid[tm["name"].(string)] = tm["isValid"]
+	}
+	if valid["child-1h"] != false || valid["grandchild"] != false || valid["forever"] != true {
+		t.Errorf("token listing isValid = %v; descendants of a revoked key must show as invalid", valid)
+	}
 
 	// Admins are not bounded by the maximum, for themselves or for others.
 	uid := e.app.Snapshot().UserByName("priya").ID
