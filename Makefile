@@ -1,5 +1,5 @@
 # llmgate — every target does its own set-up, so each works on a fresh machine.
-.PHONY: run test test-go build bench fmt fuzz fuzz-seeds
+.PHONY: run test test-go build bench fmt fuzz fuzz-seeds soak
 
 build:
 	mkdir -p bin
@@ -21,6 +21,11 @@ test-go:
 
 bench: build
 	scripts/bench.sh
+
+# Soak: 32 callers, mixed normal/faulty/oversized upstream answers for SOAK (default 10m,
+# e.g. SOAK=60s); fails if the gateway's RSS passes SOAK_MAX_RSS MiB (200).
+soak:
+	scripts/soak.sh
 
 # Fuzzes every Go fuzz target for FUZZTIME each (default 10m); see scripts/fuzz.sh for knobs.
 fuzz:

@@ -12,6 +12,10 @@
 //	-concurrency  LLMBENCH_CONCURRENCY  comma-separated concurrent callers (1,16,64)
 //	-llmgate      LLMBENCH_LLMGATE      gateway binary (bin/llmgate)
 //	-fakeupstream LLMBENCH_FAKEUPSTREAM fake upstream binary (bin/fakeupstream)
+//
+// With -soak DURATION (LLMBENCH_SOAK) it runs the soak instead (soak.go, `make soak`): a
+// mixed load of normal, faulty and oversized upstream answers from -soak-callers callers
+// (32), failing if the gateway's RSS passes -soak-max-rss MiB (200).
 package main
 
 import (
@@ -29,6 +33,10 @@ type config struct {
 	duration, warmup time.Duration
 	concurrency      []int
 	llmgate, fake    string
+	// soak, when positive, runs the soak for that long instead of the benchmark.
+	soak          time.Duration
+	soakCallers   int
+	soakMaxRSSMiB int
 }
 
 func main() {
@@ -50,10 +58,17 @@ func parseConfig(args []string) (*config, error) {
 	conc := fs.String("concurrency", envOr("LLMBENCH_CONCURRENCY", "1,16,64"), "comma-separated concurrent callers")
 	llmgate := fs.String("llmgate", envOr("LLMBENCH_LLMGATE", "bin/llmgate"), "gateway binary")
 	fake := fs.String("fakeupstream", envOr("LLMBENCH_FAKEUPSTREAM", "bin/fakeupstream"), "fake upstream binary")
+	soakFor := fs.Duration("soak", envDuration("LLMBENCH_SOAK", 0), "run the soak for this long instead of the benchmark")
+	soakCallers := fs.Int("soak-callers", 32, "concurrent callers of the soak")
+	soakMaxRSS := fs.Int("soak-max-rss", 200, "the soak fails if the gateway's RSS passes this many MiB")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	cfg := &config{duration: *duration, warmup: *warmup, llmgate: *llmgate, fake: *fake}
+	cfg := &config{duration: *duration, warmup: *warmup, llmgate: *llmgate, fake: *fake,
+		soak: *soakFor, soakCallers: *soakCallers, soakMaxRSSMiB: *soakMaxRSS}
+	if cfg.soak < 0 || cfg.soakCallers < 1 || cfg.soakMaxRSSMiB < 1 {
+		return nil, fmt.Errorf("-soak must not be negative, -soak-callers and -soak-max-rss must be positive")
+	}
 	for _, s := range strings.Split(*conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > 4096 {
@@ -83,6 +98,13 @@ func run(cfg *config) error {
 		return err
 	}
 	defer gw.stop()
+	if cfg.soak > 0 {
+		keys, err := gw.soakSetUp(fake.url)
+		if err != nil {
+			return err
+		}
+		return soak(cfg, gw, keys)
+	}
 	key, err := gw.setUp(fake.url)
 	if err != nil {
 		return err
