@@ -482,6 +482,11 @@ func (p *configPlan) add(spec *provider.Spec, key string, v ConfigValue, old *ga
 		if old != nil {
 			ref, ok = old.Secrets[key]
 		}
+		if plain, masked := oldPlain(old, key); !ok && masked {
+			// A plain value shown masked (stored before it would be refused): sending the
+			// mask back keeps it, as for a credential, so a read-then-write round trip works.
+			return p.add(spec, key, ConfigValue{Value: plain}, old)
+		}
 		if !ok {
 			return gateway.Errorf(gateway.CodeInvalid,
 				"modelConfig key %q is %q but no credential is stored under it; send the real value", key, gateway.SecretMask)
@@ -500,6 +505,15 @@ func (p *configPlan) add(spec *provider.Spec, key string, v ConfigValue, old *ga
 		p.plain[key] = v.Value
 	}
 	return nil
+}
+
+// oldPlain returns the stored plain value under key, if there is one.
+func oldPlain(old *gateway.Endpoint, key string) (string, bool) {
+	if old == nil {
+		return "", false
+	}
+	v, ok := old.Config[key]
+	return v, ok && v != gateway.SecretMask
 }
 
 // unknownKey refuses a key the provider does not declare. Storing it would keep a misspelt

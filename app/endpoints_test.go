@@ -188,3 +188,21 @@ func TestMergeConfigAndLocationGuard(t *testing.T) {
 		}
 	}
 }
+
+// A plain value stored before undeclared keys were refused is shown masked; sending the
+// mask back (a read-then-write round trip) keeps it rather than failing the PATCH.
+func TestMaskKeepsALegacyPlainValue(t *testing.T) {
+	old := &gateway.Endpoint{Provider: "openai", Config: map[string]string{"legacy_setting": "v1"},
+		Secrets: map[string]gateway.SecretRef{"openai_api_key": {Ref: "local:key", Owned: true}}}
+	given := map[string]ConfigValue{"legacy_setting": {Value: gateway.SecretMask}, "openai_api_key": {Value: gateway.SecretMask}}
+	p, err := planConfig(openaiSpec, mergeConfig(openaiSpec, old, given), old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.plain["legacy_setting"] != "v1" || len(p.keysChanged) != 0 {
+		t.Errorf("plan = %+v", p)
+	}
+	if _, err := planConfig(openaiSpec, map[string]ConfigValue{"openai_api_key": {Value: "k"}, "legacy_setting": {Value: "v2"}}, nil); err == nil {
+		t.Error("an undeclared key was accepted on create")
+	}
+}

@@ -174,7 +174,7 @@ func flattenConfig(config map[string]any, env func(string) (string, bool)) (map[
 				if _, dup := config[k]; dup {
 					return nil, gateway.Errorf(gateway.CodeInvalid, "model.config.%s is given both inside and outside aws_config", k)
 				}
-				s, err := scalar("aws_config."+k, v)
+				s, err := configScalar("aws_config."+k, k, v)
 				if err != nil {
 					return nil, err
 				}
@@ -182,14 +182,11 @@ func flattenConfig(config map[string]any, env func(string) (string, bool)) (map[
 			}
 			continue
 		}
-		s, err := scalar(key, raw)
+		s, err := configScalar(key, key, raw)
 		if err != nil {
 			return nil, err
 		}
 		if strings.HasSuffix(key, "_api_key") {
-			if _, isString := raw.(string); !isString {
-				return nil, gateway.Errorf(gateway.CodeInvalid, "model.config.%s must be a string", key)
-			}
 			if s, err = resolveEnv(s, env); err != nil {
 				return nil, err
 			}
@@ -197,6 +194,15 @@ func flattenConfig(config map[string]any, env func(string) (string, bool)) (map[
 		out[key] = app.ConfigValue{Value: s}
 	}
 	return out, nil
+}
+
+// configScalar is scalar for a config value, except that a credential must be a string: a
+// YAML number under a credential key is a mistake, not a key.
+func configScalar(path, key string, v any) (string, error) {
+	if _, isString := v.(string); !isString && gateway.IsSecretKey(key) {
+		return "", gateway.Errorf(gateway.CodeInvalid, "model.config.%s must be a string", path)
+	}
+	return scalar(path, v)
 }
 
 func scalar(key string, v any) (string, error) {

@@ -159,6 +159,7 @@ func TestImportRejectsWholeFile(t *testing.T) {
 		"misspelt key":        {"endpoints:\n" + good + endpoint("mk2", "llm/v1/chat", "{provider: openai, name: m, config: {openai_api_key: k, openai_key: LEAK}}"), goodEnv, `"openai_key" is not a setting of provider "openai"`},
 		"password in url":     {"endpoints:\n" + good + endpoint("pw", "llm/v1/chat", "{provider: openai, name: m, config: {openai_api_key: k, openai_api_base: 'http://u:LEAK@h/v1'}}"), goodEnv, "user:password@"},
 		"dots name":           {"endpoints:\n" + good + endpoint("'..'", "llm/v1/chat", "{provider: openai, name: m, config: {openai_api_key: k}}"), goodEnv, "endpointName"},
+		"numeric aws secret":  {"endpoints:\n" + good + endpoint("as", "llm/v1/chat", "{provider: bedrock, name: m, config: {aws_config: {aws_region: us-east-1, aws_access_key_id: AKIA1, aws_secret_access_key: 12345}}}"), goodEnv, "aws_config.aws_secret_access_key must be a string"},
 		"inexact limit":       {"endpoints:\n" + good + "    limit: {calls: 100, renewal_period: hour}\n", goodEnv, "per minute"},
 		"monthly limit":       {"endpoints:\n" + good + "    limit: {calls: 100, renewal_period: month}\n", goodEnv, "per-minute"},
 		"limit without calls": {"endpoints:\n" + good + "    limit: {renewal_period: minute}\n", goodEnv, "limit.calls"},
