@@ -242,7 +242,7 @@ func streamAnthropic(x *Exchange, id, reply, stop string, promptTokens int64) {
 		anthropicEvent("content_block_start", map[string]any{"index": 0, "content_block": map[string]string{"type": "text", "text": ""}}),
 		anthropicEvent("ping", map[string]any{}),
 	}
-	for _, piece := range Pieces(reply) {
+	for _, piece := range x.Pieces(reply) {
 		events = append(events, anthropicEvent("content_block_delta", map[string]any{"index": 0, "delta": map[string]string{"type": "text_delta", "text": piece}}))
 	}
 	events = append(events, anthropicEvent("content_block_stop", map[string]any{"index": 0}))

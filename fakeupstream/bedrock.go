@@ -201,7 +201,7 @@ func streamConverse(x *Exchange, reply, stop string, usage map[string]int64) {
 		return buf.Bytes()
 	}
 	events := [][]byte{event("messageStart", map[string]string{"role": "assistant", "p": "abcdefgh"})}
-	for _, piece := range Pieces(reply) {
+	for _, piece := range x.Pieces(reply) {
 		events = append(events, event("contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]string{"text": piece}, "p": "abc"}))
 	}
 	events = append(events,

@@ -95,7 +95,7 @@ func streamCohere(x *Exchange, reply, finish string, usage map[string]any) {
 		event("message-start", map[string]any{"id": "fake-cohere", "delta": map[string]any{"message": map[string]any{"role": "assistant", "content": []any{}}}}),
 		event("content-start", map[string]any{"index": 0, "delta": map[string]any{"message": map[string]any{"content": map[string]any{"type": "text", "text": ""}}}}),
 	}
-	for _, piece := range Pieces(reply) {
+	for _, piece := range x.Pieces(reply) {
 		events = append(events, event("content-delta", map[string]any{"index": 0, "delta": map[string]any{"message": map[string]any{"content": map[string]any{"text": piece}}}}))
 	}
 	events = append(events,

@@ -52,6 +52,8 @@ func (x *Exchange) serve() {
 	switch {
 	case b.Hang:
 		<-x.R.Context().Done()
+	case b.LeakStatus != 0 && b.LeakStatus != http.StatusOK:
+		x.Error(b.LeakStatus, x.leakText())
 	case b.ErrorStatus != 0:
 		x.Error(b.ErrorStatus, "fake error requested by model "+x.Model)
 	case b.RateLimit:
@@ -140,13 +142,40 @@ func (x *Exchange) EndStream() { x.completed = x.R.Context().Err() == nil }
 
 func (x *Exchange) flush() { _ = http.NewResponseController(x.W).Flush() }
 
+// Pieces splits a reply into stream increments (Pieces); with fake-leak each is cut in two,
+// so the echoed credential arrives split across events.
+func (x *Exchange) Pieces(text string) []string {
+	pieces := Pieces(text)
+	if x.Behaviour.LeakStatus == 0 {
+		return pieces
+	}
+	var out []string
+	for _, p := range pieces {
+		out = append(out, p[:len(p)/2], p[len(p)/2:])
+	}
+	return out
+}
+
+// leakText is what a fake-leak exchange echoes: for SigV4 the secret access key of the key id
+// presented (the fake knows it; a real provider could echo it), else the credential.
+func (x *Exchange) leakText() string {
+	cred := x.credential
+	if secret, ok := x.server.AWSSecret(cred); ok {
+		cred = secret
+	}
+	return LeakText(leakForm(x.Body), cred)
+}
+
 // Reply is the fake's deterministic answer to prompt.
 func Reply(prompt string) string { return "echo: " + prompt }
 
 // Reply is the exchange's answer to prompt: Reply(prompt), padded with 1 KiB words to about
 // Behaviour.Big bytes when the model asks for fake-big-<KiB>. Providers answer with it so every
-// wire can send oversized answers.
+// wire can send oversized answers. With fake-leak-200 it is the credential echo instead.
 func (x *Exchange) Reply(prompt string) string {
+	if x.Behaviour.LeakStatus == http.StatusOK {
+		return x.leakText()
+	}
 	reply := Reply(prompt)
 	if x.Behaviour.Big <= len(reply) {
 		return reply

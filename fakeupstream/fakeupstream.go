@@ -11,6 +11,9 @@
 //	fake-malformed      answer 200 with a body that is not valid JSON
 //	fake-big-<KiB>      answer normally, the reply padded with 1 KiB words to about <KiB> KiB
 //	                    (streamed as one event per word), for oversized answers; at most 1 GiB
+//	fake-leak-<status>  echo the credential received, in the form "leak:<form>" in the
+//	                    prompt names (LeakText): as the error message with that status, or
+//	                    with 200 as the reply, each stream piece split in two
 //
 // Any other model answers normally and deterministically: the reply echoes the last user
 // message ("echo: " + text, see Reply), usage counts words (Tokens), and embeddings are
@@ -254,6 +257,8 @@ type Behaviour struct {
 	Malformed   bool
 	// Big is the size in bytes the reply is padded to (fake-big-<KiB>); 0 means no padding.
 	Big int
+	// LeakStatus is the status of a fake-leak-<status> answer (0: not leaking).
+	LeakStatus int
 }
 
 // ParseBehaviour reads the fake-* marker in a model name; unknown markers mean normal.
@@ -282,6 +287,10 @@ func ParseBehaviour(model string) Behaviour {
 	case strings.HasPrefix(marker, "big-"):
 		if kib, err := strconv.Atoi(leadingDigits(marker[len("big-"):])); err == nil && kib > 0 && kib <= maxBigKiB {
 			b.Big = kib << 10
+		}
+	case strings.HasPrefix(marker, "leak-"):
+		if st, err := strconv.Atoi(leadingDigits(marker[len("leak-"):])); err == nil && st >= 200 && st <= 599 {
+			b.LeakStatus = st
 		}
 	case strings.HasPrefix(marker, "malformed"):
 		b.Malformed = true

@@ -163,7 +163,7 @@ func geminiCandidate(index int, text, finish string) map[string]any {
 // streamGemini sends one SSE event per word, CRLF-framed as Google does; the last event
 // carries finishReason and the final usage.
 func streamGemini(x *Exchange, reply, finish string, promptTokens int64, usage map[string]int64) {
-	pieces := Pieces(reply)
+	pieces := x.Pieces(reply)
 	if len(pieces) == 0 {
 		pieces = []string{""}
 	}

@@ -190,7 +190,7 @@ func streamOpenAI(x *Exchange, req *openaiRequest, object, id, reply, finish str
 		return []any{map[string]any{"index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish}}
 	}
 	x.StartStream("text/event-stream; charset=utf-8")
-	for i, piece := range Pieces(reply) {
+	for i, piece := range x.Pieces(reply) {
 		if !x.Send(event(choice(piece, nil, i == 0), nil)) {
 			return
 		}

@@ -88,7 +88,7 @@ func serveTGI(x *Exchange) {
 // carrying generated_text and details, as TGI does.
 func streamTGI(x *Exchange, reply, finish string, inputTokens int64) {
 	x.StartStream("text/event-stream")
-	pieces := Pieces(reply)
+	pieces := x.Pieces(reply)
 	for i, piece := range pieces {
 		b, _ := json.Marshal(map[string]any{"index": i + 1, "token": map[string]any{"id": i, "text": piece, "logprob": -0.1, "special": false}, "generated_text": nil, "details": nil})
 		if !x.Send([]byte("data:" + string(b) + "\n\n")) {
