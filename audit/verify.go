@@ -18,6 +18,10 @@ type Report struct {
 	Reason string
 	// Legacy and Keyed count the events verified under each scheme.
 	Legacy, Keyed int
+	// Checkpoint is the signed checkpoint the chain was checked against (nil: none given).
+	Checkpoint *Checkpoint
+	// Truncated: the chain ends before, or differs at, the signed checkpoint.
+	Truncated bool
 }
 
 // Verify recomputes the hash chain up to the stored head, page by page, and checks that the
@@ -28,17 +32,30 @@ type Report struct {
 // keys is the chain keyring: keyed events verify only under the key they name, and a trail
 // whose events are all unkeyed fails (see gateway.ChainVerifier.Finish).
 func Verify(ctx context.Context, store gateway.Store, keys gateway.AuditKeys) (Report, error) {
+	return VerifyWithCheckpoint(ctx, store, keys, nil)
+}
+
+// VerifyWithCheckpoint is Verify plus the check the database alone cannot give: the event
+// at the signed checkpoint's seq must exist and carry the signed hash. Removing the newest
+// events and moving audit_head back, or recomputing the tail, is thereby reported as
+// truncation.
+func VerifyWithCheckpoint(ctx context.Context, store gateway.Store, keys gateway.AuditKeys, cp *Checkpoint) (Report, error) {
 	head, err := store.AuditHead(ctx)
 	if err != nil {
 		return Report{}, fmt.Errorf("reading audit head: %w", err)
 	}
-	r := Report{OK: true}
+	r := Report{OK: true, Checkpoint: cp}
 	v := gateway.ChainVerifier{Keys: keys}
 	err = EachInChain(ctx, store, 0, head.Seq, func(ev *gateway.AuditEvent) error {
 		r.Events++
 		r.BadSeq, r.BadID = ev.Seq, ev.ID
 		if reason := v.Next(ev); reason != "" {
 			r.OK, r.Reason = false, reason
+			return errStop
+		}
+		if cp != nil && ev.Seq == cp.Seq && ev.Hash != cp.Hash {
+			r.OK, r.Truncated = false, true
+			r.Reason = fmt.Sprintf("TRUNCATED or rewritten: the event at seq %d differs from the signed checkpoint of %s", cp.Seq, cp.Time)
 			return errStop
 		}
 		return nil
@@ -52,6 +69,11 @@ func Verify(ctx context.Context, store gateway.Store, keys gateway.AuditKeys) (R
 	}
 	if reason := v.Finish(); r.OK && reason != "" {
 		r.OK, r.Reason = false, reason
+	}
+	if r.OK && cp != nil && cp.Seq > head.Seq {
+		r.OK, r.Truncated, r.BadSeq, r.BadID = false, true, head.Seq+1, ""
+		r.Reason = fmt.Sprintf("TRUNCATED: the signed checkpoint of %s names seq %d, but the chain ends at seq %d: the newest %d events were removed and the head moved back",
+			cp.Time, cp.Seq, head.Seq, cp.Seq-head.Seq)
 	}
 	if r.OK {
 		r.BadSeq, r.BadID = 0, ""

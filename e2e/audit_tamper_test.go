@@ -144,3 +144,34 @@ func TestAuditChainContinuesAcrossMasterKeyRotation(t *testing.T) {
 	}
 	g.VerifyAudit(t)
 }
+
+// TestAuditVerifyReportsTruncationAgainstTheSignedCheckpoint: the attack finding 4 names —
+// delete the newest 100 events and move audit_head back — leaves a chain that links and ends
+// at its head. The checkpoint serve signed at shutdown (outside the database) still names the
+// old head, so verify exits 1 reporting truncation, on SQLite and PostgreSQL.
+func TestAuditVerifyReportsTruncationAgainstTheSignedCheckpoint(t *testing.T) {
+	onEveryBackend(t, func(t *testing.T, b e2e.Backend) {
+		opts := b.Options()
+		opts.DataDir = t.TempDir()
+		opts.ExtraArgs = append(opts.ExtraArgs, "--audit-checkpoint-interval", "1h") // only the one at shutdown
+		g := e2e.Start(t, opts)
+		_, key := g.CreateUser(t, "mallory", false)
+		for range 120 { // each refused admin attempt is one event
+			r := e2e.Do(t, g.URL, "DELETE", "/api/aigateway/v1/endpoints/x", map[string]string{"X-Domino-Api-Key": key}, nil)
+			if r.Status != 403 {
+				t.Fatalf("non-admin delete: %d", r.Status)
+			}
+		}
+		g.Stop(t)
+		if out := g.CLI(t, "audit", "verify"); !strings.Contains(out, "intact") || !strings.Contains(out, "signed checkpoint") {
+			t.Fatalf("verify before tampering: %s", out)
+		}
+		execOnDatabase(t, b, opts.DataDir, `DELETE FROM audit_events WHERE seq > (SELECT max(seq) - 100 FROM audit_events)`)
+		execOnDatabase(t, b, opts.DataDir, `UPDATE audit_head SET seq = (SELECT max(seq) FROM audit_events),
+			hash = (SELECT hash FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events))`)
+		out, _, code := g.RunCLI(t, "audit", "verify")
+		if code != 1 || !strings.Contains(out, "TRUNCATED") || !strings.Contains(out, "newest 100 events") {
+			t.Fatalf("verify after deleting the newest 100 events and moving the head: exit %d, %s", code, out)
+		}
+	})
+}

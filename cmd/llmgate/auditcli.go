@@ -1,9 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,14 +19,88 @@ import (
 
 // auditSettings are the audit trail's settings (docs/audit.md).
 type auditSettings struct {
-	KeyFile string
+	KeyFile            string
+	CheckpointInterval time.Duration
+	CheckpointFile     string
+	CheckpointKey      string
+	CheckpointWebhook  string
+}
+
+// auditSettingRows are the audit rows of the settings table (serve writes checkpoints; every
+// command may verify against them, so the file and key locate like the store does).
+func (a *auditSettings) rows() []setting {
+	return []setting{
+		{"audit-key-file", "LLMGATE_AUDIT_KEY_FILE", scopeStore, "", "audit chain HMAC keyring file (default: derived from the master key with --secrets local, else <data-dir>/audit.key; LLMGATE_AUDIT_KEY overrides with base64 keys)", stringValue(&a.KeyFile, nil)},
+		{"audit-checkpoint-interval", "LLMGATE_AUDIT_CHECKPOINT_INTERVAL", scopeServe, "1m", "sign the audit chain head this often, and at shutdown (0s = never)", durationValue(&a.CheckpointInterval, 0)},
+		{"audit-checkpoint-file", "LLMGATE_AUDIT_CHECKPOINT_FILE", scopeStore, "", "append-only JSONL file of signed audit checkpoints; put it where the database admin cannot write (default <data-dir>/audit-checkpoints.jsonl)", stringValue(&a.CheckpointFile, nil)},
+		{"audit-checkpoint-key", "LLMGATE_AUDIT_CHECKPOINT_KEY", scopeStore, "", "Ed25519 signing key file for audit checkpoints, created 0600 when missing (default <data-dir>/audit-checkpoint.key)", stringValue(&a.CheckpointKey, nil)},
+		{"audit-checkpoint-webhook", "LLMGATE_AUDIT_CHECKPOINT_WEBHOOK", scopeServe, "", "also POST each signed audit checkpoint to this URL (retried)", stringValue(&a.CheckpointWebhook, nil)},
+	}
+}
+
+func orDefault(v, dataDir, name string) string {
+	if v != "" {
+		return v
+	}
+	return filepath.Join(dataDir, name)
 }
 
 func (a *auditSettings) keyFile(dataDir string) string {
-	if a.KeyFile != "" {
-		return a.KeyFile
+	return orDefault(a.KeyFile, dataDir, audit.KeyFileName)
+}
+
+func (a *auditSettings) checkpointFile(dataDir string) string {
+	return orDefault(a.CheckpointFile, dataDir, "audit-checkpoints.jsonl")
+}
+
+func (a *auditSettings) checkpointKey(dataDir string) string {
+	return orDefault(a.CheckpointKey, dataDir, audit.CheckpointKeyFileName)
+}
+
+// startAuditCheckpoints signs the chain head every interval to the configured sinks. The
+// returned function writes a last checkpoint; call it after the audit writer has closed.
+func startAuditCheckpoints(ctx context.Context, d *deps, s *settings, log *slog.Logger) (final func(), err error) {
+	if s.Audit.CheckpointInterval <= 0 {
+		return func() {}, nil
 	}
-	return filepath.Join(dataDir, audit.KeyFileName)
+	signer, err := audit.LoadSigner(s.Audit.checkpointKey(s.DataDir))
+	if err != nil {
+		return nil, err
+	}
+	sinks := []audit.Sink{&audit.FileSink{Path: s.Audit.checkpointFile(s.DataDir)}}
+	if s.Audit.CheckpointWebhook != "" {
+		sinks = append(sinks, &audit.WebhookSink{URL: s.Audit.CheckpointWebhook, Client: &http.Client{Timeout: 10 * time.Second},
+			Retries: 4, Backoff: time.Second})
+	}
+	c := &audit.Checkpointer{Store: d.store, Signer: signer, Sinks: sinks, Log: log}
+	go c.Run(ctx, s.Audit.CheckpointInterval)
+	return func() {
+		fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.Checkpoint(fctx); err != nil {
+			log.Error("final audit checkpoint failed", "err", err)
+		}
+	}, nil
+}
+
+// latestCheckpoint reads the checkpoint file, if there is one, under the signing key.
+func latestCheckpoint(s *settings) (*audit.Checkpoint, string, error) {
+	path := s.Audit.checkpointFile(s.DataDir)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, "no checkpoint file " + path + ": removal of the newest events cannot be detected", nil
+	}
+	signer, err := audit.LoadSigner(s.Audit.checkpointKey(s.DataDir))
+	if err != nil {
+		return nil, "", err
+	}
+	cp, lines, err := audit.LatestCheckpoint(path, signer.PublicKey())
+	if err != nil {
+		return nil, "", err
+	}
+	if cp == nil {
+		return nil, fmt.Sprintf("no head checkpoint among %d lines of %s", lines, path), nil
+	}
+	return cp, fmt.Sprintf("checked against the signed checkpoint seq %d of %s (%d checkpoints in %s)", cp.Seq, cp.Time, lines, path), nil
 }
 
 // openAuditKeys loads the chain keyring and makes the store chain with it: the keys in
@@ -45,7 +125,11 @@ func (d *deps) openAuditKeys(s *settings) error {
 func auditVerify() *cobra.Command {
 	c := &cobra.Command{Use: "verify", Short: "Check the audit trail's hash chain against the keyring (exit 1 if tampered)", Args: cobra.NoArgs}
 	return adminCommand(c, adminOpts{}, func(a *admin, _ []string) error {
-		r, err := audit.Verify(a.ctx, a.deps.store, a.deps.auditKeys)
+		cp, note, err := latestCheckpoint(&a.s)
+		if err != nil {
+			return err
+		}
+		r, err := audit.VerifyWithCheckpoint(a.ctx, a.deps.store, a.deps.auditKeys, cp)
 		if err != nil {
 			return err
 		}
@@ -53,7 +137,7 @@ func auditVerify() *cobra.Command {
 			fmt.Fprintf(a.out, "audit trail TAMPERED: first bad event seq=%d id=%s: %s (%d events checked)\n", r.BadSeq, r.BadID, r.Reason, r.Events)
 			return errAlreadyReported
 		}
-		fmt.Fprintf(a.out, "audit trail intact: %d events, hash chain verified (%d keyed, %d from before keying)\n", r.Events, r.Keyed, r.Legacy)
+		fmt.Fprintf(a.out, "audit trail intact: %d events, hash chain verified (%d keyed, %d from before keying); %s\n", r.Events, r.Keyed, r.Legacy, note)
 		return nil
 	})
 }

@@ -65,6 +65,11 @@ func serve(s *settings, log *slog.Logger) error {
 	}
 	defer d.close()
 	writer := audit.NewWriter(d.store, log)
+	finalCheckpoint, err := startAuditCheckpoints(ctx, d, s, log)
+	if err != nil {
+		writer.Close()
+		return err
+	}
 	m := newMetrics(s)
 	a, err := app.New(ctx, app.Options{
 		Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Audit: writer, Log: log,
@@ -137,6 +142,7 @@ func serve(s *settings, log *slog.Logger) error {
 		cancel()
 	}
 	writer.Close() // every queued audit event is committed before we exit
+	finalCheckpoint()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -65,7 +65,7 @@ type setting struct {
 // table is THE list of settings. Add a setting here (and to docs/settings.md): the flag, its
 // environment variable, help text and validation all come from this row.
 func (s *settings) table() []setting {
-	return []setting{
+	return append([]setting{
 		{"addr", "LLMGATE_ADDR", scopeServe, "127.0.0.1:8080", "listen address (host:port)", hostPortValue(&s.Addr)},
 		{"data-dir", "LLMGATE_DATA_DIR", scopeStore, "./llmgate-data", "embedded SQLite database, master key and admin key files", stringValue(&s.DataDir, nonEmpty)},
 		{"database-url", "LLMGATE_DATABASE_URL", scopeStore, "", "postgres://… selects PostgreSQL; empty = embedded SQLite in --data-dir", stringValue(&s.DatabaseURL, postgresURL)},
@@ -81,11 +81,10 @@ func (s *settings) table() []setting {
 		{"mlflow-page-size", "LLMGATE_MLFLOW_PAGE_SIZE", scopeServe, "3000", "endpoints per MLflow list page", intValue(&s.ListPageSize, 1, 1<<20)},
 		{"redis-fail-open", "LLMGATE_REDIS_FAIL_OPEN", scopeServe, "false", "admit requests when Redis is unreachable (default: refuse with 503)", boolValue(&s.RedisFailOpen)},
 		{"max-key-lifetime", "LLMGATE_MAX_KEY_LIFETIME", scopeServe, "365d", "longest expiry of a key a non-admin user creates; their keys without expiry get it (0 = no maximum)", keyLifetimeValue(&s.maxKeyLifetime)},
-		{"audit-key-file", "LLMGATE_AUDIT_KEY_FILE", scopeStore, "", "audit chain HMAC keyring file (default: derived from the master key with --secrets local, else <data-dir>/audit.key; LLMGATE_AUDIT_KEY overrides with base64 keys)", stringValue(&s.Audit.KeyFile, nil)},
 		{"metrics-addr", "LLMGATE_METRICS_ADDR", scopeServe, "", "serve /metrics on this separate address instead of the API address; series then name endpoints", stringValue(&s.MetricsAddr, optionalHostPort)},
 		{"metrics-token", "LLMGATE_METRICS_TOKEN", scopeServe, "", "require 'Authorization: Bearer <token>' on /metrics; series then name endpoints", stringValue(&s.MetricsToken, nil)},
 		{"debug-addr", "LLMGATE_DEBUG_ADDR", scopeServe, "", "serve Go pprof profiles on this loopback address (off when empty)", stringValue(&s.DebugAddr, loopbackAddr)},
-	}
+	}, s.Audit.rows()...)
 }
 
 // bind registers the settings that apply to sc on fs: defaults first, then the environment.
