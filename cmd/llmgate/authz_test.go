@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/app"
@@ -298,9 +299,9 @@ func startMatrix(t *testing.T) *matrixEnv {
 	t.Helper()
 	ctx := context.Background()
 	var s settings
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	s.bind(fs)
-	if err := fs.Parse([]string{"-data-dir", t.TempDir(), "-mlflow-base-path", "/mlflow-deployments"}); err != nil {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	s.bind(fs, scopeServe)
+	if err := fs.Parse([]string{"--data-dir", t.TempDir(), "--mlflow-base-path", "/mlflow-deployments"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.validate(); err != nil {
