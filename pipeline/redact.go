@@ -120,7 +120,8 @@ type chunkScrubber struct {
 }
 
 // chunk scrubs c in place and returns the text still held for the choices c finishes
-// (sent just before c, so a finish-only chunk stays finish-only), and whether c has anything
+// (appended to c's own text when c carries some, else sent just before c, so a finish-only
+// chunk stays finish-only), and whether c has anything
 // left to send: a chunk that carried only text now all held back has not.
 func (cs *chunkScrubber) chunk(c *llm.Chunk) (flushed *llm.Chunk, send bool) {
 	s := cs.s
@@ -136,7 +137,9 @@ func (cs *chunkScrubber) chunk(c *llm.Chunk) (flushed *llm.Chunk, send bool) {
 		had := ch.Content != ""
 		ch.Content = st.Next(ch.Content)
 		if ch.FinishReason != "" {
-			if text := st.Flush(); text != "" {
+			if text := st.Flush(); text != "" && had {
+				ch.Content += text // the held tail follows this chunk's own released text
+			} else if text != "" {
 				if flushed == nil {
 					flushed = &llm.Chunk{ID: c.ID, Model: c.Model, Created: c.Created}
 				}
