@@ -14,7 +14,7 @@ import (
 func init() {
 	Register(&Provider{
 		Name:   "anthropic",
-		Routes: []string{"POST /v1/messages"},
+		Routes: []string{"POST /v1/messages", "POST /v1/messages/count_tokens"},
 		Model: func(_ *http.Request, body []byte) string {
 			var r struct {
 				Model string `json:"model"`
@@ -180,6 +180,10 @@ func serveAnthropic(x *Exchange) {
 		x.Error(http.StatusBadRequest, "anthropic-version: header is required")
 		return
 	}
+	if strings.HasSuffix(x.R.URL.Path, "/count_tokens") {
+		countAnthropicTokens(x)
+		return
+	}
 	var req anthropicRequest
 	if err := json.Unmarshal(x.Body, &req); err != nil || len(req.Messages) == 0 || req.MaxTokens <= 0 {
 		x.Error(http.StatusBadRequest, "messages and max_tokens are required")
@@ -215,6 +219,28 @@ func serveAnthropic(x *Exchange) {
 	body, _ := json.Marshal(map[string]any{"id": id, "type": "message", "role": "assistant", "model": x.Model,
 		"content": []any{map[string]string{"type": "text", "text": reply}}, "stop_reason": stop, "stop_sequence": nil,
 		"usage": map[string]int64{"input_tokens": promptTokens, "output_tokens": Tokens(reply)}})
+	x.Write(http.StatusOK, "application/json", body)
+}
+
+// countAnthropicTokens answers count_tokens: the words of the system prompt and messages
+// (the same count the answers' usage reports as input_tokens). Like the real API it refuses
+// max_tokens, which count_tokens does not take.
+func countAnthropicTokens(x *Exchange) {
+	var req anthropicRequest
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(x.Body, &req) != nil || json.Unmarshal(x.Body, &fields) != nil || len(req.Messages) == 0 {
+		x.Error(http.StatusBadRequest, "messages: Field required")
+		return
+	}
+	if _, ok := fields["max_tokens"]; ok {
+		x.Error(http.StatusBadRequest, "max_tokens: Extra inputs are not permitted")
+		return
+	}
+	n := Tokens(anthropicText(req.System))
+	for _, m := range req.Messages {
+		n += Tokens(anthropicText(m.Content))
+	}
+	body, _ := json.Marshal(map[string]int64{"input_tokens": n})
 	x.Write(http.StatusOK, "application/json", body)
 }
 

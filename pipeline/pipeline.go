@@ -105,6 +105,28 @@ type Surface interface {
 	AppendEnd(dst []byte) []byte
 }
 
+// StreamEncoder renders one stream's frames. A Surface is one (its framing is stateless);
+// a surface whose framing depends on what it already sent (Anthropic's numbered content
+// blocks, the Responses API's sequence numbers) also implements StreamSurface.
+type StreamEncoder interface {
+	AppendChunk(dst []byte, t gateway.EndpointType, c *llm.Chunk, includeUsage bool) []byte
+	AppendStreamError(dst []byte, err *gateway.Error) []byte
+	AppendEnd(dst []byte) []byte
+}
+
+// StreamSurface is a Surface that needs a fresh encoder for each stream.
+type StreamSurface interface {
+	NewStreamEncoder(req *llm.Request) StreamEncoder
+}
+
+// streamEncoder returns the encoder for one stream of q's surface.
+func (q Query) streamEncoder(req *llm.Request) StreamEncoder {
+	if s, ok := q.Surface.(StreamSurface); ok {
+		return s.NewStreamEncoder(req)
+	}
+	return q.Surface
+}
+
 // Query says which endpoint a request addresses and through which surface.
 type Query struct {
 	Surface Surface

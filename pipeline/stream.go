@@ -19,6 +19,7 @@ const streamReadSize = 16 << 10
 // so a stream that fails before producing anything still gets a proper JSON error.
 type streamer struct {
 	x       *exchange
+	enc     StreamEncoder
 	rc      *http.ResponseController
 	started bool
 	frame   []byte
@@ -35,7 +36,7 @@ type streamer struct {
 // stream relays the upstream stream. It never buffers the answer: every decoded chunk is
 // written and flushed before the next read.
 func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *provider.Call, body io.Reader) *gateway.Error {
-	s := &streamer{x: x, rc: http.NewResponseController(x.w), frame: make([]byte, 0, 1024)}
+	s := &streamer{x: x, enc: x.q.streamEncoder(x.req), rc: http.NewResponseController(x.w), frame: make([]byte, 0, 1024)}
 	if x.scrub != nil {
 		s.scrub = &chunkScrubber{s: x.scrub, choices: map[int]*redact.Stream{}}
 	}
@@ -45,9 +46,6 @@ func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *
 		n, rerr := body.Read(buf)
 		if n > 0 {
 			chunks, err := dec.Feed(buf[:n])
-			if cerr := x.checkChunks(chunks); cerr != nil {
-				return s.broken(cerr)
-			}
 			if werr := s.emit(s.clean(chunks)); werr != nil {
 				cancel() // the client is gone: stop the provider's generation at once
 				return s.broken(&gateway.Error{Code: codeClientGone, Message: "client closed the stream", Err: werr})
@@ -59,9 +57,6 @@ func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *
 		switch {
 		case rerr == io.EOF:
 			chunks, err := dec.End()
-			if cerr := x.checkChunks(chunks); cerr != nil {
-				return s.broken(cerr)
-			}
 			chunks = s.clean(chunks)
 			if err == nil && s.scrub != nil {
 				chunks = append(chunks, s.rest()...)
@@ -80,16 +75,6 @@ func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *
 			return s.broken(x.upstreamFailure(ctx, rerr))
 		}
 	}
-}
-
-// checkChunks validates translated chunks (llm.CheckChunk) before any is relayed.
-func (x *exchange) checkChunks(chunks []llm.Chunk) *gateway.Error {
-	for i := range chunks {
-		if err := llm.CheckChunk(&chunks[i], x.req); err != nil {
-			return gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream: "+err.Error())
-		}
-	}
-	return nil
 }
 
 func streamError(err error) *gateway.Error {
@@ -174,7 +159,7 @@ func (s *streamer) flushHeld() error {
 }
 
 func (s *streamer) writeChunk(c *llm.Chunk) error {
-	s.frame = s.x.q.Surface.AppendChunk(s.frame[:0], s.x.ep.Type, c, s.x.includeUsage)
+	s.frame = s.enc.AppendChunk(s.frame[:0], s.x.ep.Type, c, s.x.includeUsage)
 	return s.write(s.frame)
 }
 
@@ -221,10 +206,10 @@ func (s *streamer) start() {
 func (s *streamer) finish() *gateway.Error {
 	s.start()
 	if err := s.x.audit(gateway.OutcomeSuccess, http.StatusOK, nil); err != nil {
-		_ = s.write(s.x.q.Surface.AppendStreamError(s.frame[:0], err))
+		_ = s.write(s.enc.AppendStreamError(s.frame[:0], err))
 		return nil
 	}
-	_ = s.write(s.x.q.Surface.AppendEnd(s.frame[:0]))
+	_ = s.write(s.enc.AppendEnd(s.frame[:0]))
 	return nil
 }
 
@@ -241,7 +226,7 @@ func (s *streamer) broken(err *gateway.Error) *gateway.Error {
 	}
 	_ = s.x.audit(outcomeOf(err.Code), status, err)
 	if err.Code != codeClientGone {
-		_ = s.write(s.x.q.Surface.AppendStreamError(s.frame[:0], err))
+		_ = s.write(s.enc.AppendStreamError(s.frame[:0], err))
 	}
 	return nil
 }

@@ -87,11 +87,13 @@ type matrixEnv struct {
 
 // restricted are the endpoints only "permitted" (by user id) and "org-member" (by
 // organization) may use; their names must not reach anyone else.
-var restricted = []string{"mx-chat", "mx-completions", "mx-embeddings", "mx-scratch", "mx-delete"}
+var restricted = []string{"mx-chat", "mx-completions", "mx-embeddings", "mx-scratch", "mx-delete", "mx-claude"}
 
 func (e *matrixEnv) rows() map[string]row {
 	chat := map[string]any{"messages": []map[string]string{{"role": "user", "content": "hi"}}}
 	openaiChat := map[string]any{"model": "mx-chat", "messages": []map[string]string{{"role": "user", "content": "hi"}}}
+	anthropicChat := map[string]any{"model": "mx-chat", "max_tokens": 16, "messages": []map[string]string{{"role": "user", "content": "hi"}}}
+	claudeCount := map[string]any{"model": "mx-claude", "messages": []map[string]string{{"role": "user", "content": "hi"}}}
 	const gw = "/api/aigateway/v1"
 	const orgs = "/api/organizations/v1/organizations"
 	return map[string]row{
@@ -155,6 +157,11 @@ func (e *matrixEnv) rows() map[string]row {
 		"POST /v1/embeddings":       {"/v1/embeddings", map[string]any{"model": "mx-embeddings", "input": "hi"}, endpointUse},
 		"GET /v1/models":            {"/v1/models", nil, anyUser},
 		"GET /v1/models/{model}":    {"/v1/models/mx-chat", nil, endpointUse},
+
+		"POST /v1/messages":                        {"/v1/messages", anthropicChat, endpointUse},
+		"POST /v1/messages/count_tokens":           {"/v1/messages/count_tokens", claudeCount, endpointUse},
+		"POST /anthropic/v1/messages":              {"/anthropic/v1/messages", anthropicChat, endpointUse},
+		"POST /anthropic/v1/messages/count_tokens": {"/anthropic/v1/messages/count_tokens", claudeCount, endpointUse},
 	}
 }
 
@@ -410,9 +417,14 @@ func (e *matrixEnv) fixtures(t *testing.T, a *app.App) {
 	types := map[string]gateway.EndpointType{"mx-chat": gateway.TypeChat, "mx-completions": gateway.TypeCompletions,
 		"mx-embeddings": gateway.TypeEmbeddings, "mx-scratch": gateway.TypeChat, "mx-delete": gateway.TypeChat}
 	for _, name := range restricted {
-		_, err := a.CreateEndpoint(ctx, cli, app.EndpointInput{Name: name, Type: types[name], Provider: "openai", Model: "gpt-4o-mini",
+		in := app.EndpointInput{Name: name, Type: types[name], Provider: "openai", Model: "gpt-4o-mini",
 			Config:      map[string]app.ConfigValue{"openai_api_key": {Value: fakeupstream.DefaultKey("openai")}, "openai_api_base": {Value: e.upstream + "/v1"}},
-			Permissions: gateway.Permissions{UserIDs: []string{e.ids["permitted"]}, OrganizationIDs: []string{org.ID}}})
+			Permissions: gateway.Permissions{UserIDs: []string{e.ids["permitted"]}, OrganizationIDs: []string{org.ID}}}
+		if name == "mx-claude" { // Anthropic's count_tokens is answered for anthropic endpoints only
+			in.Type, in.Provider, in.Model = gateway.TypeChat, "anthropic", "claude-3-5-haiku-20241022"
+			in.Config = map[string]app.ConfigValue{"anthropic_api_key": {Value: fakeupstream.DefaultKey("anthropic")}, "anthropic_api_base": {Value: e.upstream + "/v1"}}
+		}
+		_, err := a.CreateEndpoint(ctx, cli, in)
 		if err != nil {
 			t.Fatalf("endpoint %s: %v", name, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/llmgate/llmgate/api/anthropic"
 	"github.com/llmgate/llmgate/api/domino"
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/api/mlflow"
@@ -18,7 +19,7 @@ import (
 )
 
 // mountRoutes adds every HTTP surface to mux: /health, the Domino admin API, the MLflow
-// Deployments and OpenAI-compatible query surfaces (sharing one pipeline), and /metrics unless
+// Deployments, OpenAI-compatible and Anthropic Messages query surfaces (sharing one pipeline), and /metrics unless
 // it has its own listener (--metrics-addr). Every route it mounts needs a row in the
 // authorization matrix (authz_test.go).
 func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics) error {
@@ -32,6 +33,7 @@ func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics) e
 	domino.Register(mux, a, domino.Options{MaxBodyBytes: s.MaxBodyBytes})
 	mlflow.Register(mux, a, p, mlflow.Options{BasePath: s.MLflowPrefix, PageSize: s.ListPageSize})
 	openai.Register(mux, a, p, openai.Options{})
+	anthropic.Register(mux, a, p, anthropic.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes})
 	if s.MetricsAddr == "" {
 		mux.Handle("GET /metrics", metricsHandler(s, m))
 	}
