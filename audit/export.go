@@ -61,8 +61,26 @@ func jsonlEncoder(w io.Writer) *json.Encoder {
 // ExportJSONL writes every event matching f, one Record per line, reading the store page by
 // page: memory stays constant however many events match.
 func ExportJSONL(ctx context.Context, store gateway.Store, f gateway.AuditFilter, w io.Writer) error {
+	return ExportWhere(ctx, store, f, "jsonl", nil, w)
+}
+
+// ExportWhere exports the events matching f for which keep (nil: all) is true, as "jsonl" or
+// "csv", in constant memory. keep serves selections the store cannot filter (metadata such as
+// outcome); it must give the same answer for the same event on both CSV passes.
+func ExportWhere(ctx context.Context, store gateway.Store, f gateway.AuditFilter, format string, keep func(*gateway.AuditEvent) bool, w io.Writer) error {
+	if keep == nil {
+		keep = func(*gateway.AuditEvent) bool { return true }
+	}
+	if format == "csv" {
+		return exportCSV(ctx, store, f, keep, w)
+	}
 	enc := jsonlEncoder(w)
-	return Each(ctx, store, f, func(ev *gateway.AuditEvent) error { return enc.Encode(ToRecord(ev)) })
+	return Each(ctx, store, f, func(ev *gateway.AuditEvent) error {
+		if !keep(ev) {
+			return nil
+		}
+		return enc.Encode(ToRecord(ev))
+	})
 }
 
 // csvMetadataColumns come first in CSV exports because admins filter on them most.
@@ -96,6 +114,10 @@ func WriteCSV(w io.Writer, events []gateway.AuditEvent) error {
 // Both stop at the chain head read first, so events appended meanwhile cannot add columns the
 // header lacks.
 func ExportCSV(ctx context.Context, store gateway.Store, f gateway.AuditFilter, w io.Writer) error {
+	return ExportWhere(ctx, store, f, "csv", nil, w)
+}
+
+func exportCSV(ctx context.Context, store gateway.Store, f gateway.AuditFilter, keep func(*gateway.AuditEvent) bool, w io.Writer) error {
 	head, err := store.AuditHead(ctx)
 	if err != nil {
 		return err
@@ -109,14 +131,26 @@ func ExportCSV(ctx context.Context, store gateway.Store, f gateway.AuditFilter, 
 	}
 	f.MaxSeq = head.Seq
 	extra := extraKeys{}
-	if err := Each(ctx, store, f, func(ev *gateway.AuditEvent) error { extra.add(ev); return nil }); err != nil {
+	err = Each(ctx, store, f, func(ev *gateway.AuditEvent) error {
+		if keep(ev) {
+			extra.add(ev)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	cw, err := newCSVExport(w, extra)
 	if err != nil {
 		return err
 	}
-	if err := Each(ctx, store, f, cw.write); err != nil {
+	err = Each(ctx, store, f, func(ev *gateway.AuditEvent) error {
+		if !keep(ev) {
+			return nil
+		}
+		return cw.write(ev)
+	})
+	if err != nil {
 		return err
 	}
 	return cw.flush()

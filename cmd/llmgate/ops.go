@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -96,39 +95,14 @@ func auditExport() *cobra.Command {
 
 // exportAudit streams the selected events to stdout page by page, buffered: constant memory
 // however long the trail. --outcome (a metadata field the stores do not index) is applied
-// while streaming; for CSV, whose header depends on the rows, the matching events are
-// collected first.
+// while streaming, on both CSV passes.
 func exportAudit(a *admin, f gateway.AuditFilter, q *auditQuery) error {
 	bw := bufio.NewWriterSize(a.out, 64<<10)
-	var err error
-	keep := func(ev *gateway.AuditEvent) bool { return slices.Contains(q.outcomes, ev.Metadata["outcome"]) }
-	switch {
-	case len(q.outcomes) == 0 && q.format == "csv":
-		err = audit.ExportCSV(a.ctx, a.deps.store, f, bw)
-	case len(q.outcomes) == 0:
-		err = audit.ExportJSONL(a.ctx, a.deps.store, f, bw)
-	case q.format == "csv":
-		var events []gateway.AuditEvent
-		err = audit.Each(a.ctx, a.deps.store, f, func(ev *gateway.AuditEvent) error {
-			if keep(ev) {
-				events = append(events, *ev)
-			}
-			return nil
-		})
-		if err == nil {
-			err = audit.WriteCSV(bw, events)
-		}
-	default:
-		enc := json.NewEncoder(bw)
-		enc.SetEscapeHTML(false)
-		err = audit.Each(a.ctx, a.deps.store, f, func(ev *gateway.AuditEvent) error {
-			if !keep(ev) {
-				return nil
-			}
-			return enc.Encode(audit.ToRecord(ev))
-		})
+	var keep func(*gateway.AuditEvent) bool
+	if len(q.outcomes) > 0 {
+		keep = func(ev *gateway.AuditEvent) bool { return slices.Contains(q.outcomes, ev.Metadata["outcome"]) }
 	}
-	if err != nil {
+	if err := audit.ExportWhere(a.ctx, a.deps.store, f, q.format, keep, bw); err != nil {
 		return err
 	}
 	return bw.Flush()
