@@ -161,6 +161,7 @@ func FuzzProviderResponse(f *testing.F) {
 			t.Fatalf("%s: nil response and nil error", s.Name)
 		}
 		checkResponse(t, c, resp, len(body))
+		_ = resp.Check(c.Req) // the pipeline's answer validation: any verdict, never a panic
 	})
 }
 
@@ -236,7 +237,9 @@ func FuzzProviderStream(f *testing.F) {
 		if len(out) > maxGrowth*len(data)+slack {
 			t.Fatalf("%s: %d input bytes gave %d bytes of chunks", s.Name, len(data), len(out))
 		}
-		for _, ch := range whole.Chunks {
+		for i := range whole.Chunks {
+			ch := &whole.Chunks[i]
+			_ = llm.CheckChunk(ch, c.Req) // as the pipeline does before relaying: never a panic
 			for _, choice := range ch.Choices {
 				if len(choice.ToolCalls) > 0 && !json.Valid(choice.ToolCalls) {
 					t.Fatalf("%s: tool call delta %q is not JSON", s.Name, choice.ToolCalls)
