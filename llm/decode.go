@@ -3,8 +3,10 @@ package llm
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/llmgate/llmgate/gateway"
 )
@@ -15,6 +17,9 @@ import (
 // at least 1, stop a non-empty list of strings, messages a non-empty list, prompt a string,
 // input a string or a non-empty list of strings. Fields it does not name are kept in Extra and
 // forwarded; `model` is dropped because the endpoint decides the upstream model.
+//
+// Beyond MLflow, sizes are capped (see the Max constants) and a message's role must be one the
+// providers know, so a request cannot make the gateway fan out or forward nonsense upstream.
 //
 // Every error is CodeUnprocessable with Field naming the offending field (MLflow's 422 `loc`),
 // or an empty Field when the body itself is not a JSON object.
@@ -31,6 +36,20 @@ func Decode(t gateway.EndpointType, body []byte) (*Request, *gateway.Error) {
 func DecodeOpenAI(t gateway.EndpointType, body []byte) (*Request, *gateway.Error) {
 	return decode(t, body, true)
 }
+
+// Input caps. Each bounds what one request can make the gateway and the provider do; they
+// match or exceed what OpenAI's own API accepts, so no client that works against OpenAI is
+// refused (docs/api.md lists them).
+const (
+	MaxN               = 128       // choices per request (n)
+	MaxEmbeddingInputs = 2048      // inputs per embeddings request
+	MaxMessages        = 2048      // messages per chat request
+	MaxTools           = 128       // tools per chat request
+	MaxTokens          = 1_000_000 // max_tokens and max_completion_tokens
+)
+
+// roles are the message roles providers understand.
+var roles = map[string]bool{"system": true, "user": true, "assistant": true, "tool": true, "developer": true}
 
 func decode(t gateway.EndpointType, body []byte, lenientStop bool) (*Request, *gateway.Error) {
 	fields, err := objectFields(body)
@@ -59,9 +78,45 @@ func objectFields(body []byte) (map[string]json.RawMessage, *gateway.Error) {
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(trimmed, &fields); err != nil {
-		return nil, &gateway.Error{Code: gateway.CodeUnprocessable, Message: "JSON decode error", Err: err}
+		return nil, &gateway.Error{Code: gateway.CodeUnprocessable, Message: JSONErrorText(err, len(body)-len(trimmed)), Err: err}
 	}
 	return fields, nil
+}
+
+// JSONErrorText says what is wrong with a body json.Unmarshal refused and where, e.g.
+// "Invalid JSON at offset 12: invalid character '}' looking for beginning of value": the
+// offset is the 0-based index of the offending byte (the body's length when it ends early).
+// lead is the number of bytes trimmed before the part that was parsed.
+func JSONErrorText(err error, lead int) string {
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		at := syntax.Offset
+		if at > 0 && !strings.HasPrefix(syntax.Error(), "unexpected end") {
+			at-- // Offset counts the offending byte as read
+		}
+		return "Invalid JSON at offset " + strconv.FormatInt(at+int64(lead), 10) + ": " + syntax.Error()
+	}
+	return "Invalid JSON: " + err.Error()
+}
+
+// ModelName reads the OpenAI-style "model" member that names the endpoint, with the same
+// precise errors as Decode (the surface maps them to its status).
+func ModelName(body []byte) (string, *gateway.Error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return "", unprocessable("", "Request body must be a JSON object")
+	}
+	var m struct {
+		Model json.RawMessage `json:"model"`
+	}
+	if err := json.Unmarshal(trimmed, &m); err != nil {
+		return "", &gateway.Error{Code: gateway.CodeUnprocessable, Message: JSONErrorText(err, len(body)-len(trimmed)), Err: err}
+	}
+	var name string
+	if json.Unmarshal(m.Model, &name) != nil || name == "" {
+		return "", unprocessable("model", "model is required and must be a string naming an endpoint")
+	}
+	return name, nil
 }
 
 func unprocessable(field, msg string) *gateway.Error {
@@ -108,8 +163,12 @@ func (d *decoder) chat() (*Request, *gateway.Error) {
 		return nil, err
 	}
 	if raw, ok := d.take("tools"); ok {
-		if !isNonEmptyArray(raw) {
+		n, ok := arrayLen(raw)
+		if !ok || n == 0 {
 			return nil, unprocessable("tools", "Input should be a list with at least 1 item")
+		}
+		if n > MaxTools {
+			return nil, unprocessable("tools", "List should have at most "+strconv.Itoa(MaxTools)+" items, not "+strconv.Itoa(n))
 		}
 		c.Tools = raw
 	}
@@ -153,6 +212,8 @@ func (d *decoder) embeddings() (*Request, *gateway.Error) {
 		e.Input, e.InputIsString = []string{one}, true
 	} else if json.Unmarshal(raw, &e.Input) != nil || len(e.Input) == 0 {
 		return nil, unprocessable("input", "Input should be a valid string or a non-empty list of strings")
+	} else if len(e.Input) > MaxEmbeddingInputs {
+		return nil, unprocessable("input", "List should have at most "+strconv.Itoa(MaxEmbeddingInputs)+" items, not "+strconv.Itoa(len(e.Input)))
 	}
 	d.take("stream")
 	d.take("stream_options")
@@ -177,6 +238,9 @@ func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
 	if len(wire) == 0 {
 		return nil, unprocessable("messages", "List should have at least 1 item after validation, not 0")
 	}
+	if len(wire) > MaxMessages {
+		return nil, unprocessable("messages", "List should have at most "+strconv.Itoa(MaxMessages)+" items, not "+strconv.Itoa(len(wire)))
+	}
 	out := make([]Message, len(wire))
 	for i, w := range wire {
 		field := "messages." + strconv.Itoa(i)
@@ -186,6 +250,9 @@ func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
 		}
 		if m.Role == nil {
 			return nil, unprocessable(field+".role", "Field required")
+		}
+		if !roles[*m.Role] {
+			return nil, unprocessable(field+".role", "Input should be 'system', 'user', 'assistant', 'tool' or 'developer'")
 		}
 		if len(m.Content) > 0 && !isContent(m.Content) {
 			return nil, unprocessable(field+".content", "Input should be a string, a list of content parts or null")
@@ -229,10 +296,23 @@ func isStringOrObject(raw json.RawMessage) bool {
 	return b == '"' || b == '{'
 }
 
-func isNonEmptyArray(raw json.RawMessage) bool {
-	var items []json.RawMessage
-	return json.Unmarshal(raw, &items) == nil && len(items) > 0
+// arrayLen counts the items of a JSON array without copying them; ok is false for anything
+// but an array.
+func arrayLen(raw json.RawMessage) (n int, ok bool) {
+	if firstByte(raw) != '[' {
+		return 0, false
+	}
+	var items []skip
+	if json.Unmarshal(raw, &items) != nil {
+		return 0, false
+	}
+	return len(items), true
 }
+
+// skip accepts any JSON value and keeps nothing of it.
+type skip struct{}
+
+func (*skip) UnmarshalJSON([]byte) error { return nil }
 
 // params takes the generation parameters shared by chat and completions.
 func (d *decoder) params(p *Params) *gateway.Error {
@@ -243,13 +323,13 @@ func (d *decoder) params(p *Params) *gateway.Error {
 	if p.TopP, err = d.number("top_p", 0, 1); err != nil {
 		return err
 	}
-	if p.N, err = d.positiveInt("n"); err != nil {
+	if p.N, err = d.positiveInt("n", MaxN); err != nil {
 		return err
 	}
-	if p.MaxTokens, err = d.positiveInt("max_tokens"); err != nil {
+	if p.MaxTokens, err = d.positiveInt("max_tokens", MaxTokens); err != nil {
 		return err
 	}
-	if err = d.checkPositiveIntExtra("max_completion_tokens"); err != nil {
+	if err = d.checkPositiveIntExtra("max_completion_tokens", MaxTokens); err != nil {
 		return err
 	}
 	if p.Stop, err = d.stop(); err != nil {
@@ -287,9 +367,9 @@ func (d *decoder) number(name string, lo, hi float64) (*float64, *gateway.Error)
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
-// positiveInt takes an integer field that must be at least 1. Integral floats (1.0) pass, as
+// positiveInt takes an integer field that must be in [1, hi]. Integral floats (1.0) pass, as
 // in pydantic's lax mode.
-func (d *decoder) positiveInt(name string) (*int, *gateway.Error) {
+func (d *decoder) positiveInt(name string, hi int) (*int, *gateway.Error) {
 	raw, ok := d.take(name)
 	if !ok {
 		return nil, nil
@@ -301,17 +381,20 @@ func (d *decoder) positiveInt(name string) (*int, *gateway.Error) {
 	if f < 1 {
 		return nil, unprocessable(name, "Input should be greater than or equal to 1")
 	}
+	if f > float64(hi) {
+		return nil, unprocessable(name, "Input should be less than or equal to "+strconv.Itoa(hi))
+	}
 	v := int(f)
 	return &v, nil
 }
 
 // checkPositiveIntExtra validates a field that is forwarded as is (kept in Extra).
-func (d *decoder) checkPositiveIntExtra(name string) *gateway.Error {
+func (d *decoder) checkPositiveIntExtra(name string, hi int) *gateway.Error {
 	raw, ok := d.fields[name]
 	if !ok || isNull(raw) {
 		return nil
 	}
-	if _, err := d.positiveInt(name); err != nil {
+	if _, err := d.positiveInt(name, hi); err != nil {
 		return err
 	}
 	d.fields[name] = raw

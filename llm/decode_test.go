@@ -2,6 +2,7 @@ package llm
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/llmgate/llmgate/gateway"
@@ -40,6 +41,15 @@ func TestDecodeRejectsLikeMLflow(t *testing.T) {
 		{"body is a list", gateway.TypeChat, `[{"role":"user"}]`, ""},
 		{"body malformed", gateway.TypeChat, `{"messages":`, ""},
 		{"body empty", gateway.TypeEmbeddings, ``, ""},
+		{"n above the cap", gateway.TypeChat, `{"messages":[{"role":"user","content":"hi"}],"n":10000}`, "n"},
+		{"max_tokens absurd", gateway.TypeCompletions, `{"prompt":"hi","max_tokens":1000000000}`, "max_tokens"},
+		{"max_completion_tokens absurd", gateway.TypeChat, `{"messages":[{"role":"user","content":"hi"}],"max_completion_tokens":2000000}`, "max_completion_tokens"},
+		{"role unknown", gateway.TypeChat, `{"messages":[{"role":"user","content":"a"},{"role":"wizard","content":"b"}]}`, "messages.1.role"},
+		{"role not a string", gateway.TypeChat, `{"messages":[{"role":7,"content":"b"}]}`, "messages.0"},
+		{"too many messages", gateway.TypeChat, `{"messages":[` + repeat(`{"role":"user","content":"a"}`, MaxMessages+1) + `]}`, "messages"},
+		{"too many tools", gateway.TypeChat, `{"messages":[{"role":"user","content":"a"}],"tools":[` + repeat(`{"type":"function"}`, MaxTools+1) + `]}`, "tools"},
+		{"tools not a list", gateway.TypeChat, `{"messages":[{"role":"user","content":"a"}],"tools":{"a":1}}`, "tools"},
+		{"too many embedding inputs", gateway.TypeEmbeddings, `{"input":[` + repeat(`"a"`, MaxEmbeddingInputs+1) + `]}`, "input"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -51,6 +61,42 @@ func TestDecodeRejectsLikeMLflow(t *testing.T) {
 				t.Fatalf("got code %q field %q (%s), want unprocessable field %q", err.Code, err.Field, err.Message, c.field)
 			}
 		})
+	}
+}
+
+func repeat(item string, n int) string {
+	return strings.TrimSuffix(strings.Repeat(item+",", n), ",")
+}
+
+func TestDecodeAcceptsInputsAtTheCaps(t *testing.T) {
+	bodies := map[gateway.EndpointType]string{
+		gateway.TypeChat: `{"n":128,"max_tokens":1000000,"messages":[` + repeat(`{"role":"developer","content":"a"}`, MaxMessages) +
+			`],"tools":[` + repeat(`{"type":"function"}`, MaxTools) + `]}`,
+		gateway.TypeEmbeddings: `{"input":[` + repeat(`"a"`, MaxEmbeddingInputs) + `]}`,
+	}
+	for typ, body := range bodies {
+		if _, err := Decode(typ, []byte(body)); err != nil {
+			t.Errorf("%s at the caps refused: %s %s", typ, err.Field, err.Message)
+		}
+	}
+}
+
+func TestDecodeSaysWhereJSONIsMalformed(t *testing.T) {
+	cases := map[string]string{
+		`  {"messages": [}`:      "Invalid JSON at offset 16: invalid character '}' looking for beginning of value",
+		`{"messages": [{"role"`: "Invalid JSON at offset 21: unexpected end of JSON input",
+	}
+	for body, want := range cases {
+		_, err := Decode(gateway.TypeChat, []byte(body))
+		if err == nil || err.Message != want {
+			t.Errorf("%s: got %+v, want %q", body, err, want)
+		}
+	}
+	if _, err := ModelName([]byte(`{"model": 3}`)); err == nil || err.Field != "model" {
+		t.Errorf("numeric model: %v", err)
+	}
+	if name, err := ModelName([]byte(` {"model":"m","x":[1,2]}`)); err != nil || name != "m" {
+		t.Errorf("ModelName: %q %v", name, err)
 	}
 }
 

@@ -67,7 +67,7 @@ func (x *exchange) run() *gateway.Error {
 		return err
 	}
 	if x.q.Endpoint == "" {
-		name, err := modelField(x.body)
+		name, err := llm.ModelName(x.body)
 		if err != nil {
 			return err
 		}
@@ -129,21 +129,6 @@ func (x *exchange) readBody() *gateway.Error {
 	}
 	x.body = body
 	return nil
-}
-
-// modelField reads the OpenAI-style "model" that names the endpoint.
-func modelField(body []byte) (string, *gateway.Error) {
-	var m struct {
-		Model json.RawMessage `json:"model"`
-	}
-	if err := json.Unmarshal(body, &m); err != nil {
-		return "", &gateway.Error{Code: gateway.CodeInvalid, Message: "request body must be a JSON object", Err: err}
-	}
-	var name string
-	if json.Unmarshal(m.Model, &name) != nil || name == "" {
-		return "", &gateway.Error{Code: gateway.CodeInvalid, Field: "model", Message: "model is required and must name an endpoint"}
-	}
-	return name, nil
 }
 
 // validate checks the endpoint's type and provider and decodes the body.

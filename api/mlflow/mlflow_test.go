@@ -305,3 +305,41 @@ func TestBasePathServesEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+// Issue 10 finding 10 on the MLflow surface: the same caps answer FastAPI's 422 with the loc.
+func TestInputCapsAre422WithLocation(t *testing.T) {
+	env := pipelinetest.New(t, pipelinetest.Options{})
+	_, key := env.User("ivy")
+	env.Endpoint("chat", gateway.TypeChat, "m", nil)
+	env.Endpoint("emb", gateway.TypeEmbeddings, "m", nil)
+	inputs := make([]string, 2049)
+	for i := range inputs {
+		inputs[i] = "x"
+	}
+	cases := []struct {
+		path string
+		body any
+		loc  []any
+		msg  string
+	}{
+		{"/endpoints/chat/invocations", map[string]any{"messages": []map[string]string{{"role": "user", "content": "x"}}, "n": 129}, []any{"body", "n"}, "less than or equal to 128"},
+		{"/endpoints/chat/invocations", map[string]any{"messages": []map[string]string{{"role": "wizard", "content": "x"}}}, []any{"body", "messages", 0.0, "role"}, "'system', 'user'"},
+		{"/endpoints/emb/invocations", map[string]any{"input": inputs}, []any{"body", "input"}, "at most 2048 items"},
+		{"/endpoints/chat/invocations", `{"messages": [}`, []any{"body"}, "Invalid JSON at offset 14"},
+	}
+	for _, c := range cases {
+		status, _, body := env.Do("POST", c.path, key, c.body)
+		var v struct {
+			Detail []struct {
+				Loc []any
+				Msg string
+			}
+		}
+		if status != 422 || json.Unmarshal(body, &v) != nil || len(v.Detail) != 1 || !reflect.DeepEqual(v.Detail[0].Loc, c.loc) || !strings.Contains(v.Detail[0].Msg, c.msg) {
+			t.Errorf("%v: %d %s, want 422 at %v with %q", c.body, status, body, c.loc, c.msg)
+		}
+	}
+	if n := len(env.Upstream.Requests()); n != 0 {
+		t.Fatalf("%d refused requests reached the provider", n)
+	}
+}

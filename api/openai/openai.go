@@ -107,9 +107,14 @@ var _ pipeline.Surface = Surface{}
 // API names the surface in audit events and metrics.
 func (Surface) API() string { return "openai" }
 
-// Decode validates with OpenAI's leniency (a bare-string stop is accepted).
+// Decode validates with OpenAI's leniency (a bare-string stop is accepted). The message names
+// the offending field, as OpenAI's do, since clients often show only the message.
 func (Surface) Decode(t gateway.EndpointType, body []byte) (*llm.Request, *gateway.Error) {
-	return llm.DecodeOpenAI(t, body)
+	req, err := llm.DecodeOpenAI(t, body)
+	if err != nil && err.Field != "" {
+		err.Message = "Invalid '" + err.Field + "': " + err.Message
+	}
+	return req, err
 }
 
 // ErrorStatus follows OpenAI: validation failures are 400 (not 422); an unknown model is 400

@@ -203,3 +203,50 @@ func TestUpstreamFailureMidStreamSendsErrorFrame(t *testing.T) {
 		t.Fatalf("%d %s", status, body)
 	}
 }
+
+func manyStrings(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "a"
+	}
+	return out
+}
+
+// Issue 10 finding 10: oversized or nonsensical input is refused with a 400 naming the field,
+// never forwarded; malformed JSON says what is wrong and where.
+func TestInputCapsAndPreciseErrors(t *testing.T) {
+	env := pipelinetest.New(t, pipelinetest.Options{})
+	_, key := env.User("ivy")
+	env.Endpoint("chat", gateway.TypeChat, "m", nil)
+	env.Endpoint("emb", gateway.TypeEmbeddings, "m", nil)
+	cases := []struct {
+		name, path string
+		body       any
+		param, msg string
+	}{
+		{"n", "/v1/chat/completions", chat("chat", map[string]any{"n": 10000}), "n", "Invalid 'n': Input should be less than or equal to 128"},
+		{"max_tokens", "/v1/chat/completions", chat("chat", map[string]any{"max_tokens": 1e12}), "max_tokens", "Invalid 'max_tokens'"},
+		{"role", "/v1/chat/completions", map[string]any{"model": "chat", "messages": []map[string]string{{"role": "wizard", "content": "x"}}},
+			"messages.0.role", "Invalid 'messages.0.role': Input should be 'system', 'user', 'assistant', 'tool' or 'developer'"},
+		{"embedding inputs", "/v1/embeddings", map[string]any{"model": "emb", "input": manyStrings(200000)}, "input", "at most 2048 items, not 200000"},
+		{"temperature type", "/v1/chat/completions", chat("chat", map[string]any{"temperature": "hot"}), "temperature", "Invalid 'temperature': Input should be a valid number"},
+		{"model type", "/v1/chat/completions", chat("", map[string]any{"model": 5}), "model", "model is required and must be a string"},
+		{"syntax", "/v1/chat/completions", `{"model": "chat", "messages": [}`, "", "Invalid JSON at offset 31: invalid character '}'"},
+		{"truncated", "/v1/embeddings", `{"model": "emb", "input": "ab`, "", "Invalid JSON at offset 29: unexpected end of JSON input"},
+		{"not an object", "/v1/chat/completions", `["chat"]`, "", "Request body must be a JSON object"},
+	}
+	for _, c := range cases {
+		status, _, body := env.Do("POST", c.path, key, c.body)
+		var e openAIError
+		if status != 400 || json.Unmarshal(body, &e) != nil || e.Error.Type != "invalid_request_error" || !strings.Contains(e.Error.Message, c.msg) {
+			t.Errorf("%s: %d %s, want 400 with %q", c.name, status, body, c.msg)
+			continue
+		}
+		if (c.param == "") != (e.Error.Param == nil) || (c.param != "" && *e.Error.Param != c.param) {
+			t.Errorf("%s: param %v, want %q", c.name, e.Error.Param, c.param)
+		}
+	}
+	if n := len(env.Upstream.Requests()); n != 0 {
+		t.Fatalf("%d refused requests reached the provider", n)
+	}
+}

@@ -67,6 +67,18 @@ def test_errors_use_openai_envelope(gateway, fake, unique):
         sdk(gateway, "lgk_wrong_key_000000000").models.list()
 
 
+def test_input_caps_raise_bad_request_naming_the_field(gateway, fake, unique):
+    _, key = gateway.create_user("u-" + unique)
+    openai_endpoint(gateway, fake, unique, "llm/v1/chat")
+    c = sdk(gateway, key)
+    with pytest.raises(openai.BadRequestError) as e:
+        c.chat.completions.create(model=unique, messages=[{"role": "wizard", "content": "x"}])
+    assert e.value.param == "messages.0.role" and "'wizard'" not in e.value.message
+    with pytest.raises(openai.BadRequestError) as e:
+        c.chat.completions.create(model=unique, messages=[{"role": "user", "content": "x"}], n=10000)
+    assert e.value.param == "n" and "less than or equal to 128" in e.value.message
+
+
 def test_call_limit_admits_exactly_n_of_3n_concurrent(gateway, fake, unique):
     n = 4
     _, key = gateway.create_user("u-" + unique)
