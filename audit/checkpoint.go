@@ -232,6 +232,14 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) error {
 	return nil
 }
 
+// Anchor signs a retention anchor (the end of a pruned prefix) to every sink, so the pruned
+// prefix's last hash is on record outside the database too.
+func (c *Checkpointer) Anchor(ctx context.Context, a gateway.AuditAnchor) error {
+	cp := &Checkpoint{Kind: CheckpointAnchor, Seq: a.Seq, Hash: a.Hash, KeyID: a.KeyID, Time: gateway.FormatTime(gateway.Now())}
+	c.Signer.Sign(cp)
+	return c.write(ctx, cp)
+}
+
 // statement builds and signs a checkpoint of the event at seq with hash.
 func (c *Checkpointer) statement(ctx context.Context, kind string, seq int64, hash string) (*Checkpoint, error) {
 	cp := &Checkpoint{Kind: kind, Seq: seq, Hash: hash, Time: gateway.FormatTime(gateway.Now())}

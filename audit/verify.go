@@ -22,6 +22,9 @@ type Report struct {
 	Checkpoint *Checkpoint
 	// Truncated: the chain ends before, or differs at, the signed checkpoint.
 	Truncated bool
+	// PrunedUpTo is the retention anchor's seq: events up to it were deleted by retention
+	// and verification started after it.
+	PrunedUpTo int64
 }
 
 // Verify recomputes the hash chain up to the stored head, page by page, and checks that the
@@ -44,9 +47,22 @@ func VerifyWithCheckpoint(ctx context.Context, store gateway.Store, keys gateway
 	if err != nil {
 		return Report{}, fmt.Errorf("reading audit head: %w", err)
 	}
-	r := Report{OK: true, Checkpoint: cp}
-	v := gateway.ChainVerifier{Keys: keys}
-	err = EachInChain(ctx, store, 0, head.Seq, func(ev *gateway.AuditEvent) error {
+	anchor, err := store.AuditAnchor(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("reading the retention anchor: %w", err)
+	}
+	r := Report{OK: true, Checkpoint: cp, PrunedUpTo: anchor.Seq}
+	if reason := gateway.CheckAnchor(keys, anchor); reason != "" || anchor.Seq > head.Seq {
+		if reason == "" {
+			reason = "the retention anchor is beyond the chain head"
+		}
+		r.OK, r.BadSeq, r.Reason = false, anchor.Seq, reason
+		return r, nil
+	}
+	// Verification starts where retention pruned: the first kept event must link to the
+	// anchor's hash, which only the chain key holder can have MACed.
+	v := gateway.ChainVerifier{Keys: keys, Prev: anchor.Hash}
+	err = EachInChain(ctx, store, anchor.Seq, head.Seq, func(ev *gateway.AuditEvent) error {
 		r.Events++
 		r.BadSeq, r.BadID = ev.Seq, ev.ID
 		if reason := v.Next(ev); reason != "" {

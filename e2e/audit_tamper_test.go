@@ -175,3 +175,31 @@ func TestAuditVerifyReportsTruncationAgainstTheSignedCheckpoint(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditRetentionPrunesAndVerificationContinuesFromTheAnchor: with
+// --audit-retention-events 50, serve keeps the newest 50 events (pruned at shutdown here);
+// verify passes from the MACed anchor; deleting the first kept event is still detected.
+func TestAuditRetentionPrunesAndVerificationContinuesFromTheAnchor(t *testing.T) {
+	onEveryBackend(t, func(t *testing.T, b e2e.Backend) {
+		opts := b.Options()
+		opts.DataDir = t.TempDir()
+		opts.ExtraArgs = append(opts.ExtraArgs, "--audit-retention-events", "50", "--audit-checkpoint-interval", "1h")
+		g := e2e.Start(t, opts)
+		_, key := g.CreateUser(t, "mallory", false)
+		for range 80 {
+			e2e.Do(t, g.URL, "DELETE", "/api/aigateway/v1/endpoints/x", map[string]string{"X-Domino-Api-Key": key}, nil)
+		}
+		g.Stop(t)
+		out := g.CLI(t, "audit", "verify")
+		if !strings.Contains(out, "intact: 50 events") || !strings.Contains(out, "retention anchor") {
+			t.Fatalf("verify after retention: %s", out)
+		}
+		if n := len(strings.Split(strings.TrimSpace(g.CLI(t, "audit", "export", "--kind", "DeniedAdminAction")), "\n")); n != 50 {
+			t.Fatalf("export holds %d events after retention, want 50", n)
+		}
+		execOnDatabase(t, b, opts.DataDir, `DELETE FROM audit_events WHERE seq = (SELECT min(seq) FROM audit_events)`)
+		if out, _, code := g.RunCLI(t, "audit", "verify"); code != 1 || !strings.Contains(out, "TAMPERED") {
+			t.Fatalf("verify after deleting the first kept event: exit %d, %s", code, out)
+		}
+	})
+}

@@ -103,6 +103,25 @@ func TestRevokedKeyIsRefusedByEveryReplicaWithinASecond(t *testing.T) {
 	awaitStatusEverywhere(t, c, start, "key revocation", self, http.StatusUnauthorized)
 }
 
+func TestUserDeactivationIsEnforcedByEveryReplicaWithinASecond(t *testing.T) {
+	c := startCluster(t, 3)
+	userID, key := c.replicas[0].CreateUser(t, "dee", false)
+	self := func(g *e2e.Gateway) (*e2e.Response, error) {
+		return e2e.Try(context.Background(), g.URL, "GET", "/api/users/v1/self", map[string]string{"Authorization": "Bearer " + key}, nil)
+	}
+	awaitStatusEverywhere(t, c, time.Now(), "user creation", self, http.StatusOK)
+
+	start := time.Now()
+	r := c.replicas[1].Do(t, "PATCH", "/api/users/v1/users/"+userID, c.replicas[1].AdminKey, map[string]any{"isActive": false})
+	if r.Status != http.StatusOK {
+		t.Fatalf("deactivating on replica 2: %d %s", r.Status, r.Body)
+	}
+	awaitStatusEverywhere(t, c, start, "user deactivation", self, http.StatusUnauthorized)
+	start = time.Now()
+	c.replicas[2].CLI(t, "users", "reactivate", "--username", "dee")
+	awaitStatusEverywhere(t, c, start, "user reactivation", self, http.StatusOK)
+}
+
 func TestPermissionRemovalReachesEveryReplicaWithinASecond(t *testing.T) {
 	c := startCluster(t, 3)
 	userID, key := c.replicas[0].CreateUser(t, "lee", false)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -266,4 +267,36 @@ func CurrentAuditKey(keys AuditKeys) (AuditKey, error) {
 		return AuditKey{}, nil
 	}
 	return keys.Current()
+}
+
+// AuditAnchor is where a pruned prefix of the trail ended: the last pruned event's seq and
+// hash, MACed under the chain key named by KeyID. Verification starts from it, so pruning
+// keeps verification total from the pruning point, and only the key holder can move it.
+type AuditAnchor struct {
+	Seq   int64
+	Hash  string
+	KeyID string
+	MAC   string
+}
+
+// AnchorMAC is the MAC an anchor must carry under key.
+func AnchorMAC(key AuditKey, a AuditAnchor) string {
+	m := hmac.New(sha256.New, key.Secret)
+	m.Write([]byte("llmgate-audit-anchor-v1\x00" + key.ID + "\x00" + strconv.FormatInt(a.Seq, 10) + "\x00" + a.Hash))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// CheckAnchor says why a (non-zero) anchor is not genuine, or "".
+func CheckAnchor(keys AuditKeys, a AuditAnchor) string {
+	if a.Seq == 0 {
+		return ""
+	}
+	key, ok := lookupKey(keys, a.KeyID)
+	if !ok {
+		return "the retention anchor names key id " + a.KeyID + ", which the audit keyring does not hold"
+	}
+	if !hmac.Equal([]byte(AnchorMAC(key, a)), []byte(a.MAC)) {
+		return "the retention anchor's MAC does not verify (anchor forged or moved)"
+	}
+	return ""
 }

@@ -62,6 +62,12 @@ type Store interface {
 	AuditChainPage(ctx context.Context, afterSeq int64, limit int) ([]AuditEvent, error)
 	// AuditHead returns the stored chain head.
 	AuditHead(ctx context.Context) (AuditHead, error)
+	// PruneAudit deletes every event with Seq <= upTo and records, in the same transaction,
+	// the anchor (that event's seq and hash, MACed under the current chain key) verification
+	// starts from. upTo must be an existing event after the current anchor (CodeInvalid).
+	PruneAudit(ctx context.Context, upTo int64) (AuditAnchor, error)
+	// AuditAnchor returns the retention anchor; the zero value when nothing was pruned.
+	AuditAnchor(ctx context.Context) (AuditAnchor, error)
 	// SetAuditKeys makes every later append chain with keys.Current() (HMAC) and record its
 	// id. Without it (tests, tools) events use the legacy unkeyed scheme.
 	SetAuditKeys(keys AuditKeys)

@@ -338,6 +338,9 @@ func (x *exchange) translate(ctx context.Context, call *provider.Call, body io.R
 
 // complete answers a non-streamed request: usage, audit, then the body.
 func (x *exchange) complete(resp *llm.Response) *gateway.Error {
+	if err := resp.Check(x.req); err != nil {
+		return gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream response: "+err.Error())
+	}
 	fillEnvelope(resp, x.ep.Model)
 	x.usage = resp.Usage()
 	if x.ep.LogPayloads {

@@ -89,3 +89,38 @@ func TestEchoedCredentialIsRedactedEverywhere(t *testing.T) {
 		t.Fatalf("upstream saw %d requests", n)
 	}
 }
+
+// TestMalformedUpstreamAnswersAre502 relays nothing of an answer whose choices or embeddings
+// do not add up (finding 19: `choices: [null, {"index": 99999999999}]` was a 200).
+func TestMalformedUpstreamAnswersAre502(t *testing.T) {
+	env := pipelinetest.New(t, pipelinetest.Options{})
+	_, key := env.User("mia")
+	env.Upstream.Answer("bad-choices", `{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[null,{"index":99999999999,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}`)
+	env.Upstream.Answer("bad-embeddings", `{"object":"list","model":"m","data":[{"object":"embedding","index":0,"embedding":[1,2]}]}`)
+	env.Upstream.Answer("bad-stream", "data: {\"id\":\"s\",\"choices\":[{\"index\":7,\"delta\":{\"content\":\"x\"}}]}\n\ndata: [DONE]\n\n")
+	env.Endpoint("bad-choices", gateway.TypeChat, "bad-choices", nil)
+	env.Endpoint("bad-embeddings", gateway.TypeEmbeddings, "bad-embeddings", nil)
+	env.Endpoint("bad-stream", gateway.TypeChat, "bad-stream", nil)
+	for _, c := range []struct {
+		path string
+		body any
+	}{
+		{"/endpoints/bad-choices/invocations", chatBody},
+		{"/v1/chat/completions", map[string]any{"model": "bad-choices", "messages": []map[string]string{{"role": "user", "content": "x"}}}},
+		{"/endpoints/bad-embeddings/invocations", map[string]any{"input": []string{"a", "b"}}},
+		{"/v1/embeddings", map[string]any{"model": "bad-embeddings", "input": []string{"a", "b"}}},
+		{"/endpoints/bad-stream/invocations", map[string]any{"messages": []map[string]string{{"role": "user", "content": "x"}}, "stream": true}},
+	} {
+		status, _, body := env.Do("POST", c.path, key, c.body)
+		if status != 502 || !strings.Contains(string(body), "malformed upstream") {
+			t.Errorf("%s: %d %s", c.path, status, body)
+		}
+	}
+	for _, ep := range []string{"bad-choices", "bad-embeddings", "bad-stream"} {
+		for _, ev := range env.AccessEvents(ep) {
+			if ev.Metadata["outcome"] != gateway.OutcomeUpstreamError {
+				t.Errorf("%s audited as %v", ep, ev.Metadata["outcome"])
+			}
+		}
+	}
+}

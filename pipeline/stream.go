@@ -46,6 +46,9 @@ func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *
 		n, rerr := body.Read(buf)
 		if n > 0 {
 			chunks, err := dec.Feed(buf[:n])
+			if cerr := x.checkChunks(chunks); cerr != nil {
+				return s.broken(cerr)
+			}
 			if werr := s.emit(s.clean(chunks)); werr != nil {
 				cancel() // the client is gone: stop the provider's generation at once
 				return s.broken(&gateway.Error{Code: codeClientGone, Message: "client closed the stream", Err: werr})
@@ -57,6 +60,9 @@ func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *
 		switch {
 		case rerr == io.EOF:
 			chunks, err := dec.End()
+			if cerr := x.checkChunks(chunks); cerr != nil {
+				return s.broken(cerr)
+			}
 			chunks = s.clean(chunks)
 			if err == nil && s.scrub != nil {
 				chunks = append(chunks, s.rest()...)
@@ -75,6 +81,16 @@ func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *
 			return s.broken(x.upstreamFailure(ctx, rerr))
 		}
 	}
+}
+
+// checkChunks validates translated chunks (llm.CheckChunk) before any is relayed.
+func (x *exchange) checkChunks(chunks []llm.Chunk) *gateway.Error {
+	for i := range chunks {
+		if err := llm.CheckChunk(&chunks[i], x.req); err != nil {
+			return gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream: "+err.Error())
+		}
+	}
+	return nil
 }
 
 func streamError(err error) *gateway.Error {

@@ -8,7 +8,7 @@
 //     standard and URL-safe base64 at every byte alignment, so the value is also found inside
 //     encodings of longer strings such as basic auth's base64("user:" + secret) or
 //     base64("Bearer " + key);
-//   - any fragment of at least Fragment (10) bytes of any of these forms, so a key with its
+//   - any fragment of at least Fragment (12) bytes of any of these forms, so a key with its
 //     prefix cut off, or a piece of it, is found too.
 //
 // Values shorter than MinSecret (6) bytes are not scrubbed: replacing every "admin" in an
@@ -39,9 +39,10 @@ import (
 const Marker = "[REDACTED]"
 
 // Fragment is the window length: any run of this many bytes of a secret (in any of its
-// forms) is redacted. Ten bytes of a random key are ~60 bits; shorter pieces are not treated
-// as the key.
-const Fragment = 10
+// forms) is redacted. Twelve characters of a random key carry ~70 bits; shorter pieces are
+// not treated as the key, so a key that happens to contain a ten-letter word ("databricks")
+// does not erase that word from every answer.
+const Fragment = 12
 
 // MinSecret is the shortest value treated as a secret.
 const MinSecret = 6

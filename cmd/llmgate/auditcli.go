@@ -24,6 +24,8 @@ type auditSettings struct {
 	CheckpointFile     string
 	CheckpointKey      string
 	CheckpointWebhook  string
+	RetentionAge       time.Duration
+	RetentionEvents    int
 }
 
 // auditSettingRows are the audit rows of the settings table (serve writes checkpoints; every
@@ -35,6 +37,8 @@ func (a *auditSettings) rows() []setting {
 		{"audit-checkpoint-file", "LLMGATE_AUDIT_CHECKPOINT_FILE", scopeStore, "", "append-only JSONL file of signed audit checkpoints; put it where the database admin cannot write (default <data-dir>/audit-checkpoints.jsonl)", stringValue(&a.CheckpointFile, nil)},
 		{"audit-checkpoint-key", "LLMGATE_AUDIT_CHECKPOINT_KEY", scopeStore, "", "Ed25519 signing key file for audit checkpoints, created 0600 when missing (default <data-dir>/audit-checkpoint.key)", stringValue(&a.CheckpointKey, nil)},
 		{"audit-checkpoint-webhook", "LLMGATE_AUDIT_CHECKPOINT_WEBHOOK", scopeServe, "", "also POST each signed audit checkpoint to this URL (retried)", stringValue(&a.CheckpointWebhook, nil)},
+		{"audit-retention", "LLMGATE_AUDIT_RETENTION", scopeServe, "0s", "delete audit events older than this, e.g. 365d (0s = keep forever); verification continues from a MACed anchor", durationValue(&a.RetentionAge, 0)},
+		{"audit-retention-events", "LLMGATE_AUDIT_RETENTION_EVENTS", scopeServe, "0", "keep at most this many newest audit events (~1 KiB each; 0 = no limit)", intValue(&a.RetentionEvents, 0, 1<<40)},
 	}
 }
 
@@ -57,30 +61,75 @@ func (a *auditSettings) checkpointKey(dataDir string) string {
 	return orDefault(a.CheckpointKey, dataDir, audit.CheckpointKeyFileName)
 }
 
-// startAuditCheckpoints signs the chain head every interval to the configured sinks. The
-// returned function writes a last checkpoint; call it after the audit writer has closed.
-func startAuditCheckpoints(ctx context.Context, d *deps, s *settings, log *slog.Logger) (final func(), err error) {
-	if s.Audit.CheckpointInterval <= 0 {
-		return func() {}, nil
+// auditPruneInterval is how often serve applies audit retention.
+const auditPruneInterval = 10 * time.Minute
+
+// startAuditMaintenance signs the chain head every checkpoint interval and applies retention
+// at start and every auditPruneInterval (each prune's anchor is signed to the sinks too). The
+// returned function prunes and checkpoints a last time; call it after the writer has closed.
+func startAuditMaintenance(ctx context.Context, d *deps, s *settings, log *slog.Logger) (final func(), err error) {
+	var c *audit.Checkpointer
+	if s.Audit.CheckpointInterval > 0 {
+		signer, err := audit.LoadSigner(s.Audit.checkpointKey(s.DataDir))
+		if err != nil {
+			return nil, err
+		}
+		sinks := []audit.Sink{&audit.FileSink{Path: s.Audit.checkpointFile(s.DataDir)}}
+		if s.Audit.CheckpointWebhook != "" {
+			sinks = append(sinks, &audit.WebhookSink{URL: s.Audit.CheckpointWebhook, Client: &http.Client{Timeout: 10 * time.Second},
+				Retries: 4, Backoff: time.Second})
+		}
+		c = &audit.Checkpointer{Store: d.store, Signer: signer, Sinks: sinks, Log: log}
+		go c.Run(ctx, s.Audit.CheckpointInterval)
 	}
-	signer, err := audit.LoadSigner(s.Audit.checkpointKey(s.DataDir))
-	if err != nil {
-		return nil, err
+	retention := audit.Retention{MaxAge: s.Audit.RetentionAge, MaxEvents: int64(s.Audit.RetentionEvents)}
+	prune := func(ctx context.Context) {
+		if !retention.Enabled() {
+			return
+		}
+		n, anchor, err := audit.Prune(ctx, d.store, retention, gateway.Now())
+		if err != nil {
+			log.Error("audit retention failed", "err", err)
+		}
+		if n == 0 {
+			return
+		}
+		log.Info("audit retention pruned events", "events", n, "anchorSeq", anchor.Seq)
+		if c != nil {
+			if err := c.Anchor(ctx, anchor); err != nil {
+				log.Error("signing the audit retention anchor failed", "err", err)
+			}
+		}
 	}
-	sinks := []audit.Sink{&audit.FileSink{Path: s.Audit.checkpointFile(s.DataDir)}}
-	if s.Audit.CheckpointWebhook != "" {
-		sinks = append(sinks, &audit.WebhookSink{URL: s.Audit.CheckpointWebhook, Client: &http.Client{Timeout: 10 * time.Second},
-			Retries: 4, Backoff: time.Second})
+	if retention.Enabled() {
+		prune(ctx)
+		go every(ctx, auditPruneInterval, prune)
 	}
-	c := &audit.Checkpointer{Store: d.store, Signer: signer, Sinks: sinks, Log: log}
-	go c.Run(ctx, s.Audit.CheckpointInterval)
 	return func() {
 		fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		prune(fctx)
+		if c == nil {
+			return
+		}
 		if err := c.Checkpoint(fctx); err != nil {
 			log.Error("final audit checkpoint failed", "err", err)
 		}
 	}, nil
+}
+
+// every runs fn each interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn(ctx)
+		}
+	}
 }
 
 // latestCheckpoint reads the checkpoint file, if there is one, under the signing key.
@@ -136,6 +185,9 @@ func auditVerify() *cobra.Command {
 		if !r.OK {
 			fmt.Fprintf(a.out, "audit trail TAMPERED: first bad event seq=%d id=%s: %s (%d events checked)\n", r.BadSeq, r.BadID, r.Reason, r.Events)
 			return errAlreadyReported
+		}
+		if r.PrunedUpTo > 0 {
+			note = fmt.Sprintf("verified from the retention anchor at seq %d; %s", r.PrunedUpTo, note)
 		}
 		fmt.Fprintf(a.out, "audit trail intact: %d events, hash chain verified (%d keyed, %d from before keying); %s\n", r.Events, r.Keyed, r.Legacy, note)
 		return nil

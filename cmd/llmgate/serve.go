@@ -65,7 +65,7 @@ func serve(s *settings, log *slog.Logger) error {
 	}
 	defer d.close()
 	writer := audit.NewWriter(d.store, log)
-	finalCheckpoint, err := startAuditCheckpoints(ctx, d, s, log)
+	finalAudit, err := startAuditMaintenance(ctx, d, s, log)
 	if err != nil {
 		writer.Close()
 		return err
@@ -142,7 +142,7 @@ func serve(s *settings, log *slog.Logger) error {
 		cancel()
 	}
 	writer.Close() // every queued audit event is committed before we exit
-	finalCheckpoint()
+	finalAudit()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -55,6 +55,25 @@ type Upstream struct {
 	requests []Request
 	gate     chan struct{}
 	extra    map[string]bool
+	answers  map[string]string
+}
+
+// Answer makes the upstream answer every request for model with body (200 JSON, or a stream
+// of it when body starts with "data:").
+func (u *Upstream) Answer(model, body string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.answers == nil {
+		u.answers = map[string]string{}
+	}
+	u.answers[model] = body
+}
+
+func (u *Upstream) answer(model string) (string, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	body, ok := u.answers[model]
+	return body, ok
 }
 
 // AcceptKey makes the upstream accept another credential.
@@ -106,6 +125,14 @@ func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
 	}()
 	if !u.accepts(rec.Credential) {
 		writeError(w, http.StatusUnauthorized, "Incorrect API key provided.")
+		return
+	}
+	if body, ok := u.answer(rec.Model); ok {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasPrefix(body, "data:") {
+			w.Header().Set("Content-Type", "text/event-stream")
+		}
+		fmt.Fprint(w, body)
 		return
 	}
 	if u.scripted(w, r, rec.Model, rec.Credential, rec.Body) {

@@ -31,6 +31,7 @@ type Parser struct {
 	MaxLine int
 
 	buf     []byte
+	scanned int // buf[:scanned] holds no line end not yet cut
 	event   string
 	id      string
 	data    []byte
@@ -39,17 +40,19 @@ type Parser struct {
 }
 
 // Feed consumes the next bytes of the stream and returns the events they complete. After an
-// error the parser must not be used again.
+// error the parser must not be used again. Each byte is scanned for a line end once and
+// copied a bounded number of times, so a long line costs linear time.
 func (p *Parser) Feed(b []byte) ([]Event, error) {
 	p.buf = append(p.buf, b...)
 	p.skipBOM()
 	var out []Event
+	start := 0
 	for {
-		line, rest, ok := cutLine(p.buf)
+		line, next, ok := p.cutLine(start)
 		if !ok {
 			break
 		}
-		p.buf = rest
+		start = next
 		if ev, done := p.line(line); done {
 			out = append(out, ev)
 		}
@@ -57,12 +60,27 @@ func (p *Parser) Feed(b []byte) ([]Event, error) {
 			return out, ErrTooLarge
 		}
 	}
-	if len(p.buf) > p.limit() {
+	if len(p.buf)-start > p.limit() {
 		return out, ErrTooLarge
 	}
-	// Compact so a long stream does not pin an ever-growing backing array.
-	p.buf = append([]byte(nil), p.buf...)
+	p.compact(start)
 	return out, nil
+}
+
+// compact drops the consumed lines. What remains began in this Feed unless no line ended,
+// then nothing moves. A large backing array is let go once little of it is used, so a long
+// stream does not pin the memory of its longest line.
+func (p *Parser) compact(start int) {
+	if start == 0 {
+		return
+	}
+	rest := p.buf[start:]
+	p.scanned -= start
+	if cap(p.buf) > 64<<10 && len(rest) < cap(p.buf)/4 {
+		p.buf = append([]byte(nil), rest...)
+		return
+	}
+	p.buf = append(p.buf[:0], rest...)
 }
 
 // End is called at EOF. It returns an event that was complete except for its terminating
@@ -72,7 +90,7 @@ func (p *Parser) Feed(b []byte) ([]Event, error) {
 func (p *Parser) End() (Event, bool) {
 	if len(p.buf) > 0 {
 		line := bytes.TrimSuffix(p.buf, []byte("\r"))
-		p.buf = nil
+		p.buf, p.scanned = nil, 0
 		if ev, done := p.line(line); done {
 			return ev, true
 		}
@@ -96,26 +114,34 @@ func (p *Parser) skipBOM() {
 		return // wait for the rest: it may still be a BOM
 	}
 	p.buf = bytes.TrimPrefix(p.buf, bom)
-	p.started = true
+	p.started, p.scanned = true, 0
 }
 
-// cutLine splits off the first complete line. A CR at the very end of buf is not yet a line
-// end: the LF of a CRLF pair may be in the next piece.
-func cutLine(buf []byte) (line, rest []byte, ok bool) {
-	i := bytes.IndexAny(buf, "\r\n")
+// cutLine splits off the first complete line at or after start, searching only bytes not
+// searched before. A CR at the very end of buf is not yet a line end: the LF of a CRLF pair
+// may be in the next piece.
+func (p *Parser) cutLine(start int) (line []byte, next int, ok bool) {
+	from := max(start, p.scanned)
+	i := bytes.IndexAny(p.buf[from:], "\r\n")
 	if i < 0 {
-		return nil, buf, false
+		p.scanned = len(p.buf)
+		return nil, start, false
 	}
-	if buf[i] == '\n' {
-		return buf[:i], buf[i+1:], true
+	i += from
+	p.scanned = i
+	buf := p.buf
+	switch {
+	case buf[i] == '\n':
+		next = i + 1
+	case i+1 == len(buf):
+		return nil, start, false // a lone CR so far; look at it again with the next piece
+	case buf[i+1] == '\n':
+		next = i + 2
+	default:
+		next = i + 1
 	}
-	if i+1 == len(buf) {
-		return nil, buf, false
-	}
-	if buf[i+1] == '\n' {
-		return buf[:i], buf[i+2:], true
-	}
-	return buf[:i], buf[i+1:], true
+	p.scanned = next
+	return buf[start:i], next, true
 }
 
 // line processes one line; a blank line dispatches the pending event, if it has data.

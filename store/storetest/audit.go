@@ -428,3 +428,52 @@ func testUnkeyedThenKeyed(t *testing.T, s gateway.Store) {
 		t.Fatal("a trail recomputed entirely without the key (key ids cleared) must not verify")
 	}
 }
+
+// testAuditRetention prunes a prefix: the events up to the anchor are gone, the anchor holds
+// the last pruned hash under a MAC of the current key, the rest verifies from it, appends and
+// later prunes continue, and the anchor never moves back or past the head.
+func testAuditRetention(t *testing.T, s gateway.Store) {
+	ctx := t.Context()
+	var all []*gateway.AuditEvent
+	for range 12 {
+		all = append(all, event(gateway.KindCreateUser, "admin"))
+	}
+	if err := s.AppendAudit(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	anchor, err := s.PruneAudit(ctx, 5)
+	if err != nil {
+		t.Fatalf("PruneAudit(5): %v", err)
+	}
+	if anchor.Seq != 5 || anchor.Hash != all[4].Hash || anchor.KeyID != all[4].KeyID || gateway.CheckAnchor(allTestKeys, anchor) != "" {
+		t.Fatalf("anchor %+v, want seq 5 with the hash of event 5 under a valid MAC", anchor)
+	}
+	if stored, err := s.AuditAnchor(ctx); err != nil || stored != anchor {
+		t.Fatalf("AuditAnchor = %+v, %v; want %+v", stored, err, anchor)
+	}
+	if kept := verifiedChain(t, s); len(kept) != 7 || kept[0].ID != all[5].ID {
+		t.Fatalf("after pruning to 5: %d events kept starting %+v", len(kept), kept)
+	}
+	if got, _ := s.QueryAudit(ctx, gateway.AuditFilter{}); len(got) != 7 {
+		t.Fatalf("QueryAudit sees %d events after pruning, want 7", len(got))
+	}
+	for _, upTo := range []int64{3, 5, 99} {
+		if _, err := s.PruneAudit(ctx, upTo); gateway.ErrorCode(err) != gateway.CodeInvalid {
+			t.Fatalf("PruneAudit(%d) with anchor 5 and head 12: %v, want CodeInvalid", upTo, err)
+		}
+	}
+	if err := s.AppendAudit(ctx, []*gateway.AuditEvent{event(gateway.KindCreateUser, "admin")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PruneAudit(ctx, 13); err != nil { // everything: the head is the anchor
+		t.Fatalf("PruneAudit(13): %v", err)
+	}
+	if kept := verifiedChain(t, s); len(kept) != 0 {
+		t.Fatalf("%d events after pruning everything", len(kept))
+	}
+	forged := anchor
+	forged.Seq = 13
+	if gateway.CheckAnchor(allTestKeys, forged) == "" {
+		t.Fatal("an anchor moved without the key verified")
+	}
+}

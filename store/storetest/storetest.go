@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"AuditHostileInput", testAuditHostileInput},
 		{"QueryAudit", testQueryAudit},
 		{"AuditKeysetPaging", testAuditKeysetPaging},
+		{"AuditRetention", testAuditRetention},
 		{"ConcurrentWriters", func(t *testing.T, s gateway.Store) { ConcurrentWriters(t, s) }},
 	}
 	for _, tc := range suite {
@@ -93,24 +94,29 @@ func observe(t *testing.T, s gateway.Store) counts {
 	return counts{version: v, events: len(events)}
 }
 
-// verifiedChain reads the whole trail and fails t unless it verifies and the head matches.
+// verifiedChain reads the whole trail (after the retention anchor, if any) and fails t
+// unless it verifies from the anchor and the head matches.
 func verifiedChain(t *testing.T, s gateway.Store) []gateway.AuditEvent {
 	t.Helper()
+	anchor, err := s.AuditAnchor(t.Context())
+	if err != nil {
+		t.Fatalf("AuditAnchor: %v", err)
+	}
+	if reason := gateway.CheckAnchor(allTestKeys, anchor); reason != "" {
+		t.Fatalf("anchor %+v: %s", anchor, reason)
+	}
 	events, head := readChain(t, s)
-	if bad, reason := gateway.VerifyChain(allTestKeys, events); bad >= 0 {
-		t.Fatalf("chain broken at index %d (seq %d): %s", bad, events[bad].Seq, reason)
-	}
-	last := ""
-	if len(events) > 0 {
-		last = events[len(events)-1].Hash
-	}
-	if head.Hash != last {
-		t.Fatalf("chain head = %q, last event hash = %q", head.Hash, last)
-	}
-	for i, ev := range events {
-		if ev.Seq != int64(i+1) {
-			t.Fatalf("event %d has seq %d: the chain has a gap", i, ev.Seq)
+	v := gateway.ChainVerifier{Keys: allTestKeys, Prev: anchor.Hash}
+	for i := range events {
+		if reason := v.Next(&events[i]); reason != "" {
+			t.Fatalf("chain broken at index %d (seq %d): %s", i, events[i].Seq, reason)
 		}
+		if events[i].Seq != anchor.Seq+int64(i+1) {
+			t.Fatalf("event %d has seq %d after anchor %d: the chain has a gap", i, events[i].Seq, anchor.Seq)
+		}
+	}
+	if head.Hash != v.Prev {
+		t.Fatalf("chain head = %q, last hash = %q", head.Hash, v.Prev)
 	}
 	return events
 }
