@@ -119,6 +119,9 @@ func (x *Exchange) StartStream(contentType string) {
 // event. It reports false when the client has gone away: the provider should stop.
 func (x *Exchange) Send(event []byte) bool {
 	if x.sent > 0 {
+		if x.Behaviour.Cut {
+			return false // the provider stops; the body ends normally
+		}
 		if x.Behaviour.Drop {
 			panic(http.ErrAbortHandler)
 		}

@@ -8,6 +8,8 @@
 //	fake-ratelimit      answer 429 with Retry-After: 1
 //	fake-hang           never answer; return when the client goes away
 //	fake-drop           drop the connection after the first stream event (or mid-body)
+//	fake-cut            end the stream cleanly after its first event, without the provider's
+//	                    terminal event (a truncated stream that looks finished on the wire)
 //	fake-malformed      answer 200 with a body that is not valid JSON
 //	fake-big-<KiB>      answer normally, the reply padded with 1 KiB words to about <KiB> KiB
 //	                    (streamed as one event per word), for oversized answers; at most 1 GiB
@@ -254,6 +256,7 @@ type Behaviour struct {
 	RateLimit   bool
 	Hang        bool
 	Drop        bool
+	Cut         bool
 	Malformed   bool
 	// Big is the size in bytes the reply is padded to (fake-big-<KiB>); 0 means no padding.
 	Big int
@@ -284,6 +287,8 @@ func ParseBehaviour(model string) Behaviour {
 		b.Hang = true
 	case strings.HasPrefix(marker, "drop"):
 		b.Drop = true
+	case strings.HasPrefix(marker, "cut"):
+		b.Cut = true
 	case strings.HasPrefix(marker, "big-"):
 		if kib, err := strconv.Atoi(leadingDigits(marker[len("big-"):])); err == nil && kib > 0 && kib <= maxBigKiB {
 			b.Big = kib << 10

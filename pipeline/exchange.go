@@ -50,6 +50,9 @@ type exchange struct {
 	responseText []byte // only when the endpoint logs payloads
 	// scrub removes the call's credentials from what the upstream sent (nil: none).
 	scrub *redact.Scrubber
+	// abort asks Serve to break the connection: a stream broke on a surface that has no
+	// in-band error frame.
+	abort bool
 }
 
 // run walks the path; an error return means nothing has been written yet unless the stream

@@ -144,4 +144,9 @@ func (p *Pipeline) Serve(w http.ResponseWriter, r *http.Request, q Query) {
 		x.fail(err)
 	}
 	p.opts.Metrics.ObserveRequest(x.metricEndpoint(), q.Surface.API(), x.outcome, time.Since(x.start))
+	if x.abort {
+		// Ends the response without its final chunk (HTTP/1.1) or with a stream reset
+		// (HTTP/2): clients then report an error instead of a complete answer.
+		panic(http.ErrAbortHandler)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -387,16 +389,35 @@ func TestClientLeavingMidStreamCancelsUpstream(t *testing.T) {
 	}
 }
 
-func TestUpstreamDropMidStreamIsAuditedAsUpstreamError(t *testing.T) {
+// TestBrokenStreamIsAnErrorOnEverySurface: an upstream stream that breaks (connection
+// dropped) or ends without its terminal event (no finish_reason, no [DONE]) after the first
+// chunk is audited as upstream_error, and no client can take it for a complete answer: the
+// MLflow surface, which has no error frame, aborts the response (its client reads an error),
+// the OpenAI surface sends its error frame and no [DONE].
+func TestBrokenStreamIsAnErrorOnEverySurface(t *testing.T) {
 	env := pipelinetest.New(t, pipelinetest.Options{})
 	_, key := env.User("judy")
-	env.Endpoint("drop", gateway.TypeCompletions, pipelinetest.ModelDrop, nil)
-	status, _, body := env.Do("POST", "/endpoints/drop/invocations", key, map[string]any{"prompt": "x y", "stream": true})
-	if status != 200 || !strings.Contains(string(body), "text_completion_chunk") {
-		t.Fatalf("%d %s", status, body)
-	}
-	if ev := onlyEvent(t, env, "drop"); ev.Metadata["outcome"] != "upstream_error" {
-		t.Fatalf("audited as %v", ev.Metadata)
+	for _, model := range []string{pipelinetest.ModelDrop, pipelinetest.ModelCut} {
+		env.Endpoint(model, gateway.TypeCompletions, model, nil)
+		resp := env.Send("POST", "/endpoints/"+model+"/invocations", key, map[string]any{"prompt": "x y", "stream": true})
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "text_completion_chunk") || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("MLflow %s: %d, read error %v, body %s", model, resp.StatusCode, err, body)
+		}
+		status, _, body := env.Do("POST", "/v1/completions", key, map[string]any{"model": model, "prompt": "x y", "stream": true})
+		if status != 200 || !strings.Contains(string(body), `"error"`) || strings.Contains(string(body), "[DONE]") {
+			t.Errorf("OpenAI %s: %d %s", model, status, body)
+		}
+		evs := env.AccessEvents(model)
+		if len(evs) != 2 {
+			t.Fatalf("%s: %d events", model, len(evs))
+		}
+		for _, ev := range evs {
+			if ev.Metadata["outcome"] != "upstream_error" {
+				t.Errorf("%s audited as %v", model, ev.Metadata)
+			}
+		}
 	}
 }
 

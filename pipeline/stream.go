@@ -222,7 +222,7 @@ func (s *streamer) start() {
 func (s *streamer) finish() *gateway.Error {
 	s.start()
 	if err := s.x.audit(gateway.OutcomeSuccess, http.StatusOK, nil); err != nil {
-		_ = s.write(s.enc.AppendStreamError(s.frame[:0], err))
+		s.tell(err)
 		return nil
 	}
 	_ = s.write(s.enc.AppendEnd(s.frame[:0]))
@@ -242,7 +242,19 @@ func (s *streamer) broken(err *gateway.Error) *gateway.Error {
 	}
 	_ = s.x.audit(outcomeOf(err.Code), status, err)
 	if err.Code != codeClientGone {
-		_ = s.write(s.enc.AppendStreamError(s.frame[:0], err))
+		s.tell(err)
 	}
 	return nil
+}
+
+// tell lets the client know its stream broke, in the surface's error frame. A surface without
+// one (MLflow's server just drops the connection) gets the connection aborted once the
+// request is accounted for (see Serve): a cleanly ended body would read as a complete answer.
+func (s *streamer) tell(err *gateway.Error) {
+	frame := s.enc.AppendStreamError(s.frame[:0], err)
+	if len(frame) == 0 {
+		s.x.abort = true
+		return
+	}
+	_ = s.write(frame)
 }

@@ -185,8 +185,9 @@ func appendFrame(dst []byte, v any) []byte {
 	return append(dst, "\n\n"...)
 }
 
-// AppendStreamError adds nothing: MLflow's server just ends a broken stream, and its
-// Databricks-style parsers reject anything but data frames of chunks.
+// AppendStreamError adds nothing: MLflow's server drops the connection of a broken stream
+// (the pipeline aborts it the same way), and its Databricks-style parsers reject anything but
+// data frames of chunks.
 func (Surface) AppendStreamError(dst []byte, _ *gateway.Error) []byte { return dst }
 
 // AppendEnd adds nothing: MLflow streams end without [DONE].

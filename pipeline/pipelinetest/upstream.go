@@ -22,6 +22,7 @@ import (
 //	fake-gate            streams the first chunk, then waits for Upstream.Release (or the client leaving)
 //	fake-malformed       200 with a body that is not JSON
 //	fake-drop            streams the first chunk, then drops the connection
+//	fake-cut             streams the first chunk, then ends the body cleanly without [DONE]
 //	fake-leak-<status>   echoes the credential it received in the form "leak:<form>" in the
 //	                     prompt names (fakeupstream.LeakText): as the error message, or with
 //	                     200 as the answer's text (split in two stream chunks when streaming)
@@ -30,6 +31,7 @@ const (
 	ModelGate      = "fake-gate"
 	ModelMalformed = "fake-malformed"
 	ModelDrop      = "fake-drop"
+	ModelCut       = "fake-cut"
 	ModelRateLimit = "fake-ratelimit"
 )
 
@@ -292,6 +294,8 @@ func (u *Upstream) afterFirstChunk(w http.ResponseWriter, r *http.Request, model
 		case <-r.Context().Done():
 			return false
 		}
+	case ModelCut:
+		return false
 	case ModelDrop:
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			conn.Close()

@@ -140,3 +140,23 @@ def test_rate_limit_is_429_with_error_key(gateway, fake, client, unique):
     assert e.value.response.status_code == 429
     assert e.value.response.json()["error"].startswith("Rate limit exceeded")
     assert int(e.value.response.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("marker", ["fake-drop", "fake-cut"])
+def test_mlflow_stream_cut_errs(gateway, fake, unique, marker):
+    """A stream the upstream drops, or ends without its terminal event, must not read as a
+    complete answer: MLflow's SSE has no error frame, so the gateway aborts the response like
+    MLflow's server does, and the Databricks-style reader raises."""
+    _, key = gateway.create_user("u-" + unique)
+    openai_endpoint(gateway, fake, unique, "llm/v1/chat", model="gpt-" + marker)
+    r = requests.post(f"{gateway.url}/endpoints/{unique}/invocations", stream=True, timeout=60,
+                      headers={"Authorization": f"Bearer {key}"},
+                      json={"messages": [{"role": "user", "content": "one two three"}], "stream": True})
+    assert r.status_code == 200
+    chunks = []
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        for line in r.iter_lines(decode_unicode=True):
+            if line:
+                chunks.append(json.loads(line[len("data: "):]))
+    assert chunks and chunks[0]["object"] == "chat.completion.chunk"
+    assert not any(ch.get("finish_reason") for c in chunks for ch in c["choices"])

@@ -146,3 +146,23 @@ def test_first_token_is_not_delayed_by_buffering(gateway, fake, unique):
     assert first.choices and rest
     # The fake waits 1 s between events: the first chunk must arrive well before the last.
     assert first_at < total - 1.5, (first_at, total)
+
+
+@pytest.mark.parametrize("marker", ["fake-drop", "fake-cut"])
+def test_sdk_stream_cut_raises(gateway, fake, unique, marker):
+    """A stream the upstream drops, or ends without finish_reason and [DONE], ends with an
+    OpenAI error event that the SDK raises, and is audited as an upstream error."""
+    _, key = gateway.create_user("u-" + unique)
+    openai_endpoint(gateway, fake, unique, "llm/v1/chat", model="gpt-" + marker)
+    texts = []
+    with pytest.raises(openai.APIError):
+        for chunk in sdk(gateway, key).chat.completions.create(
+                model=unique, stream=True, messages=[{"role": "user", "content": "one two three"}]):
+            texts.extend(c.delta.content or "" for c in chunk.choices)
+    assert texts
+
+    def outcome():
+        evs = [ev for ev in gateway.audit(endpointNames=unique) if ev["eventKind"] == "AccessGatewayEndpoint"]
+        return evs and evs[0]["metadata"]["outcome"]
+
+    assert harness.wait_until(outcome, timeout=15) == "upstream_error"
