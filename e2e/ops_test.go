@@ -108,8 +108,8 @@ func TestVaultSecretStore(t *testing.T) {
 	if put.Status != 200 {
 		t.Fatalf("seeding vault: %d %s", put.Status, put.Body)
 	}
-	g := e2e.Start(t, e2e.Options{ExtraArgs: []string{"--secrets", "vault"},
-		Env: []string{"VAULT_ADDR=" + vault.URL, "VAULT_TOKEN=" + token}})
+	// In the environment, so the admin commands use the same secret store as serve.
+	g := e2e.Start(t, e2e.Options{Env: []string{"LLMGATE_SECRETS=vault", "VAULT_ADDR=" + vault.URL, "VAULT_TOKEN=" + token}})
 	_, key := g.CreateUser(t, "hal", false)
 
 	g.CreateEndpoint(t, e2e.OpenAIEndpoint("stored-in-vault", fake.URL+"/v1", fakeupstream.DefaultKey("openai")))

@@ -37,9 +37,15 @@ type adminOpts struct {
 
 // adminCommand gives cmd the store settings and a RunE that opens the database, runs fn and
 // closes it. fn's errors are printed as "llmgate <command>: message" with exit 1.
+//
+// The data directory is found as serve finds it (see resolveDataDir); a command refuses to
+// create a new database there unless --init, and when it fails it removes whatever files it
+// created, so a failed command leaves nothing behind.
 func adminCommand(cmd *cobra.Command, o adminOpts, fn func(a *admin, args []string) error) *cobra.Command {
 	a := &admin{}
+	var init bool
 	a.s.bind(cmd.Flags(), scopeStore)
+	cmd.Flags().BoolVar(&init, "init", false, "create a new database (and master key) if the data directory has none")
 	cmd.Flags().SortFlags = false
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		if err := a.s.validate(); err != nil {
@@ -49,11 +55,21 @@ func adminCommand(cmd *cobra.Command, o adminOpts, fn func(a *admin, args []stri
 		if a.ctx == nil {
 			a.ctx = context.Background()
 		}
-		if err := a.open(); err != nil {
+		_, envDir := os.LookupEnv("LLMGATE_DATA_DIR")
+		if err := resolveDataDir(&a.s, envDir || c.Flags().Changed("data-dir"), a.errOut); err != nil {
 			return failed(c, err)
 		}
-		defer a.deps.close()
-		if err := fn(a, args); err != nil {
+		if err := requireExisting(&a.s, init); err != nil {
+			return failed(c, err)
+		}
+		undo := undoCreated(&a.s)
+		err := a.open()
+		if err == nil {
+			err = fn(a, args)
+			a.deps.close()
+		}
+		if err != nil {
+			undo()
 			return failed(c, err)
 		}
 		if o.writes {
@@ -65,7 +81,12 @@ func adminCommand(cmd *cobra.Command, o adminOpts, fn func(a *admin, args []stri
 }
 
 func (a *admin) open() error {
-	d, err := openDeps(a.ctx, &a.s)
+	if a.s.dataDirNeeded() {
+		if err := os.MkdirAll(a.s.DataDir, 0o700); err != nil {
+			return fmt.Errorf("creating data directory: %w", err)
+		}
+	}
+	d, err := openDeps(a.ctx, &a.s, connect{})
 	if err != nil {
 		return err
 	}

@@ -315,7 +315,7 @@ func startMatrix(t *testing.T) *matrixEnv {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := openDeps(ctx, &s)
+	d, err := openDeps(ctx, &s, connect{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,7 +164,7 @@ func TestAdminReadsAndEndpointCommands(t *testing.T) {
 		}
 		return out
 	}
-	uid := strings.TrimSpace(cli("users", "create", "--username", "ann", "--email", "ann@example.org", "--first-name", "Ann"))
+	uid := strings.TrimSpace(cli("users", "create", "--init", "--username", "ann", "--email", "ann@example.org", "--first-name", "Ann"))
 	cli("keys", "create", "--username", "ann", "--name", "laptop", "--expires", "30d")
 	if out := cli("users", "list"); !strings.Contains(out, uid) || !strings.Contains(out, "ann@example.org") {
 		t.Fatalf("users list:\n%s", out)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -41,18 +42,31 @@ func (d *deps) close() {
 	}
 }
 
-// openDeps opens the store and secret store named by s, creating the data directory.
-func openDeps(ctx context.Context, s *settings) (*deps, error) {
-	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating data directory: %w", err)
-	}
+// connect says how openDeps reaches PostgreSQL and Vault: serve retries for a bounded time
+// (they may start after it, e.g. in Compose), logging each failed attempt; an admin command
+// (log nil) tries once and opens no Redis client.
+type connect struct {
+	log    *slog.Logger
+	budget time.Duration // 0: one attempt
+}
+
+// openDeps opens the store and secret store named by s. The data directory must exist when
+// s uses it (serve claims it first; admin commands check it).
+func openDeps(ctx context.Context, s *settings, c connect) (*deps, error) {
 	d := &deps{}
-	var err error
-	if s.DatabaseURL != "" {
-		d.store, err = postgres.Open(ctx, s.DatabaseURL)
-	} else {
-		d.store, err = sqlite.Open(ctx, filepath.Join(s.DataDir, "llmgate.db"))
+	dbc := c
+	if s.DatabaseURL == "" {
+		dbc.budget = 0 // a local file: waiting does not help
 	}
+	err := dbc.retry(ctx, "database", func(ctx context.Context) error {
+		var err error
+		if s.DatabaseURL != "" {
+			d.store, err = postgres.Open(ctx, s.DatabaseURL)
+		} else {
+			d.store, err = sqlite.Open(ctx, filepath.Join(s.DataDir, dbFileName))
+		}
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
@@ -60,6 +74,9 @@ func openDeps(ctx context.Context, s *settings) (*deps, error) {
 	var vaultStore *vault.Store
 	if addr := os.Getenv("VAULT_ADDR"); addr != "" || s.Secrets == "vault" {
 		vaultStore, err = vault.New(vault.Config{Address: addr, Token: os.Getenv("VAULT_TOKEN"), Mount: s.VaultMount, Prefix: s.VaultPrefix})
+		if err == nil && s.Secrets == "vault" && c.budget > 0 {
+			err = c.retry(ctx, "Vault", vaultStore.Check)
+		}
 		if err != nil {
 			d.close()
 			return nil, fmt.Errorf("connecting to Vault: %w", err)
@@ -80,15 +97,49 @@ func openDeps(ctx context.Context, s *settings) (*deps, error) {
 		d.close()
 		return nil, err
 	}
-	if s.RedisURL != "" {
+	if s.RedisURL != "" && c.log != nil { // only serve limits rates
 		opt, err := goredis.ParseURL(s.RedisURL)
 		if err != nil {
 			d.close()
 			return nil, errors.New("--redis-url is not a valid redis:// URL")
 		}
 		d.redis = goredis.NewClient(opt)
+		// Not waited for: while Redis is down, --redis-fail-open decides every request, and
+		// the client reconnects by itself.
+		if err := d.redis.Ping(ctx).Err(); err != nil {
+			c.log.Warn("Redis unreachable at start-up; rate-limited requests follow --redis-fail-open until it answers", "err", err, "failOpen", s.RedisFailOpen)
+		}
 	}
 	return d, nil
+}
+
+// retry runs fn until it succeeds, the budget is spent or fn's error is not worth retrying
+// (a bad setting), waiting 0.25s, 0.5s, … up to 5s between attempts.
+func (c connect) retry(ctx context.Context, what string, fn func(context.Context) error) error {
+	deadline := time.Now().Add(c.budget)
+	wait := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := fn(ctx)
+		if err == nil {
+			if attempt > 1 {
+				c.log.Info(what+" reachable", "attempt", attempt)
+			}
+			return nil
+		}
+		if gateway.ErrorCode(err) == gateway.CodeInvalid || time.Now().Add(wait).After(deadline) {
+			if attempt > 1 {
+				return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+			}
+			return err
+		}
+		c.log.Warn(what+" unreachable; retrying", "attempt", attempt, "retryIn", wait.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
 }
 
 // limiter builds the rate limiter: Redis-backed when configured, behind the fail policy.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/metrics"
 	"github.com/llmgate/llmgate/notify"
 	"github.com/llmgate/llmgate/provider/registry"
 	"github.com/spf13/cobra"
@@ -34,9 +37,15 @@ func serveCommand() *cobra.Command {
 		Long: `Run the gateway: the Domino admin API, the MLflow Deployments and OpenAI-compatible
 query surfaces, /health, /ready and /metrics on --addr.
 
+Start-up order: check every setting; load the TLS certificate; take the port and the data
+directory's lock (one serve per data directory); answer /health (200) and /ready (503) while
+opening the database, Vault and Redis (retried for --connect-timeout); create the bootstrap
+admin; then /ready answers 200 and "llmgate ready" is logged.
+
 Environment only (no flag): LLMGATE_ADMIN_API_KEY (key of the bootstrap admin on a fresh
 database), LLMGATE_MASTER_KEY (local secret store master key instead of the key file),
-VAULT_ADDR and VAULT_TOKEN (with --secrets vault or vault: secret references).`,
+LLMGATE_AUDIT_KEY (audit chain keys), VAULT_ADDR and VAULT_TOKEN (with --secrets vault or
+vault: secret references).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := s.validate(); err != nil {
@@ -47,6 +56,7 @@ VAULT_ADDR and VAULT_TOKEN (with --secrets vault or vault: secret references).`,
 				log.Error("llmgate stopped", "err", err)
 				return exitError{1}
 			}
+			log.Info("llmgate stopped")
 			return nil
 		},
 	}
@@ -55,22 +65,163 @@ VAULT_ADDR and VAULT_TOKEN (with --secrets vault or vault: secret references).`,
 	return c
 }
 
+// Readiness states reported by /ready.
+const (
+	stateStarting int32 = iota
+	stateReady
+	stateStopping
+)
+
+// phases is the server's handler: a start-up handler (/health, /ready, 503 elsewhere) until
+// the stores are open, then the full API.
+type phases struct {
+	h     atomic.Pointer[http.Handler]
+	state atomic.Int32
+}
+
+func (p *phases) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*p.h.Load()).ServeHTTP(w, r) }
+
+func (p *phases) set(h http.Handler) { p.h.Store(&h) }
+
+// health answers liveness: the process runs and serves HTTP.
+func health(w http.ResponseWriter, _ *http.Request) {
+	httpkit.WriteJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+}
+
+// ready answers readiness: 200 only between start-up and shutdown, so a load balancer sends
+// traffic only to a replica that can serve it.
+func (p *phases) ready(w http.ResponseWriter, _ *http.Request) {
+	switch p.state.Load() {
+	case stateReady:
+		httpkit.WriteJSON(w, http.StatusOK, map[string]string{"status": "READY"})
+	case stateStopping:
+		httpkit.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "STOPPING"})
+	default:
+		httpkit.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "STARTING"})
+	}
+}
+
+func (p *phases) startupMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", health)
+	mux.HandleFunc("GET /ready", p.ready)
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		httpkit.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "llmgate is starting"})
+	})
+	return mux
+}
+
+// loadTLS reads the certificate before anything else, so a missing file fails the start
+// before the port is taken or "ready" is logged.
+func loadTLS(s *settings) (*tls.Config, error) {
+	if s.TLSCert == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("loading --tls-cert/--tls-key: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
 func serve(s *settings, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	d, err := openDeps(ctx, s)
+	tlsConf, err := loadTLS(s)
 	if err != nil {
 		return err
 	}
-	defer d.close()
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", s.Addr, err)
+	}
+	defer ln.Close()
+	own, err := claimDataDir(s)
+	if err != nil {
+		return err
+	}
+	defer own.release()
+	m := newMetrics(s)
+	if s.MetricsAddr != "" {
+		if err := listenMetrics(s, m, log); err != nil {
+			return err
+		}
+	}
+
+	p := &phases{}
+	p.set(p.startupMux())
+	srv := &http.Server{
+		Handler:           httpkit.Middleware(log, p),
+		TLSConfig:         tlsConf,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() {
+		if tlsConf != nil {
+			serveErr <- srv.ServeTLS(ln, "", "")
+		} else {
+			serveErr <- srv.Serve(ln)
+		}
+	}()
+	scheme := map[bool]string{true: "https", false: "http"}[tlsConf != nil]
+	log.Info("llmgate starting: /health answers, /ready waits for the stores", "url", scheme+"://"+ln.Addr().String())
+
+	closeStores, err := start(ctx, s, log, p, m)
+	if err == nil {
+		defer closeStores() // after Shutdown: every queued audit event is committed before we exit
+		p.state.Store(stateReady)
+		log.Info("llmgate ready", "url", scheme+"://"+ln.Addr().String(), "version", version,
+			"database", map[bool]string{true: "postgres", false: "sqlite"}[s.DatabaseURL != ""], "secrets", s.Secrets)
+		select {
+		case err = <-serveErr:
+		case <-ctx.Done():
+		}
+	}
+	p.state.Store(stateStopping)
+	if ctx.Err() != nil && err == nil {
+		log.Info("shutting down: finishing in-flight requests")
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if serr := srv.Shutdown(shutdownCtx); err == nil {
+		err = serr
+	}
+	cancel()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// start opens the stores (retrying), creates the bootstrap admin, mounts every route and
+// switches the handler to the full API. The returned function flushes the audit writer and
+// closes the stores.
+func start(ctx context.Context, s *settings, log *slog.Logger, p *phases, m *metrics.Metrics) (func(), error) {
+	d, err := openDeps(ctx, s, connect{log: log, budget: s.ConnectTimeout})
+	if err != nil {
+		return nil, err
+	}
 	writer := audit.NewWriter(d.store, log)
 	finalAudit, err := startAuditMaintenance(ctx, d, s, log)
 	if err != nil {
 		writer.Close()
-		return err
+		d.close()
+		return nil, err
 	}
-	m := newMetrics(s)
+	closeStores := func() {
+		writer.Close() // every queued audit event is committed before we exit
+		finalAudit()
+		d.close()
+	}
+	fail := func(err error) (func(), error) {
+		closeStores()
+		return nil, err
+	}
 	a, err := app.New(ctx, app.Options{
 		Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Audit: writer, Log: log,
 		MaxKeyLifetime: s.maxKeyLifetime,
@@ -80,74 +231,22 @@ func serve(s *settings, log *slog.Logger) error {
 		}),
 	})
 	if err != nil {
-		writer.Close()
-		return err
+		return fail(err)
 	}
 	if err := bootstrapAdmin(ctx, a, s, log); err != nil {
-		writer.Close()
-		return err
+		return fail(err)
 	}
-
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ready", p.ready)
 	if err := mountRoutes(mux, a, s, m); err != nil {
-		writer.Close()
-		return err
-	}
-	srv := &http.Server{
-		Handler:           httpkit.Middleware(log, mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", s.Addr)
-	if err != nil {
-		writer.Close()
-		return fmt.Errorf("listening on %s: %w", s.Addr, err)
+		return fail(err)
 	}
 	keepFresh(ctx, a, s, log)
-	if s.MetricsAddr != "" {
-		if err := listenMetrics(s, m, log); err != nil {
-			ln.Close()
-			writer.Close()
-			return err
-		}
-	}
 	if s.DebugAddr != "" {
 		go serveDebug(s.DebugAddr, log)
 	}
-
-	scheme := "http"
-	serveErr := make(chan error, 1)
-	go func() {
-		if s.TLSCert != "" {
-			serveErr <- srv.ServeTLS(ln, s.TLSCert, s.TLSKey)
-		} else {
-			serveErr <- srv.Serve(ln)
-		}
-	}()
-	if s.TLSCert != "" {
-		scheme = "https"
-	}
-	log.Info("llmgate ready", "url", scheme+"://"+ln.Addr().String(), "version", version,
-		"database", map[bool]string{true: "postgres", false: "sqlite"}[s.DatabaseURL != ""], "secrets", s.Secrets)
-
-	select {
-	case err = <-serveErr:
-	case <-ctx.Done():
-		log.Info("shutting down: finishing in-flight requests")
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err = srv.Shutdown(shutdownCtx)
-		cancel()
-	}
-	writer.Close() // every queued audit event is committed before we exit
-	finalAudit()
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	log.Info("llmgate stopped")
-	return err
+	p.set(mux)
+	return closeStores, nil
 }
 
 // keepFresh keeps the snapshot current: pings from the local CLI, database change
@@ -158,8 +257,12 @@ func keepFresh(ctx context.Context, a *app.App, s *settings, log *slog.Logger) {
 			log.Error("reloading state", "err", err)
 		}
 	}
-	if err := notify.ListenLocal(ctx, notify.SocketPath(s.DataDir), reload); err != nil {
-		log.Warn("local change notifications unavailable; relying on the periodic check", "err", err)
+	// Without a data directory, admin commands reach this server through the database's
+	// change notifications (PostgreSQL) alone.
+	if exists(s.DataDir) {
+		if err := notify.ListenLocal(ctx, notify.SocketPath(s.DataDir), reload); err != nil {
+			log.Warn("local change notifications unavailable; relying on the periodic check", "err", err)
+		}
 	}
 	if w, ok := a.Store.(gateway.ChangeWatcher); ok {
 		go func() {
@@ -203,6 +306,9 @@ func bootstrapAdmin(ctx context.Context, a *app.App, s *settings, log *slog.Logg
 		return nil
 	}
 	path := filepath.Join(s.DataDir, "admin-api-key")
+	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+		return fmt.Errorf("creating the data directory for the generated admin key (or set LLMGATE_ADMIN_API_KEY): %w", err)
+	}
 	if err := writePrivateFile(path, key+"\n"); err != nil {
 		return fmt.Errorf("saving generated admin key: %w", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 )
 
@@ -35,6 +37,7 @@ type settings struct {
 	maxKeyLifetime time.Duration
 	Audit          auditSettings
 	MetricsAddr    string
+	ConnectTimeout time.Duration
 	MetricsToken   string
 
 	envErrs []error // bad environment values, reported by validate
@@ -83,6 +86,7 @@ func (s *settings) table() []setting {
 		{"max-key-lifetime", "LLMGATE_MAX_KEY_LIFETIME", scopeServe, "365d", "longest expiry of a key a non-admin user creates; their keys without expiry get it (0 = no maximum)", keyLifetimeValue(&s.maxKeyLifetime)},
 		{"metrics-addr", "LLMGATE_METRICS_ADDR", scopeServe, "", "serve /metrics on this separate address instead of the API address; series then name endpoints", stringValue(&s.MetricsAddr, optionalHostPort)},
 		{"metrics-token", "LLMGATE_METRICS_TOKEN", scopeServe, "", "require 'Authorization: Bearer <token>' on /metrics; series then name endpoints", stringValue(&s.MetricsToken, nil)},
+		{"connect-timeout", "LLMGATE_CONNECT_TIMEOUT", scopeServe, "60s", "at start-up, keep retrying PostgreSQL, Vault and Redis this long before giving up (0: one attempt)", durationValue(&s.ConnectTimeout, 0)},
 		{"debug-addr", "LLMGATE_DEBUG_ADDR", scopeServe, "", "serve Go pprof profiles on this loopback address (off when empty)", stringValue(&s.DebugAddr, loopbackAddr)},
 	}, s.Audit.rows()...)
 }
@@ -132,16 +136,27 @@ func nonEmpty(v string) error {
 	return nil
 }
 
+// postgresURL checks the URL's form; the parser's own message is left out because it may
+// quote the URL, password included.
 func postgresURL(v string) error {
-	if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+	if v == "" {
+		return nil
+	}
+	if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
 		return errors.New("must be a postgres:// URL (or empty for embedded SQLite)")
+	}
+	if _, err := pgxpool.ParseConfig(v); err != nil {
+		return errors.New("is not a valid postgres:// URL")
 	}
 	return nil
 }
 
 func redisURL(v string) error {
-	if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") && !strings.HasPrefix(v, "unix://") {
-		return errors.New("must be a redis://, rediss:// or unix:// URL (or empty)")
+	if v == "" {
+		return nil
+	}
+	if _, err := goredis.ParseURL(v); err != nil {
+		return errors.New("must be a valid redis://, rediss:// or unix:// URL (or empty)")
 	}
 	return nil
 }

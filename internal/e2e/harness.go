@@ -193,6 +193,9 @@ func (g *Gateway) Kill() {
 	<-g.exited
 }
 
+// PID is the server's process id.
+func (g *Gateway) PID() int { return g.cmd.Process.Pid }
+
 // Exited is closed when the server process has ended.
 func (g *Gateway) Exited() <-chan struct{} { return g.exited }
 
