@@ -41,11 +41,17 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	// closeIfUnread says whether the request body is still unread; an error status then closes
+	// the connection (see finishUnread).
+	closeIfUnread func() bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
+		if code >= 400 && r.closeIfUnread != nil && r.closeIfUnread() {
+			r.Header().Set("Connection", "close")
+		}
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
@@ -70,13 +76,15 @@ func (r *statusRecorder) Flush() {
 }
 
 // Middleware assigns every request an id (X-Request-Id response header), logs one line per
-// request, and turns a panic into a 500 without crashing the process or logging the body.
+// request, turns a panic into a 500 without crashing the process or logging the body, and ends
+// errors answered before the body was read without waiting for it (finishUnread).
 func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := gateway.NewRequestID()
 		w.Header().Set("X-Request-Id", id)
-		rec := &statusRecorder{ResponseWriter: w}
 		r = r.WithContext(WithRequestID(r.Context(), id))
+		body := trackBody(r)
+		rec := &statusRecorder{ResponseWriter: w, closeIfUnread: func() bool { return unread(r, body) }}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -91,6 +99,7 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 			}
 		}()
 		next.ServeHTTP(rec, r)
+		finishUnread(rec, r, body, rec.status)
 		if r.URL.Path != "/health" && r.URL.Path != "/metrics" {
 			// LogAttrs: typed attributes skip boxing each value on every request.
 			log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("requestId", id),
