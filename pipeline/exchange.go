@@ -251,12 +251,17 @@ func (x *exchange) callUpstream() *gateway.Error {
 	if x.req.Stream() {
 		return x.stream(ctx, cancel, call, resp.Body)
 	}
-	answer, gerr := x.translate(ctx, call, resp.Body)
+	answer, release, gerr := x.translate(ctx, call, resp)
+	defer release() // once the answer is written
 	if gerr != nil {
 		return gerr
 	}
 	return x.complete(answer)
 }
+
+// maxErrorBody bounds what is read of a non-2xx answer: error envelopes are small, and only
+// their message is used.
+const maxErrorBody = 64 << 10
 
 // send performs one upstream call and returns its 2xx response; any other status is
 // translated into the provider's error.
@@ -272,7 +277,7 @@ func (x *exchange) send(ctx context.Context, call *provider.Call) (*http.Respons
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		x.p.opts.Metrics.ObserveUpstream(x.ep.Name, x.q.Surface.API(), time.Since(sent))
 		return nil, x.spec.Translator.Error(call, resp.StatusCode, resp.Header, body)
 	}
@@ -289,7 +294,8 @@ func (x *exchange) callSplit(ctx context.Context, sp provider.Splitter, call *pr
 		if gerr != nil {
 			return gerr
 		}
-		answer, gerr := x.translate(ctx, part, resp.Body)
+		answer, release, gerr := x.translate(ctx, part, resp)
+		defer release()
 		resp.Body.Close()
 		if gerr != nil {
 			return gerr
@@ -323,20 +329,21 @@ func (x *exchange) upstreamFailure(ctx context.Context, err error) *gateway.Erro
 }
 
 // translate reads a complete 2xx body and turns it into the canonical answer.
-func (x *exchange) translate(ctx context.Context, call *provider.Call, body io.Reader) (*llm.Response, *gateway.Error) {
-	raw, err := io.ReadAll(io.LimitReader(body, x.p.opts.MaxResponseBytes))
-	if err != nil {
-		return nil, x.upstreamFailure(ctx, err)
+// The answer's budget (see readAnswer) is held until release is called.
+func (x *exchange) translate(ctx context.Context, call *provider.Call, hresp *http.Response) (*llm.Response, func(), *gateway.Error) {
+	raw, release, gerr := x.readAnswer(ctx, hresp)
+	if gerr != nil {
+		return nil, release, gerr
 	}
 	resp, err := x.spec.Translator.Response(call, raw)
 	if err != nil {
 		if e := gateway.AsError(err); e.Code != gateway.CodeInternal {
-			return nil, e
+			return nil, release, e
 		}
-		return nil, gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream response")
+		return nil, release, gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream response")
 	}
 	x.scrubResponse(resp)
-	return resp, nil
+	return resp, release, nil
 }
 
 // complete answers a non-streamed request: usage, audit, then the body.

@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/gateway"
@@ -47,9 +49,14 @@ type Options struct {
 	DefaultTimeout time.Duration
 	// MaxBodyBytes bounds request bodies (default httpkit.DefaultMaxBody); larger is 413.
 	MaxBodyBytes int64
-	// MaxResponseBytes bounds a non-streamed upstream answer (default 64 MiB).
+	// MaxResponseBytes bounds a non-streamed upstream answer (default
+	// DefaultMaxResponseBytes); a larger one is a 502.
 	MaxResponseBytes int64
-	Metrics          *metrics.Metrics // optional
+	// MaxInflightResponseBytes bounds the buffers of all non-streamed answers being read or
+	// relayed at once (default DefaultMaxInflightResponseBytes, at least MaxResponseBytes);
+	// a reader that cannot get its share in time answers 503.
+	MaxInflightResponseBytes int64
+	Metrics                  *metrics.Metrics // optional
 }
 
 // Pipeline serves queries. Safe for concurrent use.
@@ -57,6 +64,8 @@ type Pipeline struct {
 	app  *app.App
 	opts Options
 	log  *slog.Logger
+	// answers is the process-wide budget of non-streamed answer bytes (see budget.go).
+	answers *semaphore.Weighted
 }
 
 // New builds a pipeline over a. It fails when a required dependency is missing, so a wiring
@@ -78,9 +87,14 @@ func New(a *app.App, o Options) (*Pipeline, error) {
 		o.MaxBodyBytes = httpkit.DefaultMaxBody
 	}
 	if o.MaxResponseBytes <= 0 {
-		o.MaxResponseBytes = 64 << 20
+		o.MaxResponseBytes = DefaultMaxResponseBytes
 	}
-	return &Pipeline{app: a, opts: o, log: a.Log}, nil
+	if o.MaxInflightResponseBytes <= 0 {
+		o.MaxInflightResponseBytes = DefaultMaxInflightResponseBytes
+	}
+	// One answer at its cap (plus the byte that detects EOF) must always fit.
+	o.MaxInflightResponseBytes = max(o.MaxInflightResponseBytes, o.MaxResponseBytes+1)
+	return &Pipeline{app: a, opts: o, log: a.Log, answers: newBudget(o.MaxInflightResponseBytes)}, nil
 }
 
 // Surface is what a query API contributes: its name, its body validation and its wire shapes.

@@ -23,7 +23,8 @@ import (
 // it has its own listener (--metrics-addr). Every route it mounts needs a row in the
 // authorization matrix (authz_test.go).
 func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics) error {
-	p, err := pipeline.New(a, pipeline.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes, Metrics: m})
+	p, err := pipeline.New(a, pipeline.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes, Metrics: m,
+		MaxResponseBytes: s.MaxResponseBytes, MaxInflightResponseBytes: s.MaxInflightResponseBytes})
 	if err != nil {
 		return err
 	}

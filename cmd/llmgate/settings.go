@@ -40,6 +40,9 @@ type settings struct {
 	ConnectTimeout time.Duration
 	MetricsToken   string
 
+	// MaxResponseBytes and MaxInflightResponseBytes bound non-streamed upstream answers.
+	MaxResponseBytes, MaxInflightResponseBytes int64
+
 	envErrs []error // bad environment values, reported by validate
 }
 
@@ -80,6 +83,8 @@ func (s *settings) table() []setting {
 		{"tls-key", "LLMGATE_TLS_KEY", scopeServe, "", "TLS private key file", stringValue(&s.TLSKey, nil)},
 		{"log-format", "LLMGATE_LOG_FORMAT", scopeServe, "", "text or json (default: text on a terminal, else json)", enumValue(&s.LogFormat, "", "text", "json")},
 		{"max-body-bytes", "LLMGATE_MAX_BODY_BYTES", scopeServe, "10MiB", "largest accepted request body (bytes or with a unit: 512KB, 10MiB, 1GiB)", sizeValue(&s.MaxBodyBytes)},
+		{"max-response-bytes", "LLMGATE_MAX_RESPONSE_BYTES", scopeServe, "8MiB", "largest non-streamed upstream answer relayed; a larger one is a 502", sizeValue(&s.MaxResponseBytes)},
+		{"max-inflight-response-bytes", "LLMGATE_MAX_INFLIGHT_RESPONSE_BYTES", scopeServe, "64MiB", "buffer shared by all non-streamed upstream answers being relayed; a call that cannot get its share within 10s is a 503", sizeValue(&s.MaxInflightResponseBytes)},
 		{"mlflow-base-path", "LLMGATE_MLFLOW_BASE_PATH", scopeServe, "", "extra path prefix for the MLflow routes, e.g. /mlflow-deployments", stringValue(&s.MLflowPrefix, basePath)},
 		{"mlflow-page-size", "LLMGATE_MLFLOW_PAGE_SIZE", scopeServe, "3000", "endpoints per MLflow list page", intValue(&s.ListPageSize, 1, 1<<20)},
 		{"redis-fail-open", "LLMGATE_REDIS_FAIL_OPEN", scopeServe, "false", "admit requests when Redis is unreachable (default: refuse with 503)", boolValue(&s.RedisFailOpen)},

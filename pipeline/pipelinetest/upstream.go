@@ -3,6 +3,7 @@ package pipelinetest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -134,7 +135,8 @@ func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(body, "data:") {
 			w.Header().Set("Content-Type", "text/event-stream")
 		}
-		fmt.Fprint(w, body)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = io.WriteString(w, body) // no copy: large answers stay cheap for the test process
 		return
 	}
 	if u.scripted(w, r, rec.Model, rec.Credential, rec.Body) {

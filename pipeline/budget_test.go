@@ -1,0 +1,117 @@
+package pipeline_test
+
+import (
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/pipeline"
+	"github.com/llmgate/llmgate/pipeline/pipelinetest"
+)
+
+// bigAnswer is a chat answer of about size bytes.
+func bigAnswer(size int) string {
+	return `{"id":"big","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"` +
+		strings.Repeat("x", size) + `"},"finish_reason":"stop"}]}`
+}
+
+// peakHeap samples the heap in use until stop is closed and returns the largest value seen.
+func peakHeap(stop <-chan struct{}) <-chan uint64 {
+	out := make(chan uint64, 1)
+	go func() {
+		var peak uint64
+		var ms runtime.MemStats
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+			select {
+			case <-stop:
+				out <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return out
+}
+
+// TestConcurrentLargeAnswersKeepTheHeapBounded sends 24 concurrent requests whose upstream
+// answers are 4 MiB each (under the per-answer cap): without the in-flight budget the gateway
+// held all of them at once (the heap grew by ~550 MiB for 32 × 6 MiB); with a 16 MiB budget
+// at most three are read at a time and the rest wait their turn.
+func TestConcurrentLargeAnswersKeepTheHeapBounded(t *testing.T) {
+	const answer, callers, budget = 4 << 20, 24, 16 << 20
+	env := pipelinetest.New(t, pipelinetest.Options{Pipeline: pipeline.Options{
+		MaxResponseBytes: 8 << 20, MaxInflightResponseBytes: budget}})
+	_, key := env.User("bob")
+	env.Upstream.Answer("big", bigAnswer(answer))
+	env.Endpoint("big", gateway.TypeChat, "big", nil)
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	stop := make(chan struct{})
+	peak := peakHeap(stop)
+	var ok, busy atomic.Int32
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := env.Send("POST", "/endpoints/big/invocations", key, chatBody)
+			defer resp.Body.Close()
+			n, _ := io.Copy(io.Discard, resp.Body)
+			switch {
+			case resp.StatusCode == http.StatusOK && n > answer:
+				ok.Add(1)
+			case resp.StatusCode == http.StatusServiceUnavailable:
+				busy.Add(1)
+			default:
+				t.Errorf("status %d, %d bytes", resp.StatusCode, n)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	grew := int64(<-peak) - int64(base.HeapInuse)
+	t.Logf("%d callers × %d MiB answers, budget %d MiB: %d answered, %d busy (503); heap grew by %d MiB at peak",
+		callers, answer>>20, budget>>20, ok.Load(), busy.Load(), grew>>20)
+	if ok.Load() == 0 {
+		t.Fatal("no answer got through")
+	}
+	if grew > 8*budget {
+		t.Fatalf("heap grew by %d MiB, more than 8 × the %d MiB budget", grew>>20, budget>>20)
+	}
+}
+
+// TestOversizedAnswerIs502 refuses an answer over --max-response-bytes without reading it all.
+func TestOversizedAnswerIs502(t *testing.T) {
+	env := pipelinetest.New(t, pipelinetest.Options{Pipeline: pipeline.Options{MaxResponseBytes: 1 << 20}})
+	_, key := env.User("ola")
+	env.Upstream.Answer("huge", bigAnswer(2<<20))
+	env.Upstream.Answer("fits", bigAnswer(900<<10))
+	env.Endpoint("huge", gateway.TypeChat, "huge", nil)
+	env.Endpoint("fits", gateway.TypeChat, "fits", nil)
+	for surface, body := range map[string]any{"/endpoints/huge/invocations": chatBody,
+		"/v1/chat/completions": map[string]any{"model": "huge", "messages": chatBody["messages"]}} {
+		status, _, out := env.Do("POST", surface, key, body)
+		if status != http.StatusBadGateway || !strings.Contains(string(out), "exceeds") {
+			t.Errorf("%s: %d %.200s", surface, status, out)
+		}
+	}
+	if status, _, out := env.Do("POST", "/endpoints/fits/invocations", key, chatBody); status != 200 {
+		t.Errorf("an answer under the cap: %d %.200s", status, out)
+	}
+	for _, ev := range env.AccessEvents("huge") {
+		if ev.Metadata["outcome"] != gateway.OutcomeUpstreamError {
+			t.Errorf("audited as %v", ev.Metadata)
+		}
+	}
+}
