@@ -95,6 +95,8 @@ func TestDecodeRejects(t *testing.T) {
 		"no max_tokens":        {`{"messages":[{"role":"user","content":"x"}]}`, "max_tokens"},
 		"max_tokens string":    {`{"max_tokens":"5","messages":[{"role":"user","content":"x"}]}`, "max_tokens"},
 		"max_tokens 0":         {`{"max_tokens":0,"messages":[{"role":"user","content":"x"}]}`, "max_tokens"},
+		"max_tokens too big":   {`{"max_tokens":1000001,"messages":[{"role":"user","content":"x"}]}`, "max_tokens"},
+		"too many messages":    {`{"max_tokens":5,"messages":[` + strings.Repeat(`{"role":"user","content":"x"},`, llm.MaxMessages) + `{"role":"user","content":"x"}]}`, "messages"},
 		"no messages":          {`{"max_tokens":5}`, "messages"},
 		"empty messages":       {`{"max_tokens":5,"messages":[]}`, "messages"},
 		"temperature 1.5":      {`{"max_tokens":5,"temperature":1.5,"messages":[{"role":"user","content":"x"}]}`, "temperature"},

@@ -71,7 +71,7 @@ func decodeBody(body []byte) (*wireRequest, *gateway.Error) {
 		if errors.As(err, &te) && te.Field != "" {
 			return nil, invalid(te.Field, "Input should be a valid %s", jsonKind(te.Type.Kind().String()))
 		}
-		return nil, &gateway.Error{Code: gateway.CodeInvalid, Message: "request body is not valid JSON", Err: err}
+		return nil, &gateway.Error{Code: gateway.CodeInvalid, Message: llm.JSONErrorText(err, len(body)-len(trimmed)), Err: err}
 	}
 	return &w, nil
 }
@@ -130,8 +130,8 @@ func checkParams(w *wireRequest) *gateway.Error {
 	switch {
 	case w.MaxTokens == nil:
 		return invalid("max_tokens", "Field required")
-	case *w.MaxTokens < 1:
-		return invalid("max_tokens", "Input should be greater than or equal to 1")
+	case *w.MaxTokens < 1 || *w.MaxTokens > llm.MaxTokens:
+		return invalid("max_tokens", "Input should be between 1 and %d", llm.MaxTokens)
 	case w.Temperature != nil && (*w.Temperature < 0 || *w.Temperature > 1):
 		return invalid("temperature", "Input should be between 0 and 1")
 	case w.TopP != nil && (*w.TopP < 0 || *w.TopP > 1):
@@ -173,8 +173,8 @@ func decodeMessages(raw json.RawMessage) ([]llm.Message, *gateway.Error) {
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return nil, invalid("messages", "Input should be a list of messages")
 	}
-	if len(in) == 0 {
-		return nil, invalid("messages", "at least one message is required")
+	if len(in) == 0 || len(in) > llm.MaxMessages {
+		return nil, invalid("messages", "between 1 and %d messages are required", llm.MaxMessages)
 	}
 	var out []llm.Message
 	for i, m := range in {
@@ -349,6 +349,9 @@ func decodeTools(w *wireRequest, c *llm.ChatRequest) *gateway.Error {
 		var tools []wireTool
 		if err := json.Unmarshal(w.Tools, &tools); err != nil {
 			return invalid("tools", "Input should be a list of tools")
+		}
+		if len(tools) > llm.MaxTools {
+			return invalid("tools", "at most %d tools are accepted", llm.MaxTools)
 		}
 		if len(tools) > 0 {
 			out := make([]map[string]any, len(tools))

@@ -12,6 +12,7 @@ import (
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/api/mlflow"
 	"github.com/llmgate/llmgate/api/openai"
+	"github.com/llmgate/llmgate/api/responses"
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/metrics"
 	"github.com/llmgate/llmgate/pipeline"
@@ -19,7 +20,7 @@ import (
 )
 
 // mountRoutes adds every HTTP surface to mux: /health, the Domino admin API, the MLflow
-// Deployments, OpenAI-compatible and Anthropic Messages query surfaces (sharing one pipeline), and /metrics unless
+// Deployments, OpenAI-compatible (chat completions and Responses) and Anthropic Messages query surfaces (sharing one pipeline), and /metrics unless
 // it has its own listener (--metrics-addr). Every route it mounts needs a row in the
 // authorization matrix (authz_test.go).
 func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics) error {
@@ -35,6 +36,7 @@ func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics) e
 	mlflow.Register(mux, a, p, mlflow.Options{BasePath: s.MLflowPrefix, PageSize: s.ListPageSize})
 	openai.Register(mux, a, p, openai.Options{})
 	anthropic.Register(mux, a, p, anthropic.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes})
+	responses.Register(mux, p)
 	if s.MetricsAddr == "" {
 		mux.Handle("GET /metrics", metricsHandler(s, m))
 	}

@@ -245,11 +245,15 @@ README = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
 
 
 def surface_matrix_lines():
-    """One line per provider serving chat: the test id of each client surface's cell."""
-    lines = ["| provider | Anthropic `messages.create` | Anthropic `messages.stream` |", "|---|---|---|"]
+    """One line per provider serving chat: the test id of each client surface's cell
+    (Anthropic here, OpenAI Responses in test_openai_responses.py)."""
+    lines = ["| provider | Anthropic `messages.create` | Anthropic `messages.stream` | "
+             "OpenAI `responses.create` | OpenAI `responses.create(stream=True)` |", "|---|---|---|---|---|"]
     for row in sorted((p.values[0] for p in chat_rows()), key=lambda r: r.id):
-        stream = f"`test_messages_stream[{row.id}]`" if CHAT in row.streams else "—"
-        lines.append(f"| `{row.id}` | `test_messages_create[{row.id}]` | {stream} |")
+        streams = CHAT in row.streams
+        cells = [f"`test_messages_create[{row.id}]`", f"`test_messages_stream[{row.id}]`" if streams else "—",
+                 f"`test_responses_create[{row.id}]`", f"`test_responses_stream[{row.id}]`" if streams else "—"]
+        lines.append(f"| `{row.id}` | " + " | ".join(cells) + " |")
     return lines
 
 
