@@ -66,6 +66,8 @@ type Pipeline struct {
 	log  *slog.Logger
 	// answers is the process-wide budget of non-streamed answer bytes (see budget.go).
 	answers *semaphore.Weighted
+	// scrubbers caches the credential scrubbers of recent calls (see redact.go).
+	scrubbers scrubberCache
 }
 
 // New builds a pipeline over a. It fails when a required dependency is missing, so a wiring

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
@@ -33,7 +35,40 @@ func (x *exchange) buildScrubber(cfg map[string]string) {
 			}
 		}
 	}
-	x.scrub = redact.New(values...)
+	x.scrub = x.p.scrubbers.get(values)
+}
+
+// scrubberCache keeps the scrubbers of recent credential sets: building one costs tens of
+// microseconds, looking it up well under one. It holds only values the secret resolver's
+// cache holds anyway, and is emptied when full, so rotated credentials do not pile up.
+type scrubberCache struct {
+	mu sync.Mutex
+	m  map[string]*redact.Scrubber
+}
+
+// maxCachedScrubbers bounds the cache; one entry per distinct credential set in use.
+const maxCachedScrubbers = 512
+
+func (c *scrubberCache) get(values []string) *redact.Scrubber {
+	if len(values) == 0 {
+		return nil
+	}
+	sort.Strings(values)
+	key := strings.Join(values, "\x00")
+	c.mu.Lock()
+	s, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = redact.New(values...)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedScrubbers {
+		c.m = make(map[string]*redact.Scrubber)
+	}
+	c.m[key] = s
+	c.mu.Unlock()
+	return s
 }
 
 // scrubError returns err with the credentials removed from its message and cause.
