@@ -19,6 +19,7 @@ import (
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/internal/connlimit"
 	"github.com/llmgate/llmgate/metrics"
 	"github.com/llmgate/llmgate/notify"
 	"github.com/llmgate/llmgate/provider/registry"
@@ -133,10 +134,11 @@ func serve(s *settings, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", s.Addr)
+	inner, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.Addr, err)
 	}
+	ln := connlimit.New(inner, s.MaxConnections)
 	defer ln.Close()
 	own, err := claimDataDir(s)
 	if err != nil {
@@ -157,9 +159,10 @@ func serve(s *settings, log *slog.Logger) error {
 		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       s.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         ln.ConnState,
 	}
 	serveErr := make(chan error, 1)
 	go func() {

@@ -39,6 +39,9 @@ type settings struct {
 	MetricsAddr    string
 	ConnectTimeout time.Duration
 	MetricsToken   string
+	// MaxConnections caps open client connections; IdleTimeout closes idle keep-alive ones.
+	MaxConnections int
+	IdleTimeout    time.Duration
 
 	// MaxResponseBytes and MaxInflightResponseBytes bound non-streamed upstream answers.
 	MaxResponseBytes, MaxInflightResponseBytes int64
@@ -92,6 +95,8 @@ func (s *settings) table() []setting {
 		{"metrics-addr", "LLMGATE_METRICS_ADDR", scopeServe, "", "serve /metrics on this separate address instead of the API address; series then name endpoints", stringValue(&s.MetricsAddr, optionalHostPort)},
 		{"metrics-token", "LLMGATE_METRICS_TOKEN", scopeServe, "", "require 'Authorization: Bearer <token>' on /metrics; series then name endpoints", stringValue(&s.MetricsToken, nil)},
 		{"connect-timeout", "LLMGATE_CONNECT_TIMEOUT", scopeServe, "60s", "at start-up, keep retrying PostgreSQL, Vault and Redis this long before giving up (0: one attempt)", durationValue(&s.ConnectTimeout, 0)},
+		{"max-connections", "LLMGATE_MAX_CONNECTIONS", scopeServe, "4096", "most client connections held open; beyond it new ones wait and the longest-idle one is closed", intValue(&s.MaxConnections, 1, 1<<20)},
+		{"idle-timeout", "LLMGATE_IDLE_TIMEOUT", scopeServe, "60s", "close a keep-alive connection idle this long", durationValue(&s.IdleTimeout, time.Second)},
 		{"debug-addr", "LLMGATE_DEBUG_ADDR", scopeServe, "", "serve Go pprof profiles on this loopback address (off when empty)", stringValue(&s.DebugAddr, loopbackAddr)},
 	}, s.Audit.rows()...)
 }
