@@ -57,8 +57,10 @@ type handler struct {
 	opts Options
 }
 
-// Register mounts the Messages routes on mux, unprefixed and under Prefix.
-func Register(mux httpkit.Mux, a *app.App, p *pipeline.Pipeline, opts Options) {
+// Register mounts the Messages routes on mux, unprefixed and under Prefix, and Anthropic's
+// models listing under Prefix. The unprefixed GET /v1/models belongs to the OpenAI surface,
+// which hands Anthropic clients to the returned Models.
+func Register(mux httpkit.Mux, a *app.App, p *pipeline.Pipeline, opts Options) *Models {
 	if opts.Transport == nil {
 		opts.Transport = transport.Do
 	}
@@ -70,6 +72,26 @@ func Register(mux httpkit.Mux, a *app.App, p *pipeline.Pipeline, opts Options) {
 		mux.HandleFunc("POST "+base+"/v1/messages", h.messages)
 		mux.HandleFunc("POST "+base+"/v1/messages/count_tokens", h.countTokens)
 	}
+	mux.HandleFunc("GET "+Prefix+"/v1/models", h.ListModels)
+	mux.HandleFunc("GET "+Prefix+"/v1/models/{model}", h.GetModel)
+	return &Models{h: h}
+}
+
+// Models answers the models routes Anthropic shares with OpenAI.
+type Models struct{ h *handler }
+
+// Serve answers GET /v1/models and /v1/models/{model} when an Anthropic client asks (see
+// IsAnthropicRequest); false leaves the request to the caller.
+func (m *Models) Serve(w http.ResponseWriter, r *http.Request) bool {
+	if !IsAnthropicRequest(r) {
+		return false
+	}
+	if r.PathValue("model") != "" {
+		m.h.GetModel(w, r)
+	} else {
+		m.h.ListModels(w, r)
+	}
+	return true
 }
 
 func (h *handler) messages(w http.ResponseWriter, r *http.Request) {

@@ -271,3 +271,32 @@ func TestStreamEmptyAndBroken(t *testing.T) {
 		t.Errorf("error event %v", evs[0])
 	}
 }
+
+func TestModelPages(t *testing.T) {
+	var eps []*gateway.Endpoint
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		eps = append(eps, &gateway.Endpoint{Name: n})
+	}
+	names := func(p []*gateway.Endpoint) string {
+		var s string
+		for _, e := range p {
+			s += e.Name
+		}
+		return s
+	}
+	tests := []struct {
+		after, before string
+		limit         int
+		want          string
+		more          bool
+	}{
+		{"", "", 2, "ab", true}, {"b", "", 2, "cd", true}, {"c", "", 2, "de", false}, {"e", "", 2, "", false},
+		{"", "e", 2, "cd", true}, {"", "b", 2, "a", false}, {"zz", "", 2, "", false}, {"", "", 20, "abcde", false},
+	}
+	for _, tt := range tests {
+		p, more := pageOf(eps, tt.after, tt.before, tt.limit)
+		if names(p) != tt.want || more != tt.more {
+			t.Errorf("after %q before %q limit %d: %q %v", tt.after, tt.before, tt.limit, names(p), more)
+		}
+	}
+}

@@ -24,16 +24,20 @@ import (
 type Options struct {
 	// BasePath, e.g. "/openai", additionally serves every route under that prefix.
 	BasePath string
+	// Models, when set, may answer GET /v1/models[/{model}] first (returning true): another
+	// API sharing the route answers its own clients (Anthropic's, by their anthropic-version).
+	Models func(w http.ResponseWriter, r *http.Request) bool
 }
 
 type handler struct {
-	app  *app.App
-	pipe *pipeline.Pipeline
+	app    *app.App
+	pipe   *pipeline.Pipeline
+	models func(w http.ResponseWriter, r *http.Request) bool
 }
 
 // Register mounts the OpenAI-compatible routes on mux.
 func Register(mux httpkit.Mux, a *app.App, p *pipeline.Pipeline, opts Options) {
-	h := &handler{app: a, pipe: p}
+	h := &handler{app: a, pipe: p, models: opts.Models}
 	routes := map[string]http.HandlerFunc{
 		"POST /v1/chat/completions": h.query(gateway.TypeChat),
 		"POST /v1/completions":      h.query(gateway.TypeCompletions),
@@ -70,6 +74,9 @@ func toModel(e *gateway.Endpoint) modelObject {
 }
 
 func (h *handler) listModels(w http.ResponseWriter, r *http.Request) {
+	if h.models != nil && h.models(w, r) {
+		return
+	}
 	p, err := h.app.AuthenticateFresh(r)
 	if err != nil {
 		writeError(w, gateway.AsError(err))
@@ -85,6 +92,9 @@ func (h *handler) listModels(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getModel(w http.ResponseWriter, r *http.Request) {
+	if h.models != nil && h.models(w, r) {
+		return
+	}
 	p, err := h.app.AuthenticateFresh(r)
 	if err != nil {
 		writeError(w, gateway.AsError(err))

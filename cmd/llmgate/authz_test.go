@@ -159,6 +159,8 @@ func (e *matrixEnv) rows() map[string]row {
 		"GET /v1/models/{model}":    {"/v1/models/mx-chat", nil, endpointUse},
 
 		"POST /v1/messages":                        {"/v1/messages", anthropicChat, endpointUse},
+		"GET /anthropic/v1/models":                 {"/anthropic/v1/models", nil, anyUser},
+		"GET /anthropic/v1/models/{model}":         {"/anthropic/v1/models/mx-chat", nil, endpointUse},
 		"POST /v1/responses":                       {"/v1/responses", map[string]any{"model": "mx-chat", "input": "hi"}, endpointUse},
 		"POST /v1/messages/count_tokens":           {"/v1/messages/count_tokens", claudeCount, endpointUse},
 		"POST /anthropic/v1/messages":              {"/anthropic/v1/messages", anthropicChat, endpointUse},

@@ -34,8 +34,8 @@ func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics) e
 	})
 	domino.Register(mux, a, domino.Options{MaxBodyBytes: s.MaxBodyBytes})
 	mlflow.Register(mux, a, p, mlflow.Options{BasePath: s.MLflowPrefix, PageSize: s.ListPageSize})
-	openai.Register(mux, a, p, openai.Options{})
-	anthropic.Register(mux, a, p, anthropic.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes})
+	models := anthropic.Register(mux, a, p, anthropic.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes})
+	openai.Register(mux, a, p, openai.Options{Models: models.Serve})
 	responses.Register(mux, p)
 	if s.MetricsAddr == "" {
 		mux.Handle("GET /metrics", metricsHandler(s, m))

@@ -239,6 +239,40 @@ def test_broken_stream_ends_with_error_event(gateway, fake, key, unique):
     assert ev["api"] == "anthropic" and ev["outcome"] == "upstream_error", ev
 
 
+def test_models_list_only_what_the_caller_may_use(gateway, fake, unique):
+    """Anthropic's models listing (on /v1/models with anthropic-version, and under /anthropic)
+    names only the chat endpoints the caller may use; OpenAI's /v1/models every type, same rule."""
+    uid, key = gateway.create_user("u-" + unique)
+    _, other = gateway.create_user("o-" + unique)
+    openai_endpoint(gateway, fake, unique + "-open")
+    openai_endpoint(gateway, fake, unique + "-mine", everyone=False, user_ids=[uid])
+    openai_endpoint(gateway, fake, unique + "-theirs", everyone=False)
+    config = {"openai_api_key": fake.key("openai"), "openai_api_base": fake.url + "/v1"}
+    gateway.create_endpoint(unique + "-emb", "llm/v1/embeddings", "openai", "text-embedding-3-small", config)
+    mine = {unique + "-open", unique + "-mine"}
+    for prefix in ("", "/anthropic"):
+        c = client(gateway, key, prefix)
+        listed = {m.id for m in c.models.list(limit=1) if m.id.startswith(unique)}  # auto-paginates
+        assert listed == mine, (prefix, listed)
+        m = c.models.retrieve(unique + "-mine")
+        assert m.type == "model" and m.display_name == unique + "-mine" and m.created_at.year >= 2024
+        for hidden in (unique + "-theirs", unique + "-emb", "missing-" + unique):
+            with pytest.raises(anthropic.NotFoundError):
+                c.models.retrieve(hidden)
+    page = client(gateway, key).models.list(limit=1000)
+    assert page.has_more is False and page.first_id == page.data[0].id and page.last_id == page.data[-1].id
+    others = {m.id for m in client(gateway, other).models.list() if m.id.startswith(unique)}
+    assert others == {unique + "-open"}
+    with pytest.raises(anthropic.AuthenticationError):
+        client(gateway, "lgk_wrong_key_000000000").models.list()
+
+    import openai
+    sdk = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    assert {m.id for m in sdk.models.list() if m.id.startswith(unique)} == mine | {unique + "-emb"}
+    with pytest.raises(openai.NotFoundError):
+        sdk.models.retrieve(unique + "-theirs")
+
+
 # --- the README's client surface matrix is this suite's parametrization --------------------
 
 README = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
