@@ -77,10 +77,11 @@ func (x *exchange) readAnswer(ctx context.Context, resp *http.Response) (raw []b
 			if gerr := grow(next - int64(cap(buf))); gerr != nil {
 				return nil, release, gerr
 			}
+			// held now covers the bigger buffer (held == cap(buf) throughout); the old one is
+			// garbage once copied. Releasing its size as well gave back budget never taken
+			// and panicked the semaphore on the step to the cap.
 			bigger := make([]byte, len(buf), next)
 			copy(bigger, buf)
-			x.p.answers.Release(int64(cap(buf))) // the old buffer is garbage now
-			held -= int64(cap(buf))
 			buf = bigger
 		}
 		n, err := resp.Body.Read(buf[len(buf):cap(buf)])

@@ -1,8 +1,10 @@
 package pipeline_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/pipeline"
 	"github.com/llmgate/llmgate/pipeline/pipelinetest"
@@ -112,6 +115,50 @@ func TestOversizedAnswerIs502(t *testing.T) {
 	for _, ev := range env.AccessEvents("huge") {
 		if ev.Metadata["outcome"] != gateway.OutcomeUpstreamError {
 			t.Errorf("audited as %v", ev.Metadata)
+		}
+	}
+}
+
+// TestChunkedAnswersKeepTheBudgetBalanced reads answers of unknown length (chunked, no
+// Content-Length), so the buffer grows step by step: one past the cap must be a 502 and one
+// under it a 200, again and again on both surfaces. Growing once released budget never taken
+// and the step to the cap panicked the semaphore (500 "semaphore: released more than held",
+// found by the soak).
+func TestChunkedAnswersKeepTheBudgetBalanced(t *testing.T) {
+	const limit = 1 << 20
+	env := pipelinetest.New(t, pipelinetest.Options{Pipeline: pipeline.Options{
+		MaxResponseBytes: limit, MaxInflightResponseBytes: 2 * limit}})
+	_, key := env.User("chunky")
+	chunked := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Model string }
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		size := limit / 2
+		if req.Model == "over" {
+			size = 3 * limit
+		}
+		w.Header().Set("Content-Type", "application/json")
+		body := bigAnswer(size)
+		for len(body) > 0 { // several writes with flushes: the answer goes out chunked
+			n := min(len(body), 64<<10)
+			_, _ = io.WriteString(w, body[:n])
+			http.NewResponseController(w).Flush()
+			body = body[n:]
+		}
+	}))
+	t.Cleanup(chunked.Close)
+	for _, model := range []string{"over", "under"} {
+		env.Endpoint(model, gateway.TypeChat, model, func(in *app.EndpointInput) {
+			in.Config[pipelinetest.KeyAPIBase] = app.ConfigValue{Value: chunked.URL + "/v1"}
+		})
+	}
+	for round := range 3 {
+		for model, want := range map[string]int{"over": http.StatusBadGateway, "under": http.StatusOK} {
+			for _, path := range []string{"/endpoints/" + model + "/invocations", "/v1/chat/completions"} {
+				status, _, out := env.Do("POST", path, key, map[string]any{"model": model, "messages": chatBody["messages"]})
+				if status != want {
+					t.Fatalf("round %d, %s (%s): %d, want %d: %.200s", round, path, model, status, want, out)
+				}
+			}
 		}
 	}
 }

@@ -21,7 +21,8 @@ import (
 // (5xx, 429, a dropped connection, a stream cut mid-way, malformed JSON) and oversized
 // answers, chosen through the fake upstream's model-name markers; the gateway's resident
 // set is sampled every second. It fails when RSS passes the ceiling, when the gateway dies,
-// or when a normal call fails (faults must stay with the calls that asked for them).
+// when any call gets a 500 (an internal error, whatever the upstream did), or when a normal
+// call fails (faults must stay with the calls that asked for them).
 
 // soakScenario is one kind of upstream answer, by the model name the fake reads.
 type soakScenario struct {
@@ -108,6 +109,7 @@ type soakCounts struct {
 	bytes    int64
 	badFirst string // the first failed normal call
 	bad      int
+	internal int // answers of HTTP 500: a gateway bug, whatever the upstream did
 }
 
 func (c *soakCounts) add(sc soakScenario, outcome string, n int64, whole bool, detail string) {
@@ -115,6 +117,9 @@ func (c *soakCounts) add(sc soakScenario, outcome string, n int64, whole bool, d
 	defer c.mu.Unlock()
 	c.byKey[sc.name+" "+outcome]++
 	c.bytes += n
+	if strings.HasPrefix(outcome, "500") {
+		c.internal++
+	}
 	if sc.normal && !whole {
 		c.bad++
 		if c.badFirst == "" {
@@ -251,6 +256,9 @@ func soakReport(cfg *config, c *soakCounts, rss []int64, died bool, elapsed time
 	}
 	if c.bad > 0 {
 		fails = append(fails, fmt.Sprintf("%d normal calls failed, first: %s", c.bad, c.badFirst))
+	}
+	if c.internal > 0 {
+		fails = append(fails, fmt.Sprintf("%d calls answered 500 (internal error)", c.internal))
 	}
 	if total == 0 {
 		fails = append(fails, "no call completed")
