@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,6 +55,58 @@ func leakProviders() []leakProvider {
 				"aws_secret_access_key": awsSecret, "bedrock_endpoint_url": u}
 		}},
 	}
+}
+
+// openAIWire names the providers whose fake speaks the OpenAI stream (fake-leakevent).
+var openAIWire = map[string]bool{"openai": true, "mistral": true, "togetherai": true, "azure": true, "databricks": true, "tgi": true}
+
+// leakMidStream streams from upstreams that send a first chunk and then an error event echoing
+// the credential: /v1 must end with its error event, the MLflow route must abort, and neither
+// may carry the credential. It returns the number of requests sent.
+func leakMidStream(x *exposure, providers []leakProvider, fakeURL, userKey string) int {
+	n := 0
+	for _, p := range providers {
+		if !openAIWire[p.name] {
+			continue
+		}
+		ep := "leak-" + p.name + "-event"
+		provider, model, cfg := p.config(fakeURL, "fake-leakevent")
+		x.admin("POST", "/api/aigateway/v1/endpoints", map[string]any{"endpointName": ep, "endpointType": "llm/v1/chat",
+			"modelProvider": provider, "modelName": model, "modelConfig": cfg, "logPayloads": true,
+			"endpointPermissions": map[string]any{"isEveryoneAllowed": true, "userIds": []string{}}}, http.StatusOK)
+		for _, form := range fakeupstream.LeakForms {
+			msgs := []map[string]string{{"role": "user", "content": "leak:" + form}}
+			n += 2
+			body, err := streamCapture(x, "/v1/chat/completions", userKey, map[string]any{"model": ep, "messages": msgs, "stream": true})
+			if err != nil || !strings.Contains(body, `"error"`) || strings.Contains(body, "[DONE]") {
+				x.t.Errorf("%s %s on /v1: read error %v, body %s", ep, form, err, body)
+			}
+			body, err = streamCapture(x, "/endpoints/"+ep+"/invocations", userKey, map[string]any{"messages": msgs, "stream": true})
+			if err == nil {
+				x.t.Errorf("%s %s on MLflow: the broken stream read as complete: %s", ep, form, body)
+			}
+		}
+	}
+	return n
+}
+
+// streamCapture posts body, captures what arrived (headers and the body up to any abort) and
+// returns the body and the read error.
+func streamCapture(x *exposure, path, key string, body any) (string, error) {
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequestWithContext(x.t.Context(), "POST", x.g.URL+path, bytes.NewReader(raw))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, rerr := io.ReadAll(resp.Body)
+	var hdr strings.Builder
+	_ = resp.Header.Write(&hdr)
+	x.add("POST "+path+" (stream)", hdr.String()+"\n"+string(got))
+	return string(got), rerr
 }
 
 // TestEchoedCredentialNeverLeavesAnyProvider drives every provider's error path (a 400 whose
@@ -115,6 +170,7 @@ func testEchoedCredentialNeverLeaves(t *testing.T, b e2e.Backend) {
 			}
 		}
 	}
+	requests += leakMidStream(x, providers, fake.URL, userKey)
 	x.admin("GET", "/api/aigateway/v1/audit?eventKinds=AccessGatewayEndpoint&pageSize=1000", nil, http.StatusOK)
 	x.admin("GET", "/v4/aigateway/audit/download?useJson=true", nil, http.StatusOK)
 	x.cli("audit", "export", "--format", "jsonl")
@@ -142,7 +198,7 @@ func testEchoedCredentialNeverLeaves(t *testing.T, b e2e.Backend) {
 	}
 	echoed := 0
 	for _, r := range fake.Requests() {
-		if r.Authorized && strings.Contains(r.Model, "fake-leak-") {
+		if r.Authorized && strings.Contains(r.Model, "fake-leak") {
 			echoed++
 		}
 	}

@@ -16,6 +16,8 @@
 //	fake-leak-<status>  echo the credential received, in the form "leak:<form>" in the
 //	                    prompt names (LeakText): as the error message with that status, or
 //	                    with 200 as the reply, each stream piece split in two
+//	fake-leakevent      (OpenAI wire) stream the first piece, then an error event whose message
+//	                    echoes the credential as fake-leak does
 //
 // Any other model answers normally and deterministically: the reply echoes the last user
 // message ("echo: " + text, see Reply), usage counts words (Tokens), and embeddings are
@@ -262,6 +264,8 @@ type Behaviour struct {
 	Big int
 	// LeakStatus is the status of a fake-leak-<status> answer (0: not leaking).
 	LeakStatus int
+	// LeakEvent asks for a mid-stream error event echoing the credential (fake-leakevent).
+	LeakEvent bool
 }
 
 // ParseBehaviour reads the fake-* marker in a model name; unknown markers mean normal.
@@ -293,6 +297,8 @@ func ParseBehaviour(model string) Behaviour {
 		if kib, err := strconv.Atoi(leadingDigits(marker[len("big-"):])); err == nil && kib > 0 && kib <= maxBigKiB {
 			b.Big = kib << 10
 		}
+	case strings.HasPrefix(marker, "leakevent"):
+		b.LeakEvent = true
 	case strings.HasPrefix(marker, "leak-"):
 		if st, err := strconv.Atoi(leadingDigits(marker[len("leak-"):])); err == nil && st >= 200 && st <= 599 {
 			b.LeakStatus = st

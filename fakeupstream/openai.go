@@ -194,6 +194,11 @@ func streamOpenAI(x *Exchange, req *openaiRequest, object, id, reply, finish str
 		if !x.Send(event(choice(piece, nil, i == 0), nil)) {
 			return
 		}
+		if x.Behaviour.LeakEvent {
+			b, _ := json.Marshal(map[string]any{"error": map[string]any{"message": x.leakText(), "type": "server_error"}})
+			x.Send([]byte("data: " + string(b) + "\n\n"))
+			return
+		}
 	}
 	if !x.Send(event(choice("", finish, false), nil)) {
 		return
