@@ -47,12 +47,21 @@ type entry struct {
 // Import validates the YAML config and creates one endpoint per entry, returning the created
 // names in file order. env looks up `$NAME` credential references (os.LookupEnv in the CLI).
 // Warnings (deprecated spellings, skipped traffic routes) go to a.Log.
+// The endpoints are admin-only (MLflow's config has no notion of users); ImportGranting opens
+// them to others.
 func Import(ctx context.Context, a *app.App, act app.Actor, yamlBytes []byte, env func(string) (string, bool)) (created []string, err error) {
+	return ImportGranting(ctx, a, act, yamlBytes, env, gateway.Permissions{})
+}
+
+// ImportGranting is Import with every created endpoint given perms (who besides admins may
+// use it).
+func ImportGranting(ctx context.Context, a *app.App, act app.Actor, yamlBytes []byte, env func(string) (string, bool), perms gateway.Permissions) (created []string, err error) {
 	inputs, err := plan(ctx, a, yamlBytes, env)
 	if err != nil {
 		return nil, err
 	}
 	for _, in := range inputs {
+		in.Permissions = perms
 		if _, err := a.CreateEndpoint(ctx, act, in); err != nil {
 			rollback(ctx, a, act, created)
 			return nil, fmt.Errorf("creating endpoint %q (nothing was imported): %w", in.Name, err)

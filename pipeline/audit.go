@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/gateway"
@@ -17,6 +18,9 @@ func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *ga
 	md := x.metadata(outcome, status)
 	if failure != nil {
 		md["error"] = failure.Message
+		if failure.Err != nil { // the cause: DNS, refused, TLS, timeout, the provider's status and message
+			md["errorCause"] = truncateString(failure.Err.Error(), 1000)
+		}
 	}
 	if x.ep.LogPayloads {
 		md["requestPayload"] = truncate(x.body)
@@ -78,3 +82,10 @@ func (x *exchange) metadata(outcome string, status int) map[string]string {
 }
 
 func timeSinceMs(x *exchange) int64 { return gateway.Now().Sub(x.start).Milliseconds() }
+
+func truncateString(s string, n int) string {
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return strings.ToValidUTF8(s, "")
+}

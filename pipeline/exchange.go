@@ -463,12 +463,31 @@ func (x *exchange) fail(err *gateway.Error) {
 		if x.outcome == "" {
 			x.outcome = outcomeOf(err.Code)
 		}
-	} else if aerr := x.audit(outcomeOf(err.Code), status, err); aerr != nil {
-		err, status = aerr, x.q.Surface.ErrorStatus(aerr)
+	} else {
+		x.logFailure(err, status)
+		if aerr := x.audit(outcomeOf(err.Code), status, err); aerr != nil {
+			err, status = aerr, x.q.Surface.ErrorStatus(aerr)
+		}
 	}
 	if err.Code != codeClientGone {
 		x.q.Surface.WriteError(x.w, status, err)
 	}
+}
+
+// logFailure logs why an upstream call failed (the caller's answer only says that it did):
+// the kind of network failure, or the provider's status and message, credentials scrubbed.
+func (x *exchange) logFailure(err *gateway.Error, status int) {
+	switch outcomeOf(err.Code) {
+	case gateway.OutcomeUpstreamError, gateway.OutcomeTimeout:
+	default:
+		return
+	}
+	cause := ""
+	if err.Err != nil {
+		cause = err.Err.Error()
+	}
+	x.p.log.Warn("upstream call failed", "requestId", httpkit.RequestID(x.r.Context()), "endpoint", x.ep.Name,
+		"provider", x.ep.Provider, "user", x.principal.User.UserName, "status", status, "error", err.Message, "cause", cause)
 }
 
 // outcomeOf classifies a failure for the audit trail.

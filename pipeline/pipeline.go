@@ -30,7 +30,7 @@ import (
 
 // DefaultTimeout bounds one upstream call when the endpoint sets none; it matches MLflow's
 // MLFLOW_GATEWAY_ROUTE_TIMEOUT_SECONDS.
-const DefaultTimeout = 300 * time.Second
+const DefaultTimeout = gateway.DefaultTimeoutSeconds * time.Second
 
 // Transport performs an upstream request (transport.Do): signing per req.Sign, aborting at
 // once when ctx ends, returning connection failures as *gateway.Error.
@@ -160,6 +160,11 @@ func (p *Pipeline) Serve(w http.ResponseWriter, r *http.Request, q Query) {
 		x.fail(err)
 	}
 	p.opts.Metrics.ObserveRequest(x.metricEndpoint(), q.Surface.API(), x.outcome, time.Since(x.start))
+	note := httpkit.Note(r.Context())
+	note.Endpoint, note.Outcome = x.metricEndpoint(), x.outcome
+	if x.principal != nil {
+		note.User = x.principal.User.UserName
+	}
 	if x.abort {
 		// Ends the response without its final chunk (HTTP/1.1) or with a stream reset
 		// (HTTP/2): clients then report an error instead of a complete answer.

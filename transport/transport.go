@@ -9,11 +9,16 @@ package transport
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/llmgate/llmgate/gateway"
@@ -125,7 +130,7 @@ func (t *Transport) sign(ctx context.Context, req *http.Request, hr *provider.HT
 // classify turns a client error into a safe gateway error. The URL is dropped from the cause
 // because some providers put credentials in query strings.
 func classify(ctx context.Context, err error) *gateway.Error {
-	cause := stripURL(err)
+	cause := describe(stripURL(err))
 	var ne net.Error
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
@@ -140,6 +145,37 @@ func classify(ctx context.Context, err error) *gateway.Error {
 		return ge // a signing step inside the round trip already decided
 	}
 	return gateway.Wrap(gateway.CodeUpstream, cause, "could not reach the provider")
+}
+
+// describe names the kind of network failure in front of the cause, so the log and the
+// audit event say "DNS lookup failed", "connection refused", "TLS handshake failed" or "timed
+// out" rather than only the Go error text.
+func describe(err error) error {
+	var dns *net.DNSError
+	var cert *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var header tls.RecordHeaderError
+	var alert tls.AlertError
+	var ne net.Error
+	kind := ""
+	switch {
+	case errors.As(err, &dns):
+		kind = "DNS lookup failed"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		kind = "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		kind = "connection reset"
+	case errors.As(err, &cert), errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid),
+		errors.As(err, &header), errors.As(err, &alert), strings.Contains(err.Error(), "tls: "):
+		kind = "TLS handshake failed"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		kind = "timed out"
+	default:
+		return err
+	}
+	return fmt.Errorf("%s: %w", kind, err)
 }
 
 func stripURL(err error) error {

@@ -90,6 +90,7 @@ func (h *api) user(next handlerFunc) http.HandlerFunc {
 			h.fail(w, r, err)
 			return
 		}
+		httpkit.Note(r.Context()).User = p.User.UserName
 		next(w, r, p)
 	}
 }

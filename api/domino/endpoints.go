@@ -45,7 +45,7 @@ func (h *api) toEnvelope(e *gateway.Endpoint) endpointEnvelope {
 	env := endpointEnvelope{EndpointID: e.ID, EndpointName: e.Name, EndpointType: string(e.Type),
 		ModelProvider: e.Provider, ModelName: e.Model, ModelConfig: config, CreationDate: gateway.FormatTime(e.CreatedAt),
 		IsActive: true, LastModifiedDate: gateway.FormatTime(e.UpdatedAt), LogPayloads: e.LogPayloads,
-		TimeoutSeconds: e.TimeoutSeconds}
+		TimeoutSeconds: e.EffectiveTimeoutSeconds()}
 	if e.RateLimits.CallsPerMinute.Any() || e.RateLimits.TokensPerMinute.Any() {
 		rl := e.RateLimits
 		env.RateLimits = &rl
@@ -151,10 +151,38 @@ func sortEndpoints(list []*gateway.Endpoint, field string, ascending bool) {
 	})
 }
 
+// endpointRef is the endpoint named by the path: a name, or the endpointId create returned
+// (a name that happens to look like an id wins, as it always has).
+func (h *api) endpointRef(r *http.Request) string {
+	ref := r.PathValue("name")
+	if !gateway.ValidID(ref) {
+		return ref
+	}
+	if name, ok := nameOf(h.app.Snapshot(), ref); ok {
+		return name
+	}
+	if h.app.RefreshOnMiss(r.Context()) { // created on another replica just now?
+		if name, ok := nameOf(h.app.Snapshot(), ref); ok {
+			return name
+		}
+	}
+	return ref
+}
+
+func nameOf(s *gateway.Snapshot, ref string) (string, bool) {
+	if s.Endpoint(ref) != nil {
+		return ref, true
+	}
+	if e := s.EndpointByID(ref); e != nil {
+		return e.Name, true
+	}
+	return "", false
+}
+
 // visibleEndpoint finds an endpoint by the path's name for reading: 404 when absent, 403
 // when it exists but the caller may not use it (spec §8 U13).
 func (h *api) visibleEndpoint(r *http.Request, p *gateway.Principal) (*gateway.Endpoint, error) {
-	name := r.PathValue("name")
+	name := h.endpointRef(r)
 	e := h.app.EndpointFresh(r.Context(), name)
 	if e == nil {
 		return nil, gateway.Errorf(gateway.CodeNotFound, "endpoint %q not found", truncate(name, 256))
@@ -205,7 +233,7 @@ func (h *api) updateEndpoint(w http.ResponseWriter, r *http.Request, p *gateway.
 		h.failBody(w, r, err)
 		return
 	}
-	e, err := h.app.UpdateEndpoint(r.Context(), h.actor(r, p), r.PathValue("name"), patch)
+	e, err := h.app.UpdateEndpoint(r.Context(), h.actor(r, p), h.endpointRef(r), patch)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -215,7 +243,7 @@ func (h *api) updateEndpoint(w http.ResponseWriter, r *http.Request, p *gateway.
 
 // deleteEndpoint answers 200 with an empty body: Domino declares no schema for it.
 func (h *api) deleteEndpoint(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
-	if err := h.app.DeleteEndpoint(r.Context(), h.actor(r, p), r.PathValue("name")); err != nil {
+	if err := h.app.DeleteEndpoint(r.Context(), h.actor(r, p), h.endpointRef(r)); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -260,7 +288,7 @@ func (h *api) updatePermissions(w http.ResponseWriter, r *http.Request, p *gatew
 		h.failBody(w, r, err)
 		return
 	}
-	perms, err := h.app.UpdatePermissions(r.Context(), h.actor(r, p), r.PathValue("name"), patch)
+	perms, err := h.app.UpdatePermissions(r.Context(), h.actor(r, p), h.endpointRef(r), patch)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -271,7 +299,7 @@ func (h *api) updatePermissions(w http.ResponseWriter, r *http.Request, p *gatew
 // failBody reports a bad body on a route naming an endpoint, unless the endpoint is unknown:
 // 404 outranks 400 (spec §5.3).
 func (h *api) failBody(w http.ResponseWriter, r *http.Request, err error) {
-	if name := r.PathValue("name"); h.app.Snapshot().Endpoint(name) == nil {
+	if name := h.endpointRef(r); h.app.Snapshot().Endpoint(name) == nil {
 		err = gateway.Errorf(gateway.CodeNotFound, "endpoint %q not found", truncate(name, 256))
 	}
 	h.fail(w, r, err)

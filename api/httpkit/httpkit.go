@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/llmgate/llmgate/gateway"
 )
@@ -76,13 +77,14 @@ func (r *statusRecorder) Flush() {
 }
 
 // Middleware assigns every request an id (X-Request-Id response header), logs one line per
-// request, turns a panic into a 500 without crashing the process or logging the body, and ends
-// errors answered before the body was read without waiting for it (finishUnread).
+// request (with its duration and what the handler noted: user, endpoint, outcome), turns a
+// panic into a 500 without crashing the process or logging the body, and ends errors answered
+// before the body was read without waiting for it (finishUnread).
 func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := gateway.NewRequestID()
+		id, start, note := gateway.NewRequestID(), time.Now(), &RequestNote{}
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(WithRequestID(r.Context(), id))
+		r = r.WithContext(withNote(WithRequestID(r.Context(), id), note))
 		body := trackBody(r)
 		rec := &statusRecorder{ResponseWriter: w, closeIfUnread: func() bool { return unread(r, body) }}
 		defer func() {
@@ -104,6 +106,8 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 			// LogAttrs: typed attributes skip boxing each value on every request.
 			log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("requestId", id),
 				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
+				slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
+				slog.String("user", note.User), slog.String("endpoint", note.Endpoint), slog.String("outcome", note.Outcome),
 				slog.Int64("bytes", rec.bytes), slog.String("clientIp", ClientIP(r)))
 		}
 	})

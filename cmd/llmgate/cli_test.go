@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -226,5 +227,38 @@ func TestAdminReadsAndEndpointCommands(t *testing.T) {
 	cli("endpoints", "delete", id)
 	if _, errOut, code := llmgate(t, "endpoints", "show", "chat", "--data-dir", dir); code != 1 || !strings.Contains(errOut, "no endpoint named") {
 		t.Fatalf("show after delete: exit %d %q", code, errOut)
+	}
+}
+
+// import-mlflow says who can use what it created, and --grant-* opens it.
+func TestImportMLflowSaysWhoCanUseItAndGrants(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, code := llmgate(t, "users", "create", "--init", "--username", "ivy", "--data-dir", dir); code != 0 {
+		t.Fatal(errOut)
+	}
+	t.Setenv("IMPORT_TEST_KEY", "sk-import-test")
+	file := func(name string) string {
+		p := dir + "/" + name + ".yaml"
+		yaml := "endpoints:\n  - name: " + name + "\n    endpoint_type: llm/v1/chat\n    model:\n      provider: openai\n      name: gpt-4o-mini\n      config:\n        openai_api_key: $IMPORT_TEST_KEY\n"
+		if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	out, errOut, code := llmgate(t, "import-mlflow", file("imp-private"), "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, "created endpoint imp-private (usable by admins only)") || !strings.Contains(errOut, "--grant-everyone") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	out, errOut, code = llmgate(t, "import-mlflow", file("imp-open"), "--grant-everyone", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, "created endpoint imp-open (usable by everyone)") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	out, _, _ = llmgate(t, "import-mlflow", file("imp-ivy"), "--grant-user", "ivy", "--data-dir", dir)
+	if !strings.Contains(out, "(usable by ivy)") {
+		t.Fatalf("--grant-user: %q", out)
+	}
+	show, _, _ := llmgate(t, "endpoints", "show", "imp-open", "--data-dir", dir)
+	if !strings.Contains(show, `"isEveryoneAllowed": true`) {
+		t.Fatalf("granted endpoint:\n%s", show)
 	}
 }

@@ -134,20 +134,48 @@ func (a *admin) auditFilter(q *auditQuery) (gateway.AuditFilter, error) {
 var errAlreadyReported = errors.New("")
 
 func importMLflowCommand() *cobra.Command {
+	var everyone bool
+	var users, orgs []string
 	c := &cobra.Command{Use: "import-mlflow FILE", Short: "Create endpoints from an MLflow AI Gateway YAML config", Args: cobra.ExactArgs(1),
 		Long: `Create endpoints from an MLflow AI Gateway (2.x routes or 3.x endpoints) YAML config.
-$VAR credentials are read from the environment and stored in the secret store.`}
+$VAR credentials are read from the environment and stored in the secret store.
+
+The created endpoints are usable by admins only unless granted here (--grant-everyone,
+--grant-user, --grant-org) or later with 'llmgate endpoints update NAME --everyone' or
+PATCH /api/aigateway/v1/endpoints/{name}/permissions.`}
+	c.Flags().BoolVar(&everyone, "grant-everyone", false, "let every user use the created endpoints")
+	c.Flags().StringSliceVar(&users, "grant-user", nil, "let these users use the created endpoints (repeatable)")
+	c.Flags().StringSliceVar(&orgs, "grant-org", nil, "let these organizations' members use the created endpoints (repeatable)")
 	return adminCommand(c, adminOpts{writes: true}, func(a *admin, args []string) error {
+		perms := gateway.Permissions{IsEveryoneAllowed: everyone, UserIDs: []string{}}
+		for _, u := range users {
+			user, err := a.user(u)
+			if err != nil {
+				return err
+			}
+			perms.UserIDs = append(perms.UserIDs, user.ID)
+		}
+		for _, o := range orgs {
+			org, err := a.org(o)
+			if err != nil {
+				return err
+			}
+			perms.OrganizationIDs = append(perms.OrganizationIDs, org.ID)
+		}
 		raw, err := os.ReadFile(args[0])
 		if err != nil {
 			return gateway.Errorf(gateway.CodeInvalid, "cannot read %s: %s", args[0], errors.Unwrap(err))
 		}
-		created, err := mlflowimport.Import(a.ctx, a.app, app.CLIActor, raw, os.LookupEnv)
+		created, err := mlflowimport.ImportGranting(a.ctx, a.app, app.CLIActor, raw, os.LookupEnv, perms)
 		if err != nil {
 			return err
 		}
+		usable := who(a, perms)
 		for _, name := range created {
-			fmt.Fprintln(a.out, "created endpoint", name)
+			fmt.Fprintf(a.out, "created endpoint %s (usable by %s)\n", name, usable)
+		}
+		if usable == "admins only" && len(created) > 0 {
+			fmt.Fprintln(a.errOut, "note: only admins can use these endpoints; grant others with --grant-everyone/--grant-user/--grant-org, or 'llmgate endpoints update NAME --everyone'")
 		}
 		return nil
 	})

@@ -31,7 +31,15 @@ func Error(providerName string, status int, header http.Header, body []byte) *ga
 // accepts it; 401/403 → CodeUpstream MsgCredentials; 408 → CodeTimeout; 429 → CodeRateLimited
 // with RetryAfter from the headers; 5xx (incl. Anthropic's 529 overloaded) → CodeUpstream.
 func StatusError(providerName string, status int, header http.Header, message string) *gateway.Error {
+	// The cause (log and audit event only, after credential scrubbing) keeps the provider's
+	// own message even where the caller gets a fixed text.
 	cause := fmt.Errorf("%s answered HTTP %d", providerName, status)
+	if m := strings.TrimSpace(message); m != "" {
+		if len(m) > maxMessage {
+			m = m[:maxMessage] + "…"
+		}
+		cause = fmt.Errorf("%s answered HTTP %d: %s", providerName, status, strings.ToValidUTF8(m, ""))
+	}
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return gateway.Wrap(gateway.CodeUpstream, cause, MsgCredentials)
