@@ -18,7 +18,7 @@ import (
 // without reading on), and all answers being read or relayed at once may hold at most
 // MaxInflightResponseBytes of buffer between them. A reader takes budget as its buffer grows
 // (up front when the provider sends a Content-Length) and gives it back once the answer is
-// written; a reader that cannot get budget within budgetWait answers 503, so a burst of huge
+// written; a reader that cannot get budget within AnswerBudgetWait answers 503, so a burst of huge
 // answers queues briefly and then sheds instead of taking the process's memory.
 
 // Defaults for Options.
@@ -27,8 +27,9 @@ const (
 	DefaultMaxInflightResponseBytes = 64 << 20
 )
 
-// budgetWait bounds how long a reader waits for answer budget before answering 503.
-const budgetWait = 10 * time.Second
+// DefaultAnswerBudgetWait bounds how long a reader waits for answer budget before answering
+// 503.
+const DefaultAnswerBudgetWait = 10 * time.Second
 
 // minGrow is the smallest step an answer buffer grows by (and takes budget for).
 const minGrow = 64 << 10
@@ -41,6 +42,7 @@ func (x *exchange) readAnswer(ctx context.Context, resp *http.Response) (raw []b
 	release = func() {
 		if held > 0 {
 			x.p.answers.Release(held)
+			x.p.inflight.Add(-held)
 			held = 0
 		}
 	}
@@ -48,7 +50,7 @@ func (x *exchange) readAnswer(ctx context.Context, resp *http.Response) (raw []b
 		return nil, release, x.tooLarge()
 	}
 	grow := func(n int64) *gateway.Error {
-		wctx, cancel := context.WithTimeout(ctx, budgetWait)
+		wctx, cancel := context.WithTimeout(ctx, x.p.opts.AnswerBudgetWait)
 		defer cancel()
 		if err := x.p.answers.Acquire(wctx, n); err != nil {
 			if ctx.Err() != nil {
@@ -58,6 +60,7 @@ func (x *exchange) readAnswer(ctx context.Context, resp *http.Response) (raw []b
 				Message: "the gateway is busy relaying other large answers; retry shortly"}
 		}
 		held += n
+		x.p.inflight.Add(n)
 		return nil
 	}
 	initial := int64(minGrow)
@@ -113,6 +116,9 @@ func sizeText(n int64) string {
 	}
 	return fmt.Sprintf("%d-byte", n)
 }
+
+// InflightAnswerBytes reports how much of the answer budget is taken now.
+func (p *Pipeline) InflightAnswerBytes() int64 { return p.inflight.Load() }
 
 // newBudget returns the process's answer budget.
 func newBudget(n int64) *semaphore.Weighted { return semaphore.NewWeighted(n) }

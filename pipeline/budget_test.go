@@ -162,3 +162,45 @@ func TestChunkedAnswersKeepTheBudgetBalanced(t *testing.T) {
 		}
 	}
 }
+
+// TestExhaustedAnswerBudgetIs503 holds the whole budget with one answer the upstream sends
+// only half of, then asks for another: it waits AnswerBudgetWait and answers 503 with
+// Retry-After; once the first answer completes, the budget is back.
+func TestExhaustedAnswerBudgetIs503(t *testing.T) {
+
+	env := pipelinetest.New(t, pipelinetest.Options{Pipeline: pipeline.Options{
+		MaxResponseBytes: 1 << 20, MaxInflightResponseBytes: 1<<20 + 1, AnswerBudgetWait: 50 * time.Millisecond}})
+	_, key := env.User("hal")
+	env.Upstream.Answer(pipelinetest.ModelGate, bigAnswer(1<<20-200))
+	env.Upstream.Answer("small", bigAnswer(10))
+	env.Endpoint("held", gateway.TypeChat, pipelinetest.ModelGate, nil)
+	env.Endpoint("small", gateway.TypeChat, "small", nil)
+	first := make(chan int, 1)
+	go func() {
+		resp := env.Send("POST", "/endpoints/held/invocations", key, chatBody)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for env.Pipeline.InflightAnswerBytes() < 1<<20-200 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the held answer never took its budget (%d)", env.Pipeline.InflightAnswerBytes())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	status, hdr, body := env.Do("POST", "/endpoints/small/invocations", key, chatBody)
+	if status != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" {
+		t.Fatalf("with the budget taken: %d %s %s", status, hdr.Get("Retry-After"), body)
+	}
+	env.Upstream.Release()
+	if got := <-first; got != http.StatusOK {
+		t.Fatalf("held answer: %d", got)
+	}
+	if status, _, body := env.Do("POST", "/endpoints/small/invocations", key, chatBody); status != http.StatusOK {
+		t.Fatalf("after the budget came back: %d %s", status, body)
+	}
+	if n := env.Pipeline.InflightAnswerBytes(); n != 0 {
+		t.Fatalf("%d bytes still taken", n)
+	}
+}

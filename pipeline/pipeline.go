@@ -15,6 +15,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -56,7 +57,9 @@ type Options struct {
 	// relayed at once (default DefaultMaxInflightResponseBytes, at least MaxResponseBytes);
 	// a reader that cannot get its share in time answers 503.
 	MaxInflightResponseBytes int64
-	Metrics                  *metrics.Metrics // optional
+	// AnswerBudgetWait bounds the wait for that share (default DefaultAnswerBudgetWait).
+	AnswerBudgetWait time.Duration
+	Metrics          *metrics.Metrics // optional
 }
 
 // Pipeline serves queries. Safe for concurrent use.
@@ -65,7 +68,8 @@ type Pipeline struct {
 	opts Options
 	log  *slog.Logger
 	// answers is the process-wide budget of non-streamed answer bytes (see budget.go).
-	answers *semaphore.Weighted
+	answers  *semaphore.Weighted
+	inflight atomic.Int64 // bytes of answers taken, for InflightAnswerBytes
 	// scrubbers caches the credential scrubbers of recent calls (see redact.go).
 	scrubbers scrubberCache
 }
@@ -93,6 +97,9 @@ func New(a *app.App, o Options) (*Pipeline, error) {
 	}
 	if o.MaxInflightResponseBytes <= 0 {
 		o.MaxInflightResponseBytes = DefaultMaxInflightResponseBytes
+	}
+	if o.AnswerBudgetWait <= 0 {
+		o.AnswerBudgetWait = DefaultAnswerBudgetWait
 	}
 	// One answer at its cap (plus the byte that detects EOF) must always fit.
 	o.MaxInflightResponseBytes = max(o.MaxInflightResponseBytes, o.MaxResponseBytes+1)

@@ -42,6 +42,8 @@ type Env struct {
 	AuditKeys gateway.AuditKeys
 	logs      *lockedWriter
 	AdminKey  string
+	// Pipeline serves both query surfaces.
+	Pipeline *pipeline.Pipeline
 	// DataDir holds the SQLite database (llmgate.db) and the key files.
 	DataDir string
 }
@@ -89,6 +91,7 @@ func New(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.Pipeline = p
 	mux := http.NewServeMux()
 	mlflow.Register(mux, a, p, mlflow.Options{BasePath: o.BasePath, PageSize: o.PageSize})
 	openai.Register(mux, a, p, openai.Options{BasePath: o.BasePath})

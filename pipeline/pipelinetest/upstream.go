@@ -62,7 +62,8 @@ type Upstream struct {
 }
 
 // Answer makes the upstream answer every request for model with body (200 JSON, or a stream
-// of it when body starts with "data:").
+// of it when body starts with "data:"). For ModelGate it sends half the body, then waits for
+// Release.
 func (u *Upstream) Answer(model, body string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -131,11 +132,22 @@ func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if body, ok := u.answer(rec.Model); ok {
+		model := rec.Model
 		w.Header().Set("Content-Type", "application/json")
 		if strings.HasPrefix(body, "data:") {
 			w.Header().Set("Content-Type", "text/event-stream")
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		if model == ModelGate { // half now, the rest once Release is called
+			_, _ = io.WriteString(w, body[:len(body)/2])
+			w.(http.Flusher).Flush()
+			select {
+			case <-u.gate:
+			case <-r.Context().Done():
+				return
+			}
+			body = body[len(body)/2:]
+		}
 		_, _ = io.WriteString(w, body) // no copy: large answers stay cheap for the test process
 		return
 	}
