@@ -3,6 +3,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -29,7 +30,10 @@ const chainKeySize = 32
 // that verifies. Rotation puts a new key first and keeps the old ones, so every event stays
 // verifiable and the chain simply continues under the new key.
 type Keyring struct {
-	path string // empty when the keys came from the environment
+	path string // empty when the keys came from the environment or a KeyStore
+	// remote holds the ring in a shared store (Vault) at version; nil otherwise.
+	remote  KeyStore
+	version int
 
 	mu      sync.Mutex
 	keys    []gateway.AuditKey
@@ -67,15 +71,11 @@ func newChainKey(secret []byte) gateway.AuditKey {
 // fresh key when missing. An existing unreadable file is an error, never replaced.
 func LoadKeyring(path, env string) (*Keyring, error) {
 	if env != "" {
-		kr := &Keyring{}
-		for _, part := range strings.Split(env, ",") {
-			k, err := decodeChainKey(part)
-			if err != nil {
-				return nil, gateway.Wrap(gateway.CodeInvalid, err, "LLMGATE_AUDIT_KEY must be base64 32-byte keys, comma-separated, newest first")
-			}
-			kr.keys = append(kr.keys, newChainKey(k))
+		keys, err := parseKeyList(env)
+		if err != nil {
+			return nil, gateway.Wrap(gateway.CodeInvalid, err, "LLMGATE_AUDIT_KEY must be base64 32-byte keys, comma-separated, newest first")
 		}
-		return kr, nil
+		return &Keyring{keys: keys}, nil
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := createKeyFile(path); err != nil {
@@ -115,6 +115,14 @@ func (kr *Keyring) Lookup(id string) (gateway.AuditKey, bool) {
 	if k, ok := kr.find(id); ok {
 		return k, true
 	}
+	if kr.remote != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if kr.reloadRemote(ctx) != nil {
+			return gateway.AuditKey{}, false
+		}
+		return kr.find(id)
+	}
 	if kr.path == "" || kr.reloadLocked() != nil {
 		return gateway.AuditKey{}, false
 	}
@@ -135,6 +143,18 @@ func (kr *Keyring) Rotate() (gateway.AuditKey, error) {
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
 	key := newChainKey(GenerateKey())
+	if kr.remote != nil {
+		if err := kr.reloadRemote(context.Background()); err != nil {
+			return gateway.AuditKey{}, err
+		}
+		keys := append([]gateway.AuditKey{key}, kr.keys...)
+		if err := kr.remote.Store(context.Background(), encodeKeyList(keys), kr.version); err != nil {
+			return gateway.AuditKey{}, err
+		}
+		kr.keys = keys
+		kr.version++
+		return key, nil
+	}
 	if kr.path == "" {
 		kr.keys = append([]gateway.AuditKey{key}, kr.keys...)
 		return key, nil
@@ -341,4 +361,88 @@ func findKey(keys []gateway.AuditKey, id string) (gateway.AuditKey, bool) {
 		}
 	}
 	return gateway.AuditKey{}, false
+}
+
+// KeyStore keeps a keyring's encoded form in a shared secret store (Vault with --secrets
+// vault), so every replica chains with the same keys. Store is check-and-set: it writes only
+// if the stored version is still version (0: nothing stored), else fails with CodeConflict.
+type KeyStore interface {
+	Load(ctx context.Context) (encoded string, version int, err error)
+	Store(ctx context.Context, encoded string, version int) error
+}
+
+// LoadRemoteKeyring reads the ring from ks, creating it with one fresh key when absent; of
+// replicas starting together, the first to store wins and the others read its key.
+func LoadRemoteKeyring(ctx context.Context, ks KeyStore) (*Keyring, error) {
+	kr := &Keyring{remote: ks}
+	for range 3 {
+		encoded, version, err := ks.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if encoded != "" {
+			if kr.keys, err = parseKeyList(encoded); err != nil {
+				return nil, gateway.Wrap(gateway.CodeInternal, err, "the stored audit chain keys are malformed")
+			}
+			kr.version = version
+			return kr, nil
+		}
+		err = ks.Store(ctx, encodeKeyList([]gateway.AuditKey{newChainKey(GenerateKey())}), version)
+		if err != nil && gateway.ErrorCode(err) != gateway.CodeConflict {
+			return nil, err
+		}
+	}
+	return nil, gateway.Errorf(gateway.CodeUnavailable, "could not create the shared audit chain keys")
+}
+
+// Refresh rereads a shared ring, so a rotation by another process reaches Current. Current
+// itself never waits on the network (it runs inside the chain-append transaction); serve calls
+// Refresh periodically. A failed refresh keeps the keys already held.
+func (kr *Keyring) Refresh(ctx context.Context) error {
+	if kr.remote == nil {
+		return nil
+	}
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	return kr.reloadRemote(ctx)
+}
+
+// reloadRemote rereads the shared ring, keeping known keys missing from it. Caller holds mu
+// (or owns kr).
+func (kr *Keyring) reloadRemote(ctx context.Context) error {
+	encoded, version, err := kr.remote.Load(ctx)
+	if err != nil {
+		return err
+	}
+	keys, err := parseKeyList(encoded)
+	if err != nil {
+		return gateway.Wrap(gateway.CodeInternal, err, "the stored audit chain keys are malformed")
+	}
+	for _, old := range kr.keys {
+		if !containsKey(keys, old.ID) {
+			keys = append(keys, old)
+		}
+	}
+	kr.keys, kr.version = keys, version
+	return nil
+}
+
+func parseKeyList(s string) ([]gateway.AuditKey, error) {
+	var keys []gateway.AuditKey
+	for _, part := range strings.Split(s, ",") {
+		k, err := decodeChainKey(part)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, newChainKey(k))
+	}
+	return keys, nil
+}
+
+func encodeKeyList(keys []gateway.AuditKey) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = base64.StdEncoding.EncodeToString(k.Secret)
+	}
+	return strings.Join(parts, ",")
 }

@@ -1,10 +1,12 @@
 package audit
 
 import (
+	"context"
 	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,5 +133,77 @@ func TestDerivedKeyringFollowsMasterKeyRotation(t *testing.T) {
 	}
 	if _, ok := d.Lookup("m-unknown"); ok || m.reloads < 2 {
 		t.Fatalf("unknown id found, or not looked for in the reread file (reloads %d)", m.reloads)
+	}
+}
+
+// memKeyStore is a KeyStore with Vault's check-and-set semantics.
+type memKeyStore struct {
+	mu      sync.Mutex
+	value   string
+	version int
+}
+
+func (m *memKeyStore) Load(context.Context) (string, int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.value, m.version, nil
+}
+
+func (m *memKeyStore) Store(_ context.Context, v string, version int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if version != m.version {
+		return gateway.Errorf(gateway.CodeConflict, "changed concurrently")
+	}
+	m.value, m.version = v, m.version+1
+	return nil
+}
+
+// TestSharedKeyringIsOneRingForEveryReplica: replicas loading at once from an empty store
+// end up with the same key; a rotation by one is seen by the others after Refresh (Current
+// never waits on the store), older keys stay for verification.
+func TestSharedKeyringIsOneRingForEveryReplica(t *testing.T) {
+	ks := &memKeyStore{}
+	rings := make([]*Keyring, 4)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(rings))
+	for i := range rings {
+		wg.Go(func() {
+			var err error
+			rings[i], err = LoadRemoteKeyring(context.Background(), ks)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, _ := rings[0].Current()
+	for _, r := range rings[1:] {
+		if k, _ := r.Current(); k.ID != first.ID {
+			t.Fatalf("replicas chain with different keys: %s and %s", k.ID, first.ID)
+		}
+	}
+	rotated, err := rings[1].Rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := rings[2].Current(); k.ID != first.ID {
+		t.Fatal("Current reached the store")
+	}
+	if err := rings[2].Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := rings[2].Current(); k.ID != rotated.ID {
+		t.Fatalf("after Refresh current = %s, want the rotated %s", k.ID, rotated.ID)
+	}
+	if _, ok := rings[3].Lookup(rotated.ID); !ok {
+		t.Fatal("Lookup of a key rotated elsewhere did not reread the store")
+	}
+	if _, ok := rings[3].Lookup(first.ID); !ok {
+		t.Fatal("the key before rotation was dropped")
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/internal/e2e"
+	"github.com/llmgate/llmgate/secrets/vaulttest"
 	"github.com/llmgate/llmgate/store/postgres"
 	"github.com/llmgate/llmgate/store/sqlite"
 )
@@ -202,4 +203,38 @@ func TestAuditRetentionPrunesAndVerificationContinuesFromTheAnchor(t *testing.T)
 			t.Fatalf("verify after deleting the first kept event: exit %d, %s", code, out)
 		}
 	})
+}
+
+// TestReplicasWithVaultShareOneAuditKey: with --secrets vault the chain keys live in Vault
+// (created by whichever replica starts first), so replicas with separate data directories
+// extend one chain that verifies from either; audit rotate-key stores the new key there too.
+func TestReplicasWithVaultShareOneAuditKey(t *testing.T) {
+	const token = "vault-e2e-token"
+	vault := vaulttest.NewServer(token)
+	t.Cleanup(vault.Close)
+	opts := e2e.Options{DatabaseURL: e2e.PostgresURL(t), AdminKey: "lgk_admin_" + randomHex(16),
+		Env: []string{"LLMGATE_SECRETS=vault", "VAULT_ADDR=" + vault.URL, "VAULT_TOKEN=" + token}}
+	first := e2e.Start(t, opts)
+	second := e2e.Start(t, opts)
+	first.CreateUser(t, "ann", false)
+	second.CreateUser(t, "bob", false)
+	for _, g := range []*e2e.Gateway{first, second} {
+		for range 3 {
+			e2e.Do(t, g.URL, "GET", "/api/aigateway/v1/audit", map[string]string{"X-Domino-Api-Key": opts.AdminKey}, nil)
+		}
+	}
+	if got := e2e.Do(t, vault.URL, "GET", "/v1/secret/data/llmgate/audit-chain-keys", map[string]string{"X-Vault-Token": token}, nil); got.Status != 200 {
+		t.Fatalf("the audit chain keys are not in Vault: %d", got.Status)
+	}
+	first.VerifyAudit(t)
+	second.VerifyAudit(t)
+	if out := second.CLI(t, "audit", "rotate-key"); !strings.Contains(out, "rotated") {
+		t.Fatalf("rotate-key: %s", out)
+	}
+	first.CreateUser(t, "cid", false)
+	second.CreateUser(t, "dee", false)
+	first.VerifyAudit(t)
+	if vault.Versions("secret", "llmgate/audit-chain-keys") != 2 {
+		t.Fatalf("rotation did not store a new version of the keys in Vault")
+	}
 }

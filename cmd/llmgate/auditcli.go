@@ -15,6 +15,7 @@ import (
 
 	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/secrets/vault"
 )
 
 // auditSettings are the audit trail's settings (docs/audit.md).
@@ -153,22 +154,38 @@ func latestCheckpoint(s *settings) (*audit.Checkpoint, string, error) {
 }
 
 // openAuditKeys loads the chain keyring and makes the store chain with it: the keys in
-// LLMGATE_AUDIT_KEY, else a key file when one is configured or exists (always with --secrets
-// vault), else keys derived from the local master key, which replicas already share.
-func (d *deps) openAuditKeys(s *settings) error {
-	env, path := os.Getenv("LLMGATE_AUDIT_KEY"), s.Audit.keyFile(s.DataDir)
-	_, statErr := os.Stat(path)
-	if env != "" || s.Audit.KeyFile != "" || statErr == nil || d.keyring == nil {
-		kr, err := audit.LoadKeyring(path, env)
-		if err != nil {
-			return fmt.Errorf("loading the audit key: %w", err)
-		}
-		d.auditKeys = kr
-	} else {
+// LLMGATE_AUDIT_KEY, else --audit-key-file, else (with --secrets vault) keys kept in Vault,
+// which every replica shares, else keys derived from the local master key, which replicas
+// already share.
+func (d *deps) openAuditKeys(ctx context.Context, s *settings, v *vault.Store) error {
+	env := os.Getenv("LLMGATE_AUDIT_KEY")
+	var err error
+	switch {
+	case env != "" || s.Audit.KeyFile != "" || (d.keyring == nil && v == nil):
+		d.auditKeys, err = audit.LoadKeyring(s.Audit.keyFile(s.DataDir), env)
+	case v != nil:
+		d.auditKeys, err = audit.LoadRemoteKeyring(ctx, vaultKeys{v})
+	default:
 		d.auditKeys = audit.NewDerivedKeyring(d.keyring)
+	}
+	if err != nil {
+		return fmt.Errorf("loading the audit key: %w", err)
 	}
 	d.store.SetAuditKeys(d.auditKeys)
 	return nil
+}
+
+// vaultKeys keeps the audit chain keys at <vault-prefix>/audit-chain-keys.
+type vaultKeys struct{ v *vault.Store }
+
+const vaultAuditKeysName = "audit-chain-keys"
+
+func (k vaultKeys) Load(ctx context.Context) (string, int, error) {
+	return k.v.OwnedValue(ctx, vaultAuditKeysName)
+}
+
+func (k vaultKeys) Store(ctx context.Context, encoded string, version int) error {
+	return k.v.PutOwnedValue(ctx, vaultAuditKeysName, encoded, version)
 }
 
 func auditVerify() *cobra.Command {

@@ -93,7 +93,10 @@ func openDeps(ctx context.Context, s *settings, c connect) (*deps, error) {
 		primary = local.New(d.store, d.keyring)
 	}
 	d.secrets = secrets.NewResolver(primary, vaultStore)
-	if err := d.openAuditKeys(s); err != nil {
+	if s.Secrets != "vault" {
+		vaultStore = nil // the audit keys go to Vault only with --secrets vault
+	}
+	if err := d.openAuditKeys(ctx, s, vaultStore); err != nil {
 		d.close()
 		return nil, err
 	}
