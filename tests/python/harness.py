@@ -133,9 +133,16 @@ class Gateway:
         return r.json()
 
     def audit(self, **params):
-        r = self.admin("GET", "/api/aigateway/v1/audit", params=params)
-        assert r.status_code == 200, r.text
-        return r.json()
+        """Every matching event: the list is paged (1000 by default), so follow the cursor."""
+        events, params = [], dict(params)
+        while True:
+            r = self.admin("GET", "/api/aigateway/v1/audit", params=params)
+            assert r.status_code == 200, r.text
+            events += r.json()
+            cursor = r.headers.get("X-Llmgate-Audit-Next")
+            if not cursor:
+                return events
+            params["after"] = cursor
 
     def stop(self):
         self.process.stop()
