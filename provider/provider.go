@@ -109,7 +109,7 @@ func (s *Spec) Declares(key string) bool {
 // given again in the same change.
 func IsLocationKey(key string) bool {
 	k := strings.ToLower(key)
-	return k == "host" || strings.HasSuffix(k, "_api_base") || strings.HasSuffix(k, "_url") ||
+	return k == "host" || k == "api_base" || strings.HasSuffix(k, "_api_base") || strings.HasSuffix(k, "_url") ||
 		strings.HasSuffix(k, "_host") || strings.Contains(k, "endpoint")
 }
 

@@ -178,6 +178,8 @@ func endpoint(url, name string, typ gateway.EndpointType, model string) (string,
 	switch name {
 	case "openai", "mistral", "togetherai", "ai21labs", "litellm":
 		return model, map[string]string{name + "_api_key": key("openai"), name + "_api_base": url + "/v1"}
+	case "groq", "deepseek", "xai", "openrouter", "ollama":
+		return model, map[string]string{"api_key": key("openai"), "api_base": url + "/v1"}
 	case "azure-openai":
 		return "gpt-4o-mini", map[string]string{"openai_api_key": key("azure"), "openai_api_base": url,
 			"openai_api_version": "2024-06-01", "openai_deployment_name": model}

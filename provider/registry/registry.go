@@ -15,6 +15,7 @@ import (
 	"github.com/llmgate/llmgate/provider/mistral"
 	"github.com/llmgate/llmgate/provider/mlflowserving"
 	"github.com/llmgate/llmgate/provider/openai"
+	"github.com/llmgate/llmgate/provider/openaiwire"
 	"github.com/llmgate/llmgate/provider/retired"
 	"github.com/llmgate/llmgate/provider/tgi"
 	"github.com/llmgate/llmgate/provider/togetherai"
@@ -23,7 +24,7 @@ import (
 
 // Default returns a registry of every built-in provider.
 func Default() *provider.Registry {
-	return provider.NewRegistry(
+	specs := []*provider.Spec{
 		openai.Spec,
 		openai.AzureSpec,
 		anthropic.Spec,
@@ -40,5 +41,6 @@ func Default() *provider.Registry {
 		litellm.Spec,
 		retired.MosaicML,
 		retired.PaLM,
-	)
+	}
+	return provider.NewRegistry(append(specs, openaiwire.Specs()...)...)
 }

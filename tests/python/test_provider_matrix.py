@@ -97,6 +97,17 @@ def openai_compatible(provider, key_prefix, types=ALL_TYPES, completions_via_cha
                route=route)
 
 
+def openai_generic(provider, key_required=True):
+    """MLflow 3.x's generic OpenAI-compatible providers: api_key / api_base, chat and embeddings."""
+
+    def endpoint(fake, t, model):
+        return model, {"api_key": fake.key("openai"), "api_base": fake.url + "/v1"}
+
+    return Row(provider=provider, types=(CHAT, EMBEDDINGS), streams=(CHAT,),
+               required=("api_key",) if key_required else (), endpoint=endpoint, upstream=lambda t: "openai",
+               credential=lambda fake, t: fake.key("openai"), route=openai_wire_route("/v1"))
+
+
 def azure_row(provider, api_type, variant=""):
     def endpoint(fake, t, model):
         config = {"openai_api_key": fake.key("azure"), "openai_api_base": fake.url,
@@ -234,6 +245,11 @@ ROWS = [
     Row(provider="vertex_ai", types=ALL_TYPES, streams=TEXT_TYPES, required=("vertex_project",),
         endpoint=vertex_endpoint, upstream=lambda t: "vertex_ai", credential=lambda fake, t: fake.key("vertex_ai"),
         route=vertex_route),
+    openai_generic("groq"),
+    openai_generic("deepseek"),
+    openai_generic("xai"),
+    openai_generic("openrouter"),
+    openai_generic("ollama", key_required=False),
     retired("mosaicml", ("mosaicml_api_key",)),
     retired("palm", ("palm_api_key",)),
 ]
