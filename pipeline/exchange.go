@@ -50,6 +50,8 @@ type exchange struct {
 	responseText []byte // only when the endpoint logs payloads
 	// scrub removes the call's credentials from what the upstream sent (nil: none).
 	scrub *redact.Scrubber
+	// leave gives back the admission slots and budget the query holds (admission.go).
+	leave []func()
 	// abort asks Serve to break the connection: a stream broke on a surface that has no
 	// in-band error frame.
 	abort bool
@@ -59,6 +61,9 @@ type exchange struct {
 // already started (then stream handled it).
 func (x *exchange) run() *gateway.Error {
 	if err := x.authenticate(); err != nil {
+		return err
+	}
+	if err := x.admit(); err != nil {
 		return err
 	}
 	if x.q.Endpoint != "" {
@@ -126,6 +131,9 @@ func (x *exchange) resolveEndpoint(name string) *gateway.Error {
 }
 
 func (x *exchange) readBody() *gateway.Error {
+	if err := x.reserveBody(); err != nil {
+		return err
+	}
 	body, err := httpkit.ReadBody(x.r, x.p.opts.MaxBodyBytes)
 	if err != nil {
 		return gateway.AsError(err)

@@ -59,7 +59,15 @@ type Options struct {
 	MaxInflightResponseBytes int64
 	// AnswerBudgetWait bounds the wait for that share (default DefaultAnswerBudgetWait).
 	AnswerBudgetWait time.Duration
-	Metrics          *metrics.Metrics // optional
+	// MaxConcurrentPerUser caps each user's queries in flight (default
+	// DefaultMaxConcurrentPerUser); MaxInflightRequestBytes bounds the bodies of all queries
+	// being served (default DefaultMaxInflightRequestBytes, at least MaxBodyBytes). See
+	// admission.go.
+	MaxConcurrentPerUser    int
+	MaxInflightRequestBytes int64
+	// RequestBudgetWait bounds the wait for a body's share (default DefaultRequestBudgetWait).
+	RequestBudgetWait time.Duration
+	Metrics           *metrics.Metrics // optional
 }
 
 // Pipeline serves queries. Safe for concurrent use.
@@ -70,6 +78,9 @@ type Pipeline struct {
 	// answers is the process-wide budget of non-streamed answer bytes (see budget.go).
 	answers  *semaphore.Weighted
 	inflight atomic.Int64 // bytes of answers taken, for InflightAnswerBytes
+	// admission and bodies bound what queries hold at once (see admission.go).
+	admission *admission
+	bodies    *semaphore.Weighted
 	// scrubbers caches the credential scrubbers of recent calls (see redact.go).
 	scrubbers scrubberCache
 }
@@ -103,7 +114,18 @@ func New(a *app.App, o Options) (*Pipeline, error) {
 	}
 	// One answer at its cap (plus the byte that detects EOF) must always fit.
 	o.MaxInflightResponseBytes = max(o.MaxInflightResponseBytes, o.MaxResponseBytes+1)
-	return &Pipeline{app: a, opts: o, log: a.Log, answers: newBudget(o.MaxInflightResponseBytes)}, nil
+	if o.MaxConcurrentPerUser <= 0 {
+		o.MaxConcurrentPerUser = DefaultMaxConcurrentPerUser
+	}
+	if o.RequestBudgetWait <= 0 {
+		o.RequestBudgetWait = DefaultRequestBudgetWait
+	}
+	if o.MaxInflightRequestBytes <= 0 {
+		o.MaxInflightRequestBytes = DefaultMaxInflightRequestBytes
+	}
+	o.MaxInflightRequestBytes = max(o.MaxInflightRequestBytes, o.MaxBodyBytes)
+	return &Pipeline{app: a, opts: o, log: a.Log, answers: newBudget(o.MaxInflightResponseBytes),
+		admission: newAdmission(o.MaxConcurrentPerUser), bodies: newBudget(o.MaxInflightRequestBytes)}, nil
 }
 
 // Surface is what a query API contributes: its name, its body validation and its wire shapes.
@@ -163,6 +185,7 @@ type Query struct {
 // Serve runs one query to completion: it writes the response and the audit event.
 func (p *Pipeline) Serve(w http.ResponseWriter, r *http.Request, q Query) {
 	x := &exchange{p: p, w: w, r: r, q: q, start: time.Now()}
+	defer x.release()
 	if err := x.run(); err != nil {
 		x.fail(err)
 	}

@@ -25,7 +25,8 @@ import (
 // authorization matrix (authz_test.go).
 func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics) error {
 	p, err := pipeline.New(a, pipeline.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes, Metrics: m,
-		MaxResponseBytes: s.MaxResponseBytes, MaxInflightResponseBytes: s.MaxInflightResponseBytes})
+		MaxResponseBytes: s.MaxResponseBytes, MaxInflightResponseBytes: s.MaxInflightResponseBytes,
+		MaxConcurrentPerUser: s.MaxConcurrentPerUser, MaxInflightRequestBytes: s.MaxInflightRequestBytes})
 	if err != nil {
 		return err
 	}

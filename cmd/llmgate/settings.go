@@ -39,6 +39,9 @@ type settings struct {
 	MetricsAddr    string
 	ConnectTimeout time.Duration
 	MetricsToken   string
+	// MaxConcurrentPerUser and MaxInflightRequestBytes bound what queries hold at once.
+	MaxConcurrentPerUser    int
+	MaxInflightRequestBytes int64
 	// MaxConnections caps open client connections; IdleTimeout closes idle keep-alive ones.
 	MaxConnections int
 	IdleTimeout    time.Duration
@@ -95,6 +98,8 @@ func (s *settings) table() []setting {
 		{"metrics-addr", "LLMGATE_METRICS_ADDR", scopeServe, "", "serve /metrics on this separate address instead of the API address; series then name endpoints", stringValue(&s.MetricsAddr, optionalHostPort)},
 		{"metrics-token", "LLMGATE_METRICS_TOKEN", scopeServe, "", "require 'Authorization: Bearer <token>' on /metrics; series then name endpoints", stringValue(&s.MetricsToken, nil)},
 		{"connect-timeout", "LLMGATE_CONNECT_TIMEOUT", scopeServe, "60s", "at start-up, keep retrying PostgreSQL, Vault and Redis this long before giving up (0: one attempt)", durationValue(&s.ConnectTimeout, 0)},
+		{"max-concurrent-per-user", "LLMGATE_MAX_CONCURRENT_PER_USER", scopeServe, "64", "queries one user may have in flight on this replica; one more is a 429 with Retry-After", intValue(&s.MaxConcurrentPerUser, 1, 1<<20)},
+		{"max-inflight-request-bytes", "LLMGATE_MAX_INFLIGHT_REQUEST_BYTES", scopeServe, "64MiB", "bodies over 64 KiB of all queries in flight share this; a query that cannot get its share within 10s is a 503", sizeValue(&s.MaxInflightRequestBytes)},
 		{"max-connections", "LLMGATE_MAX_CONNECTIONS", scopeServe, "4096", "most client connections held open; beyond it new ones wait and the longest-idle one is closed", intValue(&s.MaxConnections, 1, 1<<20)},
 		{"idle-timeout", "LLMGATE_IDLE_TIMEOUT", scopeServe, "60s", "close a keep-alive connection idle this long", durationValue(&s.IdleTimeout, time.Second)},
 		{"debug-addr", "LLMGATE_DEBUG_ADDR", scopeServe, "", "serve Go pprof profiles on this loopback address (off when empty)", stringValue(&s.DebugAddr, loopbackAddr)},
