@@ -112,7 +112,7 @@ func streamCapture(x *exposure, path, key string, body any) (string, error) {
 // TestEchoedCredentialNeverLeavesAnyProvider drives every provider's error path (a 400 whose
 // message echoes the credential), its answer (a 200 whose text echoes it) and its stream (the
 // echo split across events) with an upstream that echoes the credential in every form
-// fakeupstream.LeakForms names, on the MLflow and the OpenAI surface, with payload logging on;
+// fakeupstream.LeakForms names, on the MLflow, OpenAI and Anthropic surfaces, with payload logging on;
 // then it searches every response and header, the audit trail over HTTP and exported, the
 // server log, /metrics and the database's bytes for each encoding of each credential.
 func TestEchoedCredentialNeverLeavesAnyProvider(t *testing.T) {
@@ -160,7 +160,9 @@ func testEchoedCredentialNeverLeaves(t *testing.T, b e2e.Backend) {
 					requests += 2
 					r := x.do("POST", "/v1/chat/completions", userKey, map[string]any{"model": ep, "messages": msgs, "stream": stream}, status)
 					m := x.do("POST", "/endpoints/"+ep+"/invocations", userKey, map[string]any{"messages": msgs, "stream": stream}, status)
-					for _, resp := range []*e2e.Response{r, m} {
+					a := x.do("POST", "/v1/messages", userKey, map[string]any{"model": ep, "max_tokens": 64, "messages": msgs, "stream": stream}, status)
+					requests++
+					for _, resp := range []*e2e.Response{r, m, a} {
 						// Errors may withhold the message altogether; answers keep their text.
 						if status == 200 && !strings.Contains(string(resp.Body), "[REDACTED]") {
 							t.Errorf("%s %s stream=%v: the echo is not in the answer, redacted: %s", ep, form, stream, resp.Body)
