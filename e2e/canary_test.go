@@ -122,7 +122,7 @@ func testNoCredentialLeaks(t *testing.T, b e2e.Backend) {
 	x.add("server log", g.Logs())
 	addDataDirFiles(x, dir, b.DatabaseURL == "")
 	if b.DatabaseURL != "" {
-		addDatabaseRows(x, b.DatabaseURL)
+		addDatabaseRows(x, b.DatabaseURL, "canary-openai")
 	}
 
 	for what, canary := range c.all() {
@@ -311,7 +311,7 @@ func addDataDirFiles(x *exposure, dir string, sqlite bool) {
 
 // addDatabaseRows captures every row of every table in the gateway's PostgreSQL schema as
 // JSON text: PostgreSQL keeps its files elsewhere, so the rows stand in for them.
-func addDatabaseRows(x *exposure, databaseURL string) {
+func addDatabaseRows(x *exposure, databaseURL, endpoint string) {
 	ctx := x.t.Context()
 	conn, err := pgx.Connect(ctx, databaseURL)
 	if err != nil {
@@ -339,7 +339,7 @@ func addDatabaseRows(x *exposure, databaseURL string) {
 		x.add("table "+table, strings.Join(dump, "\n"))
 		all.WriteString(strings.Join(dump, "\n"))
 	}
-	if !strings.Contains(all.String(), "canary-openai") {
+	if !strings.Contains(all.String(), endpoint) {
 		x.t.Fatalf("the dump of %d tables does not hold the endpoints: wrong schema?", len(tables))
 	}
 }

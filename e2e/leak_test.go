@@ -182,7 +182,7 @@ func testEchoedCredentialNeverLeaves(t *testing.T, b e2e.Backend) {
 	x.add("server log", g.Logs())
 	addDataDirFiles(x, dir, b.DatabaseURL == "")
 	if b.DatabaseURL != "" {
-		addDatabaseRows(x, b.DatabaseURL)
+		addDatabaseRows(x, b.DatabaseURL, "leak-openai-400")
 	}
 
 	leaks := 0
