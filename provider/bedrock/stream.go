@@ -42,6 +42,7 @@ func newStreamDecoder(model string) provider.StreamDecoder {
 func (d *streamDecoder) Feed(p []byte) ([]llm.Chunk, error) {
 	d.buf = append(d.buf, p...)
 	var out []llm.Chunk
+	consumed := false
 	for len(d.buf) >= 4 {
 		total := int(binary.BigEndian.Uint32(d.buf))
 		if total < minMessage || total > maxMessage {
@@ -55,13 +56,18 @@ func (d *streamDecoder) Feed(p []byte) ([]llm.Chunk, error) {
 			return out, malformedStream(err)
 		}
 		d.buf = d.buf[total:]
+		consumed = true
 		chunks, err := d.message(msg)
 		out = append(out, chunks...)
 		if err != nil {
 			return out, err
 		}
 	}
-	d.buf = append([]byte(nil), d.buf...)
+	if consumed {
+		// Drop the decoded messages' bytes; a message still arriving is not copied again on
+		// every read, so a large one costs linear time.
+		d.buf = append([]byte(nil), d.buf...)
+	}
 	return out, nil
 }
 
