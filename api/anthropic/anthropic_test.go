@@ -41,6 +41,7 @@ func TestDecodeToolLoop(t *testing.T) {
 	 "tool_choice":{"type":"any","disable_parallel_tool_use":true},
 	 "messages":[
 	  {"role":"user","content":"Weather in Paris?"},
+	  {"role":"system","content":[{"type":"text","text":"Be kind."}]},
 	  {"role":"assistant","content":[{"type":"thinking","thinking":"hm","signature":"s"},{"type":"text","text":"Checking."},{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}}]},
 	  {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"text","text":"sunny"}]},{"type":"text","text":"Thanks"},
 	    {"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBOR"}}]}]}`
@@ -58,6 +59,7 @@ func TestDecodeToolLoop(t *testing.T) {
 	want := parse(t, `[
 	 {"role":"system","content":"Be terse.\nUse French."},
 	 {"role":"user","content":"Weather in Paris?"},
+	 {"role":"system","content":"Be kind."},
 	 {"role":"assistant","content":"Checking.","tool_calls":[{"id":"toolu_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},
 	 {"role":"tool","content":"sunny","tool_call_id":"toolu_1"},
 	 {"role":"user","content":[{"type":"text","text":"Thanks"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBOR"}}]}]`)
@@ -100,7 +102,8 @@ func TestDecodeRejects(t *testing.T) {
 		"no messages":          {`{"max_tokens":5}`, "messages"},
 		"empty messages":       {`{"max_tokens":5,"messages":[]}`, "messages"},
 		"temperature 1.5":      {`{"max_tokens":5,"temperature":1.5,"messages":[{"role":"user","content":"x"}]}`, "temperature"},
-		"system role":          {`{"max_tokens":5,"messages":[{"role":"system","content":"x"}]}`, "messages.0.role"},
+		"tool role":            {`{"max_tokens":5,"messages":[{"role":"tool","content":"x"}]}`, "messages.0.role"},
+		"system image":         {`{"max_tokens":5,"messages":[{"role":"system","content":[{"type":"image","source":{"type":"url","url":"u"}}]}]}`, "messages.0.content.0.type"},
 		"content number":       {`{"max_tokens":5,"messages":[{"role":"user","content":5}]}`, "messages.0.content"},
 		"document block":       {`{"max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{}}]}]}`, "messages.0.content.0.type"},
 		"tool_use input array": {`{"max_tokens":5,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"a","name":"f","input":[1]}]}]}`, "messages.0.content.0.input"},

@@ -188,8 +188,10 @@ func decodeMessages(raw json.RawMessage) ([]llm.Message, *gateway.Error) {
 			msgs, err = userTurn(i, blocks)
 		case "assistant":
 			msgs, err = assistantTurn(i, blocks)
+		case "system": // mid-conversation instructions, as Claude Code sends them
+			msgs, err = systemTurn(i, blocks)
 		default:
-			return nil, invalid(fmt.Sprintf("messages.%d.role", i), "Input should be 'user' or 'assistant'")
+			return nil, invalid(fmt.Sprintf("messages.%d.role", i), "Input should be 'user', 'assistant' or 'system'")
 		}
 		if err != nil {
 			return nil, err
@@ -214,6 +216,18 @@ func contentBlocks(i int, raw json.RawMessage) ([]block, *gateway.Error) {
 		return nil, invalid(field, "Input should be a string or a list of content blocks")
 	}
 	return blocks, nil
+}
+
+// systemTurn maps a system message among the turns (text blocks only).
+func systemTurn(i int, blocks []block) ([]llm.Message, *gateway.Error) {
+	texts := make([]string, 0, len(blocks))
+	for j, b := range blocks {
+		if b.Type != "text" {
+			return nil, invalid(fmt.Sprintf("messages.%d.content.%d.type", i, j), "system turns carry text blocks only")
+		}
+		texts = append(texts, b.Text)
+	}
+	return []llm.Message{{Role: "system", Content: llm.StringContent(strings.Join(texts, "\n"))}}, nil
 }
 
 // userTurn maps a user turn: its tool_result blocks become tool messages (first, as OpenAI

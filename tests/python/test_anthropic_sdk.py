@@ -280,13 +280,17 @@ README = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
 
 def surface_matrix_lines():
     """One line per provider serving chat: the test id of each client surface's cell
-    (Anthropic here, OpenAI Responses in test_openai_responses.py)."""
+    (Anthropic here, OpenAI Responses in test_openai_responses.py, Claude Code in test_claude_code.py)."""
     lines = ["| provider | Anthropic `messages.create` | Anthropic `messages.stream` | "
-             "OpenAI `responses.create` | OpenAI `responses.create(stream=True)` |", "|---|---|---|---|---|"]
+             "OpenAI `responses.create` | OpenAI `responses.create(stream=True)` | Claude Code `claude -p` |",
+             "|---|---|---|---|---|---|"]
     for row in sorted((p.values[0] for p in chat_rows()), key=lambda r: r.id):
         streams = CHAT in row.streams
         cells = [f"`test_messages_create[{row.id}]`", f"`test_messages_stream[{row.id}]`" if streams else "—",
                  f"`test_responses_create[{row.id}]`", f"`test_responses_stream[{row.id}]`" if streams else "—"]
+        # test_claude_code.py: Claude Code always streams; the anthropic row runs its tool loop.
+        cells.append("`test_claude_code_tool_loop_on_an_anthropic_endpoint`" if row.provider == "anthropic"
+                     else f"`test_claude_code_print_mode[{row.id}]`" if streams else "—")
         lines.append(f"| `{row.id}` | " + " | ".join(cells) + " |")
     return lines
 
