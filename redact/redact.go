@@ -391,13 +391,19 @@ func (st *Stream) Next(piece string) string {
 // holdFrom returns where the tail that may start a secret begins: the longest suffix shorter
 // than Fragment that occurs in a form. Every window starting before it is complete, so what
 // precedes it is decided.
+//
+// A suffix that occurs in no form has no longer suffix that does, so lengths are tried from
+// the shortest up and the search stops at the first miss: ordinary text costs one or two
+// scans of the forms per piece.
 func (st *Stream) holdFrom() int {
-	for n := min(Fragment-1, len(st.buf)-st.emitted); n > 0; n-- {
-		if bytes.Contains(st.s.joined, st.buf[len(st.buf)-n:]) {
-			return len(st.buf) - n
+	held := 0
+	for n := 1; n <= min(Fragment-1, len(st.buf)-st.emitted); n++ {
+		if !bytes.Contains(st.s.joined, st.buf[len(st.buf)-n:]) {
+			break
 		}
+		held = n
 	}
-	return len(st.buf)
+	return len(st.buf) - held
 }
 
 // Flush returns everything held back; call it when the text ends.

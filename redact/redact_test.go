@@ -166,3 +166,17 @@ func BenchmarkString2KB(b *testing.B) {
 		_ = s.String(text)
 	}
 }
+
+// BenchmarkStreamPiece is the cost of one streamed text piece ("token") with a 1.7 KB
+// private key among the secrets, the largest credential llmgate handles.
+func BenchmarkStreamPiece(b *testing.B) {
+	pem := "-----BEGIN PRIVATE KEY-----\n" + strings.Repeat("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n", 32) + "-----END PRIVATE KEY-----\n"
+	doc, _ := json.Marshal(map[string]string{"type": "service_account", "private_key": pem})
+	st := New(string(doc), key).NewStream()
+	words := strings.Fields("the quick brown fox jumps over the lazy dog and keeps running far away")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = st.Next(" " + words[i%len(words)])
+	}
+}
