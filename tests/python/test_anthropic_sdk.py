@@ -218,6 +218,14 @@ def test_rate_limited_and_oversized(gateway, fake, unique):
     assert e.value.body["error"]["type"] == "rate_limit_error"
     assert int(e.value.response.headers["retry-after"]) >= 1
 
+    # A token budget: the first answer spends it, the next call is refused before any upstream call.
+    openai_endpoint(gateway, fake, unique + "-budget", rateLimits={"tokensPerMinute": {"perUser": 5}})
+    c.messages.create(model=unique + "-budget", max_tokens=8, messages=[{"role": "user", "content": "one two three"}])
+    with pytest.raises(anthropic.RateLimitError) as e:
+        c.messages.create(model=unique + "-budget", max_tokens=8, messages=hi)
+    assert e.value.body["error"]["type"] == "rate_limit_error" and "tokens" in e.value.message
+    assert sorted(ev["metadata"]["outcome"] for ev in access_events(gateway, unique + "-budget")) == ["rate_limited", "success"]
+
     openai_endpoint(gateway, fake, unique + "-big")
     with pytest.raises(anthropic.APIStatusError) as e:
         c.messages.create(model=unique + "-big", max_tokens=8,

@@ -156,6 +156,25 @@ def test_errors(gateway, fake, unique):
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error", r.text
 
 
+def test_rate_limited_and_over_budget(gateway, fake, unique):
+    _, key = gateway.create_user("u-" + unique)
+    openai_endpoint(gateway, fake, unique, rateLimits={"callsPerMinute": {"perUser": 1}})
+    openai_endpoint(gateway, fake, unique + "-budget", rateLimits={"tokensPerMinute": {"perUser": 5}})
+    c = sdk(gateway, key)
+    c.responses.create(model=unique, input="x")
+    with pytest.raises(openai.RateLimitError) as e:
+        c.responses.create(model=unique, input="x")
+    assert int(e.value.response.headers["retry-after"]) >= 1
+    c.responses.create(model=unique + "-budget", input="one two three")
+    with pytest.raises(openai.RateLimitError) as e:
+        c.responses.create(model=unique + "-budget", input="x")
+    assert "tokens" in e.value.message
+    for name in (unique, unique + "-budget"):
+        outcomes = [ev["metadata"]["outcome"] for ev in access_events(gateway, name)]
+        assert sorted(outcomes) == ["rate_limited", "success"], outcomes
+        assert all(ev["metadata"]["api"] == "responses" for ev in access_events(gateway, name))
+
+
 def test_broken_stream_ends_with_response_failed(gateway, fake, key, unique):
     openai_endpoint(gateway, fake, unique, model="fake-drop")
     events = list(sdk(gateway, key).responses.create(model=unique, input="a b c d", stream=True))
