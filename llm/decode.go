@@ -76,11 +76,25 @@ func objectFields(body []byte) (map[string]json.RawMessage, *gateway.Error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, unprocessable("", "Input should be a valid JSON object")
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &fields); err != nil {
+	var members map[string]rawRef
+	if err := json.Unmarshal(trimmed, &members); err != nil {
 		return nil, &gateway.Error{Code: gateway.CodeUnprocessable, Message: JSONErrorText(err, len(body)-len(trimmed)), Err: err}
 	}
+	fields := make(map[string]json.RawMessage, len(members))
+	for k, v := range members {
+		fields[k] = json.RawMessage(v)
+	}
 	return fields, nil
+}
+
+// rawRef is a JSON value kept as a slice of the body it was decoded from instead of a copy,
+// so decoding a large body does not duplicate it (json.RawMessage copies). Only for bodies
+// nobody modifies afterwards: the decoded request shares their bytes.
+type rawRef []byte
+
+func (r *rawRef) UnmarshalJSON(b []byte) error {
+	*r = b
+	return nil
 }
 
 // JSONErrorText says what is wrong with a body json.Unmarshal refused and where, e.g.
@@ -223,15 +237,15 @@ func (d *decoder) embeddings() (*Request, *gateway.Error) {
 
 // wireMessage mirrors Message with content kept raw so its type can be checked.
 type wireMessage struct {
-	Role       *string         `json:"role"`
-	Content    json.RawMessage `json:"content"`
-	Name       *string         `json:"name"`
-	ToolCalls  json.RawMessage `json:"tool_calls"`
-	ToolCallID *string         `json:"tool_call_id"`
+	Role       *string `json:"role"`
+	Content    rawRef  `json:"content"`
+	Name       *string `json:"name"`
+	ToolCalls  rawRef  `json:"tool_calls"`
+	ToolCallID *string `json:"tool_call_id"`
 }
 
 func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
-	var wire []json.RawMessage
+	var wire []rawRef
 	if json.Unmarshal(raw, &wire) != nil {
 		return nil, unprocessable("messages", "Input should be a valid list")
 	}
@@ -245,7 +259,7 @@ func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
 	for i, w := range wire {
 		field := "messages." + strconv.Itoa(i)
 		var m wireMessage
-		if firstByte(w) != '{' || json.Unmarshal(w, &m) != nil {
+		if firstByte(json.RawMessage(w)) != '{' || json.Unmarshal(w, &m) != nil {
 			return nil, unprocessable(field, "Input should be a valid message object")
 		}
 		if m.Role == nil {
@@ -254,10 +268,10 @@ func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
 		if !roles[*m.Role] {
 			return nil, unprocessable(field+".role", "Input should be 'system', 'user', 'assistant', 'tool' or 'developer'")
 		}
-		if len(m.Content) > 0 && !isContent(m.Content) {
+		if len(m.Content) > 0 && !isContent(json.RawMessage(m.Content)) {
 			return nil, unprocessable(field+".content", "Input should be a string, a list of content parts or null")
 		}
-		out[i] = Message{Role: *m.Role, Content: m.Content, ToolCalls: nonNull(m.ToolCalls)}
+		out[i] = Message{Role: *m.Role, Content: json.RawMessage(m.Content), ToolCalls: nonNull(json.RawMessage(m.ToolCalls))}
 		if m.Name != nil {
 			out[i].Name = *m.Name
 		}

@@ -83,7 +83,7 @@ func TestDecodeAcceptsInputsAtTheCaps(t *testing.T) {
 
 func TestDecodeSaysWhereJSONIsMalformed(t *testing.T) {
 	cases := map[string]string{
-		`  {"messages": [}`:      "Invalid JSON at offset 16: invalid character '}' looking for beginning of value",
+		`  {"messages": [}`:     "Invalid JSON at offset 16: invalid character '}' looking for beginning of value",
 		`{"messages": [{"role"`: "Invalid JSON at offset 21: unexpected end of JSON input",
 	}
 	for body, want := range cases {

@@ -179,6 +179,15 @@ func ReadBody(r *http.Request, max int64) ([]byte, error) {
 	if r.ContentLength > max {
 		return nil, gateway.Errorf(gateway.CodeTooLarge, "request body exceeds %d bytes", max)
 	}
+	if r.ContentLength > 0 {
+		// A declared length is enforced by net/http: read into one buffer of exactly that
+		// size instead of growing one (which costs about twice the body in allocations).
+		body := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, gateway.Wrap(gateway.CodeInvalid, err, "could not read request body")
+		}
+		return body, nil
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
 	if err != nil {
 		var tooBig *http.MaxBytesError

@@ -7,7 +7,7 @@ package openaicompat
 
 import (
 	"encoding/json"
-	"fmt"
+	"sort"
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
@@ -42,9 +42,44 @@ func Body(c *provider.Call) ([]byte, error) {
 	return nil, gateway.Errorf(gateway.CodeInvalid, "request does not match endpoint type %s", c.Type)
 }
 
-// ChatBody builds a /chat/completions body.
+// ChatBody builds a /chat/completions body. The messages, which hold nearly all of a large
+// request, are spliced in as they are instead of passing through json.Marshal.
 func ChatBody(model string, r *llm.ChatRequest) ([]byte, error) {
-	return merge(model, r, r.Extra, r.Stream)
+	shell := *r
+	shell.Messages = nil
+	msgs, err := messagePieces(r.Messages)
+	if err != nil {
+		return nil, err
+	}
+	return mergeWith(model, &shell, r.Extra, r.Stream, map[string][][]byte{"messages": msgs})
+}
+
+// messagePieces renders messages as a JSON array in pieces: each message's small fields are
+// marshalled, its content is appended as the raw JSON it arrived as.
+func messagePieces(msgs []llm.Message) ([][]byte, error) {
+	pieces := make([][]byte, 0, 3*len(msgs)+2)
+	pieces = append(pieces, []byte("["))
+	for i, m := range msgs {
+		content := m.Content
+		m.Content = nil
+		head, err := json.Marshal(m)
+		if err != nil {
+			return nil, gateway.Wrap(gateway.CodeInvalid, err, "request cannot be encoded")
+		}
+		if i > 0 {
+			pieces = append(pieces, []byte(","))
+		}
+		if len(content) == 0 {
+			pieces = append(pieces, head)
+			continue
+		}
+		if !json.Valid(content) {
+			return nil, gateway.Errorf(gateway.CodeInvalid, "request cannot be encoded: message %d content is not valid JSON", i)
+		}
+		head = append(head[:len(head)-1], `,"content":`...)
+		pieces = append(pieces, head, content, []byte("}"))
+	}
+	return append(pieces, []byte("]")), nil
 }
 
 // CompletionBody builds a legacy /completions body.
@@ -73,37 +108,84 @@ func ChatFromPrompt(r *llm.CompletionRequest) *llm.ChatRequest {
 	}
 }
 
+// merge builds the upstream body: typed's members over extra's, with model and stream set as
+// Body says. It writes the object once, into a buffer of the final size: going through a map
+// of json.RawMessage and json.Marshal copied a large request three more times.
 func merge(model string, typed any, extra map[string]json.RawMessage, stream bool) ([]byte, error) {
-	fields := make(map[string]json.RawMessage, len(extra)+4)
-	for k, v := range extra {
-		fields[k] = v
-	}
+	return mergeWith(model, typed, extra, stream, nil)
+}
+
+// mergeWith is merge with members given in pieces (spliced) that replace typed's.
+func mergeWith(model string, typed any, extra map[string]json.RawMessage, stream bool, spliced map[string][][]byte) ([]byte, error) {
 	raw, err := json.Marshal(typed)
 	if err != nil {
 		return nil, gateway.Wrap(gateway.CodeInvalid, err, "request cannot be encoded")
 	}
-	var named map[string]json.RawMessage
+	var named map[string]rawRef
 	if err := json.Unmarshal(raw, &named); err != nil {
 		return nil, gateway.Wrap(gateway.CodeInternal, err, "internal error")
 	}
+	fields := make(map[string][][]byte, len(extra)+len(named)+3)
+	for k, v := range extra {
+		if !json.Valid(v) {
+			return nil, gateway.Errorf(gateway.CodeInvalid, "request cannot be encoded: field %q is not valid JSON", k)
+		}
+		fields[k] = [][]byte{v}
+	}
 	for k, v := range named {
+		fields[k] = [][]byte{v}
+	}
+	for k, v := range spliced {
 		fields[k] = v
 	}
 	delete(fields, "model")
 	if model != "" {
-		fields["model"] = mustJSON(model)
+		fields["model"] = [][]byte{mustJSON(model)}
 	}
 	delete(fields, "stream")
 	delete(fields, "stream_options")
 	if stream {
-		fields["stream"] = json.RawMessage("true")
-		fields["stream_options"] = json.RawMessage(`{"include_usage":true}`)
+		fields["stream"] = [][]byte{[]byte("true")}
+		fields["stream_options"] = [][]byte{[]byte(`{"include_usage":true}`)}
 	}
-	out, err := json.Marshal(fields)
-	if err != nil {
-		return nil, gateway.Wrap(gateway.CodeInvalid, fmt.Errorf("encode body: %w", err), "request cannot be encoded")
+	return writeObject(fields), nil
+}
+
+// writeObject renders members as one JSON object into a buffer of its final size, keys sorted
+// as json.Marshal would; each member's value is the concatenation of its pieces.
+func writeObject(members map[string][][]byte) []byte {
+	keys := make([]string, 0, len(members))
+	size := 2
+	for k, v := range members {
+		keys = append(keys, k)
+		size += len(k) + 8 // quotes, colon, comma and some escaping
+		for _, p := range v {
+			size += len(p)
+		}
 	}
-	return out, nil
+	sort.Strings(keys)
+	out := make([]byte, 0, size)
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, mustJSON(k)...)
+		out = append(out, ':')
+		for _, p := range members[k] {
+			out = append(out, p...)
+		}
+	}
+	return append(out, '}')
+}
+
+// rawRef is a member of a body this package just encoded, kept as a slice of it rather than
+// copied as json.RawMessage would be.
+type rawRef []byte
+
+func (r *rawRef) UnmarshalJSON(b []byte) error {
+	*r = b
+	return nil
 }
 
 func mustJSON(s string) json.RawMessage {
