@@ -59,3 +59,32 @@ func TestConnectionsAreCappedAndIdleOnesClosed(t *testing.T) {
 		t.Fatalf("health after the flood: %d", r.Status)
 	}
 }
+
+// Issue 10 finding 5's other half: a body that trickles in or stops holds its connection only
+// for --read-timeout (it was a fixed 2 minutes); the client then gets a 400 and the connection
+// closes.
+func TestStalledBodyIsCutAtReadTimeout(t *testing.T) {
+	g := e2e.Start(t, e2e.Options{ExtraArgs: []string{"--read-timeout", "1s"}})
+	_, key := g.CreateUser(t, "slow", false)
+	c, err := net.Dial("tcp", strings.TrimPrefix(g.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+key+
+		"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"model\":")
+	start := time.Now()
+	c.SetReadDeadline(start.Add(5 * time.Second))
+	rd := bufio.NewReader(c)
+	resp, err := http.ReadResponse(rd, nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body within 5 s: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !resp.Close || !strings.Contains(string(body), "could not read request body") {
+		t.Fatalf("%d close=%v %s", resp.StatusCode, resp.Close, body)
+	}
+	if _, err := rd.ReadByte(); err != io.EOF {
+		t.Fatalf("connection not closed: %v", err)
+	}
+}

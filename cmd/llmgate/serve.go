@@ -158,7 +158,7 @@ func serve(s *settings, log *slog.Logger) error {
 		Handler:           httpkit.Middleware(log, p),
 		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
+		ReadTimeout:       s.ReadTimeout,
 		IdleTimeout:       s.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -45,6 +45,8 @@ type settings struct {
 	// MaxConnections caps open client connections; IdleTimeout closes idle keep-alive ones.
 	MaxConnections int
 	IdleTimeout    time.Duration
+	// ReadTimeout bounds reading one request, body included.
+	ReadTimeout time.Duration
 
 	// MaxResponseBytes and MaxInflightResponseBytes bound non-streamed upstream answers.
 	MaxResponseBytes, MaxInflightResponseBytes int64
@@ -101,6 +103,7 @@ func (s *settings) table() []setting {
 		{"max-concurrent-per-user", "LLMGATE_MAX_CONCURRENT_PER_USER", scopeServe, "64", "queries one user may have in flight on this replica; one more is a 429 with Retry-After", intValue(&s.MaxConcurrentPerUser, 1, 1<<20)},
 		{"max-inflight-request-bytes", "LLMGATE_MAX_INFLIGHT_REQUEST_BYTES", scopeServe, "64MiB", "bodies over 64 KiB of all queries in flight share this; a query that cannot get its share within 10s is a 503", sizeValue(&s.MaxInflightRequestBytes)},
 		{"max-connections", "LLMGATE_MAX_CONNECTIONS", scopeServe, "4096", "most client connections held open; beyond it new ones wait and the longest-idle one is closed", intValue(&s.MaxConnections, 1, 1<<20)},
+		{"read-timeout", "LLMGATE_READ_TIMEOUT", scopeServe, "30s", "most time a client may take to send one request, body included; a slower body is a 400 and the connection closes", durationValue(&s.ReadTimeout, time.Second)},
 		{"idle-timeout", "LLMGATE_IDLE_TIMEOUT", scopeServe, "60s", "close a keep-alive connection idle this long", durationValue(&s.IdleTimeout, time.Second)},
 		{"debug-addr", "LLMGATE_DEBUG_ADDR", scopeServe, "", "serve Go pprof profiles on this loopback address (off when empty)", stringValue(&s.DebugAddr, loopbackAddr)},
 	}, s.Audit.rows()...)
