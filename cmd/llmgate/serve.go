@@ -279,20 +279,11 @@ func keepFresh(ctx context.Context, a *app.App, s *settings, log *slog.Logger) {
 			}
 		}()
 	}
-	go func() {
-		t := time.NewTicker(stateCheckInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := a.ReloadIfStale(ctx); err != nil && ctx.Err() == nil {
-					log.Warn("periodic state check failed", "err", err)
-				}
-			}
+	go every(ctx, stateCheckInterval, func(ctx context.Context) {
+		if err := a.ReloadIfStale(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("periodic state check failed", "err", err)
 		}
-	}()
+	})
 }
 
 // bootstrapAdmin creates the first admin on a fresh database (PRODUCT.md): with
