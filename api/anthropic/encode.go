@@ -3,9 +3,7 @@ package anthropic
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/llmgate/llmgate/api/httpkit"
@@ -144,34 +142,11 @@ func inputObject(args string) json.RawMessage {
 	return compact.Bytes()
 }
 
-// status maps errors to Anthropic's statuses: validation 400, unknown model 404, over limit
-// 429, upstream failure 502 (timeout 504), gateway unavailable 503.
-func status(err *gateway.Error) int {
-	if err.Status != 0 {
-		return err.Status
-	}
-	switch err.Code {
-	case gateway.CodeInvalid, gateway.CodeUnprocessable, gateway.CodeConflict:
-		return http.StatusBadRequest
-	case gateway.CodeNotFound:
-		return http.StatusNotFound
-	case gateway.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case gateway.CodeForbidden:
-		return http.StatusForbidden
-	case gateway.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case gateway.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case gateway.CodeUpstream:
-		return http.StatusBadGateway
-	case gateway.CodeTimeout:
-		return http.StatusGatewayTimeout
-	case gateway.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// status maps errors to Anthropic's statuses: the shared table, except that every validation
+// failure is 400 (Anthropic has no 422).
+func status(err *gateway.Error) int { return httpkit.Status(err, statusOverrides) }
+
+var statusOverrides = map[gateway.Code]int{gateway.CodeUnprocessable: http.StatusBadRequest}
 
 // errorType is Anthropic's error type for a status (docs.anthropic.com/en/api/errors).
 func errorType(code int) string {
@@ -210,10 +185,7 @@ func envelope(code int, err *gateway.Error) errorEnvelope {
 }
 
 func writeError(w http.ResponseWriter, code int, err *gateway.Error) {
-	if err.RetryAfter > 0 || code == http.StatusTooManyRequests {
-		secs := int64(math.Ceil(err.RetryAfter.Seconds()))
-		w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
-	}
+	httpkit.SetRetryAfter(w, code, err.RetryAfter)
 	httpkit.WriteJSON(w, code, envelope(code, err))
 }
 

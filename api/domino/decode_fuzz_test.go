@@ -14,7 +14,7 @@ func assertClientError(t *testing.T, what string, err error) {
 	if err == nil {
 		return
 	}
-	if status := statusOf(gateway.ErrorCode(err)); status < 400 || status > 499 {
+	if status := statusOf(gateway.AsError(err)); status < 400 || status > 499 {
 		t.Fatalf("%s: garbage gave status %d (%v)", what, status, err)
 	}
 }

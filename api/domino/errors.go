@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/gateway"
@@ -20,25 +19,14 @@ type errorBody struct {
 	Message   string   `json:"message,omitempty"`
 }
 
-// statusOf maps an error code to the status Domino's clients expect. Conflicts are 400
-// because no AI Gateway operation declares 409; failures of ours or of a dependency are 500,
-// the only server error Domino declares.
-func statusOf(code gateway.Code) int {
-	switch code {
-	case gateway.CodeInvalid, gateway.CodeUnprocessable, gateway.CodeConflict:
-		return http.StatusBadRequest
-	case gateway.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case gateway.CodeForbidden:
-		return http.StatusForbidden
-	case gateway.CodeNotFound:
-		return http.StatusNotFound
-	case gateway.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case gateway.CodeRateLimited:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
+// statusOf maps an error to the status Domino's clients expect: the shared table, except that
+// failures of ours or of a dependency are 500, the only server error Domino declares.
+func statusOf(e *gateway.Error) int { return httpkit.Status(e, statusOverrides) }
+
+var statusOverrides = map[gateway.Code]int{
+	gateway.CodeUpstream:    http.StatusInternalServerError,
+	gateway.CodeTimeout:     http.StatusInternalServerError,
+	gateway.CodeUnavailable: http.StatusInternalServerError,
 }
 
 type v4Key struct{}
@@ -54,7 +42,7 @@ func (h *api) v4(next http.HandlerFunc) http.HandlerFunc {
 // the log (log may be nil for errors that are always the caller's).
 func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Logger) {
 	e := gateway.AsError(err)
-	status := statusOf(e.Code)
+	status := statusOf(e)
 	msg := e.Message
 	if status == http.StatusInternalServerError {
 		if log != nil {
@@ -65,9 +53,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Log
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="llmgate"`)
 	}
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
-	}
+	httpkit.SetRetryAfter(w, status, e.RetryAfter)
 	body := errorBody{Error: msg, Errors: []string{msg}, RequestID: requestID(w, r)}
 	if v4, _ := r.Context().Value(v4Key{}).(bool); v4 {
 		body.Message = msg

@@ -2,7 +2,6 @@ package mlflow
 
 import (
 	"encoding/json"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,34 +29,7 @@ func (Surface) Decode(t gateway.EndpointType, body []byte) (*llm.Request, *gatew
 // ErrorStatus maps error codes to the statuses MLflow's server uses.
 func (Surface) ErrorStatus(err *gateway.Error) int { return status(err) }
 
-func status(err *gateway.Error) int {
-	if err.Status != 0 {
-		return err.Status
-	}
-	switch err.Code {
-	case gateway.CodeInvalid, gateway.CodeConflict:
-		return http.StatusBadRequest
-	case gateway.CodeUnprocessable:
-		return http.StatusUnprocessableEntity
-	case gateway.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case gateway.CodeForbidden:
-		return http.StatusForbidden
-	case gateway.CodeNotFound:
-		return http.StatusNotFound
-	case gateway.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case gateway.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case gateway.CodeUpstream:
-		return http.StatusBadGateway
-	case gateway.CodeTimeout:
-		return http.StatusGatewayTimeout
-	case gateway.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+func status(err *gateway.Error) int { return httpkit.Status(err, nil) }
 
 // WriteError writes FastAPI's shapes: {"detail": "..."}; 422 as a list of {type, loc, msg};
 // 429 with MLflow's "error" key (plus "detail") and Retry-After, which the client honours.
@@ -74,12 +46,10 @@ func writeErrorStatus(w http.ResponseWriter, code int, err *gateway.Error) {
 			Type: "value_error", Loc: location(err.Field), Msg: err.Message, Input: nil,
 		}}})
 	case code == http.StatusTooManyRequests:
-		setRetryAfter(w, err.RetryAfter)
+		httpkit.SetRetryAfter(w, code, err.RetryAfter)
 		httpkit.WriteJSON(w, code, map[string]string{"error": err.Message, "detail": err.Message})
 	default:
-		if err.RetryAfter > 0 {
-			setRetryAfter(w, err.RetryAfter)
-		}
+		httpkit.SetRetryAfter(w, code, err.RetryAfter)
 		httpkit.WriteJSON(w, code, map[string]string{"detail": err.Message})
 	}
 }
@@ -106,12 +76,6 @@ func location(field string) []any {
 		}
 	}
 	return loc
-}
-
-// setRetryAfter writes whole seconds, rounded up and at least 1.
-func setRetryAfter(w http.ResponseWriter, d time.Duration) {
-	secs := int64(math.Ceil(d.Seconds()))
-	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 }
 
 // WriteResponse writes the llm/v1 answer as JSON.

@@ -7,9 +7,7 @@ package openai
 
 import (
 	"encoding/json"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -131,29 +129,11 @@ func (Surface) Decode(t gateway.EndpointType, body []byte) (*llm.Request, *gatew
 // as on MLflow's own /v1 routes.
 func (Surface) ErrorStatus(err *gateway.Error) int { return status(err) }
 
-func status(err *gateway.Error) int {
-	if err.Status != 0 {
-		return err.Status
-	}
-	switch err.Code {
-	case gateway.CodeInvalid, gateway.CodeUnprocessable, gateway.CodeConflict, gateway.CodeNotFound:
-		return http.StatusBadRequest
-	case gateway.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case gateway.CodeForbidden:
-		return http.StatusForbidden
-	case gateway.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case gateway.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case gateway.CodeUpstream:
-		return http.StatusBadGateway
-	case gateway.CodeTimeout:
-		return http.StatusGatewayTimeout
-	case gateway.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+func status(err *gateway.Error) int { return httpkit.Status(err, statusOverrides) }
+
+var statusOverrides = map[gateway.Code]int{
+	gateway.CodeUnprocessable: http.StatusBadRequest,
+	gateway.CodeNotFound:      http.StatusBadRequest,
 }
 
 // errorBody is OpenAI's error object.
@@ -213,10 +193,7 @@ func (Surface) WriteError(w http.ResponseWriter, code int, err *gateway.Error) {
 func writeError(w http.ResponseWriter, err *gateway.Error) { writeErrorStatus(w, status(err), err) }
 
 func writeErrorStatus(w http.ResponseWriter, code int, err *gateway.Error) {
-	if err.RetryAfter > 0 || code == http.StatusTooManyRequests {
-		secs := int64(math.Ceil(err.RetryAfter.Seconds()))
-		w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
-	}
+	httpkit.SetRetryAfter(w, code, err.RetryAfter)
 	httpkit.WriteJSON(w, code, map[string]errorBody{"error": newErrorBody(code, err)})
 }
 
