@@ -11,7 +11,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -162,13 +161,13 @@ func APIKey(r *http.Request) string {
 	return strings.TrimSpace(r.Header.Get("Api-Key"))
 }
 
-// ClientIP is the peer address. X-Forwarded-For is not trusted: anyone can send it.
+// ClientIP is the client's address: the peer, or the address ForwardedFor found behind a
+// trusted proxy. Forwarding headers from any other peer are ignored: anyone can send them.
 func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	if ip, ok := r.Context().Value(clientIPKey).(string); ok {
+		return ip
 	}
-	return host
+	return remoteHost(r)
 }
 
 // ReadBody reads the whole body up to max bytes. Over the limit is CodeTooLarge.

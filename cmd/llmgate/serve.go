@@ -152,10 +152,11 @@ func serve(s *settings, log *slog.Logger) error {
 		}
 	}
 
+	trusted, _ := httpkit.ParseTrustedProxies(s.TrustedProxies) // validated with the settings
 	p := &phases{}
 	p.set(p.startupMux())
 	srv := &http.Server{
-		Handler:           httpkit.Middleware(log, p),
+		Handler:           httpkit.ForwardedFor(trusted, httpkit.Middleware(log, p)),
 		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       s.ReadTimeout,

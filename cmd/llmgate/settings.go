@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/llmgate/llmgate/api/httpkit"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 )
@@ -47,6 +48,8 @@ type settings struct {
 	IdleTimeout    time.Duration
 	// ReadTimeout bounds reading one request, body included.
 	ReadTimeout time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For / Forwarded headers name the client.
+	TrustedProxies string
 
 	// MaxResponseBytes and MaxInflightResponseBytes bound non-streamed upstream answers.
 	MaxResponseBytes, MaxInflightResponseBytes int64
@@ -105,6 +108,7 @@ func (s *settings) table() []setting {
 		{"max-connections", "LLMGATE_MAX_CONNECTIONS", scopeServe, "4096", "most client connections held open; beyond it new ones wait and the longest-idle one is closed", intValue(&s.MaxConnections, 1, 1<<20)},
 		{"read-timeout", "LLMGATE_READ_TIMEOUT", scopeServe, "30s", "most time a client may take to send one request, body included; a slower body is a 400 and the connection closes", durationValue(&s.ReadTimeout, time.Second)},
 		{"idle-timeout", "LLMGATE_IDLE_TIMEOUT", scopeServe, "60s", "close a keep-alive connection idle this long", durationValue(&s.IdleTimeout, time.Second)},
+		{"trusted-proxies", "LLMGATE_TRUSTED_PROXIES", scopeServe, "", "comma-separated CIDRs or addresses of load balancers whose X-Forwarded-For/Forwarded headers name the client (for clientIp in audit events and logs); empty = the peer is the client", stringValue(&s.TrustedProxies, trustedProxies)},
 		{"debug-addr", "LLMGATE_DEBUG_ADDR", scopeServe, "", "serve Go pprof profiles on this loopback address (off when empty)", stringValue(&s.DebugAddr, loopbackAddr)},
 	}, s.Audit.rows()...)
 }
@@ -167,6 +171,11 @@ func postgresURL(v string) error {
 		return errors.New("is not a valid postgres:// URL")
 	}
 	return nil
+}
+
+func trustedProxies(v string) error {
+	_, err := httpkit.ParseTrustedProxies(v)
+	return err
 }
 
 func redisURL(v string) error {
