@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/llmgate/llmgate/internal/testenv"
 )
 
 // Backend is one database llmgate can run on. DatabaseURL is empty for the embedded SQLite.
@@ -28,7 +30,7 @@ func (b Backend) Options() Options { return Options{DatabaseURL: b.DatabaseURL} 
 func Backends(t testing.TB) []Backend {
 	t.Helper()
 	out := []Backend{{Name: "sqlite"}}
-	if os.Getenv("LLMGATE_TEST_DATABASE_URL") == "" && os.Getenv("CI") != "true" {
+	if os.Getenv("LLMGATE_TEST_DATABASE_URL") == "" && !testenv.OnCI() {
 		return out
 	}
 	return append(out, Backend{Name: "postgres", DatabaseURL: PostgresURL(t)})
@@ -39,7 +41,7 @@ func Backends(t testing.TB) []Backend {
 // connections use it. Without LLMGATE_TEST_DATABASE_URL it skips t, or fails it on CI.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	base := requireEnv(t, "LLMGATE_TEST_DATABASE_URL")
+	base := testenv.Require(t, "LLMGATE_TEST_DATABASE_URL")
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("parsing LLMGATE_TEST_DATABASE_URL: %v", err)
@@ -64,19 +66,7 @@ func PostgresURL(t testing.TB) string {
 // RedisURL returns LLMGATE_TEST_REDIS_URL; without it it skips t, or fails it on CI.
 func RedisURL(t testing.TB) string {
 	t.Helper()
-	return requireEnv(t, "LLMGATE_TEST_REDIS_URL")
-}
-
-func requireEnv(t testing.TB, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set (required on CI)", name)
-		}
-		t.Skipf("%s is not set", name)
-	}
-	return v
+	return testenv.Require(t, "LLMGATE_TEST_REDIS_URL")
 }
 
 func execPostgres(url, stmt string) error {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"net"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/internal/testenv"
 	"github.com/llmgate/llmgate/ratelimit"
 	"github.com/llmgate/llmgate/ratelimit/limittest"
 )
@@ -20,13 +20,7 @@ import (
 // newClient connects to the test Redis, skipping (or failing under CI) when none is set.
 func newClient(t *testing.T) *goredis.Client {
 	t.Helper()
-	url := os.Getenv("LLMGATE_TEST_REDIS_URL")
-	if url == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("LLMGATE_TEST_REDIS_URL is not set")
-		}
-		t.Skip("LLMGATE_TEST_REDIS_URL is not set")
-	}
+	url := testenv.Require(t, "LLMGATE_TEST_REDIS_URL")
 	opt, err := goredis.ParseURL(url)
 	if err != nil {
 		t.Fatalf("LLMGATE_TEST_REDIS_URL: %v", err)

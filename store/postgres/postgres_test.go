@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/internal/testenv"
 	"github.com/llmgate/llmgate/store/postgres"
 	"github.com/llmgate/llmgate/store/storetest"
 )
@@ -21,13 +21,7 @@ import (
 // ends) and returns a URL whose connections use it.
 func schemaURL(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("LLMGATE_TEST_DATABASE_URL")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("LLMGATE_TEST_DATABASE_URL is not set")
-		}
-		t.Skip("LLMGATE_TEST_DATABASE_URL is not set")
-	}
+	base := testenv.Require(t, "LLMGATE_TEST_DATABASE_URL")
 	var b [8]byte
 	rand.Read(b[:])
 	schema := "t_" + hex.EncodeToString(b[:])
