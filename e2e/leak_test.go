@@ -54,7 +54,35 @@ func leakProviders() []leakProvider {
 			return "bedrock", "anthropic.claude-" + m, map[string]any{"aws_region": "us-east-1", "aws_access_key_id": awsID,
 				"aws_secret_access_key": awsSecret, "bedrock_endpoint_url": u}
 		}},
+		// Credentials minted at send time, in no config: the OAuth access token the fake issues
+		// for the service account, and (below) the temporary keys its STS issues.
+		{"vertex_ai", "ya29." + randomHex(24), func(u, m string) (string, string, map[string]any) {
+			return "vertex_ai", "gemini-" + m, map[string]any{"vertex_project": "fake-project", "vertex_location": "us-central1",
+				"vertex_api_base": u, "vertex_credentials": string(fakeupstream.VertexServiceAccount(u + fakeupstream.VertexTokenPath))}
+		}},
+		{"bedrock-role", "", func(u, m string) (string, string, map[string]any) {
+			return "bedrock", "anthropic.claude-" + m, map[string]any{"aws_region": "us-east-1", "aws_access_key_id": awsID,
+				"aws_secret_access_key": awsSecret, "aws_role_arn": "arn:aws:iam::123456789012:role/leak",
+				"aws_sts_endpoint_url": u + "/_sts", "bedrock_endpoint_url": u}
+		}},
 	}
+}
+
+// mintedCredentials returns the temporary keys and session tokens the fake's STS issued
+// during the run (the bedrock-role provider's credentials, known only afterwards).
+func mintedCredentials(fake *e2e.Fake) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range fake.Requests() {
+		if !strings.HasPrefix(r.Credential, "ASIAFAKE") || seen[r.Credential] {
+			continue
+		}
+		seen[r.Credential] = true
+		secret, _ := fake.AWSSecret(r.Credential)
+		n := strings.TrimPrefix(secret, "fake-temporary-secret-")
+		out = append(out, secret, "fake-session-token-"+n)
+	}
+	return out
 }
 
 // openAIWire names the providers whose fake speaks the OpenAI stream (fake-leakevent).
@@ -132,6 +160,8 @@ func testEchoedCredentialNeverLeaves(t *testing.T, b e2e.Backend) {
 			_, _, cfg := p.config("", "")
 			aws[cfg["aws_access_key_id"].(string)] = p.cred
 			continue
+		case "bedrock-role":
+			continue
 		}
 		keys[name] = append(keys[name], p.cred)
 	}
@@ -185,14 +215,27 @@ func testEchoedCredentialNeverLeaves(t *testing.T, b e2e.Backend) {
 		addDatabaseRows(x, b.DatabaseURL, "leak-openai-400")
 	}
 
-	leaks := 0
+	minted := mintedCredentials(fake)
+	if len(minted) == 0 {
+		t.Fatal("the bedrock-role endpoints never used temporary keys from the fake's STS")
+	}
+	creds := map[string]string{}
 	for _, p := range providers {
-		for form, enc := range fakeupstream.LeakEncodings(p.cred) {
+		if p.cred != "" {
+			creds[p.cred] = p.name
+		}
+	}
+	for _, c := range minted {
+		creds[c] = "bedrock-role (minted)"
+	}
+	leaks := 0
+	for cred, name := range creds {
+		for form, enc := range fakeupstream.LeakEncodings(cred) {
 			for _, cp := range x.captured {
 				if strings.Contains(cp.text, enc) {
 					leaks++
 					if leaks <= 20 {
-						t.Errorf("the %s credential leaked in %s form %q into %s", p.name, form, enc, cp.where)
+						t.Errorf("the %s credential leaked in %s form %q into %s", name, form, enc, cp.where)
 					}
 				}
 			}

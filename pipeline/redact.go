@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,7 +36,25 @@ func (x *exchange) buildScrubber(cfg map[string]string) {
 			}
 		}
 	}
+	x.credentials = values
 	x.scrub = x.p.scrubbers.get(values)
+}
+
+// addMinted adds the credentials transport derived while sending (see
+// provider.HTTPRequest.Minted) to the call's scrubber. Tokens are reused until they expire, so
+// the cached scrubber for the enlarged set is found again on the next calls.
+func (x *exchange) addMinted(minted []string) {
+	values := x.credentials
+	for _, v := range minted {
+		if v != "" && !slices.Contains(values, v) {
+			values = append(slices.Clip(values), v)
+		}
+	}
+	if len(values) == len(x.credentials) {
+		return
+	}
+	x.credentials = values
+	x.scrub = x.p.scrubbers.get(slices.Clone(values))
 }
 
 // scrubberCache keeps the scrubbers of recent credential sets: building one costs tens of

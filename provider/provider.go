@@ -154,6 +154,10 @@ type HTTPRequest struct {
 	Body   []byte
 	// Sign names a signing step transport performs on the finished request.
 	Sign *Signing
+	// Minted receives the credentials the signing step derived for this request (an OAuth
+	// access token, temporary AWS keys and session token): values that are in no endpoint's
+	// config, yet an upstream may echo them, so the caller scrubs them like the config's.
+	Minted []string
 }
 
 // Signing asks transport to authenticate the request itself, for schemes that need keys

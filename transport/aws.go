@@ -56,6 +56,8 @@ func (t *Transport) signAWS(ctx context.Context, req *http.Request, hr *provider
 		}
 		return gateway.Wrap(gateway.CodeUpstream, err, "could not obtain AWS credentials for the provider")
 	}
+	// Keys from STS or the environment are in no config; the session token travels in a header.
+	hr.Minted = append(hr.Minted, c.SecretAccessKey, c.SessionToken)
 	sum := sha256.Sum256(hr.Body)
 	if err := v4.NewSigner().SignHTTP(ctx, c, req, hex.EncodeToString(sum[:]), hr.Sign.Service, region, t.now()); err != nil {
 		return gateway.Wrap(gateway.CodeInternal, err, "could not sign the upstream request")

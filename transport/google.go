@@ -8,6 +8,7 @@ import (
 	"golang.org/x/oauth2/google"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/provider"
 )
 
 // KeyGoogleCredentials is the config key holding a service-account JSON (Vertex AI).
@@ -20,7 +21,7 @@ type tokenSource = oauth2.TokenSource
 
 // signGoogle sets a bearer token minted from the service account in config. Token sources
 // are cached per credential so tokens are reused until shortly before they expire.
-func (t *Transport) signGoogle(req *http.Request, config map[string]string) error {
+func (t *Transport) signGoogle(req *http.Request, hr *provider.HTTPRequest, config map[string]string) error {
 	ts, err := t.googleTokens(config[KeyGoogleCredentials])
 	if err != nil {
 		return err
@@ -30,6 +31,7 @@ func (t *Transport) signGoogle(req *http.Request, config map[string]string) erro
 		return gateway.Wrap(gateway.CodeUpstream, err, "could not obtain a Google access token for the provider")
 	}
 	tok.SetAuthHeader(req)
+	hr.Minted = append(hr.Minted, tok.AccessToken)
 	return nil
 }
 

@@ -64,6 +64,9 @@ func TestGoogleOAuthTokenCached(t *testing.T) {
 	if len(seen) != 2 || seen[0] != "Bearer ya29.fake" || seen[1] != seen[0] || tokenCalls.Load() != 1 {
 		t.Fatalf("auth headers %v, token calls %d; want the token on both and one token call", seen, tokenCalls.Load())
 	}
+	if len(hr.Minted) == 0 || hr.Minted[0] != "ya29.fake" {
+		t.Fatalf("Minted = %q; want the access token so the caller can scrub it", hr.Minted)
+	}
 }
 
 func TestGoogleBadCredentialsDoNotLeak(t *testing.T) {

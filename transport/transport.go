@@ -122,7 +122,7 @@ func (t *Transport) sign(ctx context.Context, req *http.Request, hr *provider.HT
 	case provider.SignAWSSigV4:
 		return t.signAWS(ctx, req, hr, config)
 	case provider.SignGoogleOAuth:
-		return t.signGoogle(req, config)
+		return t.signGoogle(req, hr, config)
 	}
 	return gateway.Errorf(gateway.CodeInternal, "unknown signing kind %q", hr.Sign.Kind)
 }
