@@ -50,6 +50,8 @@ type exchange struct {
 	responseText []byte // only when the endpoint logs payloads
 	// scrub removes the call's credentials from what the upstream sent (nil: none).
 	scrub *redact.Scrubber
+	// credentials are the values scrub removes: the config's and any minted while sending.
+	credentials []string
 	// leave gives back the admission slots and budget the query holds (admission.go).
 	leave []func()
 	// abort asks Serve to break the connection: a stream broke on a surface that has no
@@ -280,6 +282,9 @@ func (x *exchange) send(ctx context.Context, call *provider.Call) (*http.Respons
 	}
 	sent := time.Now()
 	resp, err := x.p.opts.Transport(ctx, hreq, call.Config)
+	if len(hreq.Minted) > 0 {
+		x.addMinted(hreq.Minted)
+	}
 	if err != nil {
 		return nil, x.upstreamFailure(ctx, err)
 	}
