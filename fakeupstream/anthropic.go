@@ -59,6 +59,58 @@ type anthropicRequest struct {
 		Type string `json:"type"`
 		Name string `json:"name"`
 	} `json:"tool_choice"`
+	// Thinking {"type":"enabled","budget_tokens":N} opens the answer with a thinking block
+	// (signed, as the real API's are); StopSequences cut the reply at the first one found.
+	Thinking *struct {
+		Type         string `json:"type"`
+		BudgetTokens int    `json:"budget_tokens"`
+	} `json:"thinking"`
+	StopSequences []string `json:"stop_sequences"`
+}
+
+// FakeThinking and FakeSignature are the fake's thinking block, so tests can tell that a
+// client received the provider's own answer.
+const (
+	FakeThinking  = "the fake considers the question"
+	FakeSignature = "fake-signature-EqQBCgIYAhIM"
+)
+
+// anthropicExtras are the parts of an answer only a faithfully relayed request gets: the
+// thinking block, the stop sequence hit, and cache-creation tokens for cache_control blocks.
+type anthropicExtras struct {
+	thinking      bool
+	stopSequence  *string
+	cacheCreation int64
+	toolError     bool
+}
+
+// anthropicExtrasOf reads them from the request, cutting reply at a stop sequence. A tool
+// result marked is_error makes the reply say so.
+func anthropicExtrasOf(req *anthropicRequest, body []byte, reply string) (anthropicExtras, string) {
+	var ex anthropicExtras
+	ex.thinking = req.Thinking != nil && req.Thinking.Type == "enabled"
+	for _, seq := range req.StopSequences {
+		if i := strings.Index(reply, seq); seq != "" && i >= 0 {
+			reply, ex.stopSequence = reply[:i], &seq
+			break
+		}
+	}
+	if n := strings.Count(string(body), `"cache_control"`); n > 0 {
+		ex.cacheCreation = int64(n) * 10
+	}
+	ex.toolError = strings.Contains(string(body), `"is_error":true`) || strings.Contains(string(body), `"is_error": true`)
+	if ex.toolError {
+		reply = "the tool failed: " + reply
+	}
+	return ex, reply
+}
+
+func (ex anthropicExtras) usage(input, output int64) map[string]int64 {
+	u := map[string]int64{"input_tokens": input, "output_tokens": output}
+	if ex.cacheCreation > 0 {
+		u["cache_creation_input_tokens"], u["cache_read_input_tokens"] = ex.cacheCreation, 0
+	}
+	return u
 }
 
 // anthropicBlock is the part of a content block the tool checks read.
@@ -207,18 +259,27 @@ func serveAnthropic(x *Exchange) {
 	if cut {
 		stop = "max_tokens"
 	}
+	ex, reply := anthropicExtrasOf(&req, x.Body, reply)
+	if ex.stopSequence != nil {
+		stop = "stop_sequence"
+	}
 	id := fmt.Sprintf("msg_fake%d", time.Now().UnixNano())
 	if tool, ok := anthropicToolToCall(&req); ok {
 		serveAnthropicToolUse(x, id, tool, prompt, promptTokens, req.Stream)
 		return
 	}
 	if req.Stream {
-		streamAnthropic(x, id, reply, stop, promptTokens)
+		streamAnthropic(x, id, reply, stop, promptTokens, ex)
 		return
 	}
+	var content []any
+	if ex.thinking {
+		content = append(content, map[string]string{"type": "thinking", "thinking": FakeThinking, "signature": FakeSignature})
+	}
+	content = append(content, map[string]string{"type": "text", "text": reply})
 	body, _ := json.Marshal(map[string]any{"id": id, "type": "message", "role": "assistant", "model": x.Model,
-		"content": []any{map[string]string{"type": "text", "text": reply}}, "stop_reason": stop, "stop_sequence": nil,
-		"usage": map[string]int64{"input_tokens": promptTokens, "output_tokens": Tokens(reply)}})
+		"content": content, "stop_reason": stop, "stop_sequence": ex.stopSequence,
+		"usage": ex.usage(promptTokens, Tokens(reply))})
 	x.Write(http.StatusOK, "application/json", body)
 }
 
@@ -250,29 +311,37 @@ func anthropicEvent(kind string, payload map[string]any) []byte {
 	return []byte("event: " + kind + "\ndata: " + string(b) + "\n\n")
 }
 
-func anthropicMessageStart(x *Exchange, id string, promptTokens int64) []byte {
+func anthropicMessageStart(x *Exchange, id string, promptTokens int64, ex anthropicExtras) []byte {
 	return anthropicEvent("message_start", map[string]any{"message": map[string]any{"id": id, "type": "message", "role": "assistant", "content": []any{},
-		"model": x.Model, "stop_reason": nil, "stop_sequence": nil, "usage": map[string]int64{"input_tokens": promptTokens, "output_tokens": 1}}})
+		"model": x.Model, "stop_reason": nil, "stop_sequence": nil, "usage": ex.usage(promptTokens, 1)}})
 }
 
-func anthropicMessageEnd(stop string, outputTokens int64) [][]byte {
+func anthropicMessageEnd(stop string, outputTokens int64, stopSequence *string) [][]byte {
 	return [][]byte{
-		anthropicEvent("message_delta", map[string]any{"delta": map[string]any{"stop_reason": stop, "stop_sequence": nil}, "usage": map[string]int64{"output_tokens": outputTokens}}),
+		anthropicEvent("message_delta", map[string]any{"delta": map[string]any{"stop_reason": stop, "stop_sequence": stopSequence}, "usage": map[string]int64{"output_tokens": outputTokens}}),
 		anthropicEvent("message_stop", map[string]any{}),
 	}
 }
 
-func streamAnthropic(x *Exchange, id, reply, stop string, promptTokens int64) {
-	events := [][]byte{
-		anthropicMessageStart(x, id, promptTokens),
-		anthropicEvent("content_block_start", map[string]any{"index": 0, "content_block": map[string]string{"type": "text", "text": ""}}),
-		anthropicEvent("ping", map[string]any{}),
+func streamAnthropic(x *Exchange, id, reply, stop string, promptTokens int64, ex anthropicExtras) {
+	events := [][]byte{anthropicMessageStart(x, id, promptTokens, ex)}
+	text := 0
+	if ex.thinking {
+		text = 1
+		events = append(events,
+			anthropicEvent("content_block_start", map[string]any{"index": 0, "content_block": map[string]string{"type": "thinking", "thinking": ""}}),
+			anthropicEvent("content_block_delta", map[string]any{"index": 0, "delta": map[string]string{"type": "thinking_delta", "thinking": FakeThinking}}),
+			anthropicEvent("content_block_delta", map[string]any{"index": 0, "delta": map[string]string{"type": "signature_delta", "signature": FakeSignature}}),
+			anthropicEvent("content_block_stop", map[string]any{"index": 0}))
 	}
+	events = append(events,
+		anthropicEvent("content_block_start", map[string]any{"index": text, "content_block": map[string]string{"type": "text", "text": ""}}),
+		anthropicEvent("ping", map[string]any{}))
 	for _, piece := range x.Pieces(reply) {
-		events = append(events, anthropicEvent("content_block_delta", map[string]any{"index": 0, "delta": map[string]string{"type": "text_delta", "text": piece}}))
+		events = append(events, anthropicEvent("content_block_delta", map[string]any{"index": text, "delta": map[string]string{"type": "text_delta", "text": piece}}))
 	}
-	events = append(events, anthropicEvent("content_block_stop", map[string]any{"index": 0}))
-	sendAnthropic(x, append(events, anthropicMessageEnd(stop, Tokens(reply))...))
+	events = append(events, anthropicEvent("content_block_stop", map[string]any{"index": text}))
+	sendAnthropic(x, append(events, anthropicMessageEnd(stop, Tokens(reply), ex.stopSequence)...))
 }
 
 func sendAnthropic(x *Exchange, events [][]byte) {
@@ -301,12 +370,12 @@ func serveAnthropicToolUse(x *Exchange, id, tool, prompt string, promptTokens in
 		return
 	}
 	events := [][]byte{
-		anthropicMessageStart(x, id, promptTokens),
+		anthropicMessageStart(x, id, promptTokens, anthropicExtras{}),
 		anthropicEvent("content_block_start", map[string]any{"index": 0, "content_block": map[string]any{"type": "tool_use", "id": useID, "name": tool, "input": map[string]any{}}}),
 	}
 	for _, piece := range []string{"", `{"text": `, string(value) + `}`} {
 		events = append(events, anthropicEvent("content_block_delta", map[string]any{"index": 0, "delta": map[string]string{"type": "input_json_delta", "partial_json": piece}}))
 	}
 	events = append(events, anthropicEvent("content_block_stop", map[string]any{"index": 0}))
-	sendAnthropic(x, append(events, anthropicMessageEnd("tool_use", outputTokens)...))
+	sendAnthropic(x, append(events, anthropicMessageEnd("tool_use", outputTokens, nil)...))
 }

@@ -118,6 +118,29 @@ type Request struct {
 	Chat       *ChatRequest
 	Completion *CompletionRequest
 	Embeddings *EmbeddingsRequest
+	// Native is the body as the caller sent it, when its surface speaks a provider's own wire
+	// (Anthropic's Messages API). A provider of that wire sends it on instead of translating
+	// the canonical request, so nothing the canonical form has no place for is lost; every
+	// other provider ignores it. The canonical request is still what limits, validation and
+	// metering read.
+	Native *Native
+}
+
+// Native is a request or an answer in one provider API's own wire format.
+type Native struct {
+	API  string // e.g. NativeAnthropic
+	Body []byte
+}
+
+// NativeAnthropic names Anthropic's Messages API in Native.API.
+const NativeAnthropic = "anthropic"
+
+// NativeFor returns r's native body when it is in api's format, else nil.
+func (r *Request) NativeFor(api string) []byte {
+	if r == nil || r.Native == nil || r.Native.API != api {
+		return nil
+	}
+	return r.Native.Body
 }
 
 // Stream reports whether the caller asked for a stream.
@@ -222,6 +245,10 @@ type Response struct {
 	Chat       *ChatResponse
 	Completion *CompletionResponse
 	Embeddings *EmbeddingsResponse
+	// Native is the provider's answer as it came, set when the request was native
+	// (Request.Native) and the provider speaks that wire; the surface of that wire writes it
+	// instead of rendering the canonical answer.
+	Native *Native
 }
 
 // Usage returns the token counts of whichever response is set.
@@ -255,6 +282,13 @@ type Chunk struct {
 	Choices []ChunkChoice
 	// Usage is set on the chunk that carries the final token counts.
 	Usage *Usage
+	// Native is a frame of the caller's own wire (a whole SSE event), set when the request
+	// was native and the provider speaks that wire: the surface of that wire writes it after
+	// the chunk's text. Text itself stays in Choices so that it is scrubbed across frames.
+	Native []byte
+	// BlockEnd marks a Native frame that closes a block of text: text held back from the
+	// choices (see the pipeline's scrubber) must go out before it.
+	BlockEnd bool
 }
 
 // Finish reasons towards clients.

@@ -139,6 +139,9 @@ func (x *exchange) scrubResponse(r *llm.Response) {
 			e.Data[i].Object = s.String(e.Data[i].Object)
 		}
 	}
+	if r.Native != nil {
+		r.Native.Body = scrubRaw(s, r.Native.Body)
+	}
 }
 
 func scrubPtr(s *redact.Scrubber, p *string) *string {
@@ -180,6 +183,14 @@ type chunkScrubber struct {
 func (cs *chunkScrubber) chunk(c *llm.Chunk) (flushed *llm.Chunk, send bool) {
 	s := cs.s
 	c.ID, c.Model = s.String(c.ID), s.String(c.Model)
+	if len(c.Native) > 0 {
+		// A native frame is scrubbed whole; text, the part an echo is split across, comes
+		// through the choices' streams, and at a block's end what they hold goes out first.
+		c.Native = s.Bytes(c.Native)
+		if c.BlockEnd {
+			flushed = cs.rest(c.ID, c.Model)
+		}
+	}
 	send = len(c.Choices) == 0 || c.Usage != nil
 	for i := range c.Choices {
 		ch := &c.Choices[i]

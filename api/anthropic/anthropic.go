@@ -3,16 +3,24 @@
 // every chat endpoint, whatever its provider, through the same pipeline (permissions, limits,
 // audit with api "anthropic") as every other query. `model` names the endpoint.
 //
-// Requests are decoded into the canonical (OpenAI-shaped) chat request and answers rendered
-// back as Anthropic messages and stream events, so any provider can serve them. That walk
-// through the canonical form loses what it has no place for, also for endpoints whose
-// provider is anthropic: thinking (and thinking blocks, dropped from assistant turns),
-// metadata, cache_control, service_tier and other fields the canonical request does not name
-// (ignored, not forwarded); document, search-result and other block types, and server tools
-// (refused with 400); is_error on tool results; and on answers, stop_sequence (a stop sequence
-// reports end_turn) and cache token counts. top_k is forwarded as an extra field (providers
-// that do not know it may refuse it). Temperature is the caller's on Anthropic's 0–1 scale,
-// doubled onto the canonical 0–2 scale (which the anthropic provider halves back).
+// For an endpoint whose provider is anthropic the request passes through as the caller wrote
+// it (only the model is replaced by the endpoint's) and the answer and stream events come back
+// as Anthropic wrote them: thinking blocks and signatures, cache_control, metadata, is_error,
+// stop_sequence and cache token counts all survive (llm.Request.Native). The canonical decoding
+// still runs, for limits, metering and credential scrubbing (stream text is re-rendered from
+// the scrubbed canonical text; every other event is relayed verbatim after scrubbing).
+// Client headers are not forwarded, so anthropic-beta features stay off.
+//
+// Every other provider gets the canonical (OpenAI-shaped) chat request, and its answers are
+// rendered back as Anthropic messages and stream events. That walk loses what the canonical
+// form has no place for: thinking (and thinking blocks, dropped from assistant turns),
+// metadata, cache_control, service_tier and other unnamed fields (ignored, not forwarded);
+// is_error on tool results; and on answers, stop_sequence (a stop sequence reports end_turn)
+// and cache token counts. On every provider, document, search-result and other block types and
+// server tools are refused with 400 (the canonical decoding, which every query needs, has no
+// place for them). top_k is forwarded as an extra field (providers that do not know it may
+// refuse it). Temperature is the caller's on Anthropic's 0–1 scale, doubled onto the
+// canonical 0–2 scale (which the anthropic provider halves back).
 //
 // POST /v1/messages/count_tokens is forwarded to Anthropic's own count_tokens for endpoints
 // of provider anthropic, after the same authentication and permission check as a query; other
@@ -130,6 +138,12 @@ func (Surface) WriteError(w http.ResponseWriter, code int, err *gateway.Error) {
 func (Surface) WriteResponse(w http.ResponseWriter, resp *llm.Response) {
 	if resp.Chat == nil {
 		writeError(w, http.StatusInternalServerError, gateway.Errorf(gateway.CodeInternal, "no chat answer"))
+		return
+	}
+	if resp.Native != nil && resp.Native.API == llm.NativeAnthropic {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(resp.Native.Body)
 		return
 	}
 	httpkit.WriteJSON(w, http.StatusOK, toMessage(resp.Chat))

@@ -123,7 +123,8 @@ func decodeRequest(body []byte) (*llm.Request, *gateway.Error) {
 	if err := decodeTools(w, c); err != nil {
 		return nil, err
 	}
-	return &llm.Request{Type: gateway.TypeChat, Chat: c}, nil
+	// An endpoint of provider anthropic is sent the body itself (see the package comment).
+	return &llm.Request{Type: gateway.TypeChat, Chat: c, Native: &llm.Native{API: llm.NativeAnthropic, Body: body}}, nil
 }
 
 func checkParams(w *wireRequest) *gateway.Error {

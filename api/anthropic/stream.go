@@ -20,6 +20,10 @@ type streamEncoder struct {
 	tools   map[int]int
 	stop    string
 	usage   llm.Usage
+	// native: the provider relays its own events (llm.Chunk.Native); see native.go.
+	native    bool
+	textBlock int    // index of the native text block text deltas belong to
+	tail      []byte // the native message_delta and message_stop, written by AppendEnd
 }
 
 func newStreamEncoder() *streamEncoder { return &streamEncoder{open: -1, tools: map[int]int{}} }
@@ -38,6 +42,12 @@ type toolDelta struct {
 // answers have one): text as text_delta in a text block, tool calls as tool_use blocks fed
 // by input_json_delta. Other choices cannot occur (the surface never asks for n > 1).
 func (e *streamEncoder) AppendChunk(dst []byte, _ gateway.EndpointType, c *llm.Chunk, _ bool) []byte {
+	if !e.started && c.Native != nil {
+		e.started, e.native = true, true
+	}
+	if e.native {
+		return e.appendNative(dst, c)
+	}
 	if c.Usage != nil {
 		mergeUsage(&e.usage, c.Usage)
 	}
@@ -130,6 +140,9 @@ func (e *streamEncoder) AppendStreamError(dst []byte, err *gateway.Error) []byte
 // AppendEnd closes the open block and the message: message_delta with the stop reason and
 // the final usage (input tokens too, which message_start could not know yet), message_stop.
 func (e *streamEncoder) AppendEnd(dst []byte) []byte {
+	if e.native && len(e.tail) > 0 {
+		return append(dst, e.tail...)
+	}
 	if !e.started {
 		e.started = true
 		dst = e.appendStart(dst, &llm.Chunk{})

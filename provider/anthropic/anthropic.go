@@ -63,6 +63,9 @@ func (Translator) Request(c *provider.Call) (*provider.HTTPRequest, error) {
 		return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic does not serve %s", c.Type)
 	}
 	body, err := messagesBody(c.Model, chat)
+	if native := c.Req.NativeFor(llm.NativeAnthropic); native != nil && c.Type == gateway.TypeChat {
+		body, err = nativeBody(c.Model, native)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -84,6 +84,9 @@ func (Translator) Response(c *provider.Call, body []byte) (*llm.Response, error)
 		Choices: []llm.ChatChoice{{Index: 0, Message: msg, FinishReason: &finish}}}
 	switch c.Type {
 	case gateway.TypeChat:
+		if native(c) {
+			return &llm.Response{Chat: chat, Native: &llm.Native{API: llm.NativeAnthropic, Body: body}}, nil
+		}
 		return &llm.Response{Chat: chat}, nil
 	case gateway.TypeCompletions:
 		return &llm.Response{Completion: openaicompat.CompletionFromChat(chat)}, nil

@@ -16,11 +16,12 @@ import (
 // OpenAI tool_calls deltas), message_delta (stop_reason, output tokens), message_stop; ping
 // is ignored and an error event fails the stream.
 func (Translator) Stream(c *provider.Call) provider.StreamDecoder {
-	return sse.NewDecoder(&streamHandler{model: c.Model})
+	return sse.NewDecoder(&streamHandler{model: c.Model, native: native(c)})
 }
 
 type streamHandler struct {
 	id, model   string
+	native      bool // relay each event's frame too (see native.go)
 	inputTokens *int64
 	stopped     bool
 	// toolCalls maps a tool_use content block's index to its ordinal among tool calls, the
@@ -59,6 +60,19 @@ func (h *streamHandler) OnEvent(ev sse.Event) ([]llm.Chunk, error) {
 	if err := json.Unmarshal(ev.Data, &e); err != nil {
 		return nil, gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream")
 	}
+	chunks, err := h.canonical(e)
+	if err != nil || !h.native {
+		return chunks, err
+	}
+	kind := e.Type
+	if e.Type == "content_block_delta" && e.Delta != nil && e.Delta.Type == "text_delta" {
+		kind = "text_delta"
+	}
+	return nativeChunks(ev.Event, ev.Data, kind, chunks, llm.Chunk{ID: h.id, Model: h.model}), nil
+}
+
+// canonical decodes one event into chat chunks.
+func (h *streamHandler) canonical(e streamEvent) ([]llm.Chunk, error) {
 	chunk := llm.Chunk{ID: h.id, Model: h.model}
 	switch e.Type {
 	case "message_start":

@@ -6,6 +6,7 @@ builds it (test_provider_matrix.ROWS), so the answers are the fake's exact conte
 the last user text, output tokens = its words. The README's "Client surface matrix" names
 these tests cell by cell.
 """
+import json
 import os
 
 import anthropic
@@ -118,6 +119,74 @@ def test_tools_round_trip(gateway, fake, key, unique):
         final = stream.get_final_message()
     use = next(b for b in final.content if b.type == "tool_use")
     assert final.stop_reason == "tool_use" and use.input == {"text": "weather in Paris"}, final
+
+
+# The fake's signed thinking block (fakeupstream.FakeThinking / FakeSignature).
+FAKE_THINKING, FAKE_SIGNATURE = "the fake considers the question", "fake-signature-EqQBCgIYAhIM"
+
+FAITHFUL = dict(thinking={"type": "enabled", "budget_tokens": 1024}, stop_sequences=["STOP"],
+                metadata={"user_id": "u-42"},
+                system=[{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}])
+
+
+def test_anthropic_endpoint_passes_the_request_and_answer_through(gateway, fake, key, unique):
+    """What the canonical form has no place for survives on an anthropic endpoint: thinking with its
+    signature, stop_sequence, cache token counts, and is_error on a tool result on the next turn."""
+    anthropic_endpoint(gateway, fake, unique)
+    c = client(gateway, key)
+    question = {"role": "user", "content": "alpha STOP beta"}
+    msg = c.messages.create(model=unique, max_tokens=2048, messages=[question], **FAITHFUL)
+    assert [b.type for b in msg.content] == ["thinking", "text"], msg
+    assert msg.content[0].thinking == FAKE_THINKING and msg.content[0].signature == FAKE_SIGNATURE
+    assert msg.content[1].text == "echo: alpha " and msg.stop_reason == "stop_sequence" and msg.stop_sequence == "STOP"
+    assert msg.usage.cache_creation_input_tokens == 10, msg.usage
+    ev = access_events(gateway, unique)[0]["metadata"]
+    assert ev["outcome"] == "success" and int(ev["completionTokens"]) == msg.usage.output_tokens, ev
+
+    # The next turn sends the thinking block back (the API requires it with thinking on) and a
+    # failed tool's result; both reach the provider as written.
+    use = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"text": "x"}}
+    turn = c.messages.create(model=unique, max_tokens=2048, tools=TOOLS, thinking=FAITHFUL["thinking"], messages=[
+        {"role": "user", "content": "weather in Paris"},
+        {"role": "assistant", "content": [msg.content[0].model_dump(), use]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "no network",
+                                      "is_error": True}]}])
+    assert turn.content[-1].text.startswith("the tool failed: "), turn
+    bodies = [r["body"] for r in fake.requests() if isinstance(r["body"], dict)]
+    first = next(b for b in bodies if b.get("messages") == [question])
+    assert first["model"] == "claude-3-5-haiku-20241022" and first["metadata"] == {"user_id": "u-42"}, first
+    assert first["system"] == FAITHFUL["system"] and first["thinking"] == FAITHFUL["thinking"], first
+    last = next(b for b in bodies if "no network" in json.dumps(b))
+    assert last["messages"][1]["content"][0]["signature"] == FAKE_SIGNATURE, last
+    assert last["messages"][2]["content"][0]["is_error"] is True, last
+
+
+def test_anthropic_endpoint_stream_relays_every_event(gateway, fake, key, unique):
+    """Streamed, the thinking and signature deltas, the stop_sequence and the cache counts arrive too."""
+    anthropic_endpoint(gateway, fake, unique)
+    kinds = []
+    with client(gateway, key).messages.stream(model=unique, max_tokens=2048,
+                                              messages=[{"role": "user", "content": "alpha STOP beta"}],
+                                              **FAITHFUL) as stream:
+        for event in stream:
+            kinds.append(event.type)
+        final = stream.get_final_message()
+    assert "thinking" in kinds and "signature" in kinds, kinds
+    assert [b.type for b in final.content] == ["thinking", "text"], final
+    assert final.content[0].signature == FAKE_SIGNATURE and final.content[1].text == "echo: alpha "
+    assert final.stop_reason == "stop_sequence" and final.stop_sequence == "STOP"
+    assert final.usage.cache_creation_input_tokens == 10 and final.usage.output_tokens == 2, final.usage
+    ev = access_events(gateway, unique)[0]["metadata"]
+    assert ev["outcome"] == "success" and ev["stream"] == "true" and int(ev["completionTokens"]) == 2, ev
+
+
+def test_other_providers_take_the_canonical_walk(gateway, fake, key, unique):
+    """An OpenAI endpoint ignores what it has no place for (thinking, cache_control) and answers."""
+    openai_endpoint(gateway, fake, unique)
+    msg = client(gateway, key).messages.create(model=unique, max_tokens=256,
+                                               messages=[{"role": "user", "content": "gamma"}],
+                                               thinking=FAITHFUL["thinking"], metadata={"user_id": "u-42"})
+    assert [b.type for b in msg.content] == ["text"] and msg.content[0].text == "echo: gamma"
 
 
 def test_tools_reach_openai_wire_translated(gateway, fake, key, unique):

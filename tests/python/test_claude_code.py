@@ -100,9 +100,12 @@ def test_claude_code_tool_loop_on_an_anthropic_endpoint(gateway, fake, claude, u
     gateway.create_endpoint(unique, "llm/v1/chat", "anthropic", "claude-3-5-haiku-20241022", config)
     out = run(claude, gateway, key, unique, "say hello " + unique, tmp_path)
     assert out["subtype"] == "success" and out["num_turns"] >= 2, out
-    assert out["result"] == reply(""), out["result"]  # the fake echoes the tool_result turn's (empty) text
     calls = [r["body"] for r in fake.requests() if r["path"] == "/v1/messages" and unique in json.dumps(r["body"])]
     assert len(calls) >= 2, len(calls)
     last = calls[-1]["messages"][-1]
     assert last["role"] == "user" and last["content"][0]["type"] == "tool_result", last
+    # The fake echoes the tool_result turn's (empty) text, prefixed when the tool failed: the
+    # request reaches an anthropic endpoint as Claude Code wrote it, is_error included.
+    failed = "the tool failed: " if last["content"][0].get("is_error") else ""
+    assert out["result"] == failed + reply(""), (out["result"], last)
     assert len(access_events(gateway, unique)) == len(calls)
