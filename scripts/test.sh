@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CI="${CI:-}"
 
+scripts/hygiene.sh
+
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
 scripts/pyenv.sh

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/secrets/local"
@@ -66,6 +68,9 @@ func claimDataDir(s *settings) (*owner, error) {
 	}
 	l, err := lockDataDir(s.DataDir)
 	if err != nil {
+		if !s.dataDirNeeded() && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)) {
+			return nil, nil // an unused, read-only directory (e.g. the image's /data without a volume)
+		}
 		return nil, err
 	}
 	return &owner{lock: l, unregister: register(s.DataDir)}, nil
