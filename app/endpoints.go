@@ -725,7 +725,7 @@ func cloneEndpoint(e *gateway.Endpoint) *gateway.Endpoint {
 	return &c
 }
 
-// scalarFields are the audited before/after values of an endpoint (spec §6.2).
+// scalarFields are the audited before/after values of an endpoint (docs/contract/domino-aigateway.md §6.2).
 func scalarFields(e *gateway.Endpoint) map[string]string {
 	return map[string]string{
 		"endpointName":      e.Name,

@@ -13,7 +13,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 )
 
-// Record is the stored-document form of an event (spec §6.3), one JSON line per event.
+// Record is the stored-document form of an event (docs/contract/domino-aigateway.md §6.3), one JSON line per event.
 type Record struct {
 	ID           string            `json:"id"`
 	Kind         string            `json:"kind"`

@@ -24,7 +24,7 @@ const (
 )
 
 // TestCrashLosesNoAuditEventOfAnAnsweredRequest kills the gateway with SIGKILL in the middle
-// of concurrent traffic, restarts it on the same data, and checks PRODUCT.md's promise: an
+// of concurrent traffic, restarts it on the same data, and checks docs/contract/product.md's promise: an
 // event for a request is durable before its response is complete.
 func TestCrashLosesNoAuditEventOfAnAnsweredRequest(t *testing.T) {
 	onEveryBackend(t, func(t *testing.T, b e2e.Backend) {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -51,5 +52,39 @@ func TestHygieneCheckRefusesBinariesBigFilesAndKeys(t *testing.T) {
 				t.Fatalf("%s: err %v, output %s; want a failure saying %q", c.name, err, out, c.want)
 			}
 		})
+	}
+}
+
+// Every docs/… path a comment, script or document names exists in the repository, and none
+// points at the product contract outside it (PRODUCT.md, spec/…): someone who clones the
+// repository alone can follow every reference.
+func TestReferencesPointAtDocsInTheRepository(t *testing.T) {
+	root := repoRoot(t)
+	cmd := exec.Command("git", "ls-files", "*.go", "*.md", "*.py", "*.sh", "Makefile")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docRef := regexp.MustCompile(`docs/[A-Za-z0-9_./-]+\.(md|yaml|yml)`)
+	outside := regexp.MustCompile(`PRODUCT\.md|ARCHITECTURE\.md|\bspec/[a-z-]+\.md|spec §`)
+	for _, f := range strings.Fields(string(out)) {
+		raw, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(raw)
+		if strings.HasPrefix(f, "docs/contract/") {
+			continue // the contract itself quotes its sources
+		}
+		if m := outside.FindString(text); m != "" && f != "e2e/hygiene_test.go" {
+			t.Errorf("%s refers to %q, which is not in the repository: point at docs/", f, m)
+		}
+		for _, ref := range docRef.FindAllString(text, -1) {
+			ref = strings.TrimRight(ref, ".")
+			if _, err := os.Stat(filepath.Join(root, ref)); err != nil {
+				t.Errorf("%s refers to %s, which does not exist", f, ref)
+			}
+		}
 	}
 }

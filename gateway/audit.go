@@ -25,7 +25,7 @@ const (
 	KindAddOrganizationMember    = "AddOrganizationMember"
 	KindRemoveOrganizationMember = "RemoveOrganizationMember"
 	KindRotateMasterKey          = "RotateMasterKey"
-	// KindDeniedAdminAction records a non-admin's refused attempt at an admin route (spec §6.2).
+	// KindDeniedAdminAction records a non-admin's refused attempt at an admin route (docs/contract/domino-aigateway.md §6.2).
 	KindDeniedAdminAction = "DeniedAdminAction"
 )
 

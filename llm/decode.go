@@ -12,7 +12,7 @@ import (
 )
 
 // Decode parses and validates an invocation body for an endpoint of type t the way MLflow's
-// deployments server does (spec/mlflow-deployments.md §3, §3.5): required fields and their
+// deployments server does (docs/contract/mlflow-deployments.md §3, §3.5): required fields and their
 // JSON types, temperature in [0, 2], top_p in [0, 1], n, max_tokens and max_completion_tokens
 // at least 1, stop a non-empty list of strings, messages a non-empty list, prompt a string,
 // input a string or a non-empty list of strings. Fields it does not name are kept in Extra and
@@ -39,7 +39,7 @@ func DecodeOpenAI(t gateway.EndpointType, body []byte) (*Request, *gateway.Error
 
 // Input caps. Each bounds what one request can make the gateway and the provider do; they
 // match or exceed what OpenAI's own API accepts, so no client that works against OpenAI is
-// refused (docs/api.md lists them).
+// refused (docs/security.md lists them).
 const (
 	MaxN               = 128       // choices per request (n)
 	MaxEmbeddingInputs = 2048      // inputs per embeddings request

@@ -1,5 +1,5 @@
 // Package mlflowimport creates llmgate endpoints from an MLflow AI Gateway YAML config
-// (spec/mlflow-deployments.md §5), so a team moving off `mlflow gateway start` or Domino's
+// (docs/contract/mlflow-deployments.md §5), so a team moving off `mlflow gateway start` or Domino's
 // gateway keeps its endpoint names, types, models, credentials and rate limits.
 //
 // The whole file is validated before anything is created: a config either imports

@@ -50,7 +50,7 @@ func Receipt(ev *gateway.AuditEvent) string {
 	return "seq=" + strconv.FormatInt(ev.Seq, 10) + "; hash=" + ev.Hash
 }
 
-// metadata holds every field PRODUCT.md requires of an access event.
+// metadata holds every field docs/contract/product.md requires of an access event.
 func (x *exchange) metadata(outcome string, status int) map[string]string {
 	ep, u := x.ep, x.principal.User
 	stream := x.req != nil && x.req.Stream()

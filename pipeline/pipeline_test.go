@@ -20,7 +20,7 @@ import (
 
 var chatBody = map[string]any{"messages": []map[string]string{{"role": "user", "content": "Say hi"}}, "temperature": 0.2}
 
-// requiredMetadata is every access-event field PRODUCT.md names.
+// requiredMetadata is every access-event field docs/contract/product.md names.
 var requiredMetadata = []string{"accessedByUsername", "accessedByUserId", "endpointName", "endpointId",
 	"endpointType", "modelProvider", "modelName", "outcome", "httpStatus", "latencyMs", "promptTokens",
 	"completionTokens", "totalTokens", "stream", "requestId", "clientIp", "userAgent", "api"}

@@ -37,7 +37,7 @@ func toAuditData(ev *gateway.AuditEvent) auditData {
 }
 
 // parseAuditFilter reads the getAIGatewayAuditData query. Names match the name recorded in
-// the event or the endpoint's current name (spec §8 U12): current names are resolved to ids
+// the event or the endpoint's current name (docs/contract/domino-aigateway.md §8 U12): current names are resolved to ids
 // through the snapshot, so events recorded before a rename are found too.
 func (h *api) parseAuditFilter(r *http.Request) (gateway.AuditFilter, error) {
 	q := r.URL.Query()
@@ -148,7 +148,7 @@ func (h *api) queryAudit(w http.ResponseWriter, r *http.Request, _ *gateway.Prin
 const downloadWindow = 183 * 24 * time.Hour
 
 // downloadAudit serves the v4 audit file: every kind of the last 183 days, as a JSON array
-// (useJson=true) or one text line per event (spec §6.4).
+// (useJson=true) or one text line per event (docs/contract/domino-aigateway.md §6.4).
 func (h *api) downloadAudit(w http.ResponseWriter, r *http.Request, _ *gateway.Principal) {
 	useJSON, err := parseBool(r.URL.Query(), "useJson", false)
 	if err != nil {

@@ -339,7 +339,7 @@ func decodePermissionsPatch(f fields) (app.PermissionsPatch, error) {
 // page is a validated offset/limit pair.
 type page struct{ offset, limit int }
 
-// Paging defaults (spec §8 U1).
+// Paging defaults (docs/contract/domino-aigateway.md §8 U1).
 const (
 	defaultLimit = 10
 	maxLimit     = 1000

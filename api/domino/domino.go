@@ -1,7 +1,7 @@
 // Package domino serves llmgate's Domino-compatible admin API: endpoint management,
 // permissions and audit under /api/aigateway/v1, the users, organizations and personal access
 // token routes the permission workflow needs, and the v4 helpers Domino's UI used
-// (spec/domino-aigateway.md). Clients generated from Domino's OpenAPI document parse only the
+// (docs/contract/domino-aigateway.md). Clients generated from Domino's OpenAPI document parse only the
 // status codes and bodies Domino declares, so every response here is shaped for them: one
 // error envelope, 200 on create, 400 on conflicts.
 package domino
@@ -72,7 +72,7 @@ func Register(mux httpkit.Mux, a *app.App, opts Options) {
 	mux.HandleFunc("POST /api/pat/v1/users/{userId}/tokens", h.admin(h.createUserToken))
 
 	// Anything else under these prefixes is unknown, but only to someone who may ask: the
-	// credential is checked first so unauthenticated probes learn nothing (spec §5.3).
+	// credential is checked first so unauthenticated probes learn nothing (docs/contract/domino-aigateway.md §5.3).
 	for _, prefix := range []string{gw + "/", "/api/users/v1/", "/api/organizations/v1/", "/api/pat/v1/"} {
 		mux.HandleFunc(prefix, h.user(notFound))
 	}

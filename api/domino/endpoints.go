@@ -180,7 +180,7 @@ func nameOf(s *gateway.Snapshot, ref string) (string, bool) {
 }
 
 // visibleEndpoint finds an endpoint by the path's name for reading: 404 when absent, 403
-// when it exists but the caller may not use it (spec §8 U13).
+// when it exists but the caller may not use it (docs/contract/domino-aigateway.md §8 U13).
 func (h *api) visibleEndpoint(r *http.Request, p *gateway.Principal) (*gateway.Endpoint, error) {
 	name := h.endpointRef(r)
 	e := h.app.EndpointFresh(r.Context(), name)
@@ -297,7 +297,7 @@ func (h *api) updatePermissions(w http.ResponseWriter, r *http.Request, p *gatew
 }
 
 // failBody reports a bad body on a route naming an endpoint, unless the endpoint is unknown:
-// 404 outranks 400 (spec §5.3).
+// 404 outranks 400 (docs/contract/domino-aigateway.md §5.3).
 func (h *api) failBody(w http.ResponseWriter, r *http.Request, err error) {
 	if name := h.endpointRef(r); h.app.Snapshot().Endpoint(name) == nil {
 		err = gateway.Errorf(gateway.CodeNotFound, "endpoint %q not found", truncate(name, 256))

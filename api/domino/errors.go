@@ -9,7 +9,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 )
 
-// errorBody is the one error envelope of the Domino routes (spec §5.2): `error` satisfies the
+// errorBody is the one error envelope of the Domino routes (docs/contract/domino-aigateway.md §5.2): `error` satisfies the
 // 400/404/500 schemas, `errors` + `requestId` satisfy FailureEnvelopeV1 (401/403), and v4
 // routes add `message` (domino.api.ErrorResponse).
 type errorBody struct {
@@ -81,7 +81,7 @@ type metadata struct {
 	Notices   []string `json:"notices"`
 }
 
-// pagination is PaginationV1, mirrored inside PaginatedMetadataV1 (spec §8 U9).
+// pagination is PaginationV1, mirrored inside PaginatedMetadataV1 (docs/contract/domino-aigateway.md §8 U9).
 type pagination struct {
 	Offset     int `json:"offset"`
 	Limit      int `json:"limit"`

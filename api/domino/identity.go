@@ -23,7 +23,7 @@ type userV1 struct {
 	IsActive  bool     `json:"isActive"` // [EXT] false once deactivated
 }
 
-// Domino role names for llmgate's two roles (spec §3.10).
+// Domino role names for llmgate's two roles (docs/contract/domino-aigateway.md §3.10).
 const (
 	roleAdmin = "SysAdmin"
 	roleUser  = "Practitioner"
@@ -53,7 +53,7 @@ func (h *api) self(w http.ResponseWriter, r *http.Request, p *gateway.Principal)
 }
 
 // listUsers shows every active user to every caller: admins need the ids for grants, and
-// Domino lets anyone list "visible" users (spec §8 U17). Admins also see deactivated users.
+// Domino lets anyone list "visible" users (docs/contract/domino-aigateway.md §8 U17). Admins also see deactivated users.
 // [EXT] userName narrows to one exact name.
 func (h *api) listUsers(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
 	q := r.URL.Query()
@@ -162,7 +162,7 @@ type orgList struct {
 	Metadata pagedMetadata    `json:"metadata"`
 }
 
-// myOrgs lists the caller's own organizations, admins included (spec §2.3).
+// myOrgs lists the caller's own organizations, admins included (docs/contract/domino-aigateway.md §2.3).
 func (h *api) myOrgs(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
 	snap := h.app.Snapshot()
 	orgs := filter(snap.Orgs(), func(o *gateway.Org) bool { return isMember(o, p.User.ID) })

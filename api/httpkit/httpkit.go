@@ -18,7 +18,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 )
 
-// DefaultMaxBody is the request body limit when none is configured (PRODUCT.md: 10 MiB).
+// DefaultMaxBody is the request body limit when none is configured (docs/contract/product.md: 10 MiB).
 const DefaultMaxBody = 10 << 20
 
 type ctxKey int

@@ -1,5 +1,5 @@
 // Package mlflow serves the MLflow Deployments surface exactly as MLflow's client, LangChain's
-// MLflow classes and MLflow's standalone gateway users expect it (spec/mlflow-deployments.md):
+// MLflow classes and MLflow's standalone gateway users expect it (docs/contract/mlflow-deployments.md):
 // endpoint discovery under /api/2.0/endpoints/ (paged with base64 {"index":N} tokens), the
 // legacy /api/2.0/gateway/routes/ and 3.x /api/3.0/gateway/endpoint/ lookups, invocations
 // under /endpoints/{name}/invocations and /gateway/{name}/invocations, limits routes that

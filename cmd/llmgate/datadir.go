@@ -15,7 +15,7 @@ import (
 	"github.com/llmgate/llmgate/secrets/local"
 )
 
-// Data directory ownership (docs/operations.md): one `serve` per data directory, held with an
+// Data directory ownership (README.md, "Commands and settings"): one `serve` per data directory, held with an
 // OS file lock that names its pid; admin commands find the directory the way serve does and
 // never create a database as a side effect of a typo or a wrong working directory.
 

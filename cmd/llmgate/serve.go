@@ -287,7 +287,7 @@ func keepFresh(ctx context.Context, a *app.App, s *settings, log *slog.Logger) {
 	})
 }
 
-// bootstrapAdmin creates the first admin on a fresh database (PRODUCT.md): with
+// bootstrapAdmin creates the first admin on a fresh database (docs/contract/product.md): with
 // LLMGATE_ADMIN_API_KEY as its key, or a generated key written only to a 0600 file. The key is
 // never printed: stderr ends up in log files and log shippers, the file does not.
 func bootstrapAdmin(ctx context.Context, a *app.App, s *settings, log *slog.Logger) error {

@@ -35,7 +35,7 @@ func TestNamesAreUniqueAndResolvable(t *testing.T) {
 	}
 }
 
-// TestMLflowNames checks the provider names MLflow configs use (spec/domino-aigateway.md §4.7)
+// TestMLflowNames checks the provider names MLflow configs use (docs/contract/domino-aigateway.md §4.7)
 // that this package already lists.
 func TestMLflowNames(t *testing.T) {
 	r := Default()

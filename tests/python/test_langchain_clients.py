@@ -1,4 +1,4 @@
-"""LangChain's MLflow classes (langchain-community) and ChatOpenAI against llmgate (spec §9 items 35, 38-40).
+"""LangChain's MLflow classes (langchain-community) and ChatOpenAI against llmgate (docs/contract/mlflow-deployments.md §9 items 35, 38-40).
 
 Assumes the fake upstream fixture exposes `url`, `api_key` and `requests()`.
 """
@@ -30,7 +30,7 @@ def test_chat_mlflow_invoke_and_stream(gateway, fake, unique, user_key):
     body = [r for r in fake.requests() if r.get("model") == "gpt-4o-mini"][-1]["body"]
     assert body["messages"][-1]["content"] == "hi" and body["temperature"] == 0.0 and body["n"] == 1
     assert "max_tokens" not in body
-    # The stock http(s) deployments client cannot stream (mlflow spec §4.2): with the pinned
+    # The stock http(s) deployments client cannot stream (docs/contract/mlflow-deployments.md §4.2): with the pinned
     # langchain-community, ChatMlflow.stream fails client-side and no request reaches llmgate.
     before = len(fake.requests())
     with pytest.raises(NotImplementedError):

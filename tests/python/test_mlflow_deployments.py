@@ -1,4 +1,4 @@
-"""The unmodified MLflow Deployments client (2.x and 3.x) against llmgate (spec §9 items 3-19, 23-32).
+"""The unmodified MLflow Deployments client (2.x and 3.x) against llmgate (docs/contract/mlflow-deployments.md §9 items 3-19, 23-32).
 
 Assumes the fake upstream fixture exposes `url`, `api_key` and `requests()` (its /_fake/requests log).
 """
@@ -10,7 +10,7 @@ import requests
 
 pytestmark = pytest.mark.mlflow
 
-os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"  # surface errors at once (spec §9 preamble)
+os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"  # surface errors at once (docs/contract/mlflow-deployments.md §9)
 
 
 def openai_endpoint(gateway, fake, name, endpoint_type, model="gpt-4o-mini", **extra):
