@@ -182,9 +182,14 @@ func serve(s *settings, log *slog.Logger) error {
 		p.state.Store(stateReady)
 		log.Info("llmgate ready", "url", scheme+"://"+ln.Addr().String(), "version", version,
 			"database", map[bool]string{true: "postgres", false: "sqlite"}[s.DatabaseURL != ""], "secrets", s.Secrets)
-		select {
-		case err = <-serveErr:
-		case <-ctx.Done():
+		if s.onReady != nil {
+			err = s.onReady(scheme + "://" + ln.Addr().String())
+		}
+		if err == nil {
+			select {
+			case err = <-serveErr:
+			case <-ctx.Done():
+			}
 		}
 	}
 	p.state.Store(stateStopping)

@@ -19,6 +19,9 @@ import (
 // value is checked when it is read, so a bad value stops the command with the setting's name
 // in the message instead of falling back to a default.
 type settings struct {
+	// onReady, when set, runs once the server answers (llmgate demo seeds itself through it).
+	onReady func(url string) error
+
 	Addr          string
 	DataDir       string
 	DatabaseURL   string
