@@ -17,7 +17,11 @@ import (
 const callTimeout = 30 * time.Second
 
 // target is where a phase sends its chat completions.
-type target struct{ name, url, key, model string }
+// target is one hop under test; pid is the process whose CPU the phase charges to it.
+type target struct {
+	name, url, key, model string
+	pid                   int
+}
 
 // phase is one measured run: one target, streaming or not, at a fixed concurrency.
 type phase struct {
@@ -36,6 +40,7 @@ type result struct {
 	ok, failed  int
 	firstError  string
 	elapsed     time.Duration
+	cpu         time.Duration // CPU the target's process used during the phase
 	latency     []time.Duration
 	ttfb        []time.Duration
 }
@@ -49,11 +54,15 @@ type sample struct {
 // run calls the target from p.concurrency workers until d has passed; calls started before
 // the end finish and count, so the phase's elapsed time is until the last one returned.
 func (p phase) run(ctx context.Context, d time.Duration) result {
-	body, _ := json.Marshal(map[string]any{
-		"model":    p.target.model,
+	fields := map[string]any{
 		"messages": []map[string]string{{"role": "user", "content": "How far is the moon from the earth in kilometres?"}},
 		"stream":   p.stream,
-	})
+	}
+	if p.target.model != "" { // the MLflow route names the endpoint in its path
+		fields["model"] = p.target.model
+	}
+	body, _ := json.Marshal(fields)
+	cpu0, _ := cpuTime(p.target.pid)
 	start := time.Now()
 	deadline := start.Add(d)
 	samples := make([][]sample, p.concurrency)
@@ -66,7 +75,11 @@ func (p phase) run(ctx context.Context, d time.Duration) result {
 		})
 	}
 	wg.Wait()
-	return p.summarise(samples, time.Since(start))
+	r := p.summarise(samples, time.Since(start))
+	if cpu1, err := cpuTime(p.target.pid); err == nil {
+		r.cpu = cpu1 - cpu0
+	}
+	return r
 }
 
 func (p phase) summarise(samples [][]sample, elapsed time.Duration) result {
@@ -154,3 +167,11 @@ func percentile(sorted []time.Duration, q float64) time.Duration {
 }
 
 func (r result) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
+
+// cpuPerRequest is the target process's CPU per answered call.
+func (r result) cpuPerRequest() time.Duration {
+	if r.ok == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(r.ok)
+}

@@ -7,36 +7,49 @@ import (
 	"time"
 )
 
-// printReport writes one row per phase, then per concurrency and mode the gateway's cost
-// relative to calling the fake directly, then the gateway's memory.
+// Targets of the performance issue, each a ratio to the bare proxy measured in the same run.
+const (
+	targetCPURatio        = 1.3                    // gateway CPU per request ≤ 1.3 × the bare proxy's
+	targetThroughputRatio = 0.75                   // gateway throughput at 32 callers ≥ 0.75 × the bare proxy's
+	targetAddedTTFB       = 100 * time.Microsecond // added streaming TTFB over the bare proxy at 1 caller
+	targetConcurrency     = 32
+)
+
+// printReport writes one row per phase, the gateway's cost relative to the bare proxy and to
+// calling the fake directly, the targets with PASS/FAIL, then the gateway's memory.
 func printReport(out io.Writer, rows []result, mem memory, errorLogs int64) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "target\tmode\tconc\tok\terrors\treq/s\tp50\tp99\tTTFB p50\tTTFB p99\t")
+	fmt.Fprintln(w, "target\tmode\tconc\tok\terrors\treq/s\tp50\tp99\tTTFB p50\tTTFB p99\tCPU/req\t")
 	for _, r := range rows {
 		ttfb50, ttfb99 := "-", "-"
 		if r.stream {
 			ttfb50, ttfb99 = ms(percentile(r.ttfb, 0.50)), ms(percentile(r.ttfb, 0.99))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", r.target, mode(r.stream), r.concurrency, r.ok, r.failed,
-			r.rate(), ms(percentile(r.latency, 0.50)), ms(percentile(r.latency, 0.99)), ttfb50, ttfb99)
+		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", r.target, mode(r.stream), r.concurrency, r.ok, r.failed,
+			r.rate(), ms(percentile(r.latency, 0.50)), ms(percentile(r.latency, 0.99)), ttfb50, ttfb99, us(r.cpuPerRequest()))
 	}
 	w.Flush()
 
-	fmt.Fprintln(out, "\ngateway cost (gateway − direct; ratio gateway/direct):")
+	fmt.Fprintln(out, "\ngateway vs the bare proxy (added = gateway − proxy; ratios gateway/proxy):")
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "mode\tconc\tadded p50\tadded p99\tthroughput ratio\tadded TTFB p50\tadded TTFB p99\t")
-	for _, pair := range pairs(rows) {
-		d, g := pair[0], pair[1]
+	fmt.Fprintln(w, "surface\tmode\tconc\tadded p50\tadded p99\tthroughput ratio\tCPU/req ratio\tadded TTFB p50\tadded TTFB p99\t")
+	for _, pair := range pairs(rows, "proxy") {
+		p, g := pair[0], pair[1]
 		addedTTFB50, addedTTFB99 := "-", "-"
-		if d.stream {
-			addedTTFB50 = ms(percentile(g.ttfb, 0.50) - percentile(d.ttfb, 0.50))
-			addedTTFB99 = ms(percentile(g.ttfb, 0.99) - percentile(d.ttfb, 0.99))
+		if p.stream {
+			addedTTFB50 = ms(percentile(g.ttfb, 0.50) - percentile(p.ttfb, 0.50))
+			addedTTFB99 = ms(percentile(g.ttfb, 0.99) - percentile(p.ttfb, 0.99))
 		}
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%.2f\t%s\t%s\t\n", mode(d.stream), d.concurrency,
-			ms(percentile(g.latency, 0.50)-percentile(d.latency, 0.50)), ms(percentile(g.latency, 0.99)-percentile(d.latency, 0.99)),
-			ratio(g.rate(), d.rate()), addedTTFB50, addedTTFB99)
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t\n", g.target, mode(p.stream), p.concurrency,
+			ms(percentile(g.latency, 0.50)-percentile(p.latency, 0.50)), ms(percentile(g.latency, 0.99)-percentile(p.latency, 0.99)),
+			ratio(g.rate(), p.rate()), ratio(float64(g.cpuPerRequest()), float64(p.cpuPerRequest())), addedTTFB50, addedTTFB99)
 	}
 	w.Flush()
+
+	fmt.Fprintln(out, "\ntargets:")
+	for _, v := range verdicts(rows) {
+		fmt.Fprintln(out, v)
+	}
 
 	fmt.Fprintf(out, "\ngateway memory at the end: RSS %.1f MiB (peak %.1f MiB); error lines in its log: %d\n",
 		float64(mem.rssKiB)/1024, float64(mem.peakKiB)/1024, errorLogs)
@@ -47,16 +60,51 @@ func printReport(out io.Writer, rows []result, mem memory, errorLogs int64) {
 	}
 }
 
-// pairs matches each direct phase with the gateway phase of the same mode and concurrency.
-func pairs(rows []result) [][2]result {
+// verdicts checks each target against the proxy phase of the same mode and concurrency.
+func verdicts(rows []result) []string {
+	var out []string
+	check := func(ok bool, format string, args ...any) {
+		verdict := "FAIL"
+		if ok {
+			verdict = "PASS"
+		}
+		out = append(out, verdict+"  "+fmt.Sprintf(format, args...))
+	}
+	for _, pair := range pairs(rows, "proxy") {
+		p, g := pair[0], pair[1]
+		switch {
+		case !p.stream && p.concurrency == targetConcurrency:
+			cpu := ratio(float64(g.cpuPerRequest()), float64(p.cpuPerRequest()))
+			check(cpu <= targetCPURatio, "%s CPU per request at %d callers: %s vs proxy %s = %.2f× (target ≤ %.2f×)",
+				g.target, p.concurrency, us(g.cpuPerRequest()), us(p.cpuPerRequest()), cpu, targetCPURatio)
+			tp := ratio(g.rate(), p.rate())
+			check(tp >= targetThroughputRatio, "%s throughput at %d callers: %.0f vs proxy %.0f req/s = %.2f× (target ≥ %.2f×)",
+				g.target, p.concurrency, g.rate(), p.rate(), tp, targetThroughputRatio)
+		case p.stream && p.concurrency == 1:
+			for _, q := range []float64{0.50, 0.99} {
+				added := percentile(g.ttfb, q) - percentile(p.ttfb, q)
+				check(added <= targetAddedTTFB, "%s added streaming TTFB p%.0f at 1 caller: %s (target ≤ %s)",
+					g.target, q*100, ms(added), ms(targetAddedTTFB))
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, fmt.Sprintf("(none measured: run with concurrency 1 and %d)", targetConcurrency))
+	}
+	return out
+}
+
+// pairs matches each phase of the base target with every gateway phase of the same mode and
+// concurrency.
+func pairs(rows []result, base string) [][2]result {
 	var out [][2]result
-	for _, d := range rows {
-		if d.target != "direct" {
+	for _, b := range rows {
+		if b.target != base {
 			continue
 		}
 		for _, g := range rows {
-			if g.target == "gateway" && g.stream == d.stream && g.concurrency == d.concurrency {
-				out = append(out, [2]result{d, g})
+			if (g.target == "gateway" || g.target == "gateway-mlflow") && g.stream == b.stream && g.concurrency == b.concurrency {
+				out = append(out, [2]result{b, g})
 			}
 		}
 	}
@@ -71,6 +119,8 @@ func mode(stream bool) string {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond)) }
 
 func ratio(a, b float64) float64 {
 	if b == 0 {
