@@ -40,6 +40,8 @@ type config struct {
 	soak          time.Duration
 	soakCallers   int
 	soakMaxRSSMiB int
+	// cpuprofile, when set, saves the gateway's CPU profile of its busiest unstreamed phase.
+	cpuprofile string
 }
 
 func main() {
@@ -71,11 +73,12 @@ func parseConfig(args []string) (*config, error) {
 	soakFor := fs.Duration("soak", envDuration("LLMBENCH_SOAK", 0), "run the soak for this long instead of the benchmark")
 	soakCallers := fs.Int("soak-callers", 32, "concurrent callers of the soak")
 	soakMaxRSS := fs.Int("soak-max-rss", 200, "the soak fails if the gateway's RSS passes this many MiB")
+	cpuprofile := fs.String("cpuprofile", os.Getenv("LLMBENCH_CPUPROFILE"), "save the gateway's CPU profile of the busiest unstreamed OpenAI phase to this file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	cfg := &config{duration: *duration, warmup: *warmup, llmgate: *llmgate, fake: *fake,
-		soak: *soakFor, soakCallers: *soakCallers, soakMaxRSSMiB: *soakMaxRSS}
+		soak: *soakFor, soakCallers: *soakCallers, soakMaxRSSMiB: *soakMaxRSS, cpuprofile: *cpuprofile}
 	if cfg.soak < 0 || cfg.soakCallers < 1 || cfg.soakMaxRSSMiB < 1 {
 		return nil, fmt.Errorf("-soak must not be negative, -soak-callers and -soak-max-rss must be positive")
 	}
@@ -103,7 +106,7 @@ func run(cfg *config) error {
 		return err
 	}
 	defer fake.stop()
-	gw, err := startGateway(cfg.llmgate, dir)
+	gw, err := startGateway(cfg.llmgate, dir, cfg.cpuprofile != "")
 	if err != nil {
 		return err
 	}
@@ -146,7 +149,18 @@ func run(cfg *config) error {
 				}
 				ph := phase{client: client, target: tg, stream: stream, concurrency: c}
 				ph.run(context.Background(), cfg.warmup) // warm-up: connections, caches, JIT-free but GC-sized heaps
+				var profiled chan error
+				if cfg.cpuprofile != "" && tg.name == "gateway" && !stream && c == maxConc {
+					profiled = make(chan error, 1)
+					go func() { profiled <- gw.saveProfile(cfg.cpuprofile, cfg.duration) }()
+				}
 				rows = append(rows, ph.run(context.Background(), cfg.duration))
+				if profiled != nil {
+					if err := <-profiled; err != nil {
+						return err
+					}
+					fmt.Printf("gateway CPU profile of %s c=%d saved to %s (go tool pprof -top %s)\n", tg.name, c, cfg.cpuprofile, cfg.cpuprofile)
+				}
 			}
 		}
 	}

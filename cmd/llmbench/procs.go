@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -60,9 +61,15 @@ func startFake(bin string) (*process, error) {
 
 // startGateway runs `llmgate serve` on a fresh data directory with a known admin key and
 // waits for its ready line.
-func startGateway(bin, dataDir string) (*gateway, error) {
+func startGateway(bin, dataDir string, debug bool) (*gateway, error) {
 	admin := "lgk_bench_admin_" + randomHex(16)
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json")
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json"}
+	var debugAddr string
+	if debug {
+		debugAddr = freeLoopbackAddr()
+		args = append(args, "--debug-addr", debugAddr)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "LLMGATE_ADMIN_API_KEY="+admin)
 	errPipe, err := cmd.StderrPipe()
 	if err != nil {
@@ -71,7 +78,7 @@ func startGateway(bin, dataDir string) (*gateway, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w (run `make build` first)", bin, err)
 	}
-	g := &gateway{process: process{cmd: cmd, done: make(chan struct{})}, admin: admin}
+	g := &gateway{process: process{cmd: cmd, done: make(chan struct{})}, admin: admin, debugAddr: debugAddr}
 	go func() { cmd.Wait(); close(g.done) }()
 	ready := make(chan string, 1)
 	go g.readLog(errPipe, ready)
@@ -132,6 +139,7 @@ func randomHex(n int) string {
 type gateway struct {
 	process
 	admin     string
+	debugAddr string // pprof listener when profiling
 	errorLogs atomic.Int64
 }
 
@@ -214,6 +222,35 @@ func (g *gateway) admin2xx(method, path string, body, out any) error {
 		return nil
 	}
 	return json.Unmarshal(answer, out)
+}
+
+// freeLoopbackAddr returns a loopback address with a port free at the time of asking.
+func freeLoopbackAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "127.0.0.1:6060"
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// saveProfile records the gateway's CPU profile for d (its --debug-addr pprof) into path.
+func (g *gateway) saveProfile(path string, d time.Duration) error {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", g.debugAddr, max(1, int(d.Seconds()))))
+	if err != nil {
+		return fmt.Errorf("profiling the gateway: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profiling the gateway: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }
 
 // memory reads the gateway's resident and peak resident set size from /proc, in KiB.
