@@ -6,6 +6,7 @@ import (
 
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/llm"
 )
 
 // audit charges the tokens used, then writes the request's one access event and waits until it is durable. Callers invoke
@@ -70,9 +71,9 @@ func (x *exchange) metadata(outcome string, status int) map[string]string {
 		"outcome":            outcome,
 		"httpStatus":         strconv.Itoa(status),
 		"latencyMs":          strconv.FormatInt(timeSinceMs(x), 10),
-		"promptTokens":       strconv.FormatInt(deref(x.usage.PromptTokens), 10),
-		"completionTokens":   strconv.FormatInt(deref(x.usage.CompletionTokens), 10),
-		"totalTokens":        strconv.FormatInt(tokenCount(x.usage), 10),
+		"promptTokens":       x.tokenText(x.usage.PromptTokens),
+		"completionTokens":   x.tokenText(x.usage.CompletionTokens),
+		"totalTokens":        x.tokenText(totalTokens(x.usage)),
 		"stream":             strconv.FormatBool(stream),
 		"requestId":          requestID,
 		"clientIp":           httpkit.ClientIP(x.r),
@@ -88,4 +89,26 @@ func truncateString(s string, n int) string {
 		s = s[:n] + "…"
 	}
 	return strings.ToValidUTF8(s, "")
+}
+
+// tokenText is a token count for the access event: the count, "0" when the query never reached
+// the provider (nothing was spent), and "" when the provider was called but reported nothing —
+// unknown, never a made-up 0 (docs/contract/domino-aigateway.md §6.1).
+func (x *exchange) tokenText(n *int64) string {
+	switch {
+	case n != nil:
+		return strconv.FormatInt(*n, 10)
+	case !x.calledUpstream:
+		return "0"
+	}
+	return ""
+}
+
+// totalTokens is the reported total, or prompt plus completion when both are known.
+func totalTokens(u llm.Usage) *int64 {
+	if u.TotalTokens != nil || u.PromptTokens == nil || u.CompletionTokens == nil {
+		return u.TotalTokens
+	}
+	t := *u.PromptTokens + *u.CompletionTokens
+	return &t
 }

@@ -52,6 +52,8 @@ type exchange struct {
 	scrub *redact.Scrubber
 	// credentials are the values scrub removes: the config's and any minted while sending.
 	credentials []string
+	// calledUpstream: a request went to the provider, so tokens it did not report are unknown.
+	calledUpstream bool
 	// leave gives back the admission slots and budget the query holds (admission.go).
 	leave []func()
 	// abort asks Serve to break the connection: a stream broke on a surface that has no
@@ -281,6 +283,7 @@ func (x *exchange) send(ctx context.Context, call *provider.Call) (*http.Respons
 		return nil, gateway.AsError(err)
 	}
 	sent := time.Now()
+	x.calledUpstream = true
 	resp, err := x.p.opts.Transport(ctx, hreq, call.Config)
 	if len(hreq.Minted) > 0 {
 		x.addMinted(hreq.Minted)

@@ -433,3 +433,31 @@ func TestPayloadsAreLoggedOnlyWhenEnabled(t *testing.T) {
 		t.Fatalf("payloads not recorded: %v", md)
 	}
 }
+
+// Tokens the provider did not report are unknown (""), never 0; a query that never reached the
+// provider spent none ("0").
+func TestUnreportedUsageIsUnknownNotZero(t *testing.T) {
+	env := pipelinetest.New(t, pipelinetest.Options{})
+	_, key := env.User("una")
+	env.Endpoint("silent", gateway.TypeChat, "no-usage", nil)
+	env.Upstream.Answer("no-usage", `{"id":"c1","object":"chat.completion","created":1,"model":"no-usage",`+
+		`"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}`)
+	if status, _, body := env.Do("POST", "/endpoints/silent/invocations", key, chatBody); status != 200 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	md := onlyEvent(t, env, "silent").Metadata
+	for _, k := range []string{"promptTokens", "completionTokens", "totalTokens"} {
+		if md[k] != "" {
+			t.Errorf("%s = %q for an answer without usage; want unknown (\"\")", k, md[k])
+		}
+	}
+
+	env.Endpoint("private", gateway.TypeChat, "m", func(in *app.EndpointInput) { in.Permissions = gateway.Permissions{} })
+	if status, _, _ := env.Do("POST", "/endpoints/private/invocations", key, chatBody); status != 403 {
+		t.Fatalf("denied query answered %d", status)
+	}
+	md = onlyEvent(t, env, "private").Metadata
+	if md["outcome"] != "denied" || md["promptTokens"] != "0" || md["totalTokens"] != "0" {
+		t.Errorf("a denied query spent nothing: %v", md)
+	}
+}
