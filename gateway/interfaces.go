@@ -54,6 +54,10 @@ type Store interface {
 	// them in one transaction. With several writers (replicas) the chain is serialised in the
 	// database, so there is exactly one chain.
 	AppendAudit(ctx context.Context, events []*AuditEvent) error
+	// UsageRows returns the hourly usage rows with from <= Hour < to (zero times: unbounded),
+	// only userID's when it is set. AppendAudit maintains them from the access events it
+	// commits, in the same transaction (package usage).
+	UsageRows(ctx context.Context, from, to time.Time, userID string) ([]UsageRow, error)
 	// QueryAudit returns matching events ordered by timestamp, then Seq. Callers bound what
 	// they read with Limit and page with After (keyset); the store never caps on its own.
 	QueryAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,6 +80,7 @@ func (x *exchange) metadata(outcome string, status int) map[string]string {
 		"clientIp":           httpkit.ClientIP(x.r),
 		"userAgent":          x.r.UserAgent(),
 		"api":                x.q.Surface.API(),
+		"organizationIds":    orgIDs(x.principal),
 	}
 }
 
@@ -111,4 +113,15 @@ func totalTokens(u llm.Usage) *int64 {
 	}
 	t := *u.PromptTokens + *u.CompletionTokens
 	return &t
+}
+
+// orgIDs are the caller's organizations as usage attributes the request to them: sorted ids,
+// comma-separated ("" for none).
+func orgIDs(p *gateway.Principal) string {
+	if p == nil || len(p.OrgIDs) == 0 {
+		return ""
+	}
+	ids := slices.Clone(p.OrgIDs)
+	slices.Sort(ids)
+	return strings.Join(ids, ",")
 }

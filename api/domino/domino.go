@@ -46,6 +46,7 @@ func Register(mux httpkit.Mux, a *app.App, opts Options) {
 	mux.HandleFunc("GET "+gw+"/endpoints/{name}/permissions", h.admin(h.getPermissions))
 	mux.HandleFunc("PATCH "+gw+"/endpoints/{name}/permissions", h.admin(h.updatePermissions))
 	mux.HandleFunc("GET "+gw+"/audit", h.admin(h.queryAudit))
+	mux.HandleFunc("GET "+gw+"/usage", h.user(h.queryUsage))
 	mux.HandleFunc("GET "+gw+"/openapi.json", h.user(serveOpenAPI))
 
 	mux.HandleFunc("GET /v4/aigateway/provider-configs", h.v4(h.user(h.providerConfigs)))

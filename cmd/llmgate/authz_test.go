@@ -117,6 +117,7 @@ func (e *matrixEnv) rows() map[string]row {
 		"/v4/aigateway/":                     {"/v4/aigateway/no-such-route", nil, unknownRoute},
 
 		"GET /api/users/v1/self":                 {"/api/users/v1/self", nil, anyUser},
+		"GET /api/aigateway/v1/usage":            {"/api/aigateway/v1/usage", nil, anyUser},
 		"GET /api/users/v1/users":                {"/api/users/v1/users", nil, anyUser},
 		"POST /api/users/v1/users":               {"/api/users/v1/users", map[string]any{"userName": "mx-created-user"}, adminOnly},
 		"PATCH /api/users/v1/users/{id}":         {"/api/users/v1/users/" + e.ids["spare"], map[string]any{"isActive": true}, adminOnly},

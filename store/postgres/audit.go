@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/usage"
 )
 
 // SetAuditKeys makes later appends chain with keys (HMAC) instead of the unkeyed scheme.
@@ -56,6 +57,10 @@ func appendEvents(ctx context.Context, tx pgx.Tx, keys gateway.AuditKeys, events
 			ev.EndpointName(), ev.Username(), string(metadata), ev.PrevHash, ev.Hash, ev.KeyID)
 	}
 	batch.Queue(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, head)
+	for _, r := range usage.Tally(events) {
+		batch.Queue(usageUpsert, r.Hour, r.EndpointID, r.EndpointName, r.UserID, r.UserName, r.Provider, r.Model, r.OrgIDs,
+			r.Requests, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.UnknownUsage, r.LatencyMsSum)
+	}
 	return tx.SendBatch(ctx, batch).Close()
 }
 

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/usage"
 )
 
 // SetAuditKeys makes later appends chain with keys (HMAC) instead of the unkeyed scheme.
@@ -30,7 +31,7 @@ func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) e
 // group commit runs them, and parsing and planning them each time was a sizeable share of a
 // commit's CPU. database/sql re-prepares them by itself should the connection be replaced.
 type auditStatements struct {
-	head, insert, moveHead *sql.Stmt
+	head, insert, moveHead, usage *sql.Stmt
 }
 
 func prepareAudit(ctx context.Context, db *sql.DB) (*auditStatements, error) {
@@ -43,6 +44,7 @@ func prepareAudit(ctx context.Context, db *sql.DB) (*auditStatements, error) {
 		{&st.insert, `INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id,
 		endpoint_type, endpoint_name, username, metadata, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&st.moveHead, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`},
+		{&st.usage, usageUpsert},
 	}
 	for _, q := range queries {
 		stmt, err := db.PrepareContext(ctx, q.query)
@@ -58,7 +60,7 @@ func prepareAudit(ctx context.Context, db *sql.DB) (*auditStatements, error) {
 // Close releases the prepared statements (those never prepared are nil).
 func (st *auditStatements) Close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{st.head, st.insert, st.moveHead} {
+	for _, stmt := range []*sql.Stmt{st.head, st.insert, st.moveHead, st.usage} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
@@ -94,8 +96,17 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 			return err
 		}
 	}
-	_, err = tx.StmtContext(ctx, s.audit.moveHead).ExecContext(ctx, seq, head)
-	return err
+	if _, err = tx.StmtContext(ctx, s.audit.moveHead).ExecContext(ctx, seq, head); err != nil {
+		return err
+	}
+	upsert := tx.StmtContext(ctx, s.audit.usage)
+	for _, r := range usage.Tally(events) {
+		if _, err := upsert.ExecContext(ctx, r.Hour, r.EndpointID, r.EndpointName, r.UserID, r.UserName, r.Provider, r.Model, r.OrgIDs,
+			r.Requests, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.UnknownUsage, r.LatencyMsSum); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // normalizeEvent fills what a caller may leave empty and makes the event re-read exactly as

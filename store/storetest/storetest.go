@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"QueryAudit", testQueryAudit},
 		{"AuditKeysetPaging", testAuditKeysetPaging},
 		{"AuditRetention", testAuditRetention},
+		{"Usage", testUsage},
 		{"ConcurrentWriters", func(t *testing.T, s gateway.Store) { ConcurrentWriters(t, s) }},
 	}
 	for _, tc := range suite {

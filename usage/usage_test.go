@@ -1,0 +1,47 @@
+package usage
+
+import (
+	"testing"
+	"time"
+
+	"github.com/llmgate/llmgate/gateway"
+)
+
+func ev(ts time.Time, user, orgs, outcome, prompt, completion string) *gateway.AuditEvent {
+	return &gateway.AuditEvent{Kind: gateway.KindAccessEndpoint, Timestamp: ts, PerformedBy: user, EndpointID: "e1",
+		Metadata: map[string]string{"accessedByUsername": user, "endpointName": "chat", "modelProvider": "openai", "modelName": "m",
+			"organizationIds": orgs, "outcome": outcome, "promptTokens": prompt, "completionTokens": completion, "latencyMs": "4"}}
+}
+
+func TestTallyAndSummarize(t *testing.T) {
+	day := time.Date(2026, 11, 30, 22, 10, 0, 0, time.UTC)
+	rows := Tally([]*gateway.AuditEvent{
+		ev(day, "a", "o1,o2", "success", "3", "4"),
+		ev(day.Add(time.Minute), "a", "o1,o2", "success", "1", "1"),
+		ev(day.Add(3*time.Hour), "a", "o1,o2", "upstream_error", "", ""), // Dec 1st, unknown usage
+		ev(day, "b", "", "success", "10", "0"),
+		{Kind: gateway.KindCreateEndpoint, Timestamp: day},
+	})
+	if len(rows) != 3 || rows[0].Requests != 2 || rows[0].TotalTokens != 9 || rows[1].UnknownUsage != 1 || rows[1].Errors != 1 {
+		t.Fatalf("tally %+v", rows)
+	}
+	byOrg := Summarize(rows, Query{GroupBy: []string{"organization"}})
+	got := map[string]int64{}
+	for _, a := range byOrg {
+		got[a.Organization] = a.Requests
+	}
+	if len(got) != 3 || got["o1"] != 3 || got["o2"] != 3 || got[""] != 1 {
+		t.Fatalf("by organization %v: each of a's organizations counts a's 3 requests, b's 1 counts for none", got)
+	}
+	byMonth := Summarize(rows, Query{GroupBy: []string{"user"}, Bucket: "month"})
+	if len(byMonth) != 3 || !byMonth[0].BucketStart.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) ||
+		!byMonth[2].BucketStart.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) || byMonth[2].Requests != 1 {
+		t.Fatalf("by user and month %+v", byMonth)
+	}
+	if err := (Query{GroupBy: []string{"colour"}}).Validate(); gateway.AsError(err).Field != "groupBy" {
+		t.Fatalf("bad groupBy: %v", err)
+	}
+	if err := (Query{Bucket: "week"}).Validate(); gateway.AsError(err).Field != "bucket" {
+		t.Fatalf("bad bucket: %v", err)
+	}
+}
