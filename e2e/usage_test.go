@@ -110,6 +110,23 @@ func TestUsageAgreesWithTheAuditTrail(t *testing.T) {
 				}
 			}
 
+			// /metrics (no per-user label) holds the same token totals.
+			metricsText := string(e2e.Do(t, g.URL, "GET", "/metrics", nil, nil).Body)
+			var metricTokens, auditTokens int64
+			for _, line := range strings.Split(metricsText, "\n") {
+				if strings.HasPrefix(line, "llmgate_tokens_total{") {
+					f := strings.Fields(line)
+					v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+					metricTokens += int64(v)
+				}
+			}
+			for _, a := range audit {
+				auditTokens += a.PromptTokens + a.CompletionTokens
+			}
+			if metricTokens != auditTokens || !strings.Contains(metricsText, `llmgate_time_to_first_byte_seconds_count{endpoint="",model="gpt-4o-mini",outcome="success",provider="openai"} 4`) {
+				t.Errorf("/metrics tokens %d, audit %d; or no time-to-first-byte of the 4 answers:\n%s", metricTokens, auditTokens, metricsText)
+			}
+
 			// CSV and the CLI say the same.
 			r = g.Do(t, "GET", "/api/aigateway/v1/usage?groupBy=model&format=csv", g.AdminKey, nil)
 			recs, err := csv.NewReader(strings.NewReader(string(r.Body))).ReadAll()

@@ -31,6 +31,7 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	upstream *prometheus.HistogramVec
 	tokens   *prometheus.CounterVec
+	ttfb     *prometheus.HistogramVec
 	limiter  prometheus.Counter
 }
 
@@ -65,13 +66,17 @@ func NewWithOptions(o Options) *Metrics {
 			Buckets: latencyBuckets,
 		}, []string{"endpoint", "surface"}),
 		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "llmgate_tokens_total", Help: "Tokens reported by providers, by kind (prompt|completion).",
-		}, []string{"endpoint", "surface", "kind"}),
+			Name: "llmgate_tokens_total", Help: "Tokens reported by providers, by kind (prompt|completion), endpoint, surface, provider, model and outcome.",
+		}, []string{"endpoint", "surface", "provider", "model", "outcome", "kind"}),
+		ttfb: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "llmgate_time_to_first_byte_seconds", Help: "Time from request arrival to the first byte of the answer (a stream's first event), by endpoint, provider, model and outcome.",
+			Buckets: latencyBuckets,
+		}, []string{"endpoint", "provider", "model", "outcome"}),
 		limiter: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "llmgate_limiter_errors_total", Help: "Rate-limit decisions the limiter backend (Redis) could not make; the fail-open/closed policy decided instead.",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.upstream, m.tokens, m.limiter,
+	m.reg.MustRegister(m.requests, m.latency, m.upstream, m.tokens, m.ttfb, m.limiter,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -134,16 +139,27 @@ func (m *Metrics) ObserveUpstream(endpoint, surface string, d time.Duration) {
 	m.upstream.WithLabelValues(endpoint, surface).Observe(d.Seconds())
 }
 
-// AddTokens adds the prompt and completion tokens of one answer.
-func (m *Metrics) AddTokens(endpoint, surface string, prompt, completion int64) {
+// Answer is one finished query's usage for the metrics.
+type Answer struct {
+	Endpoint, Surface, Provider, Model, Outcome string
+	PromptTokens, CompletionTokens              int64
+	// FirstByte is the time from arrival to the answer's first byte (0: no answer was sent).
+	FirstByte time.Duration
+}
+
+// ObserveAnswer adds an answer's tokens and its time to first byte.
+func (m *Metrics) ObserveAnswer(a Answer) {
 	if m == nil {
 		return
 	}
-	endpoint = m.label(endpoint)
-	if prompt > 0 {
-		m.tokens.WithLabelValues(endpoint, surface, "prompt").Add(float64(prompt))
+	endpoint := m.label(a.Endpoint)
+	if a.PromptTokens > 0 {
+		m.tokens.WithLabelValues(endpoint, a.Surface, a.Provider, a.Model, a.Outcome, "prompt").Add(float64(a.PromptTokens))
 	}
-	if completion > 0 {
-		m.tokens.WithLabelValues(endpoint, surface, "completion").Add(float64(completion))
+	if a.CompletionTokens > 0 {
+		m.tokens.WithLabelValues(endpoint, a.Surface, a.Provider, a.Model, a.Outcome, "completion").Add(float64(a.CompletionTokens))
+	}
+	if a.FirstByte > 0 {
+		m.ttfb.WithLabelValues(endpoint, a.Provider, a.Model, a.Outcome).Observe(a.FirstByte.Seconds())
 	}
 }

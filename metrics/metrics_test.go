@@ -15,7 +15,7 @@ func TestHandlerExposesRecordedSeries(t *testing.T) {
 	m.ObserveRequest("chat", "openai", "success", 80*time.Millisecond)
 	m.ObserveRequest("chat", "mlflow", "denied", time.Millisecond)
 	m.ObserveUpstream("chat", "openai", 100*time.Millisecond)
-	m.AddTokens("chat", "openai", 9, 2)
+	m.ObserveAnswer(Answer{Endpoint: "chat", Surface: "openai", Provider: "openai", Model: "gpt-4o", Outcome: "success", PromptTokens: 9, CompletionTokens: 2, FirstByte: 30 * time.Millisecond})
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -26,8 +26,9 @@ func TestHandlerExposesRecordedSeries(t *testing.T) {
 		`llmgate_requests_total{endpoint="chat",outcome="denied",surface="mlflow"} 1`,
 		`llmgate_request_duration_seconds_count{endpoint="chat",outcome="success",surface="openai"} 2`,
 		`llmgate_upstream_duration_seconds_count{endpoint="chat",surface="openai"} 1`,
-		`llmgate_tokens_total{endpoint="chat",kind="prompt",surface="openai"} 9`,
-		`llmgate_tokens_total{endpoint="chat",kind="completion",surface="openai"} 2`,
+		`llmgate_tokens_total{endpoint="chat",kind="prompt",model="gpt-4o",outcome="success",provider="openai",surface="openai"} 9`,
+		`llmgate_tokens_total{endpoint="chat",kind="completion",model="gpt-4o",outcome="success",provider="openai",surface="openai"} 2`,
+		`llmgate_time_to_first_byte_seconds_count{endpoint="chat",model="gpt-4o",outcome="success",provider="openai"} 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(text, want) {
@@ -40,7 +41,7 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	var m *Metrics
 	m.ObserveRequest("e", "mlflow", "success", time.Second)
 	m.ObserveUpstream("e", "mlflow", time.Second)
-	m.AddTokens("e", "mlflow", 1, 1)
+	m.ObserveAnswer(Answer{Endpoint: "e", Surface: "mlflow", PromptTokens: 1, CompletionTokens: 1})
 }
 
 func scrape(t *testing.T, h http.Handler, auth string) (int, string) {
@@ -61,14 +62,15 @@ func TestEndpointNamesAreHiddenUnlessEnabled(t *testing.T) {
 	m.ObserveRequest("finance-restricted", "openai", "success", time.Millisecond)
 	m.ObserveRequest("hr-restricted", "openai", "success", time.Millisecond)
 	m.ObserveUpstream("finance-restricted", "openai", time.Millisecond)
-	m.AddTokens("hr-restricted", "openai", 3, 4)
+	m.ObserveAnswer(Answer{Endpoint: "hr-restricted", Surface: "openai", Provider: "openai", Model: "m", Outcome: "success", PromptTokens: 3, CompletionTokens: 4, FirstByte: time.Millisecond})
 	_, text := scrape(t, m.Handler(), "")
 	if strings.Contains(text, "restricted") {
 		t.Fatalf("an endpoint name reached unprotected metrics:\n%s", text)
 	}
 	for _, want := range []string{
 		`llmgate_requests_total{endpoint="",outcome="success",surface="openai"} 2`,
-		`llmgate_tokens_total{endpoint="",kind="completion",surface="openai"} 4`,
+		`llmgate_tokens_total{endpoint="",kind="completion",model="m",outcome="success",provider="openai",surface="openai"} 4`,
+		`llmgate_time_to_first_byte_seconds_count{endpoint="",model="m",outcome="success",provider="openai"} 1`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("aggregated metrics lack %q", want)

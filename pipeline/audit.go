@@ -8,6 +8,7 @@ import (
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/metrics"
 )
 
 // audit charges the tokens used, then writes the request's one access event and waits until it is durable. Callers invoke
@@ -124,4 +125,15 @@ func orgIDs(p *gateway.Principal) string {
 	ids := slices.Clone(p.OrgIDs)
 	slices.Sort(ids)
 	return strings.Join(ids, ",")
+}
+
+// observeAnswer adds the query's tokens and time to first byte to the metrics (queries that
+// reached an endpoint only).
+func (x *exchange) observeAnswer() {
+	if x.ep == nil {
+		return
+	}
+	x.p.opts.Metrics.ObserveAnswer(metrics.Answer{Endpoint: x.ep.Name, Surface: x.q.Surface.API(), Provider: x.ep.Provider,
+		Model: x.ep.Model, Outcome: x.outcome, PromptTokens: deref(x.usage.PromptTokens),
+		CompletionTokens: deref(x.usage.CompletionTokens), FirstByte: x.firstByte})
 }

@@ -54,6 +54,8 @@ type exchange struct {
 	credentials []string
 	// calledUpstream: a request went to the provider, so tokens it did not report are unknown.
 	calledUpstream bool
+	// firstByte is the time from arrival to the answer's first byte (0 until one is written).
+	firstByte time.Duration
 	// leave gives back the admission slots and budget the query holds (admission.go).
 	leave []func()
 	// abort asks Serve to break the connection: a stream broke on a surface that has no
@@ -375,6 +377,7 @@ func (x *exchange) complete(resp *llm.Response) *gateway.Error {
 	if err := x.audit(gateway.OutcomeSuccess, http.StatusOK, nil); err != nil {
 		return err
 	}
+	x.firstByte = time.Since(x.start)
 	x.q.Surface.WriteResponse(x.w, resp)
 	return nil
 }
@@ -441,7 +444,6 @@ func WriteJSONResponse(w http.ResponseWriter, resp *llm.Response) {
 // tokens were spent, so this runs on a context detached from it.
 func (x *exchange) chargeTokens() {
 	total := tokenCount(x.usage)
-	x.p.opts.Metrics.AddTokens(x.ep.Name, x.q.Surface.API(), deref(x.usage.PromptTokens), deref(x.usage.CompletionTokens))
 	rules := x.tokenRules
 	if len(rules) == 0 || total <= 0 {
 		return

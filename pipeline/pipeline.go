@@ -190,6 +190,7 @@ func (p *Pipeline) Serve(w http.ResponseWriter, r *http.Request, q Query) {
 		x.fail(err)
 	}
 	p.opts.Metrics.ObserveRequest(x.metricEndpoint(), q.Surface.API(), x.outcome, time.Since(x.start))
+	x.observeAnswer()
 	note := httpkit.Note(r.Context())
 	note.Endpoint, note.Outcome = x.metricEndpoint(), x.outcome
 	if x.principal != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
@@ -209,6 +210,7 @@ func (s *streamer) start() {
 		return
 	}
 	s.started = true
+	s.x.firstByte = time.Since(s.x.start)
 	h := s.x.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
