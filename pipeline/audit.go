@@ -16,9 +16,13 @@ import (
 // A failure to record is returned as an error the caller answers with instead: llmgate does
 // not serve what it cannot account for.
 func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *gateway.Error {
+	estimated := x.estimateUsage()
 	x.chargeTokens()
 	x.outcome = outcome
 	md := x.metadata(outcome, status)
+	if estimated {
+		md["usageEstimated"] = "true"
+	}
 	if failure != nil {
 		md["error"] = failure.Message
 		if failure.Err != nil { // the cause: DNS, refused, TLS, timeout, the provider's status and message

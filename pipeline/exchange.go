@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/llmgate/llmgate/api/httpkit"
@@ -56,6 +57,10 @@ type exchange struct {
 	calledUpstream bool
 	// firstByte is the time from arrival to the answer's first byte (0 until one is written).
 	firstByte time.Duration
+	// sentText and sentBytes are the streamed text, for an estimate of unreported usage
+	// (estimate.go).
+	sentText  strings.Builder
+	sentBytes int64
 	// leave gives back the admission slots and budget the query holds (admission.go).
 	leave []func()
 	// abort asks Serve to break the connection: a stream broke on a surface that has no

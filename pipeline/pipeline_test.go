@@ -387,6 +387,12 @@ func TestClientLeavingMidStreamCancelsUpstream(t *testing.T) {
 	if ev.Metadata["outcome"] != "client_cancelled" {
 		t.Fatalf("audited as %v", ev.Metadata)
 	}
+	// The provider never reported usage: the prompt and the text already sent are counted.
+	md := ev.Metadata
+	if md["usageEstimated"] != "true" || md["promptTokens"] == "" || md["promptTokens"] == "0" ||
+		md["completionTokens"] == "" || md["completionTokens"] == "0" || md["totalTokens"] == "" {
+		t.Fatalf("a cancelled stream must still be metered (estimated): %v", md)
+	}
 }
 
 // TestBrokenStreamIsAnErrorOnEverySurface: an upstream stream that breaks (connection

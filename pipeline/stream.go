@@ -126,8 +126,9 @@ func (s *streamer) emit(chunks []llm.Chunk) error {
 		if c.Usage != nil {
 			mergeUsage(&x.usage, c.Usage)
 		}
-		if x.ep.LogPayloads {
-			for _, ch := range c.Choices {
+		for _, ch := range c.Choices {
+			x.keepSent(ch.Content)
+			if x.ep.LogPayloads {
 				x.responseText = append(x.responseText, ch.Content...)
 			}
 		}

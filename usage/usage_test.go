@@ -45,3 +45,16 @@ func TestTallyAndSummarize(t *testing.T) {
 		t.Fatalf("bad bucket: %v", err)
 	}
 }
+
+func TestEstimateTokensUsesTheModelsEncoding(t *testing.T) {
+	text := "How far is the moon from the earth in kilometres?"
+	if n := EstimateTokens("gpt-4o-mini", text); n != 11 {
+		t.Fatalf("o200k_base count %d, want 11", n)
+	}
+	if n := EstimateTokens("claude-3-5-haiku", text); n < 9 || n > 14 {
+		t.Fatalf("cl100k_base estimate %d is implausible", n)
+	}
+	if EstimateTokens("any", "") != 0 {
+		t.Fatal("empty text has tokens")
+	}
+}
