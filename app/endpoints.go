@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -35,6 +36,7 @@ type EndpointInput struct {
 	RateLimits     gateway.RateLimits
 	LogPayloads    bool
 	TimeoutSeconds int
+	Pricing        *gateway.Pricing // nil: the shipped price table
 }
 
 // EndpointPatch is the input of UpdateEndpoint: nil fields are left unchanged. Config is
@@ -50,6 +52,9 @@ type EndpointPatch struct {
 	RateLimits     *gateway.RateLimits
 	LogPayloads    *bool
 	TimeoutSeconds *int
+	// Pricing replaces the endpoint's prices; ClearPricing returns it to the price table.
+	Pricing      *gateway.Pricing
+	ClearPricing bool
 }
 
 // PermissionsPatch is the input of UpdatePermissions: nil fields are left unchanged, a
@@ -114,6 +119,11 @@ func (a *App) prepareCreate(ctx context.Context, in EndpointInput) (*gateway.End
 	if err := checkExtensions(in.RateLimits, in.TimeoutSeconds); err != nil {
 		return nil, nil, err
 	}
+	if in.Pricing != nil {
+		if err := in.Pricing.Validate("pricing."); err != nil {
+			return nil, nil, err
+		}
+	}
 	perms, err := a.normalizePermissions(ctx, in.Permissions)
 	if err != nil {
 		return nil, nil, err
@@ -125,7 +135,7 @@ func (a *App) prepareCreate(ctx context.Context, in EndpointInput) (*gateway.End
 	now := gateway.Now()
 	e := &gateway.Endpoint{ID: gateway.NewID(), Name: in.Name, Type: in.Type, Provider: strings.TrimSpace(in.Provider),
 		Model: in.Model, Permissions: perms, RateLimits: in.RateLimits, LogPayloads: in.LogPayloads,
-		TimeoutSeconds: in.TimeoutSeconds, CreatedAt: now, UpdatedAt: now}
+		TimeoutSeconds: in.TimeoutSeconds, Pricing: in.Pricing, CreatedAt: now, UpdatedAt: now}
 	return e, plan, nil
 }
 
@@ -349,6 +359,15 @@ func (a *App) applyScalarPatch(e *gateway.Endpoint, p EndpointPatch) error {
 	}
 	if p.TimeoutSeconds != nil {
 		e.TimeoutSeconds = *p.TimeoutSeconds
+	}
+	switch {
+	case p.ClearPricing:
+		e.Pricing = nil
+	case p.Pricing != nil:
+		if err := p.Pricing.Validate("pricing."); err != nil {
+			return err
+		}
+		e.Pricing = p.Pricing
 	}
 	return checkExtensions(e.RateLimits, e.TimeoutSeconds)
 }
@@ -735,12 +754,22 @@ func scalarFields(e *gateway.Endpoint) map[string]string {
 		"isEveryoneAllowed": strconv.FormatBool(e.Permissions.IsEveryoneAllowed),
 		"logPayloads":       strconv.FormatBool(e.LogPayloads),
 		"timeoutSeconds":    strconv.Itoa(e.TimeoutSeconds),
+		"pricing":           pricingText(e.Pricing),
 	}
+}
+
+// pricingText is an endpoint's price override as audited: its JSON, or "" for the table's.
+func pricingText(p *gateway.Pricing) string {
+	if p == nil {
+		return ""
+	}
+	b, _ := json.Marshal(p)
+	return string(b)
 }
 
 // fieldOrder is the wire name order used in changedFields.
 var fieldOrder = []string{"endpointName", "endpointType", "modelProvider", "modelName", "modelConfig",
-	"rateLimits", "logPayloads", "timeoutSeconds"}
+	"rateLimits", "logPayloads", "timeoutSeconds", "pricing"}
 
 func describeCreate(ev *gateway.AuditEvent, e *gateway.Endpoint) {
 	ev.EndpointID, ev.EndpointType = e.ID, string(e.Type)

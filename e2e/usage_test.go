@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,17 +14,18 @@ import (
 )
 
 type usageRow struct {
-	User             *string `json:"user"`
-	Organization     *string `json:"organization"`
-	Endpoint         *string `json:"endpoint"`
-	Model            *string `json:"model"`
-	BucketStart      *string `json:"bucketStart"`
-	Requests         int64   `json:"requests"`
-	Errors           int64   `json:"errors"`
-	PromptTokens     int64   `json:"promptTokens"`
-	CompletionTokens int64   `json:"completionTokens"`
-	TotalTokens      int64   `json:"totalTokens"`
-	Cost             *float64
+	User             *string  `json:"user"`
+	Organization     *string  `json:"organization"`
+	Endpoint         *string  `json:"endpoint"`
+	Model            *string  `json:"model"`
+	BucketStart      *string  `json:"bucketStart"`
+	Requests         int64    `json:"requests"`
+	Errors           int64    `json:"errors"`
+	PromptTokens     int64    `json:"promptTokens"`
+	CompletionTokens int64    `json:"completionTokens"`
+	TotalTokens      int64    `json:"totalTokens"`
+	Cost             *float64 `json:"cost"`
+	cost             float64
 }
 
 // Usage read from the API (JSON and CSV) and the CLI agrees with the audit trail to the
@@ -65,6 +67,8 @@ func TestUsageAgreesWithTheAuditTrail(t *testing.T) {
 				a.PromptTokens += n("promptTokens")
 				a.CompletionTokens += n("completionTokens")
 				a.TotalTokens += n("totalTokens")
+				c, _ := strconv.ParseFloat(ev.Metadata["cost"], 64)
+				a.cost += c
 			}
 			if audit["ann"] == nil || audit["ann"].Requests != 4 || audit["ann"].TotalTokens == 0 {
 				t.Fatalf("audit counts %+v", audit)
@@ -78,7 +82,7 @@ func TestUsageAgreesWithTheAuditTrail(t *testing.T) {
 			for _, row := range rows {
 				want := audit[*row.User]
 				if want == nil || row.Requests != want.Requests || row.Errors != want.Errors || row.PromptTokens != want.PromptTokens ||
-					row.CompletionTokens != want.CompletionTokens || row.TotalTokens != want.TotalTokens || row.BucketStart == nil || row.Cost != nil {
+					row.CompletionTokens != want.CompletionTokens || row.TotalTokens != want.TotalTokens || row.BucketStart == nil || row.Cost == nil || math.Abs(*row.Cost-want.cost) > 1e-12 || want.cost <= 0 {
 					t.Errorf("usage row %+v disagrees with the audit trail %+v", row, want)
 				}
 			}
@@ -149,6 +153,38 @@ func TestUsageAgreesWithTheAuditTrail(t *testing.T) {
 				if c.TotalTokens != audit[c.User].TotalTokens || c.Requests != audit[c.User].Requests {
 					t.Errorf("llmgate usage %+v disagrees with the audit trail %+v", c, audit[c.User])
 				}
+			}
+
+			// An admin prices an endpoint; the next call costs what it says, and bad prices are 400s.
+			r = g.Do(t, "PATCH", "/api/aigateway/v1/endpoints/chat", g.AdminKey, map[string]any{
+				"pricing": map[string]any{"inputPerMillionTokens": 1000000, "outputPerMillionTokens": 500000}})
+			if r.Status != 200 || !strings.Contains(string(r.Body), `"inputPerMillionTokens":1000000`) {
+				t.Fatalf("pricing PATCH: %d %s", r.Status, r.Body)
+			}
+			if r := g.Chat(t, bobKey, "chat", "priced"); r.Status != 200 {
+				t.Fatalf("chat: %d", r.Status)
+			}
+			evs := g.ExportAudit(t, "--kind", "AccessGatewayEndpoint", "--user", "bob")
+			last := evs[len(evs)-1].Metadata
+			p, _ := strconv.ParseFloat(last["promptTokens"], 64)
+			c, _ := strconv.ParseFloat(last["completionTokens"], 64)
+			if got, _ := strconv.ParseFloat(last["cost"], 64); math.Abs(got-(p*1+c*0.5)) > 1e-9 || last["currency"] != "USD" {
+				t.Fatalf("priced call cost %q (prompt %v, completion %v)", last["cost"], p, c)
+			}
+			for body, field := range map[string]string{`{"pricing": {"inputPerMillionTokens": -1}}`: "pricing.inputPerMillionTokens",
+				`{"pricing": {"currency": "XYZ", "inputPerMillionTokens": 1}}`: "pricing.currency",
+				`{"pricing": {"inputPerMillionTokens": "cheap"}}`:              "pricing.inputPerMillionTokens",
+				`{"pricing": {"perToken": 1}}`:                                 "pricing.perToken"} {
+				var raw map[string]any
+				json.Unmarshal([]byte(body), &raw)
+				if r := g.Do(t, "PATCH", "/api/aigateway/v1/endpoints/chat", g.AdminKey, raw); r.Status != 400 || !strings.Contains(string(r.Body), field) {
+					t.Errorf("%s: %d %s; want 400 naming %s", body, r.Status, r.Body, field)
+				}
+			}
+			// The change is audited like every endpoint change.
+			changes := g.ExportAudit(t, "--kind", "UpdateGatewayEndpoint")
+			if len(changes) == 0 || !strings.Contains(changes[len(changes)-1].Metadata["changedFields"], "pricing") {
+				t.Fatalf("pricing change not audited: %+v", changes)
 			}
 		})
 	}

@@ -140,9 +140,11 @@ type Endpoint struct {
 	// LogPayloads records prompt and completion text in access events when true.
 	LogPayloads bool `json:"logPayloads"`
 	// TimeoutSeconds bounds one upstream call; 0 means the gateway default.
-	TimeoutSeconds int       `json:"timeoutSeconds"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	TimeoutSeconds int `json:"timeoutSeconds"`
+	// Pricing overrides the shipped price table for this endpoint (nil: the table's price).
+	Pricing   *Pricing  `json:"pricing,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // ConfigKeys returns every modelConfig key of the endpoint, plain and secret.

@@ -23,6 +23,8 @@ type UsageCounts struct {
 	TotalTokens      int64
 	UnknownUsage     int64 // requests that reached the provider but reported no token counts
 	LatencyMsSum     int64
+	Cost             float64 // of the requests whose cost is known, in Currency
+	UnknownCost      int64   // requests whose cost is unknown (no price, or usage unknown)
 }
 
 // Add adds o to c.
@@ -34,6 +36,8 @@ func (c *UsageCounts) Add(o UsageCounts) {
 	c.TotalTokens += o.TotalTokens
 	c.UnknownUsage += o.UnknownUsage
 	c.LatencyMsSum += o.LatencyMsSum
+	c.Cost += o.Cost
+	c.UnknownCost += o.UnknownCost
 }
 
 // UsageRow is one stored hourly usage row.

@@ -9,6 +9,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/metrics"
+	"github.com/llmgate/llmgate/pricing"
 )
 
 // audit charges the tokens used, then writes the request's one access event and waits until it is durable. Callers invoke
@@ -23,6 +24,7 @@ func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *ga
 	if estimated {
 		md["usageEstimated"] = "true"
 	}
+	md["cost"], md["currency"] = x.costText(), gateway.Currency
 	if failure != nil {
 		md["error"] = failure.Message
 		if failure.Err != nil { // the cause: DNS, refused, TLS, timeout, the provider's status and message
@@ -140,4 +142,17 @@ func (x *exchange) observeAnswer() {
 	x.p.opts.Metrics.ObserveAnswer(metrics.Answer{Endpoint: x.ep.Name, Surface: x.q.Surface.API(), Provider: x.ep.Provider,
 		Model: x.ep.Model, Outcome: x.outcome, PromptTokens: deref(x.usage.PromptTokens),
 		CompletionTokens: deref(x.usage.CompletionTokens), FirstByte: x.firstByte})
+}
+
+// costText is the query's cost for the access event (package pricing): "0" when it never
+// reached the provider, "" when unknown (no price for the model, or usage not reported).
+func (x *exchange) costText() string {
+	if !x.calledUpstream {
+		return "0"
+	}
+	c := pricing.Default().Cost(x.ep, x.usage)
+	if c == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*c, 'f', -1, 64)
 }

@@ -64,6 +64,11 @@ func fromEvent(ev *gateway.AuditEvent) (Key, Counts) {
 		total = prompt + completion
 	}
 	c.TotalTokens = total
+	if cost, err := strconv.ParseFloat(md["cost"], 64); err == nil && cost >= 0 {
+		c.Cost = cost
+	} else {
+		c.UnknownCost = 1
+	}
 	return k, c
 }
 

@@ -3,6 +3,7 @@ package domino
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -279,6 +280,10 @@ func decodeCreateExtensions(f fields, in *app.EndpointInput) error {
 	if t != nil {
 		in.TimeoutSeconds = *t
 	}
+	if err != nil {
+		return err
+	}
+	in.Pricing, _, err = f.pricing()
 	return err
 }
 
@@ -315,7 +320,12 @@ func decodePatch(f fields) (app.EndpointPatch, error) {
 	if ok {
 		p.LogPayloads = &logPayloads
 	}
-	p.TimeoutSeconds, err = f.timeoutSeconds()
+	if p.TimeoutSeconds, err = f.timeoutSeconds(); err != nil {
+		return p, err
+	}
+	var present bool
+	p.Pricing, present, err = f.pricing()
+	p.ClearPricing = present && p.Pricing == nil && err == nil
 	return p, err
 }
 
@@ -416,4 +426,42 @@ func multi(q url.Values, name string) []string {
 		}
 	}
 	return out
+}
+
+// pricing reads the "pricing" extension [EXT]: absent (nil, false), null (nil, true: back to
+// the price table), or an object of prices, each field checked and named when wrong.
+func (f fields) pricing() (p *gateway.Pricing, present bool, err error) {
+	raw, ok := f["pricing"]
+	if !ok {
+		return nil, false, nil
+	}
+	if isNull(raw) {
+		return nil, true, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var v gateway.Pricing
+	if err := dec.Decode(&v); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te) && te.Field != "":
+			return nil, true, wrongType("pricing."+te.Field, jsonKindName(te.Type.Kind().String()))
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return nil, true, &gateway.Error{Code: gateway.CodeInvalid, Field: "pricing." + name,
+				Message: "pricing." + name + " is not a pricing field (currency, inputPerMillionTokens, outputPerMillionTokens, cachedInputPerMillionTokens, perRequest)"}
+		}
+		return nil, true, wrongType("pricing", "an object of prices")
+	}
+	return &v, true, v.Validate("pricing.")
+}
+
+func jsonKindName(kind string) string {
+	switch kind {
+	case "float64", "int", "int64":
+		return "a number"
+	case "string":
+		return "a string"
+	}
+	return kind
 }

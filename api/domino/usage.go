@@ -30,6 +30,7 @@ type usageRow struct {
 	CompletionTokens int64    `json:"completionTokens"`
 	TotalTokens      int64    `json:"totalTokens"`
 	UnknownUsage     int64    `json:"requestsWithUnknownUsage"`
+	UnknownCost      int64    `json:"requestsWithUnknownCost"`
 	MeanLatencyMs    float64  `json:"meanLatencyMs"`
 	Cost             *float64 `json:"cost"`
 	Currency         string   `json:"currency"`
@@ -99,7 +100,11 @@ func contains(list []string, s string) bool {
 
 func toUsageRow(snap *gateway.Snapshot, q usage.Query, a usage.Aggregate) usageRow {
 	row := usageRow{Requests: a.Requests, Errors: a.Errors, PromptTokens: a.PromptTokens, CompletionTokens: a.CompletionTokens,
-		TotalTokens: a.TotalTokens, UnknownUsage: a.UnknownUsage, Currency: "USD"}
+		TotalTokens: a.TotalTokens, UnknownUsage: a.UnknownUsage, UnknownCost: a.UnknownCost, Currency: gateway.Currency}
+	if a.UnknownCost < a.Requests { // some requests have a known cost; the rest are counted in UnknownCost
+		cost := a.Cost
+		row.Cost = &cost
+	}
 	if a.Requests > 0 {
 		row.MeanLatencyMs = float64(a.LatencyMsSum) / float64(a.Requests)
 	}
@@ -141,7 +146,7 @@ func writeUsageCSV(w http.ResponseWriter, q usage.Query, rows []usageRow) {
 		head = append(head, "bucketStart")
 	}
 	head = append(head, "requests", "errors", "promptTokens", "completionTokens", "totalTokens", "requestsWithUnknownUsage",
-		"meanLatencyMs", "cost", "currency")
+		"requestsWithUnknownCost", "meanLatencyMs", "cost", "currency")
 	_ = cw.Write(head)
 	for _, r := range rows {
 		var rec []string
@@ -158,7 +163,7 @@ func writeUsageCSV(w http.ResponseWriter, q usage.Query, rows []usageRow) {
 			cost = strconv.FormatFloat(*r.Cost, 'f', -1, 64)
 		}
 		rec = append(rec, i64(r.Requests), i64(r.Errors), i64(r.PromptTokens), i64(r.CompletionTokens), i64(r.TotalTokens),
-			i64(r.UnknownUsage), strconv.FormatFloat(r.MeanLatencyMs, 'f', 1, 64), cost, r.Currency)
+			i64(r.UnknownUsage), i64(r.UnknownCost), strconv.FormatFloat(r.MeanLatencyMs, 'f', 1, 64), cost, r.Currency)
 		_ = cw.Write(rec)
 	}
 	cw.Flush()

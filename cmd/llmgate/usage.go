@@ -49,7 +49,7 @@ func usageCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		header := []string{"BUCKET", "ENDPOINT", "USER", "ORGANIZATION", "MODEL", "REQUESTS", "ERRORS", "PROMPT", "COMPLETION", "TOTAL", "UNKNOWN"}
+		header := []string{"BUCKET", "ENDPOINT", "USER", "ORGANIZATION", "MODEL", "REQUESTS", "ERRORS", "PROMPT", "COMPLETION", "TOTAL", "UNKNOWN", "COST (USD)"}
 		table := make([][]string, len(rows))
 		for i, r := range rows {
 			b := ""
@@ -61,7 +61,7 @@ func usageCommand() *cobra.Command {
 				org = o.Name
 			}
 			table[i] = []string{b, r.Endpoint, r.User, org, r.Model, i64s(r.Requests), i64s(r.Errors), i64s(r.PromptTokens),
-				i64s(r.CompletionTokens), i64s(r.TotalTokens), i64s(r.UnknownUsage)}
+				i64s(r.CompletionTokens), i64s(r.TotalTokens), i64s(r.UnknownUsage), costCell(r.Cost, r.UnknownCost, r.Requests)}
 		}
 		return o.print(a.out, rows, header, table)
 	})
@@ -79,3 +79,14 @@ func cliTime(flag, s string) (time.Time, error) {
 }
 
 func i64s(n int64) string { return strconv.FormatInt(n, 10) }
+
+// costCell is the known cost, marked when some requests' cost is unknown; "" when none is known.
+func costCell(cost float64, unknown, requests int64) string {
+	switch {
+	case unknown >= requests:
+		return ""
+	case unknown > 0:
+		return strconv.FormatFloat(cost, 'f', 6, 64) + " (+" + i64s(unknown) + " unknown)"
+	}
+	return strconv.FormatFloat(cost, 'f', 6, 64)
+}

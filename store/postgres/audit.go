@@ -59,7 +59,7 @@ func appendEvents(ctx context.Context, tx pgx.Tx, keys gateway.AuditKeys, events
 	batch.Queue(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, head)
 	for _, r := range usage.Tally(events) {
 		batch.Queue(usageUpsert, r.Hour, r.EndpointID, r.EndpointName, r.UserID, r.UserName, r.Provider, r.Model, r.OrgIDs,
-			r.Requests, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.UnknownUsage, r.LatencyMsSum)
+			r.Requests, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.UnknownUsage, r.LatencyMsSum, r.Cost, r.UnknownCost)
 	}
 	return tx.SendBatch(ctx, batch).Close()
 }

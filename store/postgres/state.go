@@ -108,7 +108,12 @@ func queryKeys(ctx context.Context, q querier, query string, args ...any) ([]gat
 }
 
 const endpointColumns = `id, name, type, provider, model, config, secrets, permissions, rate_limits,
-	log_payloads, timeout_seconds, created_at, updated_at`
+	log_payloads, timeout_seconds, created_at, updated_at, extensions`
+
+// extensions are the endpoint fields stored together in the extensions column.
+type extensions struct {
+	Pricing *gateway.Pricing `json:"pricing,omitempty"`
+}
 
 func loadEndpoints(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
 	rows, _ := tx.Query(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE deleted_at IS NULL ORDER BY created_at, id`)
@@ -119,9 +124,9 @@ func loadEndpoints(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
 
 func scanEndpoint(row pgx.CollectableRow) (gateway.Endpoint, error) {
 	var e gateway.Endpoint
-	var config, secrets, perms, limits string
+	var config, secrets, perms, limits, ext string
 	err := row.Scan(&e.ID, &e.Name, &e.Type, &e.Provider, &e.Model, &config, &secrets, &perms, &limits,
-		&e.LogPayloads, &e.TimeoutSeconds, &e.CreatedAt, &e.UpdatedAt)
+		&e.LogPayloads, &e.TimeoutSeconds, &e.CreatedAt, &e.UpdatedAt, &ext)
 	if err != nil {
 		return e, err
 	}
@@ -133,6 +138,11 @@ func scanEndpoint(row pgx.CollectableRow) (gateway.Endpoint, error) {
 			return e, err
 		}
 	}
+	var x extensions
+	if err := json.Unmarshal([]byte(ext), &x); err != nil {
+		return e, err
+	}
+	e.Pricing = x.Pricing
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	return e, nil
 }
@@ -147,7 +157,11 @@ func endpointArgs(e *gateway.Endpoint) ([]any, error) {
 		}
 		args = append(args, string(b))
 	}
-	return append(args, e.LogPayloads, e.TimeoutSeconds, ts(e.CreatedAt), ts(e.UpdatedAt)), nil
+	ext, err := json.Marshal(extensions{Pricing: e.Pricing})
+	if err != nil {
+		return nil, err
+	}
+	return append(args, e.LogPayloads, e.TimeoutSeconds, ts(e.CreatedAt), ts(e.UpdatedAt), string(ext)), nil
 }
 
 // nilIfEmpty makes "no rows" nil, as the SQLite store returns it, so States compare equal.
@@ -271,7 +285,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *gateway.Endpoint, ev *gat
 	}
 	return s.mutate(ctx, ev, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO endpoints (`+endpointColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, args...)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, args...)
 		return conflictAs(err, "endpoint name already taken")
 	})
 }
@@ -285,7 +299,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *gateway.Endpoint, ev *gat
 	return s.mutate(ctx, ev, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE endpoints SET name = $2, type = $3, provider = $4, model = $5,
 			config = $6, secrets = $7, permissions = $8, rate_limits = $9, log_payloads = $10, timeout_seconds = $11,
-			created_at = $12, updated_at = $13 WHERE id = $1 AND deleted_at IS NULL`, args...)
+			created_at = $12, updated_at = $13, extensions = $14 WHERE id = $1 AND deleted_at IS NULL`, args...)
 		if err != nil {
 			return conflictAs(err, "endpoint name already taken")
 		}

@@ -9,13 +9,13 @@ import (
 
 // usageUpsert adds one tallied hourly row (usage.Tally) to usage_hourly.
 const usageUpsert = `INSERT INTO usage_hourly AS u (hour, endpoint_id, endpoint_name, user_id, user_name, provider, model, org_ids,
-	requests, errors, prompt_tokens, completion_tokens, total_tokens, unknown_usage, latency_ms_sum)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+	requests, errors, prompt_tokens, completion_tokens, total_tokens, unknown_usage, latency_ms_sum, cost, unknown_cost)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 	ON CONFLICT (hour, endpoint_id, user_id, endpoint_name, user_name, provider, model, org_ids) DO UPDATE SET
 	requests = u.requests + excluded.requests, errors = u.errors + excluded.errors,
 	prompt_tokens = u.prompt_tokens + excluded.prompt_tokens, completion_tokens = u.completion_tokens + excluded.completion_tokens,
 	total_tokens = u.total_tokens + excluded.total_tokens, unknown_usage = u.unknown_usage + excluded.unknown_usage,
-	latency_ms_sum = u.latency_ms_sum + excluded.latency_ms_sum`
+	latency_ms_sum = u.latency_ms_sum + excluded.latency_ms_sum, cost = u.cost + excluded.cost, unknown_cost = u.unknown_cost + excluded.unknown_cost`
 
 // UsageRows implements gateway.Store.
 func (s *Store) UsageRows(ctx context.Context, from, to time.Time, userID string) ([]gateway.UsageRow, error) {
@@ -27,7 +27,7 @@ func (s *Store) UsageRows(ctx context.Context, from, to time.Time, userID string
 		hi = to.UnixMilli()
 	}
 	rows, err := s.pool.Query(ctx, `SELECT hour, endpoint_id, endpoint_name, user_id, user_name, provider, model, org_ids,
-		requests, errors, prompt_tokens, completion_tokens, total_tokens, unknown_usage, latency_ms_sum FROM usage_hourly
+		requests, errors, prompt_tokens, completion_tokens, total_tokens, unknown_usage, latency_ms_sum, cost, unknown_cost FROM usage_hourly
 		WHERE hour >= $1 AND hour < $2 AND ($3 = '' OR user_id = $3) ORDER BY hour`, lo, hi, userID)
 	if err != nil {
 		return nil, dbError(err)
@@ -37,7 +37,7 @@ func (s *Store) UsageRows(ctx context.Context, from, to time.Time, userID string
 	for rows.Next() {
 		var r gateway.UsageRow
 		if err := rows.Scan(&r.Hour, &r.EndpointID, &r.EndpointName, &r.UserID, &r.UserName, &r.Provider, &r.Model, &r.OrgIDs,
-			&r.Requests, &r.Errors, &r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &r.UnknownUsage, &r.LatencyMsSum); err != nil {
+			&r.Requests, &r.Errors, &r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &r.UnknownUsage, &r.LatencyMsSum, &r.Cost, &r.UnknownCost); err != nil {
 			return nil, dbError(err)
 		}
 		out = append(out, r)

@@ -102,7 +102,7 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 	upsert := tx.StmtContext(ctx, s.audit.usage)
 	for _, r := range usage.Tally(events) {
 		if _, err := upsert.ExecContext(ctx, r.Hour, r.EndpointID, r.EndpointName, r.UserID, r.UserName, r.Provider, r.Model, r.OrgIDs,
-			r.Requests, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.UnknownUsage, r.LatencyMsSum); err != nil {
+			r.Requests, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.UnknownUsage, r.LatencyMsSum, r.Cost, r.UnknownCost); err != nil {
 			return err
 		}
 	}

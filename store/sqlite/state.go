@@ -132,7 +132,12 @@ func queryKeys(ctx context.Context, q querier, query string, args ...any) ([]gat
 }
 
 const endpointColumns = `id, name, type, provider, model, config, secrets, permissions, rate_limits,
-	log_payloads, timeout_seconds, created_at, updated_at`
+	log_payloads, timeout_seconds, created_at, updated_at, extensions`
+
+// extensions are the endpoint fields stored together in the extensions column.
+type extensions struct {
+	Pricing *gateway.Pricing `json:"pricing,omitempty"`
+}
 
 func loadEndpoints(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
 	rows, err := tx.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints
@@ -153,10 +158,10 @@ func loadEndpoints(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
 
 func scanEndpoint(rows *sql.Rows) (gateway.Endpoint, error) {
 	var e gateway.Endpoint
-	var config, secrets, perms, limits []byte
+	var config, secrets, perms, limits, ext []byte
 	var created, updated int64
 	err := rows.Scan(&e.ID, &e.Name, &e.Type, &e.Provider, &e.Model, &config, &secrets, &perms, &limits,
-		&e.LogPayloads, &e.TimeoutSeconds, &created, &updated)
+		&e.LogPayloads, &e.TimeoutSeconds, &created, &updated, &ext)
 	if err != nil {
 		return e, err
 	}
@@ -168,6 +173,11 @@ func scanEndpoint(rows *sql.Rows) (gateway.Endpoint, error) {
 			return e, err
 		}
 	}
+	var x extensions
+	if err := json.Unmarshal(ext, &x); err != nil {
+		return e, err
+	}
+	e.Pricing = x.Pricing
 	e.CreatedAt, e.UpdatedAt = fromMillis(created), fromMillis(updated)
 	return e, nil
 }
@@ -182,7 +192,11 @@ func endpointArgs(e *gateway.Endpoint) ([]any, error) {
 		}
 		args = append(args, string(b))
 	}
-	return append(args, e.LogPayloads, e.TimeoutSeconds, millis(e.CreatedAt), millis(e.UpdatedAt)), nil
+	ext, err := json.Marshal(extensions{Pricing: e.Pricing})
+	if err != nil {
+		return nil, err
+	}
+	return append(args, e.LogPayloads, e.TimeoutSeconds, millis(e.CreatedAt), millis(e.UpdatedAt), string(ext)), nil
 }
 
 // CreateUser inserts u; a taken user name is CodeConflict.
@@ -295,7 +309,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *gateway.Endpoint, ev *gat
 	}
 	return s.mutate(ctx, ev, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		return conflictAs(err, "endpoint name already taken")
 	})
 }
@@ -309,7 +323,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *gateway.Endpoint, ev *gat
 	return s.mutate(ctx, ev, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET name = ?, type = ?, provider = ?, model = ?,
 			config = ?, secrets = ?, permissions = ?, rate_limits = ?, log_payloads = ?, timeout_seconds = ?,
-			created_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, append(args[1:], e.ID)...)
+			created_at = ?, updated_at = ?, extensions = ? WHERE id = ? AND deleted_at IS NULL`, append(args[1:], e.ID)...)
 		if err != nil {
 			return conflictAs(err, "endpoint name already taken")
 		}

@@ -9,13 +9,13 @@ import (
 
 // usageUpsert adds one tallied hourly row (usage.Tally) to usage_hourly.
 const usageUpsert = `INSERT INTO usage_hourly (hour, endpoint_id, endpoint_name, user_id, user_name, provider, model, org_ids,
-	requests, errors, prompt_tokens, completion_tokens, total_tokens, unknown_usage, latency_ms_sum)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	requests, errors, prompt_tokens, completion_tokens, total_tokens, unknown_usage, latency_ms_sum, cost, unknown_cost)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (hour, endpoint_id, user_id, endpoint_name, user_name, provider, model, org_ids) DO UPDATE SET
 	requests = requests + excluded.requests, errors = errors + excluded.errors,
 	prompt_tokens = prompt_tokens + excluded.prompt_tokens, completion_tokens = completion_tokens + excluded.completion_tokens,
 	total_tokens = total_tokens + excluded.total_tokens, unknown_usage = unknown_usage + excluded.unknown_usage,
-	latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum`
+	latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, cost = cost + excluded.cost, unknown_cost = unknown_cost + excluded.unknown_cost`
 
 // UsageRows implements gateway.Store.
 func (s *Store) UsageRows(ctx context.Context, from, to time.Time, userID string) ([]gateway.UsageRow, error) {
@@ -27,7 +27,7 @@ func (s *Store) UsageRows(ctx context.Context, from, to time.Time, userID string
 		hi = to.UnixMilli()
 	}
 	q := `SELECT hour, endpoint_id, endpoint_name, user_id, user_name, provider, model, org_ids, requests, errors,
-		prompt_tokens, completion_tokens, total_tokens, unknown_usage, latency_ms_sum FROM usage_hourly
+		prompt_tokens, completion_tokens, total_tokens, unknown_usage, latency_ms_sum, cost, unknown_cost FROM usage_hourly
 		WHERE hour >= ? AND hour < ? AND (? = '' OR user_id = ?) ORDER BY hour`
 	rows, err := s.read.QueryContext(ctx, q, lo, hi, userID, userID)
 	if err != nil {
@@ -38,7 +38,7 @@ func (s *Store) UsageRows(ctx context.Context, from, to time.Time, userID string
 	for rows.Next() {
 		var r gateway.UsageRow
 		if err := rows.Scan(&r.Hour, &r.EndpointID, &r.EndpointName, &r.UserID, &r.UserName, &r.Provider, &r.Model, &r.OrgIDs,
-			&r.Requests, &r.Errors, &r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &r.UnknownUsage, &r.LatencyMsSum); err != nil {
+			&r.Requests, &r.Errors, &r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &r.UnknownUsage, &r.LatencyMsSum, &r.Cost, &r.UnknownCost); err != nil {
 			return nil, dbError(err)
 		}
 		out = append(out, r)

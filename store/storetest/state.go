@@ -178,6 +178,7 @@ func fullEndpoint(name string, offset time.Duration) *gateway.Endpoint {
 			TokensPerMinute: gateway.LimitScopes{PerUser: 40_000},
 		},
 		LogPayloads: true, TimeoutSeconds: 45,
+		Pricing:   &gateway.Pricing{Currency: "USD", InputPerMillion: ptr(2.5), OutputPerMillion: ptr(10.0), CachedInputPerMillion: ptr(1.25)},
 		CreatedAt: at(offset), UpdatedAt: at(offset + 1500*time.Millisecond),
 	}
 }

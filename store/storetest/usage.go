@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -15,8 +17,19 @@ func usageEvent(ts time.Time, uid, prompt, completion, outcome, orgs string) *ga
 		EndpointID: "ep-1", EndpointType: string(gateway.TypeChat),
 		Metadata: map[string]string{"accessedByUsername": "u-" + uid, "endpointName": "chat", "modelProvider": "openai",
 			"modelName": "gpt-4o-mini", "outcome": outcome, "promptTokens": prompt, "completionTokens": completion,
-			"latencyMs": "10", "organizationIds": orgs},
+			"latencyMs": "10", "organizationIds": orgs, "cost": costOf(prompt, completion)},
 	}
+}
+
+// costOf is a made-up price: a micro-dollar a token; unknown when the tokens are.
+func costOf(prompt, completion string) string {
+	if prompt == "" {
+		return ""
+	}
+	var p, c int
+	fmt.Sscan(prompt, &p)
+	fmt.Sscan(completion, &c)
+	return fmt.Sprint(float64(p+c) / 1e6)
 }
 
 // Usage rows are maintained by AppendAudit from the access events it commits, in several
@@ -43,7 +56,11 @@ func testUsage(t *testing.T, s gateway.Store) {
 	for _, r := range rows {
 		total.Add(r.UsageCounts)
 	}
-	want := gateway.UsageCounts{Requests: 5, Errors: 1, PromptTokens: 118, CompletionTokens: 57, TotalTokens: 175, UnknownUsage: 1, LatencyMsSum: 50}
+	want := gateway.UsageCounts{Requests: 5, Errors: 1, PromptTokens: 118, CompletionTokens: 57, TotalTokens: 175, UnknownUsage: 1, LatencyMsSum: 50,
+		Cost: 175e-6, UnknownCost: 1}
+	if math.Abs(total.Cost-want.Cost) < 1e-12 {
+		total.Cost = want.Cost // summed in a different order by the database
+	}
 	if total != want || len(rows) != 3 {
 		t.Fatalf("usage over everything = %+v in %d rows, want %+v in 3 (a's first hour, b's, a's second hour)", total, len(rows), want)
 	}

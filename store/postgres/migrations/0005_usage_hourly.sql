@@ -17,6 +17,8 @@ CREATE TABLE usage_hourly (
     total_tokens      BIGINT NOT NULL,
     unknown_usage     BIGINT NOT NULL,
     latency_ms_sum    BIGINT NOT NULL,
+    cost              DOUBLE PRECISION NOT NULL,
+    unknown_cost      BIGINT NOT NULL,
     PRIMARY KEY (hour, endpoint_id, user_id, endpoint_name, user_name, provider, model, org_ids)
 );
 CREATE INDEX usage_hourly_user ON usage_hourly (user_id, hour);

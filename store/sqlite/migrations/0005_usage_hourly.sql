@@ -17,6 +17,8 @@ CREATE TABLE usage_hourly (
     total_tokens      INTEGER NOT NULL,
     unknown_usage     INTEGER NOT NULL,
     latency_ms_sum    INTEGER NOT NULL,
+    cost              REAL NOT NULL,
+    unknown_cost      INTEGER NOT NULL,
     PRIMARY KEY (hour, endpoint_id, user_id, endpoint_name, user_name, provider, model, org_ids)
 );
 CREATE INDEX usage_hourly_user ON usage_hourly (user_id, hour);
