@@ -36,6 +36,11 @@ type Store interface {
 	ListKeys(ctx context.Context, userID string) ([]APIKey, error)
 	GetKey(ctx context.Context, keyID string) (*APIKey, error)
 
+	// PutBudget creates or replaces the budget with b.ID; DeleteBudget removes it (unknown:
+	// CodeNotFound). Both change the state version, so every replica reloads its budgets.
+	PutBudget(ctx context.Context, b *Budget, ev *AuditEvent) error
+	DeleteBudget(ctx context.Context, id string, ev *AuditEvent) error
+
 	CreateEndpoint(ctx context.Context, e *Endpoint, ev *AuditEvent) error
 	// UpdateEndpoint replaces the stored endpoint with the same ID (name included).
 	UpdateEndpoint(ctx context.Context, e *Endpoint, ev *AuditEvent) error

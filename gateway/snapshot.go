@@ -3,6 +3,7 @@ package gateway
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"slices"
 	"sort"
 	"time"
 )
@@ -15,6 +16,7 @@ type State struct {
 	Orgs      []Org
 	Keys      []APIKey // not revoked (expired ones included; Authenticate checks expiry)
 	Endpoints []Endpoint
+	Budgets   []Budget
 }
 
 // Snapshot is an immutable, indexed view of a State. Requests read it without locks; a change
@@ -31,6 +33,39 @@ type Snapshot struct {
 	endpoints       map[string]*Endpoint // by name
 	endpointsByID   map[string]*Endpoint
 	endpointsSorted []*Endpoint // by creation, then id
+	budgets         []*Budget   // by creation
+}
+
+// Budgets returns every budget, oldest first.
+func (s *Snapshot) Budgets() []*Budget { return s.budgets }
+
+// Budget returns the budget with id, or nil.
+func (s *Snapshot) Budget(id string) *Budget {
+	for _, b := range s.budgets {
+		if b.ID == id {
+			return b
+		}
+	}
+	return nil
+}
+
+// BudgetsFor returns the budgets a query by p of ep counts against: p's user's, those of each
+// of p's organizations, ep's, and the global ones.
+func (s *Snapshot) BudgetsFor(p *Principal, ep *Endpoint) []*Budget {
+	if len(s.budgets) == 0 {
+		return nil
+	}
+	var out []*Budget
+	for _, b := range s.budgets {
+		switch {
+		case b.Scope == "global",
+			b.Scope == "user" && p != nil && p.User != nil && b.ScopeID == p.User.ID,
+			b.Scope == "endpoint" && ep != nil && b.ScopeID == ep.ID,
+			b.Scope == "organization" && p != nil && slices.Contains(p.OrgIDs, b.ScopeID):
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // NewSnapshot indexes st. It copies nothing it does not need to: callers must not mutate st
@@ -74,6 +109,9 @@ func NewSnapshot(st *State) *Snapshot {
 		s.endpoints[e.Name] = e
 		s.endpointsByID[e.ID] = e
 		s.endpointsSorted = append(s.endpointsSorted, e)
+	}
+	for i := range st.Budgets {
+		s.budgets = append(s.budgets, &st.Budgets[i])
 	}
 	sort.Slice(s.endpointsSorted, func(i, j int) bool {
 		a, b := s.endpointsSorted[i], s.endpointsSorted[j]

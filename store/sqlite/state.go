@@ -20,7 +20,7 @@ func (s *Store) StateVersion(ctx context.Context) (int64, error) {
 func (s *Store) LoadState(ctx context.Context) (*gateway.State, error) {
 	st := &gateway.State{}
 	err := s.inRead(ctx, func(tx *sql.Tx) error {
-		steps := []func(context.Context, *sql.Tx, *gateway.State) error{loadVersion, loadUsers, loadOrgs, loadKeys, loadEndpoints}
+		steps := []func(context.Context, *sql.Tx, *gateway.State) error{loadVersion, loadUsers, loadOrgs, loadKeys, loadEndpoints, loadBudgets}
 		for _, step := range steps {
 			if err := step(ctx, tx, st); err != nil {
 				return err

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"AuditKeysetPaging", testAuditKeysetPaging},
 		{"AuditRetention", testAuditRetention},
 		{"Usage", testUsage},
+		{"Budgets", testBudgets},
 		{"ConcurrentWriters", func(t *testing.T, s gateway.Store) { ConcurrentWriters(t, s) }},
 	}
 	for _, tc := range suite {
