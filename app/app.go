@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/llmgate/llmgate/audit"
+	"github.com/llmgate/llmgate/budget"
+	budgetmemory "github.com/llmgate/llmgate/budget/memory"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/provider"
 )
@@ -23,8 +25,10 @@ type Options struct {
 	Secrets   gateway.SecretStore
 	Providers *provider.Registry
 	Limiter   gateway.Limiter
-	Audit     *audit.Writer
-	Log       *slog.Logger
+	// Budgets keeps budget usage, shared by replicas when it is Redis (default: in process).
+	Budgets budget.Ledger
+	Audit   *audit.Writer
+	Log     *slog.Logger
 	// Broadcast, when set, tells other replicas/processes that state changed (after the
 	// local snapshot already reloaded). Errors are logged: the periodic check is the net.
 	Broadcast func(ctx context.Context, version int64) error
@@ -38,6 +42,7 @@ type App struct {
 	Secrets   gateway.SecretStore
 	Providers *provider.Registry
 	Limiter   gateway.Limiter
+	Budgets   budget.Ledger
 	Audit     *audit.Writer
 	Log       *slog.Logger
 	broadcast func(ctx context.Context, version int64) error
@@ -53,7 +58,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	a := &App{Store: o.Store, Secrets: o.Secrets, Providers: o.Providers, Limiter: o.Limiter,
+	if o.Budgets == nil {
+		o.Budgets = budgetmemory.New()
+	}
+	a := &App{Store: o.Store, Secrets: o.Secrets, Providers: o.Providers, Limiter: o.Limiter, Budgets: o.Budgets,
 		Audit: o.Audit, Log: o.Log, broadcast: o.Broadcast, maxKeyLifetime: o.MaxKeyLifetime}
 	if err := a.Reload(ctx); err != nil {
 		return nil, err

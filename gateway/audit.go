@@ -27,6 +27,12 @@ const (
 	KindRotateMasterKey          = "RotateMasterKey"
 	// KindDeniedAdminAction records a non-admin's refused attempt at an admin route (docs/contract/domino-aigateway.md §6.2).
 	KindDeniedAdminAction = "DeniedAdminAction"
+	// Budgets: changes, alerts at 50/80/100 % of a limit, and alert webhooks that failed.
+	KindCreateBudget           = "CreateBudget"
+	KindUpdateBudget           = "UpdateBudget"
+	KindDeleteBudget           = "DeleteBudget"
+	KindBudgetAlert            = "BudgetAlert"
+	KindBudgetAlertUndelivered = "BudgetAlertUndelivered"
 )
 
 // Access outcomes recorded in metadata.outcome.
@@ -38,6 +44,7 @@ const (
 	OutcomeUpstreamError   = "upstream_error"
 	OutcomeTimeout         = "timeout"
 	OutcomeClientCancelled = "client_cancelled"
+	OutcomeOverBudget      = "over_budget"
 )
 
 // AuditEvent is one record of the tamper-evident trail. Seq, PrevHash and Hash are assigned

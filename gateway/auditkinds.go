@@ -7,10 +7,11 @@ var AuditKinds = []string{
 	KindUpdateEndpointPerms, KindCreateUser, KindDeactivateUser, KindReactivateUser, KindCreateAPIKey, KindRevokeAPIKey,
 	KindCreateOrganization, KindAddOrganizationMember, KindRemoveOrganizationMember,
 	KindRotateMasterKey, KindDeniedAdminAction,
+	KindCreateBudget, KindUpdateBudget, KindDeleteBudget, KindBudgetAlert, KindBudgetAlertUndelivered,
 }
 
 // AccessOutcomes lists every value of an access event's metadata.outcome.
 var AccessOutcomes = []string{
 	OutcomeSuccess, OutcomeDenied, OutcomeRateLimited, OutcomeBadRequest,
-	OutcomeUpstreamError, OutcomeTimeout, OutcomeClientCancelled,
+	OutcomeUpstreamError, OutcomeTimeout, OutcomeClientCancelled, OutcomeOverBudget,
 }

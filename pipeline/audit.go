@@ -24,7 +24,9 @@ func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *ga
 	if estimated {
 		md["usageEstimated"] = "true"
 	}
-	md["cost"], md["currency"] = x.costText(), gateway.Currency
+	cost := x.cost()
+	x.settleBudgets(cost)
+	md["cost"], md["currency"] = x.costText(cost), gateway.Currency
 	if failure != nil {
 		md["error"] = failure.Message
 		if failure.Err != nil { // the cause: DNS, refused, TLS, timeout, the provider's status and message
@@ -146,13 +148,20 @@ func (x *exchange) observeAnswer() {
 
 // costText is the query's cost for the access event (package pricing): "0" when it never
 // reached the provider, "" when unknown (no price for the model, or usage not reported).
-func (x *exchange) costText() string {
-	if !x.calledUpstream {
+func (x *exchange) costText(c *float64) string {
+	switch {
+	case !x.calledUpstream:
 		return "0"
-	}
-	c := pricing.Default().Cost(x.ep, x.usage)
-	if c == nil {
+	case c == nil:
 		return ""
 	}
 	return strconv.FormatFloat(*c, 'f', -1, 64)
+}
+
+// cost is the query's cost, nil when unknown.
+func (x *exchange) cost() *float64 {
+	if !x.calledUpstream {
+		return nil
+	}
+	return pricing.Default().Cost(x.ep, x.usage)
 }

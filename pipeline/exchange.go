@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/llmgate/llmgate/api/httpkit"
+	"github.com/llmgate/llmgate/budget"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
@@ -61,6 +63,11 @@ type exchange struct {
 	// (estimate.go).
 	sentText  strings.Builder
 	sentBytes int64
+	// budgets, buckets and reservation are what the query reserved (budgets.go); buckets is
+	// nil once settled.
+	budgets     []*gateway.Budget
+	buckets     []budget.Bucket
+	reservation budget.Amount
 	// leave gives back the admission slots and budget the query holds (admission.go).
 	leave []func()
 	// abort asks Serve to break the connection: a stream broke on a surface that has no
@@ -102,6 +109,9 @@ func (x *exchange) run() *gateway.Error {
 		return err
 	}
 	x.tokenRules = rules
+	if err := x.reserveBudgets(); err != nil {
+		return err
+	}
 	return x.callUpstream()
 }
 
@@ -488,7 +498,11 @@ func (x *exchange) fail(err *gateway.Error) {
 		}
 	} else {
 		x.logFailure(err, status)
-		if aerr := x.audit(outcomeOf(err.Code), status, err); aerr != nil {
+		outcome := outcomeOf(err.Code)
+		if errors.Is(err.Err, errOverBudget) {
+			outcome = gateway.OutcomeOverBudget
+		}
+		if aerr := x.audit(outcome, status, err); aerr != nil {
 			err, status = aerr, x.q.Surface.ErrorStatus(aerr)
 		}
 	}

@@ -68,6 +68,9 @@ type Options struct {
 	// RequestBudgetWait bounds the wait for a body's share (default DefaultRequestBudgetWait).
 	RequestBudgetWait time.Duration
 	Metrics           *metrics.Metrics // optional
+	// OnBudgetAlert, when set, receives each budget alert after it is audited (the webhook
+	// sender). Budget usage itself lives in the App's ledger (app.Options.Budgets).
+	OnBudgetAlert func(BudgetAlert)
 }
 
 // Pipeline serves queries. Safe for concurrent use.

@@ -465,3 +465,43 @@ func jsonKindName(kind string) string {
 	}
 	return kind
 }
+
+func present(f fields, name string) bool {
+	_, ok := f[name]
+	return ok
+}
+
+// only refuses a field not in allowed, naming it and the allowed ones.
+func (f fields) only(allowed []string) error {
+	for name := range f {
+		if !contains(allowed, name) {
+			return &gateway.Error{Code: gateway.CodeInvalid, Field: name,
+				Message: name + " is not a field here; the fields are " + strings.Join(allowed, ", ")}
+		}
+	}
+	return nil
+}
+
+// int64Field decodes an integer field; nil when absent or null.
+func (f fields) int64Field(name string) (*int64, error) {
+	if !f.has(name) {
+		return nil, nil
+	}
+	var v int64
+	if err := json.Unmarshal(f[name], &v); err != nil {
+		return nil, wrongType(name, "an integer")
+	}
+	return &v, nil
+}
+
+// float decodes a number field; nil when absent or null.
+func (f fields) float(name string) (*float64, error) {
+	if !f.has(name) {
+		return nil, nil
+	}
+	var v float64
+	if err := json.Unmarshal(f[name], &v); err != nil {
+		return nil, wrongType(name, "a number")
+	}
+	return &v, nil
+}

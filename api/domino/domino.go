@@ -47,6 +47,11 @@ func Register(mux httpkit.Mux, a *app.App, opts Options) {
 	mux.HandleFunc("PATCH "+gw+"/endpoints/{name}/permissions", h.admin(h.updatePermissions))
 	mux.HandleFunc("GET "+gw+"/audit", h.admin(h.queryAudit))
 	mux.HandleFunc("GET "+gw+"/usage", h.user(h.queryUsage))
+	mux.HandleFunc("GET "+gw+"/budgets", h.admin(h.listBudgets))
+	mux.HandleFunc("POST "+gw+"/budgets", h.admin(h.createBudget))
+	mux.HandleFunc("GET "+gw+"/budgets/{id}", h.admin(h.getBudget))
+	mux.HandleFunc("PATCH "+gw+"/budgets/{id}", h.admin(h.updateBudget))
+	mux.HandleFunc("DELETE "+gw+"/budgets/{id}", h.admin(h.deleteBudget))
 	mux.HandleFunc("GET "+gw+"/openapi.json", h.user(serveOpenAPI))
 
 	mux.HandleFunc("GET /v4/aigateway/provider-configs", h.v4(h.user(h.providerConfigs)))

@@ -118,6 +118,11 @@ func (e *matrixEnv) rows() map[string]row {
 
 		"GET /api/users/v1/self":                 {"/api/users/v1/self", nil, anyUser},
 		"GET /api/aigateway/v1/usage":            {"/api/aigateway/v1/usage", nil, anyUser},
+		"GET " + gw + "/budgets":                 {gw + "/budgets", nil, adminOnly},
+		"POST " + gw + "/budgets":                {gw + "/budgets", map[string]any{"scope": "global", "period": "day", "limitTokens": 1 << 40}, adminOnly},
+		"GET " + gw + "/budgets/{id}":            {gw + "/budgets/" + e.ids["budget"], nil, adminOnly},
+		"PATCH " + gw + "/budgets/{id}":          {gw + "/budgets/" + e.ids["budget"], map[string]any{"period": "week"}, adminOnly},
+		"DELETE " + gw + "/budgets/{id}":         {gw + "/budgets/" + e.ids["budgetToDelete"], nil, adminOnly},
 		"GET /api/users/v1/users":                {"/api/users/v1/users", nil, anyUser},
 		"POST /api/users/v1/users":               {"/api/users/v1/users", map[string]any{"userName": "mx-created-user"}, adminOnly},
 		"PATCH /api/users/v1/users/{id}":         {"/api/users/v1/users/" + e.ids["spare"], map[string]any{"isActive": true}, adminOnly},
@@ -417,6 +422,14 @@ func (e *matrixEnv) fixtures(t *testing.T, a *app.App) {
 		t.Fatal(err)
 	}
 	e.ids["org2"] = org2.ID
+	for _, name := range []string{"budget", "budgetToDelete"} {
+		limit := int64(1 << 40)
+		b, err := a.CreateBudget(ctx, cli, gateway.Budget{Scope: "global", Period: "month", LimitTokens: &limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.ids[name] = b.ID
+	}
 
 	types := map[string]gateway.EndpointType{"mx-chat": gateway.TypeChat, "mx-completions": gateway.TypeCompletions,
 		"mx-embeddings": gateway.TypeEmbeddings, "mx-scratch": gateway.TypeChat, "mx-delete": gateway.TypeChat}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/llmgate/llmgate/budget"
+	budgetmemory "github.com/llmgate/llmgate/budget/memory"
+	budgetredis "github.com/llmgate/llmgate/budget/redis"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -143,6 +146,15 @@ func (c connect) retry(ctx context.Context, what string, fn func(context.Context
 		}
 		wait = min(wait*2, 5*time.Second)
 	}
+}
+
+// budgets is the budget ledger: in Redis when replicas share one, so budgets hold across
+// them; in process otherwise.
+func (d *deps) budgets() budget.Ledger {
+	if d.redis == nil {
+		return budgetmemory.New()
+	}
+	return budgetredis.New(d.redis)
 }
 
 // limiter builds the rate limiter: Redis-backed when configured, behind the fail policy.

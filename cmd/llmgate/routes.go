@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,7 +27,8 @@ import (
 func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics) error {
 	p, err := pipeline.New(a, pipeline.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes, Metrics: m,
 		MaxResponseBytes: s.MaxResponseBytes, MaxInflightResponseBytes: s.MaxInflightResponseBytes,
-		MaxConcurrentPerUser: s.MaxConcurrentPerUser, MaxInflightRequestBytes: s.MaxInflightRequestBytes})
+		MaxConcurrentPerUser: s.MaxConcurrentPerUser, MaxInflightRequestBytes: s.MaxInflightRequestBytes,
+		OnBudgetAlert: budgetAlerts(context.Background(), a, s.BudgetWebhookSecret, a.Log)})
 	if err != nil {
 		return err
 	}

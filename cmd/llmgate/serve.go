@@ -234,6 +234,7 @@ func start(ctx context.Context, s *settings, log *slog.Logger, p *phases, m *met
 	a, err := app.New(ctx, app.Options{
 		Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Audit: writer, Log: log,
 		MaxKeyLifetime: s.maxKeyLifetime,
+		Budgets:        d.budgets(),
 		Limiter: d.limiter(s, func(err error) {
 			m.LimiterError()
 			log.Warn("rate limiter unavailable", "err", err, "failOpen", s.RedisFailOpen)

@@ -37,6 +37,8 @@ type settings struct {
 	RedisFailOpen bool
 	ListPageSize  int
 	DebugAddr     string
+	// BudgetWebhookSecret signs budget alert webhooks (HMAC-SHA256).
+	BudgetWebhookSecret string
 	// maxKeyLifetime bounds the keys non-admin users create for themselves; 0 = no maximum.
 	maxKeyLifetime time.Duration
 	Audit          auditSettings
@@ -113,6 +115,7 @@ func (s *settings) table() []setting {
 		{"idle-timeout", "LLMGATE_IDLE_TIMEOUT", scopeServe, "60s", "close a keep-alive connection idle this long", durationValue(&s.IdleTimeout, time.Second)},
 		{"trusted-proxies", "LLMGATE_TRUSTED_PROXIES", scopeServe, "", "comma-separated CIDRs or addresses of load balancers whose X-Forwarded-For/Forwarded headers name the client (for clientIp in audit events and logs); empty = the peer is the client", stringValue(&s.TrustedProxies, trustedProxies)},
 		{"debug-addr", "LLMGATE_DEBUG_ADDR", scopeServe, "", "serve Go pprof profiles on this loopback address (off when empty)", stringValue(&s.DebugAddr, loopbackAddr)},
+		{"budget-webhook-secret", "LLMGATE_BUDGET_WEBHOOK_SECRET", scopeServe, "", "key that signs budget alert webhooks (HMAC-SHA256, header X-Llmgate-Signature); without it alerts are audited but not sent", stringValue(&s.BudgetWebhookSecret, nil)},
 	}, s.Audit.rows()...)
 }
 
