@@ -46,6 +46,9 @@ type Ledger interface {
 	Settle(ctx context.Context, buckets []Bucket, est, actual Amount) ([]Settled, error)
 	// Used is a bucket's committed and reserved amounts.
 	Used(ctx context.Context, key string) (committed, reserved Amount, err error)
+	// MarkAlert records that threshold was alerted for the bucket and reports whether this
+	// call was the first to do so, so each alert is raised once across replicas.
+	MarkAlert(ctx context.Context, b Bucket, threshold int) (first bool, err error)
 }
 
 // Buckets are the buckets of budgets at time now.
@@ -70,19 +73,20 @@ func Micros(v float64) int64 { return int64(v*1e6 + 0.5) }
 // Thresholds are the alert levels, in percent of a limit.
 var Thresholds = []int{50, 80, 100}
 
-// Crossed returns the highest threshold s carried b past (0: none): a settle that moves
-// committed usage from below to at-or-above a threshold of either limit.
-func Crossed(b Bucket, s Settled) int {
-	best := 0
+// Crossed returns the thresholds s carried b past: a settle that moves committed usage of
+// either limit from below a threshold to at or above it.
+func Crossed(b Bucket, s Settled) []int {
+	var out []int
 	for _, th := range Thresholds {
 		for _, lim := range []struct{ before, after, limit int64 }{
 			{s.Before.Tokens, s.After.Tokens, b.LimitTokens}, {s.Before.CostMicros, s.After.CostMicros, b.LimitCostMicros}} {
 			if lim.limit > 0 && lim.before*100 < int64(th)*lim.limit && lim.after*100 >= int64(th)*lim.limit {
-				best = max(best, th)
+				out = append(out, th)
+				break
 			}
 		}
 	}
-	return best
+	return out
 }
 
 // Fits reports whether committed+reserved+est stays within b's limits.

@@ -54,6 +54,7 @@ func (x *exchange) reserveBudgets() *gateway.Error {
 	}
 	if i >= 0 {
 		b := budgets[i]
+		x.p.alertOnce(ctx, b, buckets[i], 100, now) // exhausted: it cannot take this request
 		reset := gateway.PeriodEnd(b.Period, now)
 		return &gateway.Error{Code: gateway.CodeRateLimited, RetryAfter: time.Until(reset), Err: errOverBudget,
 			Message: fmt.Sprintf("over budget: this request would exceed the %s budget %s (%s per %s); it resets at %s",
@@ -105,11 +106,24 @@ func (x *exchange) settleBudgets(cost *float64) {
 		return
 	}
 	for i, s := range settled {
-		if th := budget.Crossed(buckets[i], s); th > 0 {
-			x.p.raiseBudgetAlert(BudgetAlert{Budget: *x.budgets[i], Threshold: th, Used: s.After,
-				PeriodStart: gateway.PeriodStart(x.budgets[i].Period, time.Now())})
+		for _, th := range budget.Crossed(buckets[i], s) {
+			x.p.alertOnce(ctx, x.budgets[i], buckets[i], th, time.Now())
 		}
 	}
+}
+
+// alertOnce raises the threshold's alert for the bucket unless some replica already did.
+func (p *Pipeline) alertOnce(ctx context.Context, b *gateway.Budget, bucket budget.Bucket, threshold int, now time.Time) {
+	first, err := p.app.Budgets.MarkAlert(ctx, bucket, threshold)
+	if err != nil {
+		p.log.Error("recording a budget alert", "err", err, "budgetId", b.ID)
+		return
+	}
+	if !first {
+		return
+	}
+	committed, _, _ := p.app.Budgets.Used(ctx, bucket.Key)
+	p.raiseBudgetAlert(BudgetAlert{Budget: *b, Threshold: threshold, Used: committed, PeriodStart: gateway.PeriodStart(b.Period, now)})
 }
 
 // raiseBudgetAlert records the alert in the audit trail and hands it to the webhook sender.

@@ -49,6 +49,26 @@ func Run(t *testing.T, open func(t *testing.T) budget.Ledger) {
 			t.Fatalf("a refused reservation changed another bucket: %+v %+v", c, r)
 		}
 	})
+	t.Run("EachAlertOnce", func(t *testing.T) {
+		l := open(t)
+		b := bucket(10, 0)
+		var firsts atomic.Int64
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if first, err := l.MarkAlert(ctx, b, 80); err == nil && first {
+					firsts.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if firsts.Load() != 1 {
+			t.Fatalf("80 %% alert marked first %d times, want once", firsts.Load())
+		}
+		if first, _ := l.MarkAlert(ctx, b, 100); !first {
+			t.Fatal("another threshold is its own alert")
+		}
+	})
 	t.Run("ConcurrentReservationsNeverPassTheLimit", func(t *testing.T) {
 		l := open(t)
 		b := bucket(0, 100_000) // 0.1 of the currency, in units of 1,000 micros

@@ -12,6 +12,7 @@ import (
 type entry struct {
 	committed, reserved budget.Amount
 	expires             time.Time
+	alerted             map[int]bool
 }
 
 // Ledger is a budget.Ledger in memory. The zero value is not usable; call New.
@@ -89,4 +90,19 @@ func (l *Ledger) Used(_ context.Context, key string) (budget.Amount, budget.Amou
 		return e.committed, e.reserved, nil
 	}
 	return budget.Amount{}, budget.Amount{}, nil
+}
+
+// MarkAlert implements budget.Ledger.
+func (l *Ledger) MarkAlert(_ context.Context, b budget.Bucket, threshold int) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.get(b)
+	if e.alerted == nil {
+		e.alerted = map[int]bool{}
+	}
+	if e.alerted[threshold] {
+		return false, nil
+	}
+	e.alerted[threshold] = true
+	return true, nil
 }

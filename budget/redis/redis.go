@@ -120,3 +120,14 @@ func (l *Ledger) Used(ctx context.Context, key string) (budget.Amount, budget.Am
 	}
 	return budget.Amount{Tokens: n(v[0]), CostMicros: n(v[1])}, budget.Amount{Tokens: n(v[2]), CostMicros: n(v[3])}, nil
 }
+
+// MarkAlert implements budget.Ledger: HSETNX of the threshold's field in the bucket's hash.
+func (l *Ledger) MarkAlert(ctx context.Context, b budget.Bucket, threshold int) (bool, error) {
+	key := l.prefix + b.Key
+	first, err := l.client.HSetNX(ctx, key, "a"+strconv.Itoa(threshold), 1).Result()
+	if err != nil {
+		return false, err
+	}
+	l.client.PExpireAt(ctx, key, time.UnixMilli(expiry(b)))
+	return first, nil
+}
