@@ -25,8 +25,9 @@ import (
 var errOverBudget = errors.New("over budget")
 
 // DefaultBudgetCompletionTokens is the completion a budget reservation assumes when the
-// request sets no max_tokens.
-const DefaultBudgetCompletionTokens = 4096
+// request sets no max_tokens. A request with max_tokens reserves exactly its maximum, so a
+// budget is never passed; one without can pass it by what its answer runs over this default.
+const DefaultBudgetCompletionTokens = 256
 
 // BudgetAlert is a budget crossing 50, 80 or 100 % of a limit, raised once, by the replica
 // whose settle carried it across.

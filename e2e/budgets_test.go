@@ -1,0 +1,194 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/llmgate/llmgate/budget/webhook"
+	"github.com/llmgate/llmgate/fakeupstream"
+	"github.com/llmgate/llmgate/internal/e2e"
+)
+
+const budgetWebhookSecret = "budget-webhook-test-secret"
+
+// alertSink is the operator's webhook receiver: it keeps each alert whose signature verifies.
+type alertSink struct {
+	mu     sync.Mutex
+	alerts []map[string]string
+	forged atomic.Int64
+}
+
+func (s *alertSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if !webhook.Verify(budgetWebhookSecret, r.Header.Get(webhook.SignatureHeader), body, time.Now(), time.Minute) {
+		s.forged.Add(1)
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	var a map[string]string
+	json.Unmarshal(body, &a)
+	s.mu.Lock()
+	s.alerts = append(s.alerts, a)
+	s.mu.Unlock()
+}
+
+func (s *alertSink) thresholds(budgetID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, a := range s.alerts {
+		if a["budgetId"] == budgetID {
+			out = append(out, a["threshold"])
+		}
+	}
+	return out
+}
+
+// Three replicas on one PostgreSQL and one Redis, 24 concurrent callers spread over them: a
+// token budget and a cost budget each stop spend at their limit — never past it, since every
+// request reserves its estimate before the call — and the last admitted request leaves less
+// headroom than one more request's estimate. Each alert threshold is raised once, audited and
+// delivered signed to the budget's webhook.
+func TestBudgetsStopSpendExactlyAcrossThreeReplicas(t *testing.T) {
+	db, redis := e2e.PostgresURL(t), e2e.RedisURL(t)
+	sink := &alertSink{}
+	hook := httptest.NewServer(sink)
+	defer hook.Close()
+	fake := e2e.StartFake(t, fakeupstream.Options{})
+	opts := e2e.Options{DatabaseURL: db, RedisURL: redis, AdminKey: "lgk_admin_" + randomHex(16),
+		Env: []string{"LLMGATE_MASTER_KEY=" + masterKey(), "LLMGATE_BUDGET_WEBHOOK_SECRET=" + budgetWebhookSecret}}
+	var replicas []*e2e.Gateway
+	for range 3 {
+		replicas = append(replicas, e2e.Start(t, opts))
+	}
+	g := replicas[0]
+	_, key := g.CreateUser(t, "spender", false)
+	g.CreateEndpoint(t, e2e.OpenAIEndpoint("metered", fake.URL+"/v1", fakeupstream.DefaultKey("openai")))
+	priced := e2e.OpenAIEndpoint("priced", fake.URL+"/v1", fakeupstream.DefaultKey("openai"))
+	priced["pricing"] = map[string]any{"inputPerMillionTokens": 1000, "outputPerMillionTokens": 1000} // $0.001 a token
+	g.CreateEndpoint(t, priced)
+
+	// One request's real cost: the fake answers "echo: <prompt>", tokens = words.
+	const prompt = "how far is the moon"
+	body := func(endpoint string) []byte { // max_tokens set: each request reserves exactly its maximum
+		raw, _ := json.Marshal(map[string]any{"model": endpoint, "max_tokens": 8,
+			"messages": []map[string]string{{"role": "user", "content": prompt}}})
+		return raw
+	}
+	if r := g.Do(t, "POST", "/v1/chat/completions", key, body("metered")); r.Status != 200 {
+		t.Fatalf("probe: %d %s", r.Status, r.Body)
+	}
+	probe := g.ExportAudit(t, "--kind", "AccessGatewayEndpoint")[0].Metadata
+	perRequest, _ := strconv.ParseInt(probe["totalTokens"], 10, 64)
+
+	for _, tc := range []struct {
+		name, endpoint string
+		budget         map[string]any
+		used           func(t *testing.T, id string) float64
+		limit          float64
+	}{
+		{"tokens", "metered", map[string]any{"scope": "user", "scopeId": "spender", "period": "day", "limitTokens": 300,
+			"alertWebhookUrl": hook.URL}, nil, 300},
+		{"cost", "priced", map[string]any{"scope": "endpoint", "scopeId": "priced", "period": "month", "limitCost": 0.25,
+			"alertWebhookUrl": hook.URL}, nil, 0.25},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, key := g.CreateUser(t, "spender-"+tc.name, false) // budgets of one subtest never touch the other's
+			if tc.budget["scope"] == "user" {
+				tc.budget["scopeId"] = "spender-" + tc.name
+			}
+			var created struct{ ID string }
+			r := g.Do(t, "POST", "/api/aigateway/v1/budgets", g.AdminKey, tc.budget)
+			if r.Status != 200 || json.Unmarshal(r.Body, &created) != nil || created.ID == "" {
+				t.Fatalf("create budget: %d %s", r.Status, r.Body)
+			}
+			waitForBudget(t, replicas, created.ID)
+
+			var admitted, refused atomic.Int64
+			var wg sync.WaitGroup
+			var firstRefusal atomic.Pointer[e2e.Response]
+			for w := range 24 {
+				replica := replicas[w%3]
+				wg.Go(func() {
+					for {
+						r, err := e2e.Try(context.Background(), replica.URL, "POST", "/v1/chat/completions",
+							map[string]string{"Authorization": "Bearer " + key}, body(tc.endpoint))
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if r.Status == 200 {
+							admitted.Add(1)
+							continue
+						}
+						refused.Add(1)
+						firstRefusal.CompareAndSwap(nil, r)
+						return
+					}
+				})
+			}
+			wg.Wait()
+			// With no reservation outstanding, one more request is still refused.
+			last := replicas[1].Do(t, "POST", "/v1/chat/completions", key, body(tc.endpoint))
+			refusal := firstRefusal.Load()
+			if last.Status != http.StatusTooManyRequests || refusal == nil || refusal.Status != http.StatusTooManyRequests ||
+				!strings.Contains(string(refusal.Body), "over budget") || refusal.Header.Get("Retry-After") == "" {
+				t.Fatalf("refusal: %+v; after the load: %d %s", refusal, last.Status, last.Body)
+			}
+			var got struct {
+				Usage struct {
+					UsedTokens     int64   `json:"usedTokens"`
+					UsedCost       float64 `json:"usedCost"`
+					ReservedTokens int64   `json:"reservedTokens"`
+				} `json:"usage"`
+			}
+			g.Do(t, "GET", "/api/aigateway/v1/budgets/"+created.ID, g.AdminKey, nil).JSON(t, &got)
+			used := float64(got.Usage.UsedTokens)
+			unit := float64(perRequest)
+			if tc.name == "cost" {
+				used, unit = got.Usage.UsedCost, float64(perRequest)*0.001
+			}
+			t.Logf("%s budget: %d requests admitted across 3 replicas (arithmetic limit %.0f of %.4g each), %d refused; used %.4g of %.4g",
+				tc.name, admitted.Load(), tc.limit/unit, unit, refused.Load()+1, used, tc.limit)
+			if used > tc.limit+1e-9 || used < tc.limit-2*unit-unit || got.Usage.ReservedTokens != 0 {
+				t.Fatalf("used %.6g of a %.6g limit (one request %.4g, reserved %d): over it, or stopped more than an estimate short",
+					used, tc.limit, unit, got.Usage.ReservedTokens)
+			}
+			if over := g.ExportAudit(t, "--kind", "AccessGatewayEndpoint", "--outcome", "over_budget"); len(over) == 0 {
+				t.Fatal("no access event audited as over_budget")
+			}
+			alerts := g.ExportAudit(t, "--kind", "BudgetAlert")
+			seen := map[string]int{}
+			for _, a := range alerts {
+				if a.Metadata["budgetId"] == created.ID {
+					seen[a.Metadata["threshold"]]++
+				}
+			}
+			if seen["50"] != 1 || seen["80"] != 1 || seen["100"] != 1 {
+				t.Fatalf("alerts %v: want 50, 80 and 100 once each across the replicas", seen)
+			}
+			waitFor(t, "three signed webhook deliveries", func() bool { return len(sink.thresholds(created.ID)) == 3 }, nil)
+			if sink.forged.Load() != 0 {
+				t.Fatal("a webhook delivery failed its signature check")
+			}
+		})
+	}
+}
+
+// waitForBudget waits until every replica's snapshot holds the budget.
+func waitForBudget(t *testing.T, replicas []*e2e.Gateway, id string) {
+	for _, r := range replicas {
+		waitFor(t, "the budget on every replica", func() bool {
+			return r.Do(t, "GET", "/api/aigateway/v1/budgets/"+id, r.AdminKey, nil).Status == 200
+		}, nil)
+	}
+}
