@@ -192,3 +192,47 @@ func waitForBudget(t *testing.T, replicas []*e2e.Gateway, id string) {
 		}, nil)
 	}
 }
+
+// Budgets are managed from the API and the CLI alike; bad values are 400s (or CLI errors)
+// naming the field; every change is audited.
+func TestBudgetsAreValidatedAndAudited(t *testing.T) {
+	g := e2e.Start(t, e2e.Options{})
+	g.CreateUser(t, "ann", false)
+	for body, field := range map[string]string{
+		`{"scope": "team", "period": "day", "limitTokens": 5}`:                         "scope",
+		`{"scope": "user", "scopeId": "nobody", "period": "day", "limitTokens": 5}`:    "scopeId",
+		`{"scope": "global", "period": "fortnight", "limitTokens": 5}`:                 "period",
+		`{"scope": "global", "period": "day", "limitTokens": -5}`:                      "limitTokens",
+		`{"scope": "global", "period": "day", "limitCost": "lots"}`:                    "limitCost",
+		`{"scope": "global", "period": "day"}`:                                         "limitTokens",
+		`{"scope": "global", "period": "day", "limitCost": 1, "currency": "EUR"}`:      "currency",
+		`{"scope": "global", "period": "day", "limitCost": 1, "alertWebhookUrl": "x"}`: "alertWebhookUrl",
+	} {
+		var raw map[string]any
+		json.Unmarshal([]byte(body), &raw)
+		if r := g.Do(t, "POST", "/api/aigateway/v1/budgets", g.AdminKey, raw); r.Status != 400 || !strings.Contains(string(r.Body), field) {
+			t.Errorf("%s: %d %s; want 400 naming %s", body, r.Status, r.Body, field)
+		}
+	}
+	id := strings.TrimSpace(g.CLI(t, "budgets", "create", "--scope", "user", "--scope-id", "ann", "--period", "month", "--limit-cost", "12.5"))
+	if out := g.CLI(t, "budgets", "list"); !strings.Contains(out, id) || !strings.Contains(out, "12.5") {
+		t.Fatalf("budgets list:\n%s", out)
+	}
+	if _, errOut, code := g.RunCLI(t, "budgets", "update", id, "--period", "year"); code == 0 || !strings.Contains(errOut, "period") {
+		t.Fatalf("a bad period from the CLI: exit %d %s", code, errOut)
+	}
+	if r := g.Do(t, "PATCH", "/api/aigateway/v1/budgets/"+id, g.AdminKey, map[string]any{"limitTokens": 1000, "limitCost": nil}); r.Status != 200 ||
+		!strings.Contains(string(r.Body), `"limitTokens":1000`) || strings.Contains(string(r.Body), "limitCost") {
+		t.Fatalf("patch: %d %s", r.Status, r.Body)
+	}
+	if r := g.Do(t, "DELETE", "/api/aigateway/v1/budgets/"+id, g.AdminKey, nil); r.Status != 204 {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	kinds := map[string]int{}
+	for _, ev := range g.ExportAudit(t) {
+		kinds[ev.Kind]++
+	}
+	if kinds["CreateBudget"] != 1 || kinds["UpdateBudget"] != 1 || kinds["DeleteBudget"] != 1 {
+		t.Fatalf("budget changes audited: %v", kinds)
+	}
+}

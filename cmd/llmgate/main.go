@@ -68,7 +68,7 @@ and work while serve runs. Every setting is a flag and an environment variable
 		return usageError(c, err)
 	})
 	root.AddCommand(serveCommand(), versionCommand(), usersCommand(), keysCommand(), orgsCommand(),
-		endpointsCommand(), auditCommand(), importMLflowCommand(), secretsCommand(), demoCommand(), usageCommand())
+		endpointsCommand(), auditCommand(), importMLflowCommand(), secretsCommand(), demoCommand(), usageCommand(), budgetsCommand())
 	return root
 }
 
