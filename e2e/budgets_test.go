@@ -176,6 +176,11 @@ func TestBudgetsStopSpendExactlyAcrossThreeReplicas(t *testing.T) {
 			if seen["50"] != 1 || seen["80"] != 1 || seen["100"] != 1 {
 				t.Fatalf("alerts %v: want 50, 80 and 100 once each across the replicas", seen)
 			}
+			metricsText := string(e2e.Do(t, g.URL, "GET", "/metrics", nil, nil).Body)
+			kind := map[string]string{"tokens": "tokens", "cost": "cost"}[tc.name]
+			if !strings.Contains(metricsText, `llmgate_budget_utilization_ratio{budget="`+created.ID+`",kind="`+kind+`"`) {
+				t.Fatalf("no utilisation gauge for the budget in /metrics:\n%s", metricsText)
+			}
 			waitFor(t, "three signed webhook deliveries", func() bool { return len(sink.thresholds(created.ID)) == 3 }, nil)
 			if sink.forged.Load() != 0 {
 				t.Fatal("a webhook delivery failed its signature check")

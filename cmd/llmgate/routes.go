@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/llmgate/llmgate/budget"
+	"github.com/llmgate/llmgate/gateway"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,6 +42,9 @@ func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics) e
 	models := anthropic.Register(mux, a, p, anthropic.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes})
 	openai.Register(mux, a, p, openai.Options{Models: models.Serve})
 	responses.Register(mux, p)
+	if m != nil {
+		m.Registry().MustRegister(budget.NewGauges(func() []*gateway.Budget { return a.Snapshot().Budgets() }, a.Budgets))
+	}
 	if s.MetricsAddr == "" {
 		mux.Handle("GET /metrics", metricsHandler(s, m))
 	}
