@@ -39,7 +39,13 @@ type Writer struct {
 	stopped bool
 	// retryBackoff is how long the writer waits before retrying a failed commit.
 	retryBackoff time.Duration
+	// committed, when set, receives every batch once it is durable (SetCommitted).
+	committed func([]*gateway.AuditEvent)
 }
+
+// SetCommitted makes the writer hand every durable batch to f, in commit order, from its
+// commit loop: f must not block (queue and return). Call it before the first Write.
+func (w *Writer) SetCommitted(f func([]*gateway.AuditEvent)) { w.committed = f }
 
 // ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("audit writer closed")
@@ -155,6 +161,9 @@ func (w *Writer) commit(batch []pending) {
 		}
 		w.log.Error("audit commit failed", "events", len(events), "attempt", attempt+1, "err", err)
 		time.Sleep(w.retryBackoff << attempt)
+	}
+	if err == nil && w.committed != nil {
+		w.committed(events)
 	}
 	for _, p := range batch {
 		p.done <- err

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/llmgate/budget/webhook"
+	"github.com/llmgate/llmgate/webhook"
 	"github.com/llmgate/llmgate/fakeupstream"
 	"github.com/llmgate/llmgate/internal/e2e"
 )

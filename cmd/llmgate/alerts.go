@@ -6,9 +6,9 @@ import (
 	"log/slog"
 
 	"github.com/llmgate/llmgate/app"
-	"github.com/llmgate/llmgate/budget/webhook"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/pipeline"
+	"github.com/llmgate/llmgate/webhook"
 )
 
 // budgetAlerts returns the pipeline's alert hook: each alert of a budget with an

@@ -216,14 +216,22 @@ func start(ctx context.Context, s *settings, log *slog.Logger, p *phases, m *met
 		return nil, err
 	}
 	writer := audit.NewWriter(d.store, log)
-	finalAudit, err := startAuditMaintenance(ctx, d, s, log)
+	closeOutlets, err := auditOutlets(writer, s, log)
 	if err != nil {
 		writer.Close()
 		d.close()
 		return nil, err
 	}
+	finalAudit, err := startAuditMaintenance(ctx, d, s, log)
+	if err != nil {
+		writer.Close()
+		closeOutlets()
+		d.close()
+		return nil, err
+	}
 	closeStores := func() {
 		writer.Close() // every queued audit event is committed before we exit
+		closeOutlets()
 		finalAudit()
 		d.close()
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -39,6 +40,10 @@ type settings struct {
 	DebugAddr     string
 	// BudgetWebhookSecret signs budget alert webhooks (HMAC-SHA256).
 	BudgetWebhookSecret string
+	// AccessLog, AuditSinkURL and AuditSinkSecret send committed events out (outlets.go).
+	AccessLog       string
+	AuditSinkURL    string
+	AuditSinkSecret string
 	// maxKeyLifetime bounds the keys non-admin users create for themselves; 0 = no maximum.
 	maxKeyLifetime time.Duration
 	Audit          auditSettings
@@ -115,6 +120,9 @@ func (s *settings) table() []setting {
 		{"idle-timeout", "LLMGATE_IDLE_TIMEOUT", scopeServe, "60s", "close a keep-alive connection idle this long", durationValue(&s.IdleTimeout, time.Second)},
 		{"trusted-proxies", "LLMGATE_TRUSTED_PROXIES", scopeServe, "", "comma-separated CIDRs or addresses of load balancers whose X-Forwarded-For/Forwarded headers name the client (for clientIp in audit events and logs); empty = the peer is the client", stringValue(&s.TrustedProxies, trustedProxies)},
 		{"debug-addr", "LLMGATE_DEBUG_ADDR", scopeServe, "", "serve Go pprof profiles on this loopback address (off when empty)", stringValue(&s.DebugAddr, loopbackAddr)},
+		{"access-log", "LLMGATE_ACCESS_LOG", scopeServe, "", "write one JSON line per query (the access event's fields) to stdout, stderr or this file (off when empty)", stringValue(&s.AccessLog, nil)},
+		{"audit-sink-url", "LLMGATE_AUDIT_SINK_URL", scopeServe, "", "POST every committed audit event batch (a JSON array) to this URL, signed with --audit-sink-secret, retried, in commit order (off when empty)", stringValue(&s.AuditSinkURL, httpURL)},
+		{"audit-sink-secret", "LLMGATE_AUDIT_SINK_SECRET", scopeServe, "", "key that signs the audit sink's deliveries (HMAC-SHA256, header X-Llmgate-Signature); required with --audit-sink-url", stringValue(&s.AuditSinkSecret, nil)},
 		{"budget-webhook-secret", "LLMGATE_BUDGET_WEBHOOK_SECRET", scopeServe, "", "key that signs budget alert webhooks (HMAC-SHA256, header X-Llmgate-Signature); without it alerts are audited but not sent", stringValue(&s.BudgetWebhookSecret, nil)},
 	}, s.Audit.rows()...)
 }
@@ -153,6 +161,21 @@ func (s *settings) validate() error {
 	}
 	if s.MetricsAddr != "" && s.MetricsAddr == s.Addr && !strings.HasSuffix(s.Addr, ":0") {
 		return fmt.Errorf("--metrics-addr must differ from --addr")
+	}
+	if s.AuditSinkURL != "" && s.AuditSinkSecret == "" {
+		return fmt.Errorf("--audit-sink-url needs --audit-sink-secret (LLMGATE_AUDIT_SINK_SECRET) to sign what it sends")
+	}
+	return nil
+}
+
+// httpURL checks an http(s) URL without credentials in it.
+func httpURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return errors.New("must be an http(s) URL without credentials")
 	}
 	return nil
 }

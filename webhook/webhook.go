@@ -1,4 +1,4 @@
-// Package webhook delivers budget alerts to the URL a budget names: a JSON body signed with
+// Package webhook delivers JSON bodies (budget alerts, audit events) to an operator's URL, signed with
 // HMAC-SHA256 (header X-Llmgate-Signature: t=<unix seconds>,v1=<hex of HMAC(secret,
 // "<t>.<body>")>), retried with exponential backoff and jitter, from a bounded queue that never
 // blocks the query path. A delivery that fails for good (or finds the queue full) is reported
