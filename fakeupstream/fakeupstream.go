@@ -114,6 +114,8 @@ type Request struct {
 	Completed  bool      `json:"completed"` // the whole answer was written
 	Cancelled  bool      `json:"cancelled"` // the client went away before the answer finished
 	Received   time.Time `json:"received"`
+	// Traceparent is the W3C trace context the caller sent, if any.
+	Traceparent string `json:"traceparent,omitempty"`
 }
 
 // Server is the fake upstream; it is an http.Handler.
@@ -229,7 +231,7 @@ func (s *Server) finish(rec *Request, x *Exchange) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec.Model, rec.Credential, rec.Authorized = x.Model, x.credential, x.authorized
-	rec.Status = x.status
+	rec.Status, rec.Traceparent = x.status, x.R.Header.Get("Traceparent")
 	rec.Completed = x.completed
 	rec.Cancelled = !x.completed && x.R.Context().Err() != nil
 	s.inflight--

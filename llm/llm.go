@@ -251,6 +251,19 @@ type Response struct {
 	Native *Native
 }
 
+// Model returns the model whichever response names.
+func (r *Response) Model() string {
+	switch {
+	case r.Chat != nil:
+		return r.Chat.Model
+	case r.Completion != nil:
+		return r.Completion.Model
+	case r.Embeddings != nil:
+		return r.Embeddings.Model
+	}
+	return ""
+}
+
 // Usage returns the token counts of whichever response is set.
 func (r *Response) Usage() Usage {
 	switch {

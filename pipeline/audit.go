@@ -10,6 +10,7 @@ import (
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/metrics"
 	"github.com/llmgate/llmgate/pricing"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // audit charges the tokens used, then writes the request's one access event and waits until it is durable. Callers invoke
@@ -43,7 +44,10 @@ func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *ga
 		ID: gateway.NewID(), Kind: gateway.KindAccessEndpoint, Timestamp: gateway.Now(),
 		PerformedBy: x.principal.User.ID, EndpointID: x.ep.ID, EndpointType: string(x.ep.Type), Metadata: md,
 	}
-	if err := x.p.app.Audit.Write(ev); err != nil {
+	_, endSpan := x.child(x.r.Context(), "audit write", trace.SpanKindInternal)
+	err := x.p.app.Audit.Write(ev)
+	endSpan()
+	if err != nil {
 		x.p.log.Error("writing access audit event", "requestId", md["requestId"], "error", err)
 		return gateway.Wrap(gateway.CodeUnavailable, err, "the audit trail is unavailable; the request was not served")
 	}

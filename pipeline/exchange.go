@@ -17,6 +17,7 @@ import (
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
 	"github.com/llmgate/llmgate/redact"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Outcomes used only for metrics: these requests are not attributable to an endpoint and
@@ -63,6 +64,11 @@ type exchange struct {
 	// (estimate.go).
 	sentText  strings.Builder
 	sentBytes int64
+	// span is the query's trace span (nil when tracing is off); status the answer's HTTP
+	// status and responseModel the model the provider says answered (trace.go).
+	span          trace.Span
+	status        int
+	responseModel string
 	// budgets, buckets and reservation are what the query reserved (budgets.go); buckets is
 	// nil once settled.
 	budgets     []*gateway.Budget
@@ -78,7 +84,10 @@ type exchange struct {
 // run walks the path; an error return means nothing has been written yet unless the stream
 // already started (then stream handled it).
 func (x *exchange) run() *gateway.Error {
-	if err := x.authenticate(); err != nil {
+	_, endAuth := x.child(x.r.Context(), "authenticate", trace.SpanKindInternal)
+	err := x.authenticate()
+	endAuth()
+	if err != nil {
 		return err
 	}
 	if err := x.admit(); err != nil {
@@ -104,15 +113,22 @@ func (x *exchange) run() *gateway.Error {
 	if err := x.validate(); err != nil {
 		return err
 	}
+	if err := x.limit(); err != nil {
+		return err
+	}
+	return x.callUpstream()
+}
+
+// limit takes the rate limits and reserves the budgets.
+func (x *exchange) limit() *gateway.Error {
+	_, end := x.child(x.r.Context(), "limits and budgets", trace.SpanKindInternal)
+	defer end()
 	rules, err := x.takeLimits()
 	if err != nil {
 		return err
 	}
 	x.tokenRules = rules
-	if err := x.reserveBudgets(); err != nil {
-		return err
-	}
-	return x.callUpstream()
+	return x.reserveBudgets()
 }
 
 func (x *exchange) authenticate() *gateway.Error {
@@ -301,6 +317,9 @@ func (x *exchange) send(ctx context.Context, call *provider.Call) (*http.Respons
 	}
 	sent := time.Now()
 	x.calledUpstream = true
+	ctx, endSpan := x.child(ctx, "upstream "+x.ep.Provider, trace.SpanKindClient)
+	defer endSpan()
+	x.injectTrace(ctx, hreq.Header)
 	resp, err := x.p.opts.Transport(ctx, hreq, call.Config)
 	if len(hreq.Minted) > 0 {
 		x.addMinted(hreq.Minted)
@@ -386,6 +405,7 @@ func (x *exchange) complete(resp *llm.Response) *gateway.Error {
 	}
 	fillEnvelope(resp, x.ep.Model)
 	x.usage = resp.Usage()
+	x.responseModel = resp.Model()
 	if x.ep.LogPayloads {
 		x.responseText, _ = json.Marshal(responseBody(resp))
 	}
@@ -492,6 +512,7 @@ func (x *exchange) fail(err *gateway.Error) {
 	if err.Code != codeClientGone {
 		status = x.q.Surface.ErrorStatus(err)
 	}
+	defer func() { x.status = status }()
 	if x.ep == nil {
 		if x.outcome == "" {
 			x.outcome = outcomeOf(err.Code)

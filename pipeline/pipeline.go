@@ -187,11 +187,13 @@ type Query struct {
 
 // Serve runs one query to completion: it writes the response and the audit event.
 func (p *Pipeline) Serve(w http.ResponseWriter, r *http.Request, q Query) {
-	x := &exchange{p: p, w: w, r: r, q: q, start: time.Now()}
+	x := &exchange{p: p, w: w, r: r, q: q, start: time.Now(), status: http.StatusOK}
 	defer x.release()
+	x.startTrace()
 	if err := x.run(); err != nil {
 		x.fail(err)
 	}
+	x.endTrace(x.status)
 	p.opts.Metrics.ObserveRequest(x.metricEndpoint(), q.Surface.API(), x.outcome, time.Since(x.start))
 	x.observeAnswer()
 	note := httpkit.Note(r.Context())

@@ -126,6 +126,9 @@ func (s *streamer) emit(chunks []llm.Chunk) error {
 		if c.Usage != nil {
 			mergeUsage(&x.usage, c.Usage)
 		}
+		if c.Model != "" {
+			x.responseModel = c.Model
+		}
 		for _, ch := range c.Choices {
 			x.keepSent(ch.Content)
 			if x.ep.LogPayloads {

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/llmgate/llmgate/telemetry"
 	"log/slog"
 	"net"
 	"net/http"
@@ -129,6 +130,17 @@ func loadTLS(s *settings) (*tls.Config, error) {
 func serve(s *settings, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	shutdownTraces, err := telemetry.Setup(ctx, version)
+	if err != nil {
+		return fmt.Errorf("OpenTelemetry (OTEL_* settings): %w", err)
+	}
+	defer func() {
+		flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdownTraces(flush); err != nil {
+			log.Warn("flushing traces", "err", err)
+		}
+	}()
 
 	tlsConf, err := loadTLS(s)
 	if err != nil {
