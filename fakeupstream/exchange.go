@@ -35,6 +35,9 @@ func (x *Exchange) serve() {
 	p := x.Provider
 	x.Model = p.Model(x.R, x.Body)
 	x.Behaviour = ParseBehaviour(x.Model)
+	if steps := sequenceSteps(x.Model); steps != nil {
+		x.Behaviour = stepBehaviour(steps[min(x.server.nextInSequence(x.Model), len(steps)-1)])
+	}
 	x.credential = p.Credential(x.R)
 	if p.Verify != nil {
 		x.authorized = p.Verify(x.server, x.R, x.Body)

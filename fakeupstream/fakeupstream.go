@@ -16,6 +16,10 @@
 //	fake-leak-<status>  echo the credential received, in the form "leak:<form>" in the
 //	                    prompt names (LeakText): as the error message with that status, or
 //	                    with 200 as the reply, each stream piece split in two
+//	fake-seq-<a>.<b>…   answer each request for this model name with the next step, the last
+//	                    repeating: a status (429 with Retry-After: 1, or any other error status),
+//	                    hang, drop, slow<ms>, or ok (a normal answer) — an outage staged over time,
+//	                    e.g. fake-seq-429.500.ok
 //	fake-leakevent      (OpenAI wire) stream the first piece, then an error event whose message
 //	                    echoes the credential as fake-leak does
 //
@@ -123,10 +127,11 @@ type Server struct {
 	opts Options
 	mux  *http.ServeMux
 
-	mu       sync.Mutex
-	requests []*Request
-	inflight int
-	idle     chan struct{} // closed and replaced whenever inflight drops to zero
+	mu        sync.Mutex
+	requests  []*Request
+	sequences map[string]int // requests seen per fake-seq model name
+	inflight  int
+	idle      chan struct{} // closed and replaced whenever inflight drops to zero
 }
 
 // New builds a Server with every registered provider's routes and the /_fake admin routes.
@@ -174,7 +179,7 @@ func (s *Server) Requests() []Request {
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = nil
+	s.requests, s.sequences = nil, nil
 }
 
 // Idle returns a channel that is closed once no request is being handled, so tests can wait
@@ -309,6 +314,56 @@ func ParseBehaviour(model string) Behaviour {
 		b.Malformed = true
 	}
 	return b
+}
+
+// sequenceSteps returns the steps of a fake-seq-<a>.<b>… model name, or nil.
+func sequenceSteps(model string) []string {
+	i := strings.Index(model, "fake-seq-")
+	if i < 0 {
+		return nil
+	}
+	rest := model[i+len("fake-seq-"):]
+	if j := strings.IndexAny(rest, "/:@"); j >= 0 {
+		rest = rest[:j]
+	}
+	steps := strings.Split(rest, ".")
+	if len(steps) == 0 || steps[0] == "" {
+		return nil
+	}
+	return steps
+}
+
+// stepBehaviour is the behaviour of one sequence step.
+func stepBehaviour(step string) Behaviour {
+	switch {
+	case step == "ok":
+		return Behaviour{}
+	case step == "429":
+		return Behaviour{RateLimit: true}
+	case step == "hang":
+		return Behaviour{Hang: true}
+	case step == "drop":
+		return Behaviour{Drop: true}
+	case strings.HasPrefix(step, "slow"):
+		ms, _ := strconv.Atoi(step[len("slow"):])
+		return Behaviour{Delay: time.Duration(ms) * time.Millisecond}
+	}
+	if st, err := strconv.Atoi(step); err == nil && st >= 400 && st <= 599 {
+		return Behaviour{ErrorStatus: st}
+	}
+	return Behaviour{}
+}
+
+// nextInSequence counts the requests seen for a sequence model name (0 for the first).
+func (s *Server) nextInSequence(model string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sequences == nil {
+		s.sequences = map[string]int{}
+	}
+	n := s.sequences[model]
+	s.sequences[model] = n + 1
+	return n
 }
 
 func leadingDigits(s string) string {

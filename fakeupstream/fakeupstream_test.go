@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -348,5 +349,29 @@ func TestBigPadsEveryShape(t *testing.T) {
 	}
 	if n := text.Len(); n < 64<<10 || n > 65<<10 || len(chunks) < 64 {
 		t.Fatalf("streamed %d bytes in %d chunks, want about 64 KiB in one chunk per 1 KiB word", n, len(chunks))
+	}
+}
+
+// A fake-seq model answers each request with the next step of its staged outage.
+func TestSequenceStagesAnOutage(t *testing.T) {
+	srv := httptest.NewServer(New(Options{}))
+	defer srv.Close()
+	var got []int
+	for range 4 {
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions",
+			strings.NewReader(`{"model":"fake-seq-429.503.ok","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Authorization", "Bearer "+DefaultKey("openai"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got = append(got, resp.StatusCode)
+		if resp.StatusCode == 429 && resp.Header.Get("Retry-After") != "1" {
+			t.Fatal("a staged 429 without Retry-After")
+		}
+	}
+	if fmt.Sprint(got) != "[429 503 200 200]" {
+		t.Fatalf("statuses %v, want 429, 503, then ok repeating", got)
 	}
 }
