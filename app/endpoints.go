@@ -37,6 +37,7 @@ type EndpointInput struct {
 	LogPayloads    bool
 	TimeoutSeconds int
 	Pricing        *gateway.Pricing // nil: the shipped price table
+	Routing        *gateway.Routing // nil: one attempt
 }
 
 // EndpointPatch is the input of UpdateEndpoint: nil fields are left unchanged. Config is
@@ -55,6 +56,9 @@ type EndpointPatch struct {
 	// Pricing replaces the endpoint's prices; ClearPricing returns it to the price table.
 	Pricing      *gateway.Pricing
 	ClearPricing bool
+	// Routing replaces the retry policy; ClearRouting returns to one attempt.
+	Routing      *gateway.Routing
+	ClearRouting bool
 }
 
 // PermissionsPatch is the input of UpdatePermissions: nil fields are left unchanged, a
@@ -124,6 +128,11 @@ func (a *App) prepareCreate(ctx context.Context, in EndpointInput) (*gateway.End
 			return nil, nil, err
 		}
 	}
+	if in.Routing != nil {
+		if err := in.Routing.Validate("routing."); err != nil {
+			return nil, nil, err
+		}
+	}
 	perms, err := a.normalizePermissions(ctx, in.Permissions)
 	if err != nil {
 		return nil, nil, err
@@ -135,7 +144,7 @@ func (a *App) prepareCreate(ctx context.Context, in EndpointInput) (*gateway.End
 	now := gateway.Now()
 	e := &gateway.Endpoint{ID: gateway.NewID(), Name: in.Name, Type: in.Type, Provider: strings.TrimSpace(in.Provider),
 		Model: in.Model, Permissions: perms, RateLimits: in.RateLimits, LogPayloads: in.LogPayloads,
-		TimeoutSeconds: in.TimeoutSeconds, Pricing: in.Pricing, CreatedAt: now, UpdatedAt: now}
+		TimeoutSeconds: in.TimeoutSeconds, Pricing: in.Pricing, Routing: in.Routing, CreatedAt: now, UpdatedAt: now}
 	return e, plan, nil
 }
 
@@ -368,6 +377,15 @@ func (a *App) applyScalarPatch(e *gateway.Endpoint, p EndpointPatch) error {
 			return err
 		}
 		e.Pricing = p.Pricing
+	}
+	switch {
+	case p.ClearRouting:
+		e.Routing = nil
+	case p.Routing != nil:
+		if err := p.Routing.Validate("routing."); err != nil {
+			return err
+		}
+		e.Routing = p.Routing
 	}
 	return checkExtensions(e.RateLimits, e.TimeoutSeconds)
 }
@@ -755,7 +773,17 @@ func scalarFields(e *gateway.Endpoint) map[string]string {
 		"logPayloads":       strconv.FormatBool(e.LogPayloads),
 		"timeoutSeconds":    strconv.Itoa(e.TimeoutSeconds),
 		"pricing":           pricingText(e.Pricing),
+		"routing":           routingText(e.Routing),
 	}
+}
+
+// routingText is an endpoint's retry policy as audited: its JSON, or "" for one attempt.
+func routingText(r *gateway.Routing) string {
+	if r == nil {
+		return ""
+	}
+	b, _ := json.Marshal(r)
+	return string(b)
 }
 
 // pricingText is an endpoint's price override as audited: its JSON, or "" for the table's.
@@ -769,7 +797,7 @@ func pricingText(p *gateway.Pricing) string {
 
 // fieldOrder is the wire name order used in changedFields.
 var fieldOrder = []string{"endpointName", "endpointType", "modelProvider", "modelName", "modelConfig",
-	"rateLimits", "logPayloads", "timeoutSeconds", "pricing"}
+	"rateLimits", "logPayloads", "timeoutSeconds", "pricing", "routing"}
 
 func describeCreate(ev *gateway.AuditEvent, e *gateway.Endpoint) {
 	ev.EndpointID, ev.EndpointType = e.ID, string(e.Type)

@@ -142,7 +142,9 @@ type Endpoint struct {
 	// TimeoutSeconds bounds one upstream call; 0 means the gateway default.
 	TimeoutSeconds int `json:"timeoutSeconds"`
 	// Pricing overrides the shipped price table for this endpoint (nil: the table's price).
-	Pricing   *Pricing  `json:"pricing,omitempty"`
+	Pricing *Pricing `json:"pricing,omitempty"`
+	// Routing retries failed upstream calls (nil: one attempt).
+	Routing   *Routing  `json:"routing,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }

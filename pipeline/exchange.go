@@ -69,6 +69,10 @@ type exchange struct {
 	span          trace.Span
 	status        int
 	responseModel string
+	// upstreamStatus is the last attempt's HTTP status (0: no answer); attempts every
+	// attempt of the query (retry.go).
+	upstreamStatus int
+	attempts       []attempt
 	// budgets, buckets and reservation are what the query reserved (budgets.go); buckets is
 	// nil once settled.
 	budgets     []*gateway.Budget
@@ -287,7 +291,7 @@ func (x *exchange) callUpstream() *gateway.Error {
 		}
 	}
 	sent := time.Now()
-	resp, gerr := x.send(ctx, call)
+	resp, gerr := x.sendWithRetries(ctx, call)
 	if gerr != nil {
 		return gerr
 	}
@@ -328,6 +332,7 @@ func (x *exchange) send(ctx context.Context, call *provider.Call) (*http.Respons
 		return nil, x.upstreamFailure(ctx, err)
 	}
 	if resp.StatusCode/100 != 2 {
+		x.upstreamStatus = resp.StatusCode
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		x.p.opts.Metrics.ObserveUpstream(x.ep.Name, x.q.Surface.API(), time.Since(sent))

@@ -283,7 +283,10 @@ func decodeCreateExtensions(f fields, in *app.EndpointInput) error {
 	if err != nil {
 		return err
 	}
-	in.Pricing, _, err = f.pricing()
+	if in.Pricing, _, err = f.pricing(); err != nil {
+		return err
+	}
+	in.Routing, _, err = f.routing()
 	return err
 }
 
@@ -324,8 +327,12 @@ func decodePatch(f fields) (app.EndpointPatch, error) {
 		return p, err
 	}
 	var present bool
-	p.Pricing, present, err = f.pricing()
-	p.ClearPricing = present && p.Pricing == nil && err == nil
+	if p.Pricing, present, err = f.pricing(); err != nil {
+		return p, err
+	}
+	p.ClearPricing = present && p.Pricing == nil
+	p.Routing, present, err = f.routing()
+	p.ClearRouting = present && p.Routing == nil && err == nil
 	return p, err
 }
 
@@ -504,4 +511,32 @@ func (f fields) float(name string) (*float64, error) {
 		return nil, wrongType(name, "a number")
 	}
 	return &v, nil
+}
+
+// routing reads the "routing" extension [EXT] like pricing: absent, null (back to one
+// attempt), or {"retryOn": [...], "maxAttempts": n}, each field checked and named.
+func (f fields) routing() (r *gateway.Routing, present bool, err error) {
+	raw, ok := f["routing"]
+	if !ok {
+		return nil, false, nil
+	}
+	if isNull(raw) {
+		return nil, true, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var v gateway.Routing
+	if err := dec.Decode(&v); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te) && te.Field != "":
+			return nil, true, wrongType("routing."+te.Field, map[string]string{"retryOn": "a list of strings", "maxAttempts": "an integer"}[te.Field])
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return nil, true, &gateway.Error{Code: gateway.CodeInvalid, Field: "routing." + name,
+				Message: "routing." + name + " is not a routing field (retryOn, maxAttempts)"}
+		}
+		return nil, true, wrongType("routing", "an object")
+	}
+	return &v, true, v.Validate("routing.")
 }

@@ -25,6 +25,7 @@ type endpointEnvelope struct {
 	LogPayloads      bool                `json:"logPayloads"`
 	TimeoutSeconds   int                 `json:"timeoutSeconds"`
 	Pricing          *gateway.Pricing    `json:"pricing,omitempty"`
+	Routing          *gateway.Routing    `json:"routing,omitempty"`
 }
 
 // toEnvelope renders an endpoint. Every credential, owned or referenced, shows as the mask.
@@ -46,7 +47,7 @@ func (h *api) toEnvelope(e *gateway.Endpoint) endpointEnvelope {
 	env := endpointEnvelope{EndpointID: e.ID, EndpointName: e.Name, EndpointType: string(e.Type),
 		ModelProvider: e.Provider, ModelName: e.Model, ModelConfig: config, CreationDate: gateway.FormatTime(e.CreatedAt),
 		IsActive: true, LastModifiedDate: gateway.FormatTime(e.UpdatedAt), LogPayloads: e.LogPayloads,
-		TimeoutSeconds: e.EffectiveTimeoutSeconds(), Pricing: e.Pricing}
+		TimeoutSeconds: e.EffectiveTimeoutSeconds(), Pricing: e.Pricing, Routing: e.Routing}
 	if e.RateLimits.CallsPerMinute.Any() || e.RateLimits.TokensPerMinute.Any() {
 		rl := e.RateLimits
 		env.RateLimits = &rl

@@ -113,6 +113,7 @@ const endpointColumns = `id, name, type, provider, model, config, secrets, permi
 // extensions are the endpoint fields stored together in the extensions column.
 type extensions struct {
 	Pricing *gateway.Pricing `json:"pricing,omitempty"`
+	Routing *gateway.Routing `json:"routing,omitempty"`
 }
 
 func loadEndpoints(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
@@ -142,7 +143,7 @@ func scanEndpoint(row pgx.CollectableRow) (gateway.Endpoint, error) {
 	if err := json.Unmarshal([]byte(ext), &x); err != nil {
 		return e, err
 	}
-	e.Pricing = x.Pricing
+	e.Pricing, e.Routing = x.Pricing, x.Routing
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	return e, nil
 }
@@ -157,7 +158,7 @@ func endpointArgs(e *gateway.Endpoint) ([]any, error) {
 		}
 		args = append(args, string(b))
 	}
-	ext, err := json.Marshal(extensions{Pricing: e.Pricing})
+	ext, err := json.Marshal(extensions{Pricing: e.Pricing, Routing: e.Routing})
 	if err != nil {
 		return nil, err
 	}

@@ -137,6 +137,7 @@ const endpointColumns = `id, name, type, provider, model, config, secrets, permi
 // extensions are the endpoint fields stored together in the extensions column.
 type extensions struct {
 	Pricing *gateway.Pricing `json:"pricing,omitempty"`
+	Routing *gateway.Routing `json:"routing,omitempty"`
 }
 
 func loadEndpoints(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
@@ -177,7 +178,7 @@ func scanEndpoint(rows *sql.Rows) (gateway.Endpoint, error) {
 	if err := json.Unmarshal(ext, &x); err != nil {
 		return e, err
 	}
-	e.Pricing = x.Pricing
+	e.Pricing, e.Routing = x.Pricing, x.Routing
 	e.CreatedAt, e.UpdatedAt = fromMillis(created), fromMillis(updated)
 	return e, nil
 }
@@ -192,7 +193,7 @@ func endpointArgs(e *gateway.Endpoint) ([]any, error) {
 		}
 		args = append(args, string(b))
 	}
-	ext, err := json.Marshal(extensions{Pricing: e.Pricing})
+	ext, err := json.Marshal(extensions{Pricing: e.Pricing, Routing: e.Routing})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,77 @@
+"""Retries through a staged outage, with the real clients: the fake upstream answers the
+endpoint's model fake-seq-<steps> with 429, then 500, then normally (fakeupstream's staged
+outages). With routing {"retryOn": ["429", "5xx"], "maxAttempts": 3} every client call still
+succeeds, and the access event records each attempt; without it the first failure reaches the
+client in its own error shape."""
+import openai
+import pytest
+from mlflow.deployments import get_deploy_client
+
+ROUTING = {"retryOn": ["429", "5xx"], "maxAttempts": 3}
+
+
+def staged(gateway, fake, name, steps, **extra):
+    config = {"openai_api_key": fake.key("openai"), "openai_api_base": fake.url + "/v1"}
+    gateway.create_endpoint(name, "llm/v1/chat", "openai", f"fake-seq-{steps}-{name}", config, **extra)
+
+
+def attempts(gateway, name):
+    return [ev["metadata"] for ev in gateway.audit(endpointNames=name) if ev["eventKind"] == "AccessGatewayEndpoint"]
+
+
+def test_openai_sdk_rides_through_429_then_500(gateway, fake, unique):
+    _, key = gateway.create_user("u-" + unique)
+    staged(gateway, fake, unique, "429.500.ok", routing=ROUTING)
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    reply = client.chat.completions.create(model=unique, messages=[{"role": "user", "content": "still there"}])
+    assert reply.choices[0].message.content == "echo: still there"
+    md = attempts(gateway, unique)[0]
+    assert md["outcome"] == "success" and md["upstreamAttempts"] == "3", md
+    assert [a.split(":")[0] for a in md["attempts"].split(",")] == ["429", "500", "200"], md
+
+
+def test_mlflow_client_rides_through_an_outage(gateway, fake, unique, monkeypatch):
+    _, key = gateway.create_user("u-" + unique)
+    staged(gateway, fake, unique, "503.502.ok", routing=ROUTING)
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", key)
+    out = get_deploy_client(gateway.url).predict(endpoint=unique, inputs={"messages": [{"role": "user", "content": "hi"}]})
+    assert out["choices"][0]["message"]["content"] == "echo: hi"
+    assert attempts(gateway, unique)[0]["upstreamAttempts"] == "3"
+
+
+def test_without_routing_the_failure_reaches_the_client(gateway, fake, unique):
+    _, key = gateway.create_user("u-" + unique)
+    staged(gateway, fake, unique, "429.ok")
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    with pytest.raises(openai.RateLimitError):
+        client.chat.completions.create(model=unique, messages=[{"role": "user", "content": "hi"}])
+
+
+def test_callers_own_errors_are_not_retried(gateway, fake, unique):
+    _, key = gateway.create_user("u-" + unique)
+    staged(gateway, fake, unique, "400.ok", routing=ROUTING)
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model=unique, messages=[{"role": "user", "content": "hi"}])
+    assert "upstreamAttempts" not in attempts(gateway, unique)[0]
+
+
+def test_streams_retry_before_their_first_byte(gateway, fake, unique):
+    _, key = gateway.create_user("u-" + unique)
+    staged(gateway, fake, unique, "429.ok", routing=ROUTING)
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    text = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
+        model=unique, messages=[{"role": "user", "content": "streamed"}], stream=True) if c.choices)
+    assert text == "echo: streamed"
+
+
+@pytest.mark.parametrize("routing,field", [({"retryOn": ["418"]}, "routing.retryOn"),
+                                           ({"maxAttempts": 50}, "routing.maxAttempts"),
+                                           ({"retryOn": "429"}, "routing.retryOn"),
+                                           ({"backoff": 1}, "routing.backoff")])
+def test_bad_routing_is_a_400_naming_the_field(gateway, fake, unique, routing, field):
+    config = {"openai_api_key": fake.key("openai"), "openai_api_base": fake.url + "/v1"}
+    r = gateway.admin("POST", "/api/aigateway/v1/endpoints", json={
+        "endpointName": unique, "endpointType": "llm/v1/chat", "modelProvider": "openai", "modelName": "gpt-4o-mini",
+        "modelConfig": config, "endpointPermissions": {"isEveryoneAllowed": True, "userIds": []}, "routing": routing})
+    assert r.status_code == 400 and field in r.text, r.text
