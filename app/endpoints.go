@@ -36,8 +36,9 @@ type EndpointInput struct {
 	RateLimits     gateway.RateLimits
 	LogPayloads    bool
 	TimeoutSeconds int
-	Pricing        *gateway.Pricing // nil: the shipped price table
-	Routing        *gateway.Routing // nil: one attempt
+	Pricing        *gateway.Pricing     // nil: the shipped price table
+	Routing        *gateway.Routing     // nil: one attempt
+	Cache          *gateway.CachePolicy // nil: no response cache
 }
 
 // EndpointPatch is the input of UpdateEndpoint: nil fields are left unchanged. Config is
@@ -59,6 +60,9 @@ type EndpointPatch struct {
 	// Routing replaces the retry policy; ClearRouting returns to one attempt.
 	Routing      *gateway.Routing
 	ClearRouting bool
+	// Cache replaces the response cache policy; ClearCache turns the cache off.
+	Cache      *gateway.CachePolicy
+	ClearCache bool
 }
 
 // PermissionsPatch is the input of UpdatePermissions: nil fields are left unchanged, a
@@ -133,6 +137,11 @@ func (a *App) prepareCreate(ctx context.Context, in EndpointInput) (*gateway.End
 			return nil, nil, err
 		}
 	}
+	if in.Cache != nil {
+		if err := in.Cache.Validate("cache."); err != nil {
+			return nil, nil, err
+		}
+	}
 	perms, err := a.normalizePermissions(ctx, in.Permissions)
 	if err != nil {
 		return nil, nil, err
@@ -144,7 +153,7 @@ func (a *App) prepareCreate(ctx context.Context, in EndpointInput) (*gateway.End
 	now := gateway.Now()
 	e := &gateway.Endpoint{ID: gateway.NewID(), Name: in.Name, Type: in.Type, Provider: strings.TrimSpace(in.Provider),
 		Model: in.Model, Permissions: perms, RateLimits: in.RateLimits, LogPayloads: in.LogPayloads,
-		TimeoutSeconds: in.TimeoutSeconds, Pricing: in.Pricing, Routing: in.Routing, CreatedAt: now, UpdatedAt: now}
+		TimeoutSeconds: in.TimeoutSeconds, Pricing: in.Pricing, Routing: in.Routing, Cache: in.Cache, CreatedAt: now, UpdatedAt: now}
 	return e, plan, nil
 }
 
@@ -386,6 +395,15 @@ func (a *App) applyScalarPatch(e *gateway.Endpoint, p EndpointPatch) error {
 			return err
 		}
 		e.Routing = p.Routing
+	}
+	switch {
+	case p.ClearCache:
+		e.Cache = nil
+	case p.Cache != nil:
+		if err := p.Cache.Validate("cache."); err != nil {
+			return err
+		}
+		e.Cache = p.Cache
 	}
 	return checkExtensions(e.RateLimits, e.TimeoutSeconds)
 }
@@ -774,7 +792,16 @@ func scalarFields(e *gateway.Endpoint) map[string]string {
 		"timeoutSeconds":    strconv.Itoa(e.TimeoutSeconds),
 		"pricing":           pricingText(e.Pricing),
 		"routing":           routingText(e.Routing),
+		"cache":             cacheText(e.Cache),
 	}
+}
+
+// cacheText is an endpoint's cache policy as audited, or "" when off.
+func cacheText(c *gateway.CachePolicy) string {
+	if c == nil {
+		return ""
+	}
+	return strconv.Itoa(c.TTLSeconds) + "s"
 }
 
 // routingText is an endpoint's retry policy as audited: its JSON, or "" for one attempt.
@@ -797,7 +824,7 @@ func pricingText(p *gateway.Pricing) string {
 
 // fieldOrder is the wire name order used in changedFields.
 var fieldOrder = []string{"endpointName", "endpointType", "modelProvider", "modelName", "modelConfig",
-	"rateLimits", "logPayloads", "timeoutSeconds", "pricing", "routing"}
+	"rateLimits", "logPayloads", "timeoutSeconds", "pricing", "routing", "cache"}
 
 func describeCreate(ev *gateway.AuditEvent, e *gateway.Endpoint) {
 	ev.EndpointID, ev.EndpointType = e.ID, string(e.Type)

@@ -47,3 +47,21 @@ func (r *Routing) Attempts() int {
 	}
 	return r.MaxAttempts
 }
+
+// CachePolicy turns on the response cache for an endpoint (package respcache): exact-match
+// answers to non-streamed queries kept for TTLSeconds.
+type CachePolicy struct {
+	TTLSeconds int `json:"ttlSeconds"`
+}
+
+// MaxCacheTTL bounds CachePolicy.TTLSeconds (a day).
+const MaxCacheTTL = 86400
+
+// Validate names the first bad field under prefix.
+func (c *CachePolicy) Validate(prefix string) error {
+	if c.TTLSeconds < 1 || c.TTLSeconds > MaxCacheTTL {
+		return &Error{Code: CodeInvalid, Field: prefix + "ttlSeconds",
+			Message: fmt.Sprintf("%sttlSeconds must be from 1 to %d", prefix, MaxCacheTTL)}
+	}
+	return nil
+}

@@ -144,9 +144,11 @@ type Endpoint struct {
 	// Pricing overrides the shipped price table for this endpoint (nil: the table's price).
 	Pricing *Pricing `json:"pricing,omitempty"`
 	// Routing retries failed upstream calls (nil: one attempt).
-	Routing   *Routing  `json:"routing,omitempty"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	Routing *Routing `json:"routing,omitempty"`
+	// Cache turns on the response cache (nil: off).
+	Cache     *CachePolicy `json:"cache,omitempty"`
+	CreatedAt time.Time    `json:"createdAt"`
+	UpdatedAt time.Time    `json:"updatedAt"`
 }
 
 // ConfigKeys returns every modelConfig key of the endpoint, plain and secret.

@@ -28,6 +28,9 @@ func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *ga
 	cost := x.cost()
 	x.settleBudgets(cost)
 	md["cost"], md["currency"] = x.costText(cost), gateway.Currency
+	if x.cacheState != "" {
+		md["cache"] = x.cacheState
+	}
 	if len(x.attempts) > 1 {
 		md["upstreamAttempts"], md["attempts"] = strconv.Itoa(len(x.attempts)), x.attemptsText()
 	}

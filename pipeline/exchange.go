@@ -73,6 +73,11 @@ type exchange struct {
 	// attempt of the query (retry.go).
 	upstreamStatus int
 	attempts       []attempt
+	// cacheKey, cacheState (hit|miss|bypass) and cacheStore are the response cache's view of
+	// the query (cache.go).
+	cacheKey   string
+	cacheState string
+	cacheStore bool
 	// budgets, buckets and reservation are what the query reserved (budgets.go); buckets is
 	// nil once settled.
 	budgets     []*gateway.Budget
@@ -273,6 +278,9 @@ func (x *exchange) config() (map[string]string, *gateway.Error) {
 
 // callUpstream translates, sends and answers.
 func (x *exchange) callUpstream() *gateway.Error {
+	if done, err := x.cacheLookup(); done {
+		return err
+	}
 	cfg, gerr := x.config()
 	if gerr != nil {
 		return gerr
@@ -411,6 +419,9 @@ func (x *exchange) complete(resp *llm.Response) *gateway.Error {
 	fillEnvelope(resp, x.ep.Model)
 	x.usage = resp.Usage()
 	x.responseModel = resp.Model()
+	if x.cacheState == "hit" {
+		x.usage = llm.Usage{} // no upstream call: calledUpstream is false, so audited as 0
+	}
 	if x.ep.LogPayloads {
 		x.responseText, _ = json.Marshal(responseBody(resp))
 	}
@@ -419,6 +430,7 @@ func (x *exchange) complete(resp *llm.Response) *gateway.Error {
 	}
 	x.firstByte = time.Since(x.start)
 	x.q.Surface.WriteResponse(x.w, resp)
+	x.cacheAnswer(resp)
 	return nil
 }
 

@@ -27,7 +27,12 @@ import (
 	"github.com/llmgate/llmgate/metrics"
 	"github.com/llmgate/llmgate/provider"
 	"github.com/llmgate/llmgate/ratelimit"
+	"github.com/llmgate/llmgate/respcache"
+	cachememory "github.com/llmgate/llmgate/respcache/memory"
 )
+
+// DefaultCacheBytes bounds the in-process response cache.
+const DefaultCacheBytes = 64 << 20
 
 // DefaultTimeout bounds one upstream call when the endpoint sets none; it matches MLflow's
 // MLFLOW_GATEWAY_ROUTE_TIMEOUT_SECONDS.
@@ -71,6 +76,8 @@ type Options struct {
 	// OnBudgetAlert, when set, receives each budget alert after it is audited (the webhook
 	// sender). Budget usage itself lives in the App's ledger (app.Options.Budgets).
 	OnBudgetAlert func(BudgetAlert)
+	// Cache holds answers of endpoints with a cache policy (default: in process, 64 MiB).
+	Cache respcache.Cache
 }
 
 // Pipeline serves queries. Safe for concurrent use.
@@ -99,6 +106,9 @@ func New(a *app.App, o Options) (*Pipeline, error) {
 	}
 	if o.Rules == nil {
 		o.Rules = ratelimit.Rules
+	}
+	if o.Cache == nil {
+		o.Cache = cachememory.New(DefaultCacheBytes)
 	}
 	if o.DefaultTimeout <= 0 {
 		o.DefaultTimeout = DefaultTimeout

@@ -286,7 +286,10 @@ func decodeCreateExtensions(f fields, in *app.EndpointInput) error {
 	if in.Pricing, _, err = f.pricing(); err != nil {
 		return err
 	}
-	in.Routing, _, err = f.routing()
+	if in.Routing, _, err = f.routing(); err != nil {
+		return err
+	}
+	in.Cache, _, err = f.cachePolicy()
 	return err
 }
 
@@ -331,8 +334,12 @@ func decodePatch(f fields) (app.EndpointPatch, error) {
 		return p, err
 	}
 	p.ClearPricing = present && p.Pricing == nil
-	p.Routing, present, err = f.routing()
-	p.ClearRouting = present && p.Routing == nil && err == nil
+	if p.Routing, present, err = f.routing(); err != nil {
+		return p, err
+	}
+	p.ClearRouting = present && p.Routing == nil
+	p.Cache, present, err = f.cachePolicy()
+	p.ClearCache = present && p.Cache == nil && err == nil
 	return p, err
 }
 
@@ -539,4 +546,26 @@ func (f fields) routing() (r *gateway.Routing, present bool, err error) {
 		return nil, true, wrongType("routing", "an object")
 	}
 	return &v, true, v.Validate("routing.")
+}
+
+// cachePolicy reads the "cache" extension [EXT]: absent, null (off), or {"ttlSeconds": n}.
+func (f fields) cachePolicy() (c *gateway.CachePolicy, present bool, err error) {
+	raw, ok := f["cache"]
+	if !ok {
+		return nil, false, nil
+	}
+	if isNull(raw) {
+		return nil, true, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var v gateway.CachePolicy
+	if err := dec.Decode(&v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, true, wrongType("cache."+te.Field, "an integer")
+		}
+		return nil, true, wrongType("cache", `an object {"ttlSeconds": n}`)
+	}
+	return &v, true, v.Validate("cache.")
 }

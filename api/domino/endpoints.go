@@ -12,20 +12,21 @@ import (
 
 // endpointEnvelope is EndpointEnvelopeV1 plus llmgate's extension fields.
 type endpointEnvelope struct {
-	EndpointID       string              `json:"endpointId"`
-	EndpointName     string              `json:"endpointName"`
-	EndpointType     string              `json:"endpointType"`
-	ModelProvider    string              `json:"modelProvider"`
-	ModelName        string              `json:"modelName"`
-	ModelConfig      map[string]string   `json:"modelConfig"`
-	CreationDate     string              `json:"creationDate"`
-	IsActive         bool                `json:"isActive"`
-	LastModifiedDate string              `json:"lastModifiedDate"`
-	RateLimits       *gateway.RateLimits `json:"rateLimits,omitempty"`
-	LogPayloads      bool                `json:"logPayloads"`
-	TimeoutSeconds   int                 `json:"timeoutSeconds"`
-	Pricing          *gateway.Pricing    `json:"pricing,omitempty"`
-	Routing          *gateway.Routing    `json:"routing,omitempty"`
+	EndpointID       string               `json:"endpointId"`
+	EndpointName     string               `json:"endpointName"`
+	EndpointType     string               `json:"endpointType"`
+	ModelProvider    string               `json:"modelProvider"`
+	ModelName        string               `json:"modelName"`
+	ModelConfig      map[string]string    `json:"modelConfig"`
+	CreationDate     string               `json:"creationDate"`
+	IsActive         bool                 `json:"isActive"`
+	LastModifiedDate string               `json:"lastModifiedDate"`
+	RateLimits       *gateway.RateLimits  `json:"rateLimits,omitempty"`
+	LogPayloads      bool                 `json:"logPayloads"`
+	TimeoutSeconds   int                  `json:"timeoutSeconds"`
+	Pricing          *gateway.Pricing     `json:"pricing,omitempty"`
+	Routing          *gateway.Routing     `json:"routing,omitempty"`
+	Cache            *gateway.CachePolicy `json:"cache,omitempty"`
 }
 
 // toEnvelope renders an endpoint. Every credential, owned or referenced, shows as the mask.
@@ -47,7 +48,7 @@ func (h *api) toEnvelope(e *gateway.Endpoint) endpointEnvelope {
 	env := endpointEnvelope{EndpointID: e.ID, EndpointName: e.Name, EndpointType: string(e.Type),
 		ModelProvider: e.Provider, ModelName: e.Model, ModelConfig: config, CreationDate: gateway.FormatTime(e.CreatedAt),
 		IsActive: true, LastModifiedDate: gateway.FormatTime(e.UpdatedAt), LogPayloads: e.LogPayloads,
-		TimeoutSeconds: e.EffectiveTimeoutSeconds(), Pricing: e.Pricing, Routing: e.Routing}
+		TimeoutSeconds: e.EffectiveTimeoutSeconds(), Pricing: e.Pricing, Routing: e.Routing, Cache: e.Cache}
 	if e.RateLimits.CallsPerMinute.Any() || e.RateLimits.TokensPerMinute.Any() {
 		rl := e.RateLimits
 		env.RateLimits = &rl

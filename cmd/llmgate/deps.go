@@ -7,6 +7,9 @@ import (
 	"github.com/llmgate/llmgate/budget"
 	budgetmemory "github.com/llmgate/llmgate/budget/memory"
 	budgetredis "github.com/llmgate/llmgate/budget/redis"
+	"github.com/llmgate/llmgate/respcache"
+	cachememory "github.com/llmgate/llmgate/respcache/memory"
+	cacheredis "github.com/llmgate/llmgate/respcache/redis"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -155,6 +158,15 @@ func (d *deps) budgets() budget.Ledger {
 		return budgetmemory.New()
 	}
 	return budgetredis.New(d.redis)
+}
+
+// responseCache is the response cache: in Redis when replicas share one, else in process
+// within --cache-max-bytes.
+func (d *deps) responseCache(s *settings) respcache.Cache {
+	if d.redis == nil {
+		return cachememory.New(s.CacheMaxBytes)
+	}
+	return cacheredis.New(d.redis)
 }
 
 // limiter builds the rate limiter: Redis-backed when configured, behind the fail policy.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/llmgate/llmgate/budget"
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/respcache"
 	"log/slog"
 	"net"
 	"net/http"
@@ -26,11 +27,11 @@ import (
 // Deployments, OpenAI-compatible (chat completions and Responses) and Anthropic Messages query surfaces (sharing one pipeline), and /metrics unless
 // it has its own listener (--metrics-addr). Every route it mounts needs a row in the
 // authorization matrix (authz_test.go).
-func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics) error {
+func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, cache respcache.Cache) error {
 	p, err := pipeline.New(a, pipeline.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes, Metrics: m,
 		MaxResponseBytes: s.MaxResponseBytes, MaxInflightResponseBytes: s.MaxInflightResponseBytes,
 		MaxConcurrentPerUser: s.MaxConcurrentPerUser, MaxInflightRequestBytes: s.MaxInflightRequestBytes,
-		OnBudgetAlert: budgetAlerts(context.Background(), a, s.BudgetWebhookSecret, a.Log)})
+		OnBudgetAlert: budgetAlerts(context.Background(), a, s.BudgetWebhookSecret, a.Log), Cache: cache})
 	if err != nil {
 		return err
 	}

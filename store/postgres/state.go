@@ -112,8 +112,9 @@ const endpointColumns = `id, name, type, provider, model, config, secrets, permi
 
 // extensions are the endpoint fields stored together in the extensions column.
 type extensions struct {
-	Pricing *gateway.Pricing `json:"pricing,omitempty"`
-	Routing *gateway.Routing `json:"routing,omitempty"`
+	Pricing *gateway.Pricing     `json:"pricing,omitempty"`
+	Routing *gateway.Routing     `json:"routing,omitempty"`
+	Cache   *gateway.CachePolicy `json:"cache,omitempty"`
 }
 
 func loadEndpoints(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
@@ -143,7 +144,7 @@ func scanEndpoint(row pgx.CollectableRow) (gateway.Endpoint, error) {
 	if err := json.Unmarshal([]byte(ext), &x); err != nil {
 		return e, err
 	}
-	e.Pricing, e.Routing = x.Pricing, x.Routing
+	e.Pricing, e.Routing, e.Cache = x.Pricing, x.Routing, x.Cache
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	return e, nil
 }
@@ -158,7 +159,7 @@ func endpointArgs(e *gateway.Endpoint) ([]any, error) {
 		}
 		args = append(args, string(b))
 	}
-	ext, err := json.Marshal(extensions{Pricing: e.Pricing, Routing: e.Routing})
+	ext, err := json.Marshal(extensions{Pricing: e.Pricing, Routing: e.Routing, Cache: e.Cache})
 	if err != nil {
 		return nil, err
 	}

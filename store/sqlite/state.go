@@ -136,8 +136,9 @@ const endpointColumns = `id, name, type, provider, model, config, secrets, permi
 
 // extensions are the endpoint fields stored together in the extensions column.
 type extensions struct {
-	Pricing *gateway.Pricing `json:"pricing,omitempty"`
-	Routing *gateway.Routing `json:"routing,omitempty"`
+	Pricing *gateway.Pricing     `json:"pricing,omitempty"`
+	Routing *gateway.Routing     `json:"routing,omitempty"`
+	Cache   *gateway.CachePolicy `json:"cache,omitempty"`
 }
 
 func loadEndpoints(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
@@ -178,7 +179,7 @@ func scanEndpoint(rows *sql.Rows) (gateway.Endpoint, error) {
 	if err := json.Unmarshal(ext, &x); err != nil {
 		return e, err
 	}
-	e.Pricing, e.Routing = x.Pricing, x.Routing
+	e.Pricing, e.Routing, e.Cache = x.Pricing, x.Routing, x.Cache
 	e.CreatedAt, e.UpdatedAt = fromMillis(created), fromMillis(updated)
 	return e, nil
 }
@@ -193,7 +194,7 @@ func endpointArgs(e *gateway.Endpoint) ([]any, error) {
 		}
 		args = append(args, string(b))
 	}
-	ext, err := json.Marshal(extensions{Pricing: e.Pricing, Routing: e.Routing})
+	ext, err := json.Marshal(extensions{Pricing: e.Pricing, Routing: e.Routing, Cache: e.Cache})
 	if err != nil {
 		return nil, err
 	}

@@ -180,6 +180,7 @@ func fullEndpoint(name string, offset time.Duration) *gateway.Endpoint {
 		LogPayloads: true, TimeoutSeconds: 45,
 		Pricing:   &gateway.Pricing{Currency: "USD", InputPerMillion: ptr(2.5), OutputPerMillion: ptr(10.0), CachedInputPerMillion: ptr(1.25)},
 		Routing:   &gateway.Routing{RetryOn: []string{"429", "5xx"}, MaxAttempts: 3},
+		Cache:     &gateway.CachePolicy{TTLSeconds: 300},
 		CreatedAt: at(offset), UpdatedAt: at(offset + 1500*time.Millisecond),
 	}
 }
