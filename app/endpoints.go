@@ -39,6 +39,7 @@ type EndpointInput struct {
 	Pricing        *gateway.Pricing     // nil: the shipped price table
 	Routing        *gateway.Routing     // nil: one attempt
 	Cache          *gateway.CachePolicy // nil: no response cache
+	Targets        []TargetInput        // further targets (Routing)
 }
 
 // EndpointPatch is the input of UpdateEndpoint: nil fields are left unchanged. Config is
@@ -63,6 +64,8 @@ type EndpointPatch struct {
 	// Cache replaces the response cache policy; ClearCache turns the cache off.
 	Cache      *gateway.CachePolicy
 	ClearCache bool
+	// Targets, when non-nil, replaces the further targets (credentials must be given again).
+	Targets *[]TargetInput
 }
 
 // PermissionsPatch is the input of UpdatePermissions: nil fields are left unchanged, a
@@ -92,13 +95,17 @@ func (a *App) CreateEndpoint(ctx context.Context, act Actor, in EndpointInput) (
 	if err != nil {
 		return nil, err
 	}
+	if e.Targets, err = a.buildTargets(ctx, e, in.Targets); err != nil {
+		return nil, err
+	}
 	if err := a.applyConfigPlan(ctx, e, plan); err != nil {
+		a.deleteSecrets(ctx, targetRefs(e.Targets))
 		return nil, err
 	}
 	ev := act.event(gateway.KindCreateEndpoint)
 	describeCreate(ev, e)
 	if err := a.Store.CreateEndpoint(ctx, e, ev); err != nil {
-		a.deleteSecrets(ctx, plan.newRefs(e))
+		a.deleteSecrets(ctx, append(plan.newRefs(e), targetRefs(e.Targets)...))
 		return nil, endpointStoreError(err, e.Name)
 	}
 	a.changed(ctx)
@@ -184,19 +191,35 @@ func (a *App) UpdateEndpoint(ctx context.Context, act Actor, name string, patch 
 	if err := credentialsFollowLocation(old, patch.Config, plan); err != nil {
 		return nil, err
 	}
+	var oldTargetRefs, newTargetRefs []string
+	if patch.Targets != nil {
+		targets, err := a.buildTargets(ctx, e, *patch.Targets)
+		if err != nil {
+			return nil, err
+		}
+		oldTargetRefs, newTargetRefs, e.Targets = targetRefs(old.Targets), targetRefs(targets), targets
+	}
 	if err := a.applyConfigPlan(ctx, e, plan); err != nil {
+		a.deleteSecrets(ctx, newTargetRefs)
 		return nil, err
 	}
 	ev := act.event(gateway.KindUpdateEndpoint)
-	if !describeUpdate(ev, old, e, plan.keysChanged) {
+	changed := describeUpdate(ev, old, e, plan.keysChanged)
+	if !changed && patch.Targets == nil {
 		return old, nil
+	}
+	if patch.Targets != nil {
+		ev.EndpointID, ev.EndpointType = e.ID, string(e.Type)
+		ev.Metadata["endpointName"] = e.Name
+		ev.Metadata["changedFields"] = strings.TrimPrefix(ev.Metadata["changedFields"]+",targets", ",")
+		ev.Metadata["after.targets"] = targetsText(e.Targets)
 	}
 	e.UpdatedAt = gateway.Now()
 	if err := a.Store.UpdateEndpoint(ctx, e, ev); err != nil {
-		a.deleteSecrets(ctx, plan.newRefs(e))
+		a.deleteSecrets(ctx, append(plan.newRefs(e), newTargetRefs...))
 		return nil, endpointStoreError(err, e.Name)
 	}
-	a.deleteSecrets(ctx, plan.dropped)
+	a.deleteSecrets(ctx, append(plan.dropped, oldTargetRefs...))
 	a.changed(ctx)
 	return e, nil
 }
@@ -222,7 +245,7 @@ func (a *App) DeleteEndpoint(ctx context.Context, act Actor, name string) error 
 	if err := a.Store.DeleteEndpoint(ctx, e.ID, gateway.Now(), ev); err != nil {
 		return err
 	}
-	a.deleteSecrets(ctx, ownedRefs(e.Secrets))
+	a.deleteSecrets(ctx, append(ownedRefs(e.Secrets), targetRefs(e.Targets)...))
 	a.changed(ctx)
 	return nil
 }
@@ -928,4 +951,13 @@ func setList(ev *gateway.AuditEvent, key string, list []string) {
 	if len(list) > 0 {
 		ev.Metadata[key] = strings.Join(list, ",")
 	}
+}
+
+// targetsText lists targets as audited: provider/model*weight, credentials left out.
+func targetsText(ts []gateway.Target) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = t.Provider + "/" + t.Model + "*" + strconv.Itoa(t.Weight)
+	}
+	return strings.Join(parts, ",")
 }

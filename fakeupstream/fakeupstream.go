@@ -19,7 +19,7 @@
 //	fake-seq-<a>.<b>…   answer each request for this model name with the next step, the last
 //	                    repeating: a status (429 with Retry-After: 1, or any other error status),
 //	                    hang, drop, slow<ms>, or ok (a normal answer) — an outage staged over time,
-//	                    e.g. fake-seq-429.500.ok
+//	                    e.g. fake-seq-429.500.ok (a "-suffix" after the steps only names the sequence)
 //	fake-leakevent      (OpenAI wire) stream the first piece, then an error event whose message
 //	                    echoes the credential as fake-leak does
 //
@@ -323,7 +323,7 @@ func sequenceSteps(model string) []string {
 		return nil
 	}
 	rest := model[i+len("fake-seq-"):]
-	if j := strings.IndexAny(rest, "/:@"); j >= 0 {
+	if j := strings.IndexAny(rest, "/:@-"); j >= 0 { // a suffix after '-' only names the sequence
 		rest = rest[:j]
 	}
 	steps := strings.Split(rest, ".")

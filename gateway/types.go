@@ -146,9 +146,11 @@ type Endpoint struct {
 	// Routing retries failed upstream calls (nil: one attempt).
 	Routing *Routing `json:"routing,omitempty"`
 	// Cache turns on the response cache (nil: off).
-	Cache     *CachePolicy `json:"cache,omitempty"`
-	CreatedAt time.Time    `json:"createdAt"`
-	UpdatedAt time.Time    `json:"updatedAt"`
+	Cache *CachePolicy `json:"cache,omitempty"`
+	// Targets are further providers and models the endpoint may answer with (Routing).
+	Targets   []Target  `json:"targets,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // ConfigKeys returns every modelConfig key of the endpoint, plain and secret.

@@ -28,6 +28,9 @@ func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *ga
 	cost := x.cost()
 	x.settleBudgets(cost)
 	md["cost"], md["currency"] = x.costText(cost), gateway.Currency
+	if len(x.routesTried) > 0 {
+		md["routes"] = x.routesText()
+	}
 	if x.cacheState != "" {
 		md["cache"] = x.cacheState
 	}

@@ -78,6 +78,8 @@ type exchange struct {
 	cacheKey   string
 	cacheState string
 	cacheStore bool
+	// routesTried are the targets a query with several tried, with how each ended (routes.go).
+	routesTried []string
 	// budgets, buckets and reservation are what the query reserved (budgets.go); buckets is
 	// nil once settled.
 	budgets     []*gateway.Budget
@@ -281,6 +283,14 @@ func (x *exchange) callUpstream() *gateway.Error {
 	if done, err := x.cacheLookup(); done {
 		return err
 	}
+	if len(x.ep.Targets) > 0 {
+		return x.callRoutes()
+	}
+	return x.callRoute()
+}
+
+// callRoute calls the provider of x.ep (the endpoint, or the target callRoutes is trying).
+func (x *exchange) callRoute() *gateway.Error {
 	cfg, gerr := x.config()
 	if gerr != nil {
 		return gerr

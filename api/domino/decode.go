@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -289,7 +290,11 @@ func decodeCreateExtensions(f fields, in *app.EndpointInput) error {
 	if in.Routing, _, err = f.routing(); err != nil {
 		return err
 	}
-	in.Cache, _, err = f.cachePolicy()
+	if in.Cache, _, err = f.cachePolicy(); err != nil {
+		return err
+	}
+	targets, _, err := f.targets()
+	in.Targets = targets
 	return err
 }
 
@@ -338,8 +343,14 @@ func decodePatch(f fields) (app.EndpointPatch, error) {
 		return p, err
 	}
 	p.ClearRouting = present && p.Routing == nil
-	p.Cache, present, err = f.cachePolicy()
-	p.ClearCache = present && p.Cache == nil && err == nil
+	if p.Cache, present, err = f.cachePolicy(); err != nil {
+		return p, err
+	}
+	p.ClearCache = present && p.Cache == nil
+	targets, present, err := f.targets()
+	if present && err == nil {
+		p.Targets = &targets
+	}
 	return p, err
 }
 
@@ -568,4 +579,50 @@ func (f fields) cachePolicy() (c *gateway.CachePolicy, present bool, err error) 
 		return nil, true, wrongType("cache", `an object {"ttlSeconds": n}`)
 	}
 	return &v, true, v.Validate("cache.")
+}
+
+// targets reads the "targets" extension [EXT]: further targets, each {"modelProvider",
+// "modelName", "modelConfig", "weight"}; null or [] means none.
+func (f fields) targets() ([]app.TargetInput, bool, error) {
+	raw, ok := f["targets"]
+	if !ok {
+		return nil, false, nil
+	}
+	if isNull(raw) {
+		return []app.TargetInput{}, true, nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, true, wrongType("targets", "a list of targets")
+	}
+	out := make([]app.TargetInput, 0, len(items))
+	for i, item := range items {
+		prefix := fmt.Sprintf("targets[%d].", i)
+		sub, err := parseFields(item)
+		if err != nil {
+			return nil, true, wrongType(strings.TrimSuffix(prefix, "."), "an object")
+		}
+		if err := sub.only([]string{"modelProvider", "modelName", "modelConfig", "weight"}); err != nil {
+			return nil, true, prefixed(err, prefix)
+		}
+		var t app.TargetInput
+		if t.Provider, err = sub.requiredStr("modelProvider"); err != nil {
+			return nil, true, prefixed(err, prefix)
+		}
+		if t.Model, err = sub.requiredStr("modelName"); err != nil {
+			return nil, true, prefixed(err, prefix)
+		}
+		if t.Config, _, err = sub.modelConfig(false); err != nil {
+			return nil, true, prefixed(err, prefix)
+		}
+		w, err := sub.int64Field("weight")
+		if err != nil {
+			return nil, true, prefixed(err, prefix)
+		}
+		if w != nil {
+			t.Weight = int(*w)
+		}
+		out = append(out, t)
+	}
+	return out, true, nil
 }

@@ -27,6 +27,15 @@ type endpointEnvelope struct {
 	Pricing          *gateway.Pricing     `json:"pricing,omitempty"`
 	Routing          *gateway.Routing     `json:"routing,omitempty"`
 	Cache            *gateway.CachePolicy `json:"cache,omitempty"`
+	Targets          []targetEnvelope     `json:"targets,omitempty"`
+}
+
+// targetEnvelope is one further target [EXT], its credentials masked.
+type targetEnvelope struct {
+	ModelProvider string            `json:"modelProvider"`
+	ModelName     string            `json:"modelName"`
+	ModelConfig   map[string]string `json:"modelConfig"`
+	Weight        int               `json:"weight,omitempty"`
 }
 
 // toEnvelope renders an endpoint. Every credential, owned or referenced, shows as the mask.
@@ -34,17 +43,7 @@ type endpointEnvelope struct {
 // holding a URL with a password is masked too: it can only exist if it was stored before
 // those values were refused, and the rule is "never shown", not "shown if stored".
 func (h *api) toEnvelope(e *gateway.Endpoint) endpointEnvelope {
-	spec := h.app.Providers.Lookup(e.Provider)
-	config := make(map[string]string, len(e.Config)+len(e.Secrets))
-	for k, v := range e.Config {
-		if gateway.IsSecretKey(k) || spec == nil || spec.IsSecret(k) || !spec.Declares(k) || app.HasURLPassword(v) {
-			v = gateway.SecretMask
-		}
-		config[k] = v
-	}
-	for k := range e.Secrets {
-		config[k] = gateway.SecretMask
-	}
+	config := h.maskedConfig(e.Provider, e.Config, e.Secrets)
 	env := endpointEnvelope{EndpointID: e.ID, EndpointName: e.Name, EndpointType: string(e.Type),
 		ModelProvider: e.Provider, ModelName: e.Model, ModelConfig: config, CreationDate: gateway.FormatTime(e.CreatedAt),
 		IsActive: true, LastModifiedDate: gateway.FormatTime(e.UpdatedAt), LogPayloads: e.LogPayloads,
@@ -53,7 +52,30 @@ func (h *api) toEnvelope(e *gateway.Endpoint) endpointEnvelope {
 		rl := e.RateLimits
 		env.RateLimits = &rl
 	}
+	for _, t := range e.Targets {
+		env.Targets = append(env.Targets, targetEnvelope{ModelProvider: t.Provider, ModelName: t.Model,
+			ModelConfig: h.maskedConfig(t.Provider, t.Config, t.Secrets), Weight: t.Weight})
+	}
 	return env
+}
+
+// maskedConfig is a modelConfig as shown: every credential, owned or referenced, as the mask;
+// so is a plain value under a credential-like key, under a key the provider does not declare,
+// or holding a URL with a password (it can only exist if stored before such values were
+// refused: the rule is "never shown", not "shown if stored").
+func (h *api) maskedConfig(provider string, plain map[string]string, secrets map[string]gateway.SecretRef) map[string]string {
+	spec := h.app.Providers.Lookup(provider)
+	config := make(map[string]string, len(plain)+len(secrets))
+	for k, v := range plain {
+		if gateway.IsSecretKey(k) || spec == nil || spec.IsSecret(k) || !spec.Declares(k) || app.HasURLPassword(v) {
+			v = gateway.SecretMask
+		}
+		config[k] = v
+	}
+	for k := range secrets {
+		config[k] = gateway.SecretMask
+	}
+	return config
 }
 
 type endpointList struct {

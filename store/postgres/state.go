@@ -115,6 +115,7 @@ type extensions struct {
 	Pricing *gateway.Pricing     `json:"pricing,omitempty"`
 	Routing *gateway.Routing     `json:"routing,omitempty"`
 	Cache   *gateway.CachePolicy `json:"cache,omitempty"`
+	Targets []gateway.Target     `json:"targets,omitempty"`
 }
 
 func loadEndpoints(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
@@ -144,7 +145,7 @@ func scanEndpoint(row pgx.CollectableRow) (gateway.Endpoint, error) {
 	if err := json.Unmarshal([]byte(ext), &x); err != nil {
 		return e, err
 	}
-	e.Pricing, e.Routing, e.Cache = x.Pricing, x.Routing, x.Cache
+	e.Pricing, e.Routing, e.Cache, e.Targets = x.Pricing, x.Routing, x.Cache, x.Targets
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	return e, nil
 }
@@ -159,7 +160,7 @@ func endpointArgs(e *gateway.Endpoint) ([]any, error) {
 		}
 		args = append(args, string(b))
 	}
-	ext, err := json.Marshal(extensions{Pricing: e.Pricing, Routing: e.Routing, Cache: e.Cache})
+	ext, err := json.Marshal(extensions{Pricing: e.Pricing, Routing: e.Routing, Cache: e.Cache, Targets: e.Targets})
 	if err != nil {
 		return nil, err
 	}

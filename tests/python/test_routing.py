@@ -75,3 +75,54 @@ def test_bad_routing_is_a_400_naming_the_field(gateway, fake, unique, routing, f
         "endpointName": unique, "endpointType": "llm/v1/chat", "modelProvider": "openai", "modelName": "gpt-4o-mini",
         "modelConfig": config, "endpointPermissions": {"isEveryoneAllowed": True, "userIds": []}, "routing": routing})
     assert r.status_code == 400 and field in r.text, r.text
+
+
+def target(fake, model, weight=None):
+    t = {"modelProvider": "openai", "modelName": model,
+         "modelConfig": {"openai_api_key": fake.key("openai"), "openai_api_base": fake.url + "/v1"}}
+    if weight is not None:
+        t["weight"] = weight
+    return t
+
+
+def test_outage_of_the_first_target_falls_back_to_the_second(gateway, fake, unique, monkeypatch):
+    """The endpoint's own model answers 429 then 500s; every call still succeeds through the
+    second target, with the openai SDK and the MLflow client; GET shows the target masked."""
+    _, key = gateway.create_user("u-" + unique)
+    staged(gateway, fake, unique, "429.500", routing={"strategy": "fallback"},
+           targets=[target(fake, "backup-" + unique)])
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    for i in range(5):
+        r = client.chat.completions.create(model=unique, messages=[{"role": "user", "content": f"q{i}"}])
+        assert r.choices[0].message.content == f"echo: q{i}"
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", key)
+    out = get_deploy_client(gateway.url).predict(endpoint=unique, inputs={"messages": [{"role": "user", "content": "m"}]})
+    assert out["choices"][0]["message"]["content"] == "echo: m"
+    events = attempts(gateway, unique)
+    assert len(events) == 6 and all(e["outcome"] == "success" and e["modelName"] == "backup-" + unique for e in events), [(e["outcome"], e["modelName"], e.get("routes")) for e in events]
+    assert all(e["routes"].startswith("2:openai/fake-seq-429.500-") and e["routes"].endswith(":answered") for e in events), events
+    got = gateway.admin("GET", f"/api/aigateway/v1/endpoints/{unique}").json()
+    assert got["targets"][0]["modelName"] == "backup-" + unique
+    assert got["targets"][0]["modelConfig"]["openai_api_key"] == "********", got["targets"]
+
+
+def test_stream_falls_back_before_its_first_byte(gateway, fake, unique):
+    _, key = gateway.create_user("u-" + unique)
+    staged(gateway, fake, unique, "503", targets=[target(fake, "backup-" + unique)])
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    text = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
+        model=unique, messages=[{"role": "user", "content": "s"}], stream=True) if c.choices)
+    assert text == "echo: s"
+
+
+def test_bad_targets_are_400s_naming_the_field(gateway, fake, unique):
+    config = {"openai_api_key": fake.key("openai"), "openai_api_base": fake.url + "/v1"}
+    base = {"endpointName": unique, "endpointType": "llm/v1/chat", "modelProvider": "openai", "modelName": "gpt-4o-mini",
+            "modelConfig": config, "endpointPermissions": {"isEveryoneAllowed": True, "userIds": []}}
+    for targets, field in [([{"modelProvider": "nope", "modelName": "m", "modelConfig": {}}], "targets[0]"),
+                           ([{"modelProvider": "openai", "modelConfig": config}], "targets[0].modelName"),
+                           ([{**target(fake, "m"), "colour": "red"}], "targets[0].colour"),
+                           ([{**target(fake, "m"), "weight": -1}], "targets[0].weight"),
+                           ("all of them", "targets")]:
+        r = gateway.admin("POST", "/api/aigateway/v1/endpoints", json={**base, "targets": targets})
+        assert r.status_code == 400 and field in r.text, (targets, r.text)

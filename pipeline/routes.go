@@ -1,0 +1,58 @@
+package pipeline
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// Targets (gateway.Target, Routing.Strategy): an endpoint with further targets tries them in
+// the order its strategy gives — fallback as listed, or weighted — moving on when a target
+// fails with a retryable class (429, 5xx, timeout, connection) after its own retries, but never
+// once the answer's first byte has reached the client. The access event names the target that
+// answered (modelProvider, modelName) and the routes tried. Each target gets the endpoint's
+// full timeout. Cost per query without targets: one length check.
+
+// callRoutes tries the endpoint's routes in order.
+func (x *exchange) callRoutes() *gateway.Error {
+	base := x.ep
+	order := base.RouteOrder(rand.Float64())
+	var err *gateway.Error
+	for n, i := range order {
+		x.ep = base.Route(i)
+		spec := x.p.app.Providers.Lookup(x.ep.Provider)
+		if spec == nil || spec.Translator == nil || !spec.Supports(x.ep.Type) || x.req.Stream() && !spec.CanStream(x.ep.Type) {
+			err = gateway.Errorf(gateway.CodeUpstream, "target %s/%s cannot serve this request", x.ep.Provider, x.ep.Model)
+			x.routesTried = append(x.routesTried, x.ep.Provider+"/"+x.ep.Model+":unusable")
+			continue
+		}
+		x.spec = spec
+		name := x.ep.Provider + "/" + x.ep.Model
+		x.routesTried = append(x.routesTried, name+":answered") // as audited if this one answers
+		err = x.callRoute()
+		if err == nil {
+			break
+		}
+		class := lastClass(x.attempts)
+		x.routesTried[len(x.routesTried)-1] = name + ":" + map[bool]string{true: class, false: "failed"}[class != ""]
+		if x.firstByte > 0 || n == len(order)-1 || class == "" || x.r.Context().Err() != nil {
+			break
+		}
+	}
+	return err
+}
+
+// lastClass is the retry class of the last attempt ("" when it was not retryable).
+func lastClass(attempts []attempt) string {
+	if len(attempts) == 0 {
+		return ""
+	}
+	return attempts[len(attempts)-1].class
+}
+
+// routesText is the routes a query tried, for the access event.
+func (x *exchange) routesText() string {
+	return strconv.Itoa(len(x.routesTried)) + ":" + strings.Join(x.routesTried, ",")
+}
