@@ -65,13 +65,14 @@ func mustLoad(raw []byte) *Table {
 
 // Price is the price of ep's calls: its own override, else the table's entry for its provider
 // and model (the longest model name that ep's model equals or starts with, followed by a
-// version suffix). ok is false when neither exists.
+// version suffix). Provider names match without regard to case, aliases listed in the table
+// (e.g. azure, together, ai21). ok is false when neither exists.
 func (t *Table) Price(ep *gateway.Endpoint) (gateway.Pricing, bool) {
 	if ep.Pricing != nil {
 		return *ep.Pricing, true
 	}
 	model := strings.ToLower(ep.Model)
-	for _, e := range t.byProvider[ep.Provider] {
+	for _, e := range t.byProvider[strings.ToLower(strings.TrimSpace(ep.Provider))] {
 		if model == e.Model || strings.HasPrefix(model, e.Model) && strings.ContainsRune("-@:.", rune(model[len(e.Model)])) {
 			return gateway.Pricing{Currency: t.Currency, InputPerMillion: e.Input, OutputPerMillion: e.Output,
 				CachedInputPerMillion: e.CachedInput, PerRequest: e.PerRequest}, true

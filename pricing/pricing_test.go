@@ -29,6 +29,12 @@ func TestCostFromTheShippedTableAndOverrides(t *testing.T) {
 		{"vertex_ai", "gemini-2.0-flash-001", usage(1_000_000, 1_000_000), ptr(0.5)},
 		{"bedrock", "anthropic.claude-3-haiku-20240307-v1:0", usage(1_000_000, 0), ptr(0.25)},
 		{"openai", "text-embedding-3-small", llm.Usage{PromptTokens: ptr(int64(1_000_000))}, ptr(0.02)},
+		{"azure-openai", "gpt-4o-mini", usage(1_000_000, 1_000_000), ptr(0.75)},
+		{"Azure", "gpt-4o-mini", usage(1_000_000, 0), ptr(0.15)}, // an alias, any case
+		{"together", "meta-llama/Llama-3.3-70B-Instruct-Turbo", usage(1_000_000, 1_000_000), ptr(1.76)},
+		{"ai21labs", "jamba-large-1.7", usage(1_000_000, 1_000_000), ptr(10.0)},
+		{"ai21", "jamba-mini", usage(1_000_000, 1_000_000), ptr(0.6)},
+		{"tgi", "jamba-mini", usage(10, 10), nil},                // self-hosted: no list price
 		{"openai", "my-finetune", usage(10, 10), nil},            // no price: unknown, not 0
 		{"openai", "gpt-4o", llm.Usage{}, nil},                   // no usage: unknown
 		{"openai", "text-embedding-3-small", usage(10, 10), nil}, // output tokens without an output price
