@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"testing"
+	"time"
 
 	"github.com/llmgate/llmgate/fakeupstream"
 	"github.com/llmgate/llmgate/internal/e2e"
@@ -32,5 +33,46 @@ func TestResponseCacheIsSharedAcrossReplicas(t *testing.T) {
 	}
 	if calls != 1 {
 		t.Fatalf("the provider was called %d times for one question asked on two replicas", calls)
+	}
+}
+
+// With Redis, three replicas share each target's health: a dead first target is taken out
+// after 3 failures and then sees one probe per cooldown between all replicas, while every
+// query is answered by the second target.
+func TestDeadTargetIsProbedOncePerCooldownAcrossReplicas(t *testing.T) {
+	c := startCluster(t, 3)
+	a := c.replicas[0]
+	_, key := a.CreateUser(t, "prober", false)
+	ep := e2e.OpenAIEndpoint("guarded", c.openAIBase(), fakeupstream.DefaultKey("openai"))
+	ep["modelName"] = "fake-seq-503-dead"
+	ep["routing"] = map[string]any{"cooldownSeconds": 1}
+	ep["targets"] = []map[string]any{{"modelProvider": "openai", "modelName": "alive-backup",
+		"modelConfig": map[string]any{"openai_api_key": fakeupstream.DefaultKey("openai"), "openai_api_base": c.openAIBase()}}}
+	a.CreateEndpoint(t, ep)
+	for _, r := range c.replicas {
+		waitFor(t, "the endpoint on every replica", func() bool {
+			return r.Do(t, "GET", "/api/aigateway/v1/endpoints/guarded", r.AdminKey, nil).Status == 200
+		}, nil)
+	}
+	start := time.Now()
+	requests := 0
+	for time.Since(start) < 3500*time.Millisecond { // three cooldowns and a half of steady traffic
+		if r := c.replicas[requests%3].Chat(t, key, "guarded", "ping"); r.Status != 200 {
+			t.Fatalf("request %d: %d %s", requests, r.Status, r.Body)
+		}
+		requests++
+	}
+	elapsed := time.Since(start)
+	dead := 0
+	for _, r := range c.fake.Requests() {
+		if r.Model == "fake-seq-503-dead" {
+			dead++
+		}
+	}
+	periods := int(elapsed/time.Second) + 1
+	t.Logf("%d requests over %v on 3 replicas: the dead target got %d calls (3 to open it, then at most one probe per 1 s cooldown: bound %d)",
+		requests, elapsed.Round(time.Millisecond), dead, 3+periods)
+	if dead > 3+periods || dead < 4 {
+		t.Fatalf("the dead target got %d calls: over the bound %d, or never probed again", dead, 3+periods)
 	}
 }

@@ -17,6 +17,9 @@ type Routing struct {
 	MaxAttempts int      `json:"maxAttempts,omitempty"`
 	// PrimaryWeight is the weight of the endpoint's own provider and model (default 1).
 	PrimaryWeight int `json:"primaryWeight,omitempty"`
+	// CooldownSeconds, when set, takes a target that failed 3 times in a row out for that
+	// long, then lets one probe through (package breaker).
+	CooldownSeconds int `json:"cooldownSeconds,omitempty"`
 }
 
 // Routing strategies.
@@ -47,6 +50,9 @@ func (r *Routing) Validate(prefix string) error {
 	if r.Strategy != "" && !slices.Contains(RoutingStrategies, r.Strategy) {
 		return &Error{Code: CodeInvalid, Field: prefix + "strategy",
 			Message: fmt.Sprintf("%sstrategy: %q is not one of %s", prefix, r.Strategy, strings.Join(RoutingStrategies, ", "))}
+	}
+	if r.CooldownSeconds < 0 || r.CooldownSeconds > 3600 {
+		return &Error{Code: CodeInvalid, Field: prefix + "cooldownSeconds", Message: prefix + "cooldownSeconds must be from 1 to 3600"}
 	}
 	if r.PrimaryWeight < 0 || r.PrimaryWeight > 1000 {
 		return &Error{Code: CodeInvalid, Field: prefix + "primaryWeight", Message: prefix + "primaryWeight must be from 0 to 1000"}

@@ -283,7 +283,7 @@ func (x *exchange) callUpstream() *gateway.Error {
 	if done, err := x.cacheLookup(); done {
 		return err
 	}
-	if len(x.ep.Targets) > 0 {
+	if len(x.ep.Targets) > 0 || cooldown(x.ep) > 0 {
 		return x.callRoutes()
 	}
 	return x.callRoute()

@@ -22,6 +22,8 @@ import (
 
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/breaker"
+	breakermemory "github.com/llmgate/llmgate/breaker/memory"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/metrics"
@@ -78,6 +80,8 @@ type Options struct {
 	OnBudgetAlert func(BudgetAlert)
 	// Cache holds answers of endpoints with a cache policy (default: in process, 64 MiB).
 	Cache respcache.Cache
+	// Breaker keeps targets' health for endpoints with a cooldown (default: in process).
+	Breaker breaker.Breaker
 }
 
 // Pipeline serves queries. Safe for concurrent use.
@@ -109,6 +113,9 @@ func New(a *app.App, o Options) (*Pipeline, error) {
 	}
 	if o.Cache == nil {
 		o.Cache = cachememory.New(DefaultCacheBytes)
+	}
+	if o.Breaker == nil {
+		o.Breaker = breakermemory.New()
 	}
 	if o.DefaultTimeout <= 0 {
 		o.DefaultTimeout = DefaultTimeout

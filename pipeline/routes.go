@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"context"
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/llmgate/llmgate/gateway"
 )
@@ -15,13 +17,21 @@ import (
 // answered (modelProvider, modelName) and the routes tried. Each target gets the endpoint's
 // full timeout. Cost per query without targets: one length check.
 
-// callRoutes tries the endpoint's routes in order.
+// callRoutes tries the endpoint's routes in order, skipping those the breaker has out.
 func (x *exchange) callRoutes() *gateway.Error {
 	base := x.ep
 	order := base.RouteOrder(rand.Float64())
 	var err *gateway.Error
 	for n, i := range order {
 		x.ep = base.Route(i)
+		if !x.breakerAllows(base, i) {
+			x.routesTried = append(x.routesTried, x.ep.Provider+"/"+x.ep.Model+":open")
+			if err == nil {
+				err = &gateway.Error{Code: gateway.CodeUnavailable, RetryAfter: cooldown(base),
+					Message: "every target of this endpoint is cooling down after failures; retry shortly"}
+			}
+			continue
+		}
 		spec := x.p.app.Providers.Lookup(x.ep.Provider)
 		if spec == nil || spec.Translator == nil || !spec.Supports(x.ep.Type) || x.req.Stream() && !spec.CanStream(x.ep.Type) {
 			err = gateway.Errorf(gateway.CodeUpstream, "target %s/%s cannot serve this request", x.ep.Provider, x.ep.Model)
@@ -32,10 +42,11 @@ func (x *exchange) callRoutes() *gateway.Error {
 		name := x.ep.Provider + "/" + x.ep.Model
 		x.routesTried = append(x.routesTried, name+":answered") // as audited if this one answers
 		err = x.callRoute()
+		class := lastClass(x.attempts)
+		x.breakerReport(base, i, err == nil || class == "")
 		if err == nil {
 			break
 		}
-		class := lastClass(x.attempts)
 		x.routesTried[len(x.routesTried)-1] = name + ":" + map[bool]string{true: class, false: "failed"}[class != ""]
 		if x.firstByte > 0 || n == len(order)-1 || class == "" || x.r.Context().Err() != nil {
 			break
@@ -55,4 +66,34 @@ func lastClass(attempts []attempt) string {
 // routesText is the routes a query tried, for the access event.
 func (x *exchange) routesText() string {
 	return strconv.Itoa(len(x.routesTried)) + ":" + strings.Join(x.routesTried, ",")
+}
+
+// Circuit breaking (package breaker), for endpoints with routing.cooldownSeconds: a route the
+// breaker has out is skipped; every call's result is reported (a caller's own error counts as
+// healthy). Cost per query without a cooldown: none.
+
+func cooldown(ep *gateway.Endpoint) time.Duration {
+	if ep.Routing == nil {
+		return 0
+	}
+	return time.Duration(ep.Routing.CooldownSeconds) * time.Second
+}
+
+func routeKey(ep *gateway.Endpoint, i int) string { return ep.ID + "#" + strconv.Itoa(i) }
+
+func (x *exchange) breakerAllows(ep *gateway.Endpoint, i int) bool {
+	cd := cooldown(ep)
+	if cd == 0 || x.p.opts.Breaker == nil {
+		return true
+	}
+	ok, err := x.p.opts.Breaker.Allow(x.r.Context(), routeKey(ep, i), cd)
+	return ok || err != nil // an unreachable breaker lets calls through
+}
+
+func (x *exchange) breakerReport(ep *gateway.Endpoint, i int, healthy bool) {
+	if cd := cooldown(ep); cd > 0 && x.p.opts.Breaker != nil {
+		if err := x.p.opts.Breaker.Report(context.WithoutCancel(x.r.Context()), routeKey(ep, i), healthy, cd); err != nil {
+			x.p.log.Warn("recording a target's health", "endpoint", ep.Name, "err", err)
+		}
+	}
 }

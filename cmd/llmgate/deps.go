@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/llmgate/llmgate/breaker"
+	breakermemory "github.com/llmgate/llmgate/breaker/memory"
+	breakerredis "github.com/llmgate/llmgate/breaker/redis"
 	"github.com/llmgate/llmgate/budget"
 	budgetmemory "github.com/llmgate/llmgate/budget/memory"
 	budgetredis "github.com/llmgate/llmgate/budget/redis"
@@ -167,6 +170,15 @@ func (d *deps) responseCache(s *settings) respcache.Cache {
 		return cachememory.New(s.CacheMaxBytes)
 	}
 	return cacheredis.New(d.redis)
+}
+
+// breaker keeps targets' health: in Redis when replicas share one, so they probe a dead
+// target once per cooldown between them; in process otherwise.
+func (d *deps) breaker() breaker.Breaker {
+	if d.redis == nil {
+		return breakermemory.New()
+	}
+	return breakerredis.New(d.redis)
 }
 
 // limiter builds the rate limiter: Redis-backed when configured, behind the fail policy.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/llmgate/llmgate/breaker"
 	"github.com/llmgate/llmgate/budget"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/respcache"
@@ -27,11 +28,11 @@ import (
 // Deployments, OpenAI-compatible (chat completions and Responses) and Anthropic Messages query surfaces (sharing one pipeline), and /metrics unless
 // it has its own listener (--metrics-addr). Every route it mounts needs a row in the
 // authorization matrix (authz_test.go).
-func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, cache respcache.Cache) error {
+func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, cache respcache.Cache, brk breaker.Breaker) error {
 	p, err := pipeline.New(a, pipeline.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes, Metrics: m,
 		MaxResponseBytes: s.MaxResponseBytes, MaxInflightResponseBytes: s.MaxInflightResponseBytes,
 		MaxConcurrentPerUser: s.MaxConcurrentPerUser, MaxInflightRequestBytes: s.MaxInflightRequestBytes,
-		OnBudgetAlert: budgetAlerts(context.Background(), a, s.BudgetWebhookSecret, a.Log), Cache: cache})
+		OnBudgetAlert: budgetAlerts(context.Background(), a, s.BudgetWebhookSecret, a.Log), Cache: cache, Breaker: brk})
 	if err != nil {
 		return err
 	}

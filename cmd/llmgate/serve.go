@@ -268,7 +268,7 @@ func start(ctx context.Context, s *settings, log *slog.Logger, p *phases, m *met
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ready", p.ready)
-	if err := mountRoutes(mux, a, s, m, d.responseCache(s)); err != nil {
+	if err := mountRoutes(mux, a, s, m, d.responseCache(s), d.breaker()); err != nil {
 		return fail(err)
 	}
 	keepFresh(ctx, a, s, log)
