@@ -22,7 +22,8 @@ import (
 )
 
 // file is the top level of an MLflow gateway config. `routes` means endpoints in 2.x files
-// without `endpoints:`, and traffic-split routes in 3.x files that have both.
+// without `endpoints:`, and traffic-split routes in 3.x files that have both: each becomes an
+// endpoint with weighted targets (routeInput).
 type file struct {
 	Endpoints []entry   `yaml:"endpoints"`
 	Routes    yaml.Node `yaml:"routes"`
@@ -71,9 +72,21 @@ func ImportGranting(ctx context.Context, a *app.App, act app.Actor, yamlBytes []
 	return created, nil
 }
 
+// trafficRoute is an MLflow 3.x traffic route: an endpoint name splitting its traffic over
+// other endpoints of the file.
+type trafficRoute struct {
+	Name            string `yaml:"name"`
+	TaskType        string `yaml:"task_type"`
+	RoutingStrategy string `yaml:"routing_strategy"`
+	Destinations    []struct {
+		Name              string `yaml:"name"`
+		TrafficPercentage int    `yaml:"traffic_percentage"`
+	} `yaml:"destinations"`
+}
+
 // plan parses and validates the whole file into endpoint inputs; nothing is created.
 func plan(ctx context.Context, a *app.App, yamlBytes []byte, env func(string) (string, bool)) ([]app.EndpointInput, error) {
-	entries, err := parse(a, yamlBytes)
+	entries, routes, err := parse(a, yamlBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +106,58 @@ func plan(ctx context.Context, a *app.App, yamlBytes []byte, env func(string) (s
 		}
 		inputs = append(inputs, in)
 	}
+	for i, r := range routes {
+		in, err := routeInput(r, inputs)
+		if err != nil {
+			return nil, gateway.Errorf(gateway.CodeInvalid, "route %d (%q): %s", i+1, r.Name, gateway.ErrorMessage(err))
+		}
+		if seen[in.Name] {
+			return nil, gateway.Errorf(gateway.CodeInvalid, "route name %q is also an endpoint's name", in.Name)
+		}
+		seen[in.Name] = true
+		inputs = append(inputs, in)
+	}
 	return inputs, nil
+}
+
+// routeInput maps a traffic route onto an endpoint with targets: its first destination's
+// provider, model and config are the endpoint's own, the others its targets, the traffic
+// percentages the weights of a weighted split.
+func routeInput(r trafficRoute, endpoints []app.EndpointInput) (app.EndpointInput, error) {
+	if r.Name == "" || len(r.Destinations) == 0 {
+		return app.EndpointInput{}, gateway.Errorf(gateway.CodeInvalid, "a route needs a name and destinations")
+	}
+	if r.RoutingStrategy != "" && r.RoutingStrategy != "TRAFFIC_SPLIT" {
+		return app.EndpointInput{}, gateway.Errorf(gateway.CodeInvalid, "routing_strategy %q is not supported (TRAFFIC_SPLIT is)", r.RoutingStrategy)
+	}
+	byName := map[string]app.EndpointInput{}
+	for _, e := range endpoints {
+		byName[e.Name] = e
+	}
+	total := 0
+	var in app.EndpointInput
+	for i, d := range r.Destinations {
+		dest, ok := byName[d.Name]
+		switch {
+		case !ok:
+			return in, gateway.Errorf(gateway.CodeInvalid, "destination %q is not an endpoint of the file", d.Name)
+		case d.TrafficPercentage < 0 || d.TrafficPercentage > 100:
+			return in, gateway.Errorf(gateway.CodeInvalid, "destination %q: traffic_percentage must be from 0 to 100", d.Name)
+		case r.TaskType != "" && string(dest.Type) != r.TaskType:
+			return in, gateway.Errorf(gateway.CodeInvalid, "destination %q serves %s, the route %s", d.Name, dest.Type, r.TaskType)
+		}
+		total += d.TrafficPercentage
+		if i == 0 {
+			in = app.EndpointInput{Name: r.Name, Type: dest.Type, Provider: dest.Provider, Model: dest.Model, Config: dest.Config,
+				Routing: &gateway.Routing{Strategy: "weighted", PrimaryWeight: d.TrafficPercentage}}
+			continue
+		}
+		in.Targets = append(in.Targets, app.TargetInput{Provider: dest.Provider, Model: dest.Model, Config: dest.Config, Weight: d.TrafficPercentage})
+	}
+	if total != 100 {
+		return in, gateway.Errorf(gateway.CodeInvalid, "traffic percentages add up to %d, not 100", total)
+	}
+	return in, nil
 }
 
 // rollback deletes what a failed import created, keeping the all-or-nothing promise when a
@@ -106,29 +170,32 @@ func rollback(ctx context.Context, a *app.App, act app.Actor, created []string) 
 	}
 }
 
-func parse(a *app.App, yamlBytes []byte) ([]entry, error) {
+func parse(a *app.App, yamlBytes []byte) ([]entry, []trafficRoute, error) {
 	var f file
 	if err := yaml.Unmarshal(yamlBytes, &f); err != nil {
-		return nil, gateway.Wrap(gateway.CodeInvalid, err, "the file is not a valid MLflow gateway YAML config")
+		return nil, nil, gateway.Wrap(gateway.CodeInvalid, err, "the file is not a valid MLflow gateway YAML config")
 	}
 	hasRoutes := f.Routes.Kind != 0 && f.Routes.Tag != "!!null"
 	switch {
 	case len(f.Endpoints) > 0 && hasRoutes:
-		a.Log.Warn("MLflow 3.x traffic routes are not imported; their endpoints are", "routes", len(f.Routes.Content))
-		return f.Endpoints, nil
+		var routes []trafficRoute
+		if err := f.Routes.Decode(&routes); err != nil {
+			return nil, nil, gateway.Wrap(gateway.CodeInvalid, err, "routes: must be a list of traffic routes")
+		}
+		return f.Endpoints, routes, nil
 	case len(f.Endpoints) > 0:
-		return f.Endpoints, nil
+		return f.Endpoints, nil, nil
 	case hasRoutes:
 		a.Log.Warn("top-level 'routes:' is MLflow 2.x's deprecated spelling of 'endpoints:'; importing them as endpoints")
 		var routes []entry
 		if err := f.Routes.Decode(&routes); err != nil {
-			return nil, gateway.Wrap(gateway.CodeInvalid, err, "routes: must be a list of endpoints")
+			return nil, nil, gateway.Wrap(gateway.CodeInvalid, err, "routes: must be a list of endpoints")
 		}
 		if len(routes) > 0 {
-			return routes, nil
+			return routes, nil, nil
 		}
 	}
-	return nil, gateway.Errorf(gateway.CodeInvalid, "the config defines no endpoints")
+	return nil, nil, gateway.Errorf(gateway.CodeInvalid, "the config defines no endpoints")
 }
 
 func toInput(a *app.App, en entry, env func(string) (string, bool)) (app.EndpointInput, error) {

@@ -114,14 +114,14 @@ routes:
       - {name: chat-b, traffic_percentage: 20}
 `
 
-func TestImportMLflow3EndpointsSkipsTrafficRoutes(t *testing.T) {
-	a, _, logs := newApp(t)
+func TestImportMLflow3TrafficRoutesBecomeWeightedTargets(t *testing.T) {
+	a, _, _ := newApp(t)
 	created, err := Import(context.Background(), a, app.CLIActor, []byte(mlflow3),
 		envOf(map[string]string{"OPENAI_API_KEY": "sk-a", "ANTHROPIC_API_KEY": "sk-b"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(created, []string{"chat-a", "chat-b"}) || a.Snapshot().Endpoint("chat") != nil {
+	if !reflect.DeepEqual(created, []string{"chat-a", "chat-b", "chat"}) {
 		t.Errorf("created = %v", created)
 	}
 	if got := a.Snapshot().Endpoint("chat-a").RateLimits.CallsPerMinute.Endpoint; got != 600 {
@@ -130,8 +130,20 @@ func TestImportMLflow3EndpointsSkipsTrafficRoutes(t *testing.T) {
 	if got := a.Snapshot().Endpoint("chat-b").Config["anthropic_version"]; got != "2023-06-01" {
 		t.Errorf("anthropic_version = %q", got)
 	}
-	if !strings.Contains(logs.String(), "traffic routes are not imported") {
-		t.Errorf("no warning about skipped routes: %s", logs.String())
+	route := a.Snapshot().Endpoint("chat")
+	if route == nil || route.Provider != "openai" || route.Model != "gpt-4o-mini" || route.Routing == nil ||
+		route.Routing.Strategy != "weighted" || route.Routing.PrimaryWeight != 80 || len(route.Targets) != 1 ||
+		route.Targets[0].Provider != "anthropic" || route.Targets[0].Weight != 20 || len(route.Targets[0].Secrets) != 1 {
+		t.Fatalf("route endpoint %+v", route)
+	}
+	for _, bad := range []string{
+		strings.Replace(mlflow3, "traffic_percentage: 20", "traffic_percentage: 30", 1),
+		strings.Replace(mlflow3, "{name: chat-b,", "{name: chat-z,", 1),
+	} {
+		if _, err := Import(context.Background(), a, app.CLIActor, []byte(strings.Replace(bad, "chat-a", "x-a", -1)),
+			envOf(map[string]string{"OPENAI_API_KEY": "sk-a", "ANTHROPIC_API_KEY": "sk-b"})); err == nil {
+			t.Errorf("a route whose percentages do not add to 100 or that names a missing endpoint was imported")
+		}
 	}
 }
 
@@ -192,8 +204,8 @@ func TestImportConflictWithExistingEndpoint(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("re-import err = %v", err)
 	}
-	if n := len(a.Snapshot().Endpoints()); n != 2 {
-		t.Errorf("%d endpoints after a rejected re-import, want 2", n)
+	if n := len(a.Snapshot().Endpoints()); n != 3 { // chat-a, chat-b and the route chat
+		t.Errorf("%d endpoints after a rejected re-import, want 3", n)
 	}
 }
 
