@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/llmgate/webhook"
 	"github.com/llmgate/llmgate/fakeupstream"
 	"github.com/llmgate/llmgate/internal/e2e"
+	"github.com/llmgate/llmgate/webhook"
 )
 
 const budgetWebhookSecret = "budget-webhook-test-secret"
@@ -239,5 +239,49 @@ func TestBudgetsAreValidatedAndAudited(t *testing.T) {
 	}
 	if kinds["CreateBudget"] != 1 || kinds["UpdateBudget"] != 1 || kinds["DeleteBudget"] != 1 {
 		t.Fatalf("budget changes audited: %v", kinds)
+	}
+}
+
+// A budget alert that cannot be delivered (here: the gateway has no --budget-webhook-secret to
+// sign it with, so nothing unsigned is ever posted) is not lost silently: each threshold is
+// audited as BudgetAlertUndelivered naming the URL and the reason, and counted in /metrics.
+func TestUndeliveredBudgetAlertsAreAuditedAndCounted(t *testing.T) {
+	var posted atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { posted.Add(1) }))
+	defer hook.Close()
+	fake := e2e.StartFake(t, fakeupstream.Options{})
+	g := e2e.Start(t, e2e.Options{})
+	_, key := g.CreateUser(t, "bob", false)
+	g.CreateEndpoint(t, e2e.OpenAIEndpoint("metered", fake.URL+"/v1", fakeupstream.DefaultKey("openai")))
+	var created struct{ ID string }
+	r := g.Do(t, "POST", "/api/aigateway/v1/budgets", g.AdminKey, map[string]any{"scope": "user", "scopeId": "bob",
+		"period": "week", "limitTokens": 40, "alertWebhookUrl": hook.URL})
+	if r.Status != 200 || json.Unmarshal(r.Body, &created) != nil {
+		t.Fatalf("create budget: %d %s", r.Status, r.Body)
+	}
+	waitForBudget(t, []*e2e.Gateway{g}, created.ID)
+	body := map[string]any{"model": "metered", "max_tokens": 8, "messages": []map[string]string{{"role": "user", "content": "how far is the moon"}}}
+	for range 20 {
+		if g.Do(t, "POST", "/v1/chat/completions", key, body).Status == 429 {
+			break
+		}
+	}
+	var undelivered []e2e.ExportedEvent
+	waitFor(t, "three undelivered alerts (50, 80, 100 %)", func() bool {
+		undelivered = g.ExportAudit(t, "--kind", "BudgetAlertUndelivered")
+		return len(undelivered) >= 3
+	}, nil)
+	thresholds := map[string]bool{}
+	for _, ev := range undelivered {
+		md := ev.Metadata
+		if md["budgetId"] != created.ID || md["webhookUrl"] != hook.URL || !strings.Contains(md["reason"], "secret") {
+			t.Errorf("undelivered alert metadata: %v", md)
+		}
+		thresholds[md["threshold"]] = true
+	}
+	metricsText := string(e2e.Do(t, g.URL, "GET", "/metrics", nil, nil).Body)
+	want := "llmgate_budget_alerts_undelivered_total " + strconv.Itoa(len(undelivered))
+	if len(undelivered) != 3 || len(thresholds) != 3 || !strings.Contains(metricsText, want) || posted.Load() != 0 {
+		t.Fatalf("%d undelivered alerts over thresholds %v, %d posted unsigned; /metrics lacks %q", len(undelivered), thresholds, posted.Load(), want)
 	}
 }

@@ -25,14 +25,15 @@ import (
 // Metrics owns a private registry so tests and several servers in one process never collide
 // on the global default registry. A nil *Metrics is valid and records nothing.
 type Metrics struct {
-	names    bool // record endpoint names (Options.EndpointNames)
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	upstream *prometheus.HistogramVec
-	tokens   *prometheus.CounterVec
-	ttfb     *prometheus.HistogramVec
-	limiter  prometheus.Counter
+	names       bool // record endpoint names (Options.EndpointNames)
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	upstream    *prometheus.HistogramVec
+	tokens      *prometheus.CounterVec
+	ttfb        *prometheus.HistogramVec
+	limiter     prometheus.Counter
+	undelivered prometheus.Counter
 }
 
 // latencyBuckets span fast cached answers to long generations (seconds).
@@ -72,11 +73,14 @@ func NewWithOptions(o Options) *Metrics {
 			Name: "llmgate_time_to_first_byte_seconds", Help: "Time from request arrival to the first byte of the answer (a stream's first event), by endpoint, provider, model and outcome.",
 			Buckets: latencyBuckets,
 		}, []string{"endpoint", "provider", "model", "outcome"}),
+		undelivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "llmgate_budget_alerts_undelivered_total", Help: "Budget alerts whose webhook delivery failed for good (attempts exhausted, queue full or no signing secret); each is also audited as BudgetAlertUndelivered.",
+		}),
 		limiter: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "llmgate_limiter_errors_total", Help: "Rate-limit decisions the limiter backend (Redis) could not make; the fail-open/closed policy decided instead.",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.upstream, m.tokens, m.ttfb, m.limiter,
+	m.reg.MustRegister(m.requests, m.latency, m.upstream, m.tokens, m.ttfb, m.limiter, m.undelivered,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -85,6 +89,13 @@ func NewWithOptions(o Options) *Metrics {
 func (m *Metrics) LimiterError() {
 	if m != nil {
 		m.limiter.Inc()
+	}
+}
+
+// BudgetAlertUndelivered counts one budget alert whose webhook delivery failed for good.
+func (m *Metrics) BudgetAlertUndelivered() {
+	if m != nil {
+		m.undelivered.Inc()
 	}
 }
 

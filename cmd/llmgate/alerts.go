@@ -7,6 +7,7 @@ import (
 
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/metrics"
 	"github.com/llmgate/llmgate/pipeline"
 	"github.com/llmgate/llmgate/webhook"
 )
@@ -14,9 +15,10 @@ import (
 // budgetAlerts returns the pipeline's alert hook: each alert of a budget with an
 // alertWebhookUrl is posted there, signed with --budget-webhook-secret, retried in the
 // background; a delivery that fails for good, or that cannot be signed, is audited as
-// BudgetAlertUndelivered.
-func budgetAlerts(ctx context.Context, a *app.App, secret string, log *slog.Logger) func(pipeline.BudgetAlert) {
+// BudgetAlertUndelivered, logged and counted in llmgate_budget_alerts_undelivered_total.
+func budgetAlerts(ctx context.Context, a *app.App, secret string, m *metrics.Metrics, log *slog.Logger) func(pipeline.BudgetAlert) {
 	undelivered := func(url string, body []byte, reason string) {
+		m.BudgetAlertUndelivered()
 		var md map[string]string
 		_ = json.Unmarshal(body, &md)
 		if md == nil {

@@ -32,7 +32,7 @@ func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, c
 	p, err := pipeline.New(a, pipeline.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes, Metrics: m,
 		MaxResponseBytes: s.MaxResponseBytes, MaxInflightResponseBytes: s.MaxInflightResponseBytes,
 		MaxConcurrentPerUser: s.MaxConcurrentPerUser, MaxInflightRequestBytes: s.MaxInflightRequestBytes,
-		OnBudgetAlert: budgetAlerts(context.Background(), a, s.BudgetWebhookSecret, a.Log), Cache: cache, Breaker: brk})
+		OnBudgetAlert: budgetAlerts(context.Background(), a, s.BudgetWebhookSecret, m, a.Log), Cache: cache, Breaker: brk})
 	if err != nil {
 		return err
 	}
