@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +73,18 @@ func TestDeadTargetIsProbedOncePerCooldownAcrossReplicas(t *testing.T) {
 	periods := int(elapsed/time.Second) + 1
 	t.Logf("%d requests over %v on 3 replicas: the dead target got %d calls (3 to open it, then at most one probe per 1 s cooldown: bound %d)",
 		requests, elapsed.Round(time.Millisecond), dead, 3+periods)
+	var health struct {
+		Routes []struct {
+			Open  bool
+			Model string `json:"modelName"`
+		}
+	}
+	a.Do(t, "GET", "/api/aigateway/v1/endpoints/guarded/health", a.AdminKey, nil).JSON(t, &health)
+	metricsText := string(e2e.Do(t, a.URL, "GET", "/metrics", nil, nil).Body)
+	if len(health.Routes) != 2 || !health.Routes[0].Open || health.Routes[1].Open ||
+		!strings.Contains(metricsText, `llmgate_target_open{endpoint_id=`) {
+		t.Fatalf("health %+v; metrics carry llmgate_target_open: %v", health, strings.Contains(metricsText, "llmgate_target_open"))
+	}
 	if dead > 3+periods || dead < 4 {
 		t.Fatalf("the dead target got %d calls: over the bound %d, or never probed again", dead, 3+periods)
 	}

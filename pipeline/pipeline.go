@@ -99,6 +99,9 @@ type Pipeline struct {
 	scrubbers scrubberCache
 }
 
+// Breaker is the pipeline's circuit breaker (for health reads).
+func (p *Pipeline) Breaker() breaker.Breaker { return p.opts.Breaker }
+
 // New builds a pipeline over a. It fails when a required dependency is missing, so a wiring
 // mistake shows at startup instead of on the first request.
 func New(a *app.App, o Options) (*Pipeline, error) {

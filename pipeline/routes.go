@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmgate/llmgate/breaker"
 	"github.com/llmgate/llmgate/gateway"
 )
 
@@ -79,20 +80,18 @@ func cooldown(ep *gateway.Endpoint) time.Duration {
 	return time.Duration(ep.Routing.CooldownSeconds) * time.Second
 }
 
-func routeKey(ep *gateway.Endpoint, i int) string { return ep.ID + "#" + strconv.Itoa(i) }
-
 func (x *exchange) breakerAllows(ep *gateway.Endpoint, i int) bool {
 	cd := cooldown(ep)
 	if cd == 0 || x.p.opts.Breaker == nil {
 		return true
 	}
-	ok, err := x.p.opts.Breaker.Allow(x.r.Context(), routeKey(ep, i), cd)
+	ok, err := x.p.opts.Breaker.Allow(x.r.Context(), breaker.RouteKey(ep, i), cd)
 	return ok || err != nil // an unreachable breaker lets calls through
 }
 
 func (x *exchange) breakerReport(ep *gateway.Endpoint, i int, healthy bool) {
 	if cd := cooldown(ep); cd > 0 && x.p.opts.Breaker != nil {
-		if err := x.p.opts.Breaker.Report(context.WithoutCancel(x.r.Context()), routeKey(ep, i), healthy, cd); err != nil {
+		if err := x.p.opts.Breaker.Report(context.WithoutCancel(x.r.Context()), breaker.RouteKey(ep, i), healthy, cd); err != nil {
 			x.p.log.Warn("recording a target's health", "endpoint", ep.Name, "err", err)
 		}
 	}

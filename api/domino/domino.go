@@ -7,6 +7,7 @@
 package domino
 
 import (
+	"github.com/llmgate/llmgate/breaker"
 	"log/slog"
 	"net/http"
 
@@ -19,6 +20,8 @@ import (
 type Options struct {
 	// MaxBodyBytes bounds request bodies; 0 means httpkit.DefaultMaxBody.
 	MaxBodyBytes int64
+	// Breaker is read for GET …/endpoints/{name}/health (nil: every route healthy).
+	Breaker breaker.Breaker
 }
 
 // api is the handler set; it holds no state of its own beyond its dependencies.
@@ -26,11 +29,12 @@ type api struct {
 	app     *app.App
 	maxBody int64
 	log     *slog.Logger
+	breaker breaker.Breaker
 }
 
 // Register mounts every Domino-compatible route on mux.
 func Register(mux httpkit.Mux, a *app.App, opts Options) {
-	h := &api{app: a, maxBody: opts.MaxBodyBytes, log: a.Log}
+	h := &api{app: a, maxBody: opts.MaxBodyBytes, log: a.Log, breaker: opts.Breaker}
 	if h.maxBody <= 0 {
 		h.maxBody = httpkit.DefaultMaxBody
 	}
@@ -45,6 +49,7 @@ func Register(mux httpkit.Mux, a *app.App, opts Options) {
 	mux.HandleFunc("DELETE "+gw+"/endpoints/{name}", h.admin(h.deleteEndpoint))
 	mux.HandleFunc("GET "+gw+"/endpoints/{name}/permissions", h.admin(h.getPermissions))
 	mux.HandleFunc("PATCH "+gw+"/endpoints/{name}/permissions", h.admin(h.updatePermissions))
+	mux.HandleFunc("GET "+gw+"/endpoints/{name}/health", h.admin(h.endpointHealth))
 	mux.HandleFunc("GET "+gw+"/audit", h.admin(h.queryAudit))
 	mux.HandleFunc("GET "+gw+"/usage", h.user(h.queryUsage))
 	mux.HandleFunc("GET "+gw+"/budgets", h.admin(h.listBudgets))

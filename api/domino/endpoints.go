@@ -1,6 +1,7 @@
 package domino
 
 import (
+	"github.com/llmgate/llmgate/breaker"
 	"net/http"
 	"sort"
 	"strings"
@@ -335,4 +336,29 @@ func truncate(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// endpointHealth serves GET …/endpoints/{name}/health [EXT]: each route (0: the endpoint's own
+// provider and model, then its targets) and whether the circuit breaker has it out.
+func (h *api) endpointHealth(w http.ResponseWriter, r *http.Request, _ *gateway.Principal) {
+	ep := h.app.Snapshot().Endpoint(h.endpointRef(r))
+	if ep == nil {
+		h.fail(w, r, gateway.Errorf(gateway.CodeNotFound, "endpoint %q not found", truncate(h.endpointRef(r), 256)))
+		return
+	}
+	var routes []breaker.RouteHealth
+	if h.breaker != nil {
+		routes = breaker.Health(r.Context(), h.breaker, ep)
+	} else {
+		routes = make([]breaker.RouteHealth, len(ep.Targets)+1)
+		for i := range routes {
+			rt := ep.Route(i)
+			routes[i] = breaker.RouteHealth{Route: i, Provider: rt.Provider, Model: rt.Model}
+		}
+	}
+	cooldown := 0
+	if ep.Routing != nil {
+		cooldown = ep.Routing.CooldownSeconds
+	}
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"endpointId": ep.ID, "endpointName": ep.Name, "cooldownSeconds": cooldown, "routes": routes})
 }

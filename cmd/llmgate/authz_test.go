@@ -106,6 +106,7 @@ func (e *matrixEnv) rows() map[string]row {
 		"PATCH " + gw + "/endpoints/{name}":             {gw + "/endpoints/mx-scratch", map[string]any{"timeoutSeconds": 30}, adminOnly},
 		"DELETE " + gw + "/endpoints/{name}":            {gw + "/endpoints/mx-delete", nil, adminOnly},
 		"GET " + gw + "/endpoints/{name}/permissions":   {gw + "/endpoints/mx-chat/permissions", nil, adminOnly},
+		"GET " + gw + "/endpoints/{name}/health":        {gw + "/endpoints/mx-chat/health", nil, adminOnly},
 		"PATCH " + gw + "/endpoints/{name}/permissions": {gw + "/endpoints/mx-scratch/permissions", map[string]any{"isEveryoneAllowed": false}, adminOnly},
 		"GET " + gw + "/audit":                          {gw + "/audit?limit=5", nil, adminOnly},
 		"GET " + gw + "/openapi.json":                   {gw + "/openapi.json", nil, anyUser},

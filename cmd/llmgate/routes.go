@@ -39,13 +39,14 @@ func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, c
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		httpkit.WriteJSON(w, http.StatusOK, map[string]string{"status": "OK"})
 	})
-	domino.Register(mux, a, domino.Options{MaxBodyBytes: s.MaxBodyBytes})
+	domino.Register(mux, a, domino.Options{MaxBodyBytes: s.MaxBodyBytes, Breaker: p.Breaker()})
 	mlflow.Register(mux, a, p, mlflow.Options{BasePath: s.MLflowPrefix, PageSize: s.ListPageSize})
 	models := anthropic.Register(mux, a, p, anthropic.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes})
 	openai.Register(mux, a, p, openai.Options{Models: models.Serve})
 	responses.Register(mux, p)
 	if m != nil {
-		m.Registry().MustRegister(budget.NewGauges(func() []*gateway.Budget { return a.Snapshot().Budgets() }, a.Budgets))
+		m.Registry().MustRegister(budget.NewGauges(func() []*gateway.Budget { return a.Snapshot().Budgets() }, a.Budgets),
+			breaker.NewGauges(func() []*gateway.Endpoint { return a.Snapshot().Endpoints() }, p.Breaker()))
 	}
 	if s.MetricsAddr == "" {
 		mux.Handle("GET /metrics", metricsHandler(s, m))
