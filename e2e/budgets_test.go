@@ -285,3 +285,38 @@ func TestUndeliveredBudgetAlertsAreAuditedAndCounted(t *testing.T) {
 		t.Fatalf("%d undelivered alerts over thresholds %v, %d posted unsigned; /metrics lacks %q", len(undelivered), thresholds, posted.Load(), want)
 	}
 }
+
+// Every query surface refuses a query over budget the same way, in its own error envelope: 429
+// with Retry-After until the period resets and a message naming the budget and the reset time.
+func TestOverBudgetIsRefusedInEverySurfacesEnvelope(t *testing.T) {
+	fake := e2e.StartFake(t, fakeupstream.Options{})
+	g := e2e.Start(t, e2e.Options{})
+	_, key := g.CreateUser(t, "cara", false)
+	g.CreateEndpoint(t, e2e.OpenAIEndpoint("metered", fake.URL+"/v1", fakeupstream.DefaultKey("openai")))
+	var created struct{ ID string }
+	r := g.Do(t, "POST", "/api/aigateway/v1/budgets", g.AdminKey, map[string]any{"scope": "user", "scopeId": "cara", "period": "day", "limitTokens": 1})
+	if r.Status != 200 || json.Unmarshal(r.Body, &created) != nil {
+		t.Fatalf("create budget: %d %s", r.Status, r.Body)
+	}
+	waitForBudget(t, []*e2e.Gateway{g}, created.ID)
+	msgs := []map[string]string{{"role": "user", "content": "hi"}}
+	for _, s := range []struct {
+		surface, path string
+		body          map[string]any
+		envelope      string
+	}{
+		{"mlflow", "/endpoints/metered/invocations", map[string]any{"messages": msgs}, `"detail":`},
+		{"openai", "/v1/chat/completions", map[string]any{"model": "metered", "messages": msgs}, `"error":{`},
+		{"anthropic", "/v1/messages", map[string]any{"model": "metered", "max_tokens": 8, "messages": msgs}, `"type":"error"`},
+		{"responses", "/v1/responses", map[string]any{"model": "metered", "input": "hi"}, `"error":{`},
+	} {
+		r := g.Do(t, "POST", s.path, key, s.body)
+		secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
+		text := strings.ReplaceAll(string(r.Body), " ", "")
+		if r.Status != http.StatusTooManyRequests || err != nil || secs <= 0 || secs > 86400 ||
+			!strings.Contains(string(r.Body), created.ID) || !strings.Contains(string(r.Body), "resets at") || !strings.Contains(text, s.envelope) {
+			t.Errorf("%s: %d Retry-After %q %s; want 429 in its envelope (%s) naming budget %s and its reset",
+				s.surface, r.Status, r.Header.Get("Retry-After"), r.Body, s.envelope, created.ID)
+		}
+	}
+}
