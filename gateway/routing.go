@@ -10,8 +10,9 @@ import (
 // tried again and how many attempts a query makes in all, within the endpoint's timeout.
 type Routing struct {
 	// Strategy orders an endpoint's targets for each query: "fallback" (as listed, the
-	// endpoint's own provider and model first) or "weighted" (the first picked at random by
-	// weight, the others after it by weight). Empty means fallback.
+	// endpoint's own provider and model first), "weighted" (the first picked at random by
+	// weight, the others after it by weight) or "least-busy" (fewest queries in flight on this
+	// replica first). Empty means fallback.
 	Strategy    string   `json:"strategy,omitempty"`
 	RetryOn     []string `json:"retryOn,omitempty"`
 	MaxAttempts int      `json:"maxAttempts,omitempty"`
@@ -23,7 +24,7 @@ type Routing struct {
 }
 
 // Routing strategies.
-var RoutingStrategies = []string{"fallback", "weighted"}
+var RoutingStrategies = []string{"fallback", "weighted", "least-busy"}
 
 // Target is another provider and model an endpoint may answer with (Endpoint.Targets), its
 // credentials stored like the endpoint's own and never shown back.

@@ -97,6 +97,8 @@ type Pipeline struct {
 	bodies    *semaphore.Weighted
 	// scrubbers caches the credential scrubbers of recent calls (see redact.go).
 	scrubbers scrubberCache
+	// busy counts queries in flight per route (routes.go).
+	busy busy
 }
 
 // Breaker is the pipeline's circuit breaker (for health reads).

@@ -3,8 +3,10 @@ package pipeline
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/llmgate/llmgate/breaker"
@@ -22,6 +24,9 @@ import (
 func (x *exchange) callRoutes() *gateway.Error {
 	base := x.ep
 	order := base.RouteOrder(rand.Float64())
+	if base.Routing != nil && base.Routing.Strategy == "least-busy" {
+		order = x.p.busy.order(base)
+	}
 	var err *gateway.Error
 	for n, i := range order {
 		x.ep = base.Route(i)
@@ -42,7 +47,9 @@ func (x *exchange) callRoutes() *gateway.Error {
 		x.spec = spec
 		name := x.ep.Provider + "/" + x.ep.Model
 		x.routesTried = append(x.routesTried, name+":answered") // as audited if this one answers
+		leave := x.p.busy.enter(breaker.RouteKey(base, i))
 		err = x.callRoute()
+		leave()
 		class := lastClass(x.attempts)
 		x.breakerReport(base, i, err == nil || class == "")
 		if err == nil {
@@ -95,4 +102,39 @@ func (x *exchange) breakerReport(ep *gateway.Endpoint, i int, healthy bool) {
 			x.p.log.Warn("recording a target's health", "endpoint", ep.Name, "err", err)
 		}
 	}
+}
+
+// busy counts each route's queries in flight on this replica, for the least-busy strategy.
+type busy struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (b *busy) enter(key string) func() {
+	b.mu.Lock()
+	if b.n == nil {
+		b.n = map[string]int{}
+	}
+	b.n[key]++
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		if b.n[key]--; b.n[key] <= 0 {
+			delete(b.n, key)
+		}
+		b.mu.Unlock()
+	}
+}
+
+// order is ep's routes, fewest in flight first (ties in listed order).
+func (b *busy) order(ep *gateway.Endpoint) []int {
+	order := ep.RouteOrder(0)
+	b.mu.Lock()
+	load := make([]int, len(order))
+	for _, i := range order {
+		load[i] = b.n[breaker.RouteKey(ep, i)]
+	}
+	b.mu.Unlock()
+	slices.SortStableFunc(order, func(a, c int) int { return load[a] - load[c] })
+	return order
 }

@@ -126,3 +126,41 @@ def test_bad_targets_are_400s_naming_the_field(gateway, fake, unique):
                            ("all of them", "targets")]:
         r = gateway.admin("POST", "/api/aigateway/v1/endpoints", json={**base, "targets": targets})
         assert r.status_code == 400 and field in r.text, (targets, r.text)
+
+
+def test_hung_target_is_cut_at_the_deadline_and_the_next_answers(gateway, fake, unique):
+    """The endpoint's own model never answers; after its 1 s timeout the second target does.
+    The extra latency of that fallback is the timeout (printed)."""
+    import time
+    _, key = gateway.create_user("u-" + unique)
+    staged(gateway, fake, unique, "hang", timeoutSeconds=1, targets=[target(fake, "backup-" + unique)])
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    started = time.monotonic()
+    r = client.chat.completions.create(model=unique, messages=[{"role": "user", "content": "wake up"}])
+    took = time.monotonic() - started
+    assert r.choices[0].message.content == "echo: wake up"
+    assert 1.0 <= took < 5, took
+    print(f"fallback after a hung target answered in {took:.2f} s (timeout 1 s)")
+    md = attempts(gateway, unique)[0]
+    assert md["routes"].endswith(":answered") and ":timeout" in md["routes"], md
+
+
+def test_least_busy_sends_more_to_the_faster_target(gateway, fake, unique):
+    """With least-busy, a target that answers in 300 ms holds its queries longer, so under 6
+    concurrent callers the fast target takes most of them (the split is printed)."""
+    from concurrent.futures import ThreadPoolExecutor
+    _, key = gateway.create_user("u-" + unique)
+    gateway.create_endpoint(unique, "llm/v1/chat", "openai", f"fake-slow-300-{unique}",
+                            {"openai_api_key": fake.key("openai"), "openai_api_base": fake.url + "/v1"},
+                            routing={"strategy": "least-busy"}, targets=[target(fake, "fast-" + unique)])
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+
+    def call(i):
+        return client.chat.completions.create(model=unique, messages=[{"role": "user", "content": f"q{i}"}])
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(call, range(60)))
+    models = [e["modelName"] for e in attempts(gateway, unique)]
+    fast = sum(1 for m in models if m.startswith("fast-"))
+    print(f"least-busy: {fast} of {len(models)} queries to the fast target, {len(models) - fast} to the 300 ms one")
+    assert len(models) == 60 and fast >= 40, (fast, len(models))
