@@ -320,3 +320,60 @@ func TestOverBudgetIsRefusedInEverySurfacesEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// A budget changed while traffic flows neither loses nor double-counts a request: after
+// concurrent queries interleaved with PATCHes of its limits, the budget's committed tokens equal
+// the sum of the audited tokens of the queries it admitted, and nothing stays reserved.
+func TestBudgetChangesUnderTrafficCountEveryRequestOnce(t *testing.T) {
+	fake := e2e.StartFake(t, fakeupstream.Options{})
+	g := e2e.Start(t, e2e.Options{})
+	_, key := g.CreateUser(t, "dana", false)
+	g.CreateEndpoint(t, e2e.OpenAIEndpoint("metered", fake.URL+"/v1", fakeupstream.DefaultKey("openai")))
+	var created struct{ ID string }
+	r := g.Do(t, "POST", "/api/aigateway/v1/budgets", g.AdminKey, map[string]any{"scope": "user", "scopeId": "dana", "period": "month", "limitTokens": 1_000_000})
+	if r.Status != 200 || json.Unmarshal(r.Body, &created) != nil {
+		t.Fatalf("create budget: %d %s", r.Status, r.Body)
+	}
+	waitForBudget(t, []*e2e.Gateway{g}, created.ID)
+	body, _ := json.Marshal(map[string]any{"model": "metered", "max_tokens": 8, "messages": []map[string]string{{"role": "user", "content": "how far is the moon"}}})
+	var wg sync.WaitGroup
+	var admitted atomic.Int64
+	for range 8 {
+		wg.Go(func() {
+			for range 10 {
+				r, err := e2e.Try(context.Background(), g.URL, "POST", "/v1/chat/completions", map[string]string{"Authorization": "Bearer " + key}, body)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if r.Status == 200 {
+					admitted.Add(1)
+				}
+			}
+		})
+	}
+	for i := range 10 { // limits change under the traffic, the period and scope stay
+		patch := map[string]any{"limitTokens": 900_000 + i, "limitCost": 100 + i}
+		if r := g.Do(t, "PATCH", "/api/aigateway/v1/budgets/"+created.ID, g.AdminKey, patch); r.Status != 200 {
+			t.Fatalf("patch: %d %s", r.Status, r.Body)
+		}
+	}
+	wg.Wait()
+	audited := int64(0)
+	events := g.ExportAudit(t, "--kind", "AccessGatewayEndpoint")
+	for _, ev := range events {
+		n, _ := strconv.ParseInt(ev.Metadata["totalTokens"], 10, 64)
+		audited += n
+	}
+	var got struct {
+		Usage struct {
+			UsedTokens     int64 `json:"usedTokens"`
+			ReservedTokens int64 `json:"reservedTokens"`
+		} `json:"usage"`
+	}
+	g.Do(t, "GET", "/api/aigateway/v1/budgets/"+created.ID, g.AdminKey, nil).JSON(t, &got)
+	t.Logf("%d queries admitted during 10 budget changes; budget holds %d tokens, the audit trail %d over %d events", admitted.Load(), got.Usage.UsedTokens, audited, len(events))
+	if admitted.Load() != 80 || int64(len(events)) != 80 || got.Usage.UsedTokens != audited || got.Usage.ReservedTokens != 0 {
+		t.Fatalf("admitted %d, %d events; budget %d tokens (reserved %d) vs audited %d", admitted.Load(), len(events), got.Usage.UsedTokens, got.Usage.ReservedTokens, audited)
+	}
+}
