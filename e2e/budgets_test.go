@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -375,5 +376,64 @@ func TestBudgetChangesUnderTrafficCountEveryRequestOnce(t *testing.T) {
 	t.Logf("%d queries admitted during 10 budget changes; budget holds %d tokens, the audit trail %d over %d events", admitted.Load(), got.Usage.UsedTokens, audited, len(events))
 	if admitted.Load() != 80 || int64(len(events)) != 80 || got.Usage.UsedTokens != audited || got.Usage.ReservedTokens != 0 {
 		t.Fatalf("admitted %d, %d events; budget %d tokens (reserved %d) vs audited %d", admitted.Load(), len(events), got.Usage.UsedTokens, got.Usage.ReservedTokens, audited)
+	}
+}
+
+// A price changed while traffic flows neither loses nor double-counts a request: after
+// concurrent queries interleaved with PATCHes of the endpoint's pricing, a cost budget holds the
+// sum of the costs the audit trail records for them (each rounded to a millionth), nothing
+// reserved.
+func TestPriceChangesUnderTrafficChargeEachRequestOnce(t *testing.T) {
+	fake := e2e.StartFake(t, fakeupstream.Options{})
+	g := e2e.Start(t, e2e.Options{})
+	_, key := g.CreateUser(t, "eve", false)
+	ep := e2e.OpenAIEndpoint("repriced", fake.URL+"/v1", fakeupstream.DefaultKey("openai"))
+	ep["pricing"] = map[string]any{"inputPerMillionTokens": 1000, "outputPerMillionTokens": 1000}
+	g.CreateEndpoint(t, ep)
+	var created struct{ ID string }
+	r := g.Do(t, "POST", "/api/aigateway/v1/budgets", g.AdminKey, map[string]any{"scope": "endpoint", "scopeId": "repriced", "period": "month", "limitCost": 1000})
+	if r.Status != 200 || json.Unmarshal(r.Body, &created) != nil {
+		t.Fatalf("create budget: %d %s", r.Status, r.Body)
+	}
+	waitForBudget(t, []*e2e.Gateway{g}, created.ID)
+	body, _ := json.Marshal(map[string]any{"model": "repriced", "max_tokens": 8, "messages": []map[string]string{{"role": "user", "content": "how far is the moon"}}})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 10 {
+				if r, err := e2e.Try(context.Background(), g.URL, "POST", "/v1/chat/completions", map[string]string{"Authorization": "Bearer " + key}, body); err != nil || r.Status != 200 {
+					t.Errorf("query: %v %+v", err, r)
+					return
+				}
+			}
+		})
+	}
+	for i := range 10 {
+		price := map[string]any{"pricing": map[string]any{"inputPerMillionTokens": 1000 * (i + 2), "outputPerMillionTokens": 500 * (i + 2)}}
+		if r := g.Do(t, "PATCH", "/api/aigateway/v1/endpoints/repriced", g.AdminKey, price); r.Status != 200 {
+			t.Fatalf("pricing PATCH: %d %s", r.Status, r.Body)
+		}
+	}
+	wg.Wait()
+	audited, prices := 0.0, map[string]bool{}
+	events := g.ExportAudit(t, "--kind", "AccessGatewayEndpoint")
+	for _, ev := range events {
+		c, err := strconv.ParseFloat(ev.Metadata["cost"], 64)
+		if err != nil {
+			t.Fatalf("cost %q of %v", ev.Metadata["cost"], ev.Metadata)
+		}
+		audited += c
+		prices[ev.Metadata["cost"]] = true
+	}
+	var got struct {
+		Usage struct {
+			UsedCost       float64 `json:"usedCost"`
+			ReservedTokens int64   `json:"reservedTokens"`
+		} `json:"usage"`
+	}
+	g.Do(t, "GET", "/api/aigateway/v1/budgets/"+created.ID, g.AdminKey, nil).JSON(t, &got)
+	t.Logf("80 queries during 10 price changes (%d distinct per-request costs): budget holds %.6f, the audit trail %.6f", len(prices), got.Usage.UsedCost, audited)
+	if len(events) != 80 || math.Abs(got.Usage.UsedCost-audited) > 80e-6 || got.Usage.ReservedTokens != 0 {
+		t.Fatalf("%d events; budget %.6f (reserved %d tokens) vs audited %.6f", len(events), got.Usage.UsedCost, got.Usage.ReservedTokens, audited)
 	}
 }
