@@ -455,30 +455,37 @@ func multi(q url.Values, name string) []string {
 
 // pricing reads the "pricing" extension [EXT]: absent (nil, false), null (nil, true: back to
 // the price table), or an object of prices, each field checked and named when wrong.
-func (f fields) pricing() (p *gateway.Pricing, present bool, err error) {
-	raw, ok := f["pricing"]
-	if !ok {
-		return nil, false, nil
+func (f fields) pricing() (*gateway.Pricing, bool, error) {
+	var v gateway.Pricing
+	ok, present, err := f.extension("pricing", &v, "currency, inputPerMillionTokens, outputPerMillionTokens, cachedInputPerMillionTokens, perRequest")
+	if !ok || err != nil {
+		return nil, present, err
 	}
-	if isNull(raw) {
-		return nil, true, nil
+	return &v, true, v.Validate("pricing.")
+}
+
+// extension decodes the extension object name into dst, refusing unknown fields and naming a
+// wrongly typed one. ok is false when the field is absent or null (present tells which).
+func (f fields) extension(name string, dst any, known string) (ok, present bool, err error) {
+	raw, present := f[name]
+	if !present || isNull(raw) {
+		return false, present, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	var v gateway.Pricing
-	if err := dec.Decode(&v); err != nil {
+	if err := dec.Decode(dst); err != nil {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te) && te.Field != "":
-			return nil, true, wrongType("pricing."+te.Field, jsonKindName(te.Type.Kind().String()))
+			return false, true, wrongType(name+"."+te.Field, jsonKindName(te.Type.Kind().String()))
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return nil, true, &gateway.Error{Code: gateway.CodeInvalid, Field: "pricing." + name,
-				Message: "pricing." + name + " is not a pricing field (currency, inputPerMillionTokens, outputPerMillionTokens, cachedInputPerMillionTokens, perRequest)"}
+			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return false, true, &gateway.Error{Code: gateway.CodeInvalid, Field: name + "." + field,
+				Message: name + "." + field + " is not a " + name + " field (" + known + ")"}
 		}
-		return nil, true, wrongType("pricing", "an object of prices")
+		return false, true, wrongType(name, "an object")
 	}
-	return &v, true, v.Validate("pricing.")
+	return true, true, nil
 }
 
 func jsonKindName(kind string) string {
@@ -487,6 +494,8 @@ func jsonKindName(kind string) string {
 		return "a number"
 	case "string":
 		return "a string"
+	case "slice":
+		return "a list"
 	}
 	return kind
 }
@@ -532,51 +541,22 @@ func (f fields) float(name string) (*float64, error) {
 }
 
 // routing reads the "routing" extension [EXT] like pricing: absent, null (back to one
-// attempt), or {"retryOn": [...], "maxAttempts": n}, each field checked and named.
-func (f fields) routing() (r *gateway.Routing, present bool, err error) {
-	raw, ok := f["routing"]
-	if !ok {
-		return nil, false, nil
-	}
-	if isNull(raw) {
-		return nil, true, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
+// attempt), or {"strategy", "retryOn", "maxAttempts", "cooldownSeconds", "primaryWeight"}.
+func (f fields) routing() (*gateway.Routing, bool, error) {
 	var v gateway.Routing
-	if err := dec.Decode(&v); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te) && te.Field != "":
-			return nil, true, wrongType("routing."+te.Field, map[string]string{"retryOn": "a list of strings", "maxAttempts": "an integer"}[te.Field])
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return nil, true, &gateway.Error{Code: gateway.CodeInvalid, Field: "routing." + name,
-				Message: "routing." + name + " is not a routing field (retryOn, maxAttempts)"}
-		}
-		return nil, true, wrongType("routing", "an object")
+	ok, present, err := f.extension("routing", &v, "strategy, retryOn, maxAttempts, cooldownSeconds, primaryWeight")
+	if !ok || err != nil {
+		return nil, present, err
 	}
 	return &v, true, v.Validate("routing.")
 }
 
 // cachePolicy reads the "cache" extension [EXT]: absent, null (off), or {"ttlSeconds": n}.
-func (f fields) cachePolicy() (c *gateway.CachePolicy, present bool, err error) {
-	raw, ok := f["cache"]
-	if !ok {
-		return nil, false, nil
-	}
-	if isNull(raw) {
-		return nil, true, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
+func (f fields) cachePolicy() (*gateway.CachePolicy, bool, error) {
 	var v gateway.CachePolicy
-	if err := dec.Decode(&v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return nil, true, wrongType("cache."+te.Field, "an integer")
-		}
-		return nil, true, wrongType("cache", `an object {"ttlSeconds": n}`)
+	ok, present, err := f.extension("cache", &v, "ttlSeconds")
+	if !ok || err != nil {
+		return nil, present, err
 	}
 	return &v, true, v.Validate("cache.")
 }

@@ -1,10 +1,7 @@
 package redis
 
 import (
-	"context"
 	"testing"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/llmgate/llmgate/breaker"
 	"github.com/llmgate/llmgate/breaker/breakertest"
@@ -12,14 +9,6 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	opt, err := goredis.ParseURL(testenv.Require(t, "LLMGATE_TEST_REDIS_URL"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := goredis.NewClient(opt)
-	t.Cleanup(func() { c.Close() })
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("test Redis unreachable: %v", err)
-	}
+	c := testenv.Redis(t)
 	breakertest.Run(t, func(*testing.T) breaker.Breaker { return New(c) })
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/llmgate/llmgate/budget"
 	"github.com/llmgate/llmgate/budget/ledgertest"
 	"github.com/llmgate/llmgate/internal/testenv"
@@ -15,29 +13,14 @@ import (
 
 // Every bucket key in the suite is a fresh id, so tests share one database safely.
 func TestConformance(t *testing.T) {
-	url := testenv.Require(t, "LLMGATE_TEST_REDIS_URL")
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := goredis.NewClient(opt)
-	t.Cleanup(func() { c.Close() })
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("test Redis unreachable: %v", err)
-	}
+	c := testenv.Redis(t)
 	ledgertest.Run(t, func(*testing.T) budget.Ledger { return New(c) })
 }
 
 // Bucket keys do not outlive their period by more than the day kept for reading after the
 // reset: every write (reserve, settle, alert mark) sets the key's expiry.
 func TestBucketKeysExpireAfterTheirPeriod(t *testing.T) {
-	url := testenv.Require(t, "LLMGATE_TEST_REDIS_URL")
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := goredis.NewClient(opt)
-	t.Cleanup(func() { c.Close() })
+	c := testenv.Redis(t)
 	ctx := context.Background()
 	l := New(c)
 	b := budget.Bucket{Key: "expiry-" + strconv.FormatInt(time.Now().UnixNano(), 10), LimitTokens: 100,
