@@ -158,8 +158,8 @@ func TestBudgetsStopSpendExactlyAcrossThreeReplicas(t *testing.T) {
 			if tc.name == "cost" {
 				used, unit = got.Usage.UsedCost, float64(perRequest)*0.001
 			}
-			t.Logf("%s budget: %d requests admitted across 3 replicas (arithmetic limit %.0f of %.4g each), %d refused; used %.4g of %.4g",
-				tc.name, admitted.Load(), tc.limit/unit, unit, refused.Load()+1, used, tc.limit)
+			t.Logf("%s budget: %d requests admitted across 3 replicas (arithmetic limit: %.0f whole requests of %.4g each), %d refused; used %.4g of %.4g",
+				tc.name, admitted.Load(), math.Floor(tc.limit/unit+1e-9), unit, refused.Load()+1, used, tc.limit)
 			if used > tc.limit+1e-9 || used < tc.limit-2*unit-unit || got.Usage.ReservedTokens != 0 {
 				t.Fatalf("used %.6g of a %.6g limit (one request %.4g, reserved %d): over it, or stopped more than an estimate short",
 					used, tc.limit, unit, got.Usage.ReservedTokens)
