@@ -13,7 +13,8 @@ import (
 	"github.com/llmgate/llmgate/provider/registry"
 )
 
-func TestItem26_PermissionsMatchCreate(t *testing.T) {
+// Conformance checklist item 26 (docs/contract/domino-aigateway.md §9).
+func TestPermissionsMatchCreate(t *testing.T) {
 	e := newEnv(t)
 	u1, _ := e.user("priya")
 	u2, _ := e.user("omar")
@@ -33,7 +34,8 @@ func TestItem26_PermissionsMatchCreate(t *testing.T) {
 	}
 }
 
-func TestItem27_PermissionsPatchSemantics(t *testing.T) {
+// Conformance checklist item 27 (docs/contract/domino-aigateway.md §9).
+func TestPermissionsPatchSemantics(t *testing.T) {
 	e := newEnv(t)
 	u1, _ := e.user("priya")
 	u2, _ := e.user("omar")
@@ -53,7 +55,8 @@ func TestItem27_PermissionsPatchSemantics(t *testing.T) {
 	}
 }
 
-func TestItem28_BadPermissionIdsChangeNothing(t *testing.T) {
+// Conformance checklist item 28 (docs/contract/domino-aigateway.md §9).
+func TestBadPermissionIdsChangeNothing(t *testing.T) {
 	e := newEnv(t)
 	u1, _ := e.user("priya")
 	e.create(newEndpoint("p", "llm/v1/chat", false, u1))
@@ -75,7 +78,8 @@ func TestItem28_BadPermissionIdsChangeNothing(t *testing.T) {
 	assertEnvelope(t, e.do("POST", endpointsPath, e.adminKey, bad), 400)
 }
 
-func TestItem29_PermissionChangeIsImmediate(t *testing.T) {
+// Conformance checklist item 29 (docs/contract/domino-aigateway.md §9).
+func TestPermissionChangeIsImmediate(t *testing.T) {
 	e := newEnv(t)
 	uid, ukey := e.user("priya")
 	e.create(newEndpoint("p", "llm/v1/chat", false, uid))
@@ -91,7 +95,8 @@ func TestItem29_PermissionChangeIsImmediate(t *testing.T) {
 	}
 }
 
-func TestItem30_AdminOnlyRoutesForbidUsers(t *testing.T) {
+// Conformance checklist item 30 (docs/contract/domino-aigateway.md §9).
+func TestAdminOnlyRoutesForbidUsers(t *testing.T) {
 	e := newEnv(t)
 	uid, ukey := e.user("priya")
 	e.create(newEndpoint("p", "llm/v1/chat", false, uid))
@@ -105,7 +110,8 @@ func TestItem30_AdminOnlyRoutesForbidUsers(t *testing.T) {
 	}
 }
 
-func TestItem31_AuditShape(t *testing.T) {
+// Conformance checklist item 31 (docs/contract/domino-aigateway.md §9).
+func TestAuditShape(t *testing.T) {
 	e := newEnv(t)
 	e.create(newEndpoint("a", "llm/v1/chat", true))
 	r := e.do("GET", "/api/aigateway/v1/audit?eventKinds=CreateGatewayEndpoint", e.adminKey, nil).expect(t, 200)
@@ -140,7 +146,8 @@ func (e *env) accessEvent(at time.Time, endpointID, endpointName, user string) {
 	}
 }
 
-func TestItem34_AuditFilters(t *testing.T) {
+// Conformance checklist item 34 (docs/contract/domino-aigateway.md §9).
+func TestAuditFilters(t *testing.T) {
 	e := newEnv(t)
 	a := e.create(newEndpoint("a", "llm/v1/chat", true))["endpointId"].(string)
 	b := e.create(newEndpoint("b", "llm/v1/chat", true))["endpointId"].(string)
@@ -179,7 +186,8 @@ func TestItem34_AuditFilters(t *testing.T) {
 	}
 }
 
-func TestItem34_NamesMatchCurrentAndRecorded(t *testing.T) {
+// Conformance checklist item 34 (docs/contract/domino-aigateway.md §9).
+func TestNamesMatchCurrentAndRecorded(t *testing.T) {
 	e := newEnv(t)
 	id := e.create(newEndpoint("before", "llm/v1/chat", true))["endpointId"].(string)
 	e.accessEvent(gateway.Now(), id, "before", "priya")
@@ -191,7 +199,8 @@ func TestItem34_NamesMatchCurrentAndRecorded(t *testing.T) {
 	}
 }
 
-func TestItem35_OrderAndDefaultKinds(t *testing.T) {
+// Conformance checklist item 35 (docs/contract/domino-aigateway.md §9).
+func TestOrderAndDefaultKinds(t *testing.T) {
 	e := newEnv(t)
 	id := e.create(newEndpoint("a", "llm/v1/chat", true))["endpointId"].(string)
 	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
@@ -206,7 +215,8 @@ func TestItem35_OrderAndDefaultKinds(t *testing.T) {
 	}
 }
 
-func TestItem36_AdminEventsOnRequest(t *testing.T) {
+// Conformance checklist item 36 (docs/contract/domino-aigateway.md §9).
+func TestAdminEventsOnRequest(t *testing.T) {
 	e := newEnv(t)
 	e.create(newEndpoint("support-chat", "llm/v1/chat", true))
 	e.do("PATCH", endpointsPath+"/support-chat", e.adminKey, map[string]any{"modelName": "gpt-4.1-mini",
@@ -230,7 +240,8 @@ func TestItem36_AdminEventsOnRequest(t *testing.T) {
 	}
 }
 
-func TestItem37_RenamePermissionsDeleteEvents(t *testing.T) {
+// Conformance checklist item 37 (docs/contract/domino-aigateway.md §9).
+func TestRenamePermissionsDeleteEvents(t *testing.T) {
 	e := newEnv(t)
 	u1, _ := e.user("priya")
 	u2, _ := e.user("omar")
@@ -254,7 +265,8 @@ func TestItem37_RenamePermissionsDeleteEvents(t *testing.T) {
 	}
 }
 
-func TestItem38_Self(t *testing.T) {
+// Conformance checklist item 38 (docs/contract/domino-aigateway.md §9).
+func TestSelf(t *testing.T) {
 	e := newEnv(t)
 	uid, ukey := e.user("priya")
 	m := e.do("GET", "/api/users/v1/self", ukey, nil).expect(t, 200).object(t)
@@ -280,7 +292,8 @@ func TestItem38_Self(t *testing.T) {
 	}
 }
 
-func TestItem39_UsersPaged(t *testing.T) {
+// Conformance checklist item 39 (docs/contract/domino-aigateway.md §9).
+func TestUsersPaged(t *testing.T) {
 	e := newEnv(t)
 	_, ukey := e.user("priya")
 	e.user("omar")
@@ -302,7 +315,8 @@ func TestItem39_UsersPaged(t *testing.T) {
 	assertEnvelope(t, e.do("GET", "/api/users/v1/users?limit=abc", ukey, nil), 400)
 }
 
-func TestItem40_Organizations(t *testing.T) {
+// Conformance checklist item 40 (docs/contract/domino-aigateway.md §9).
+func TestOrganizations(t *testing.T) {
 	e := newEnv(t)
 	uid, ukey := e.user("priya")
 	other, _ := e.user("omar")
@@ -324,7 +338,8 @@ func TestItem40_Organizations(t *testing.T) {
 	}
 }
 
-func TestItem40_OrganizationManagement(t *testing.T) {
+// Conformance checklist item 40 (docs/contract/domino-aigateway.md §9).
+func TestOrganizationManagement(t *testing.T) {
 	e := newEnv(t)
 	uid, ukey := e.user("priya")
 	const orgs = "/api/organizations/v1/organizations"
@@ -349,7 +364,8 @@ func TestItem40_OrganizationManagement(t *testing.T) {
 	assertEnvelope(t, e.do("DELETE", orgs+"/"+id+"/user?memberToRemoveId="+other, e.adminKey, nil), 404)
 }
 
-func TestItem41_OrgInUserIdsGrantsMembersOnly(t *testing.T) {
+// Conformance checklist item 41 (docs/contract/domino-aigateway.md §9).
+func TestOrgInUserIdsGrantsMembersOnly(t *testing.T) {
 	e := newEnv(t)
 	member, mkey := e.user("priya")
 	_, okey := e.user("omar")
@@ -359,7 +375,8 @@ func TestItem41_OrgInUserIdsGrantsMembersOnly(t *testing.T) {
 	assertEnvelope(t, e.do("GET", endpointsPath+"/p", okey, nil), 403)
 }
 
-func TestItem46_NoOpenAIRoutesUnderDominoPrefix(t *testing.T) {
+// Conformance checklist item 46 (docs/contract/domino-aigateway.md §9).
+func TestNoOpenAIRoutesUnderDominoPrefix(t *testing.T) {
 	e := newEnv(t)
 	for _, p := range []string{"/api/aigateway/v1/chat/completions", "/api/aigateway/v1/openai/v1/chat/completions", "/api/aigateway/v1/openai"} {
 		assertEnvelope(t, e.do("POST", p, e.adminKey, map[string]any{"model": "x"}), 404)
@@ -367,7 +384,8 @@ func TestItem46_NoOpenAIRoutesUnderDominoPrefix(t *testing.T) {
 	}
 }
 
-func TestItem47_ProviderConfigs(t *testing.T) {
+// Conformance checklist item 47 (docs/contract/domino-aigateway.md §9).
+func TestProviderConfigs(t *testing.T) {
 	e := newEnv(t)
 	var keys []string
 	e.do("GET", "/v4/aigateway/provider-configs?modelProvider=openai", e.adminKey, nil).expect(t, 200).json(t, &keys)
@@ -389,7 +407,8 @@ func TestItem47_ProviderConfigs(t *testing.T) {
 	}
 }
 
-func TestItem48_AuditDownload(t *testing.T) {
+// Conformance checklist item 48 (docs/contract/domino-aigateway.md §9).
+func TestAuditDownload(t *testing.T) {
 	e := newEnv(t)
 	id := e.create(newEndpoint("a", "llm/v1/chat", true))["endpointId"].(string)
 	e.accessEvent(gateway.Now().Add(-182*24*time.Hour), id, "a", "priya")
@@ -422,7 +441,8 @@ func TestItem48_AuditDownload(t *testing.T) {
 	}
 }
 
-func TestItem49_RequestIdOnEveryError(t *testing.T) {
+// Conformance checklist item 49 (docs/contract/domino-aigateway.md §9).
+func TestRequestIdOnEveryError(t *testing.T) {
 	e := newEnv(t)
 	_, ukey := e.user("priya")
 	for _, c := range []struct {
@@ -442,7 +462,8 @@ func TestItem49_RequestIdOnEveryError(t *testing.T) {
 	}
 }
 
-func TestItem50_NoCredentialValueInAnyResponse(t *testing.T) {
+// Conformance checklist item 50 (docs/contract/domino-aigateway.md §9).
+func TestNoCredentialValueInAnyResponse(t *testing.T) {
 	e := newEnv(t)
 	body := newEndpoint("b", "llm/v1/chat", true)
 	body["modelProvider"] = "bedrock"

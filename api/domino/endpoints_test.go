@@ -15,7 +15,8 @@ import (
 
 const endpointsPath = "/api/aigateway/v1/endpoints"
 
-func TestItem01_CreateReturnsEnvelope(t *testing.T) {
+// Conformance checklist item 01 (docs/contract/domino-aigateway.md §9).
+func TestCreateReturnsEnvelope(t *testing.T) {
 	e := newEnv(t)
 	got := e.create(newEndpoint("policy-embed", "llm/v1/embeddings", false))
 	if id, _ := got["endpointId"].(string); !hex24.MatchString(id) {
@@ -36,7 +37,8 @@ func TestItem01_CreateReturnsEnvelope(t *testing.T) {
 	}
 }
 
-func TestItem02_CredentialsMaskedEverywhere(t *testing.T) {
+// Conformance checklist item 02 (docs/contract/domino-aigateway.md §9).
+func TestCredentialsMaskedEverywhere(t *testing.T) {
 	e := newEnv(t)
 	body := newEndpoint("claims-chat", "llm/v1/chat", true)
 	body["modelConfig"] = map[string]any{"openai_api_key": "sk-live-VERYSECRET", "openai_api_base": "https://api.openai.com/v1"}
@@ -68,13 +70,15 @@ func TestItem02_CredentialsMaskedEverywhere(t *testing.T) {
 	}
 }
 
-func TestItem03_DuplicateNameIs400(t *testing.T) {
+// Conformance checklist item 03 (docs/contract/domino-aigateway.md §9).
+func TestDuplicateNameIs400(t *testing.T) {
 	e := newEnv(t)
 	e.create(newEndpoint("dup", "llm/v1/chat", true))
 	assertEnvelope(t, e.do("POST", endpointsPath, e.adminKey, newEndpoint("dup", "llm/v1/chat", true)), 400)
 }
 
-func TestItem04_EndpointTypes(t *testing.T) {
+// Conformance checklist item 04 (docs/contract/domino-aigateway.md §9).
+func TestEndpointTypes(t *testing.T) {
 	e := newEnv(t)
 	for i, typ := range []string{"llm/v1/chat", "llm/v1/completions", "llm/v1/embeddings"} {
 		e.create(newEndpoint(fmt.Sprintf("t%d", i), typ, true))
@@ -82,7 +86,8 @@ func TestItem04_EndpointTypes(t *testing.T) {
 	assertEnvelope(t, e.do("POST", endpointsPath, e.adminKey, newEndpoint("img", "llm/v1/images", true)), 400)
 }
 
-func TestItem05_EachRequiredFieldMissingIs400(t *testing.T) {
+// Conformance checklist item 05 (docs/contract/domino-aigateway.md §9).
+func TestEachRequiredFieldMissingIs400(t *testing.T) {
 	e := newEnv(t)
 	for _, field := range []string{"endpointName", "endpointType", "endpointPermissions", "modelProvider", "modelName", "modelConfig"} {
 		body := newEndpoint("missing-"+strings.ToLower(field), "llm/v1/chat", true)
@@ -97,7 +102,8 @@ func TestItem05_EachRequiredFieldMissingIs400(t *testing.T) {
 	}
 }
 
-func TestItem06_NameRule(t *testing.T) {
+// Conformance checklist item 06 (docs/contract/domino-aigateway.md §9).
+func TestNameRule(t *testing.T) {
 	e := newEnv(t)
 	assertEnvelope(t, e.do("POST", endpointsPath, e.adminKey, newEndpoint("bad name/with space", "llm/v1/chat", true)), 400)
 	assertEnvelope(t, e.do("POST", endpointsPath, e.adminKey, newEndpoint("café", "llm/v1/chat", true)), 400)
@@ -105,7 +111,8 @@ func TestItem06_NameRule(t *testing.T) {
 	e.create(newEndpoint("team_a.chat-v2", "llm/v1/chat", true))
 }
 
-func TestItem07_NonAdminCreateIs403(t *testing.T) {
+// Conformance checklist item 07 (docs/contract/domino-aigateway.md §9).
+func TestNonAdminCreateIs403(t *testing.T) {
 	e := newEnv(t)
 	_, key := e.user("priya")
 	assertEnvelope(t, e.do("POST", endpointsPath, key, newEndpoint("x", "llm/v1/chat", true)), 403)
@@ -113,7 +120,8 @@ func TestItem07_NonAdminCreateIs403(t *testing.T) {
 	assertEnvelope(t, e.do("POST", endpointsPath, key, "not json"), 403)
 }
 
-func TestItem08_AuthForms(t *testing.T) {
+// Conformance checklist item 08 (docs/contract/domino-aigateway.md §9).
+func TestAuthForms(t *testing.T) {
 	e := newEnv(t)
 	e.create(newEndpoint("a", "llm/v1/chat", true))
 	for _, path := range []string{endpointsPath, endpointsPath + "/a", endpointsPath + "/nope", "/api/aigateway/v1/audit",
@@ -133,7 +141,8 @@ func TestItem08_AuthForms(t *testing.T) {
 	}
 }
 
-func TestItem09_ListShape(t *testing.T) {
+// Conformance checklist item 09 (docs/contract/domino-aigateway.md §9).
+func TestListShape(t *testing.T) {
 	e := newEnv(t)
 	e.create(newEndpoint("a", "llm/v1/chat", true))
 	m := e.do("GET", endpointsPath, e.adminKey, nil).expect(t, 200).object(t)
@@ -154,7 +163,8 @@ func TestItem09_ListShape(t *testing.T) {
 	}
 }
 
-func TestItem10_ListDefaults(t *testing.T) {
+// Conformance checklist item 10 (docs/contract/domino-aigateway.md §9).
+func TestListDefaults(t *testing.T) {
 	e := newEnv(t)
 	for i := 0; i < 12; i++ {
 		e.create(newEndpoint(fmt.Sprintf("ep%02d", i), "llm/v1/chat", true))
@@ -173,7 +183,8 @@ func TestItem10_ListDefaults(t *testing.T) {
 	}
 }
 
-func TestItem11_SortFieldValues(t *testing.T) {
+// Conformance checklist item 11 (docs/contract/domino-aigateway.md §9).
+func TestSortFieldValues(t *testing.T) {
 	e := newEnv(t)
 	for _, f := range []string{"creationDate", "endpointName", "endpointType", "modelName", "modelProvider"} {
 		e.do("GET", endpointsPath+"?sortByField="+f, e.adminKey, nil).expect(t, 200)
@@ -184,7 +195,8 @@ func TestItem11_SortFieldValues(t *testing.T) {
 	}
 }
 
-func TestItem12_DescendingReversesAscending(t *testing.T) {
+// Conformance checklist item 12 (docs/contract/domino-aigateway.md §9).
+func TestDescendingReversesAscending(t *testing.T) {
 	e := newEnv(t)
 	for _, n := range []string{"delta", "alpha", "charlie", "bravo"} {
 		e.create(newEndpoint(n, "llm/v1/chat", true))
@@ -206,7 +218,8 @@ func TestItem12_DescendingReversesAscending(t *testing.T) {
 	}
 }
 
-func TestItem13_SearchFilter(t *testing.T) {
+// Conformance checklist item 13 (docs/contract/domino-aigateway.md §9).
+func TestSearchFilter(t *testing.T) {
 	e := newEnv(t)
 	e.create(newEndpoint("support", "llm/v1/chat", true))
 	other := newEndpoint("claims", "llm/v1/chat", true)
@@ -223,7 +236,8 @@ func TestItem13_SearchFilter(t *testing.T) {
 	}
 }
 
-func TestItem14_PagingVisitsEachOnce(t *testing.T) {
+// Conformance checklist item 14 (docs/contract/domino-aigateway.md §9).
+func TestPagingVisitsEachOnce(t *testing.T) {
 	e := newEnv(t)
 	const n = 23
 	for i := 0; i < n; i++ {
@@ -249,7 +263,8 @@ func TestItem14_PagingVisitsEachOnce(t *testing.T) {
 	}
 }
 
-func TestItem15_ListShowsOnlyPermitted(t *testing.T) {
+// Conformance checklist item 15 (docs/contract/domino-aigateway.md §9).
+func TestListShowsOnlyPermitted(t *testing.T) {
 	e := newEnv(t)
 	uid, ukey := e.user("priya")
 	otherID, _ := e.user("omar")
@@ -273,7 +288,8 @@ func TestItem15_ListShowsOnlyPermitted(t *testing.T) {
 	}
 }
 
-func TestItem16_GetByName(t *testing.T) {
+// Conformance checklist item 16 (docs/contract/domino-aigateway.md §9).
+func TestGetByName(t *testing.T) {
 	e := newEnv(t)
 	uid, ukey := e.user("priya")
 	e.create(newEndpoint("mine", "llm/v1/chat", false, uid))
@@ -287,7 +303,8 @@ func TestItem16_GetByName(t *testing.T) {
 	assertEnvelope(t, e.do("GET", endpointsPath+"/unknown", e.adminKey, nil), 404)
 }
 
-func TestItem17_NumInputTokensIgnored(t *testing.T) {
+// Conformance checklist item 17 (docs/contract/domino-aigateway.md §9).
+func TestNumInputTokensIgnored(t *testing.T) {
 	e := newEnv(t)
 	e.create(newEndpoint("a", "llm/v1/chat", true))
 	plain := e.do("GET", endpointsPath+"/a", e.adminKey, nil).expect(t, 200).body
@@ -299,7 +316,8 @@ func TestItem17_NumInputTokensIgnored(t *testing.T) {
 	}
 }
 
-func TestItem18_PercentEncodedNames(t *testing.T) {
+// Conformance checklist item 18 (docs/contract/domino-aigateway.md §9).
+func TestPercentEncodedNames(t *testing.T) {
 	e := newEnv(t)
 	want := e.create(newEndpoint("team_a.chat-v2", "llm/v1/chat", true))["endpointId"]
 	for _, path := range []string{"team_a.chat-v2", "team%5Fa%2Echat%2Dv2", "%74eam_a.chat-v2"} {
@@ -311,7 +329,8 @@ func TestItem18_PercentEncodedNames(t *testing.T) {
 	assertEnvelope(t, e.do("GET", endpointsPath+"/team_a%2Fchat", e.adminKey, nil), 404)
 }
 
-func TestItem19_PatchModelName(t *testing.T) {
+// Conformance checklist item 19 (docs/contract/domino-aigateway.md §9).
+func TestPatchModelName(t *testing.T) {
 	e := newEnv(t)
 	before := e.create(newEndpoint("support-chat", "llm/v1/chat", true))
 	after := e.do("PATCH", endpointsPath+"/support-chat", e.adminKey, map[string]any{"modelName": "x"}).expect(t, 200).object(t)
@@ -325,7 +344,8 @@ func TestItem19_PatchModelName(t *testing.T) {
 	}
 }
 
-func TestItem20_Rename(t *testing.T) {
+// Conformance checklist item 20 (docs/contract/domino-aigateway.md §9).
+func TestRename(t *testing.T) {
 	e := newEnv(t)
 	id := e.create(newEndpoint("old", "llm/v1/chat", true))["endpointId"]
 	e.do("PATCH", endpointsPath+"/old", e.adminKey, map[string]any{"endpointName": "new"}).expect(t, 200)
@@ -338,7 +358,8 @@ func TestItem20_Rename(t *testing.T) {
 	}
 }
 
-func TestItem21_RenameOntoTakenNameIs400(t *testing.T) {
+// Conformance checklist item 21 (docs/contract/domino-aigateway.md §9).
+func TestRenameOntoTakenNameIs400(t *testing.T) {
 	e := newEnv(t)
 	e.create(newEndpoint("a", "llm/v1/chat", true))
 	before := e.create(newEndpoint("b", "llm/v1/chat", true))
@@ -349,7 +370,8 @@ func TestItem21_RenameOntoTakenNameIs400(t *testing.T) {
 	}
 }
 
-func TestItem22_MaskKeepsSecretNewValueReplacesOthersStay(t *testing.T) {
+// Conformance checklist item 22 (docs/contract/domino-aigateway.md §9).
+func TestMaskKeepsSecretNewValueReplacesOthersStay(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.create(newEndpoint("s", "llm/v1/chat", true))
@@ -379,7 +401,8 @@ func TestItem22_MaskKeepsSecretNewValueReplacesOthersStay(t *testing.T) {
 	}
 }
 
-func TestItem23_EmptyPatchForbiddenUnknown(t *testing.T) {
+// Conformance checklist item 23 (docs/contract/domino-aigateway.md §9).
+func TestEmptyPatchForbiddenUnknown(t *testing.T) {
 	e := newEnv(t)
 	_, ukey := e.user("priya")
 	before := e.create(newEndpoint("a", "llm/v1/chat", true))
@@ -397,7 +420,8 @@ func TestItem23_EmptyPatchForbiddenUnknown(t *testing.T) {
 	assertEnvelope(t, e.do("PATCH", endpointsPath+"/unknown", e.adminKey, "[1]"), 404)
 }
 
-func TestItem24_DeleteRemovesEverywhere(t *testing.T) {
+// Conformance checklist item 24 (docs/contract/domino-aigateway.md §9).
+func TestDeleteRemovesEverywhere(t *testing.T) {
 	e := newEnv(t)
 	_, ukey := e.user("priya")
 	e.create(newEndpoint("gone", "llm/v1/chat", true))
@@ -420,7 +444,8 @@ func TestItem24_DeleteRemovesEverywhere(t *testing.T) {
 	assertEnvelope(t, e.do("DELETE", endpointsPath+"/gone", ukey, nil), 403)
 }
 
-func TestItem25_NameReusableAfterDelete(t *testing.T) {
+// Conformance checklist item 25 (docs/contract/domino-aigateway.md §9).
+func TestNameReusableAfterDelete(t *testing.T) {
 	e := newEnv(t)
 	first := e.create(newEndpoint("reuse", "llm/v1/chat", true))["endpointId"]
 	e.do("DELETE", endpointsPath+"/reuse", e.adminKey, nil).expect(t, 200)
