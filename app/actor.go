@@ -1,9 +1,6 @@
 package app
 
 import (
-	"net/http"
-
-	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/gateway"
 )
 
@@ -19,12 +16,6 @@ type Actor struct {
 
 // CLIActor is the actor of admin CLI commands, which run with direct database access.
 var CLIActor = Actor{API: "cli"}
-
-// HTTPActor builds the actor of an authenticated HTTP request.
-func HTTPActor(r *http.Request, p *gateway.Principal, api string) Actor {
-	return Actor{Principal: p, RequestID: httpkit.RequestID(r.Context()), ClientIP: httpkit.ClientIP(r),
-		UserAgent: r.UserAgent(), API: api}
-}
 
 // event starts an admin audit event with the actor fields set.
 func (act Actor) event(kind string) *gateway.AuditEvent {
@@ -47,7 +38,8 @@ func (act Actor) event(kind string) *gateway.AuditEvent {
 	return ev
 }
 
-// Authenticate resolves the request's API key against the current snapshot.
-func (a *App) Authenticate(r *http.Request) (*gateway.Principal, error) {
-	return a.Snapshot().Authenticate(httpkit.APIKey(r), gateway.Now())
+// Authenticate resolves an API key (as the surface extracted it from its request) against the
+// current snapshot.
+func (a *App) Authenticate(key string) (*gateway.Principal, error) {
+	return a.Snapshot().Authenticate(key, gateway.Now())
 }

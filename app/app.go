@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/budget"
 	budgetmemory "github.com/llmgate/llmgate/budget/memory"
@@ -51,6 +53,8 @@ type App struct {
 
 	snap     atomic.Pointer[gateway.Snapshot]
 	reloadMu sync.Mutex
+	// missChecks coalesces this App's concurrent staleness checks into one store read.
+	missChecks singleflight.Group
 }
 
 // New loads the first snapshot.

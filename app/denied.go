@@ -1,7 +1,6 @@
 package app
 
 import (
-	"net/http"
 	"strconv"
 
 	"github.com/llmgate/llmgate/gateway"
@@ -26,4 +25,4 @@ func (a *App) AuditDenied(act Actor, action, path string, status int) {
 }
 
 // DeniedStatus is the status AuditDenied records for a refused non-admin.
-const DeniedStatus = http.StatusForbidden
+const DeniedStatus = 403 // Forbidden; app speaks no HTTP, the surfaces share this number

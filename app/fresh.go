@@ -2,16 +2,9 @@ package app
 
 import (
 	"context"
-	"net/http"
 
-	"golang.org/x/sync/singleflight"
-
-	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/gateway"
 )
-
-// missChecks coalesces concurrent staleness checks into one store read.
-var missChecks singleflight.Group
 
 // RefreshOnMiss makes sure the snapshot is not older than the store before a request is
 // refused. Requests normally never touch the store, but a change committed on another replica
@@ -20,7 +13,7 @@ var missChecks singleflight.Group
 // misses). It reports whether a newer snapshot was loaded.
 func (a *App) RefreshOnMiss(ctx context.Context) bool {
 	before := a.Snapshot().Version
-	_, err, _ := missChecks.Do("refresh", func() (any, error) {
+	_, err, _ := a.missChecks.Do("refresh", func() (any, error) {
 		return nil, a.ReloadIfStale(ctx)
 	})
 	if err != nil {
@@ -32,13 +25,13 @@ func (a *App) RefreshOnMiss(ctx context.Context) bool {
 
 // AuthenticateFresh is Authenticate that re-checks an unknown key against the store once, so a
 // key created on another replica works on its very first request.
-func (a *App) AuthenticateFresh(r *http.Request) (*gateway.Principal, error) {
-	p, err := a.Authenticate(r)
-	if err == nil || httpkit.APIKey(r) == "" {
+func (a *App) AuthenticateFresh(ctx context.Context, key string) (*gateway.Principal, error) {
+	p, err := a.Authenticate(key)
+	if err == nil || key == "" {
 		return p, err
 	}
-	if a.RefreshOnMiss(r.Context()) {
-		return a.Authenticate(r)
+	if a.RefreshOnMiss(ctx) {
+		return a.Authenticate(key)
 	}
 	return p, err
 }

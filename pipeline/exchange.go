@@ -143,7 +143,7 @@ func (x *exchange) limit() *gateway.Error {
 }
 
 func (x *exchange) authenticate() *gateway.Error {
-	p, err := x.p.app.AuthenticateFresh(x.r)
+	p, err := x.p.app.AuthenticateFresh(x.r.Context(), httpkit.APIKey(x.r))
 	if err != nil {
 		x.outcome = outcomeUnauthenticated
 		return gateway.AsError(err)
@@ -159,7 +159,7 @@ func (x *exchange) resolveEndpoint(name string) *gateway.Error {
 	if (ep == nil || !gateway.Permit(x.principal, ep)) && x.p.app.RefreshOnMiss(x.r.Context()) {
 		// A change committed on another replica just now: judge by the newer state, in which
 		// the key itself may have been revoked.
-		p, err := x.p.app.Authenticate(x.r)
+		p, err := x.p.app.Authenticate(httpkit.APIKey(x.r))
 		if err != nil {
 			x.outcome = outcomeUnauthenticated
 			return gateway.AsError(err)

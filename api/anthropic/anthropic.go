@@ -188,7 +188,7 @@ func (h *handler) countTokens(w http.ResponseWriter, r *http.Request) {
 // resolves the endpoint's credentials. The body, with model set to the endpoint's model, is
 // returned in cfg["body"].
 func (h *handler) countTarget(r *http.Request) (*gateway.Endpoint, map[string]string, *gateway.Error) {
-	p, err := h.app.AuthenticateFresh(r)
+	p, err := httpkit.Authenticate(h.app, r)
 	if err != nil {
 		return nil, nil, gateway.AsError(err)
 	}

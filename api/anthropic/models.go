@@ -32,7 +32,7 @@ func IsAnthropicRequest(r *http.Request) bool { return r.Header.Get("Anthropic-V
 
 // ListModels answers GET /v1/models in Anthropic's shape.
 func (h *handler) ListModels(w http.ResponseWriter, r *http.Request) {
-	p, err := h.app.AuthenticateFresh(r)
+	p, err := httpkit.Authenticate(h.app, r)
 	if err != nil {
 		writeError(w, status(gateway.AsError(err)), gateway.AsError(err))
 		return
@@ -112,7 +112,7 @@ func pageOf(models []*gateway.Endpoint, afterID, beforeID string, limit int) ([]
 // GetModel answers GET /v1/models/{model}: 404 for an endpoint the caller may not use, so
 // its existence is not revealed.
 func (h *handler) GetModel(w http.ResponseWriter, r *http.Request) {
-	p, err := h.app.AuthenticateFresh(r)
+	p, err := httpkit.Authenticate(h.app, r)
 	if err != nil {
 		writeError(w, status(gateway.AsError(err)), gateway.AsError(err))
 		return

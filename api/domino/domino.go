@@ -96,7 +96,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p *gateway.Princip
 // user authenticates the request (401 first, before any lookup).
 func (h *api) user(next handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := h.app.AuthenticateFresh(r)
+		p, err := httpkit.Authenticate(h.app, r)
 		if err != nil {
 			h.fail(w, r, err)
 			return
@@ -128,5 +128,5 @@ func (h *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (h *api) actor(r *http.Request, p *gateway.Principal) app.Actor {
-	return app.HTTPActor(r, p, "domino")
+	return httpkit.Actor(r, p, "domino")
 }

@@ -149,7 +149,7 @@ func callLimit(e *gateway.Endpoint) *limit {
 
 // authenticate answers 401 itself and returns nil when the caller has no valid key.
 func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) *gateway.Principal {
-	p, err := h.app.AuthenticateFresh(r)
+	p, err := httpkit.Authenticate(h.app, r)
 	if err != nil {
 		writeError(w, gateway.AsError(err))
 		return nil

@@ -75,7 +75,7 @@ func (h *handler) listModels(w http.ResponseWriter, r *http.Request) {
 	if h.models != nil && h.models(w, r) {
 		return
 	}
-	p, err := h.app.AuthenticateFresh(r)
+	p, err := httpkit.Authenticate(h.app, r)
 	if err != nil {
 		writeError(w, gateway.AsError(err))
 		return
@@ -93,7 +93,7 @@ func (h *handler) getModel(w http.ResponseWriter, r *http.Request) {
 	if h.models != nil && h.models(w, r) {
 		return
 	}
-	p, err := h.app.AuthenticateFresh(r)
+	p, err := httpkit.Authenticate(h.app, r)
 	if err != nil {
 		writeError(w, gateway.AsError(err))
 		return

@@ -1,0 +1,21 @@
+package httpkit
+
+import (
+	"net/http"
+
+	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// Actor builds the app.Actor of an authenticated HTTP request: the surface reads the request,
+// app only sees the plain values.
+func Actor(r *http.Request, p *gateway.Principal, api string) app.Actor {
+	return app.Actor{Principal: p, RequestID: RequestID(r.Context()), ClientIP: ClientIP(r),
+		UserAgent: r.UserAgent(), API: api}
+}
+
+// Authenticate resolves the request's credential (any of the accepted header forms) with
+// app.AuthenticateFresh, so a key created on another replica works on its first request.
+func Authenticate(a *app.App, r *http.Request) (*gateway.Principal, error) {
+	return a.AuthenticateFresh(r.Context(), APIKey(r))
+}
