@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -21,7 +22,9 @@ import (
 	"github.com/llmgate/llmgate/provider"
 )
 
-// Options are the dependencies of an App. Limiter and Audit may be nil for CLI use.
+// Options are the dependencies of an App. Store, Secrets, Providers, Limiter and Audit are
+// required (the CLI passes an in-process limiter and its own audit writer), so no operation
+// has a mode where a dependency is missing.
 type Options struct {
 	Store     gateway.Store
 	Secrets   gateway.SecretStore
@@ -59,6 +62,9 @@ type App struct {
 
 // New loads the first snapshot.
 func New(ctx context.Context, o Options) (*App, error) {
+	if o.Store == nil || o.Secrets == nil || o.Providers == nil || o.Limiter == nil || o.Audit == nil {
+		return nil, errors.New("app: Store, Secrets, Providers, Limiter and Audit are required")
+	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}

@@ -8,12 +8,8 @@ import (
 
 // AuditDenied records that act was refused action (the route pattern, e.g. "POST
 // /api/aigateway/v1/endpoints") with status: who tried what admin operation is exactly what
-// an auditor looks for. It waits until the event is durable; an App without an audit writer
-// (CLI) records nothing. A failure to record is logged, and the refusal stands.
+// an auditor looks for. It waits until the event is durable. A failure to record is logged, and the refusal stands.
 func (a *App) AuditDenied(act Actor, action, path string, status int) {
-	if a.Audit == nil {
-		return
-	}
 	ev := act.event(gateway.KindDeniedAdminAction)
 	ev.Metadata["action"] = action
 	ev.Metadata["path"] = path

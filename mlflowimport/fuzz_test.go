@@ -10,8 +10,10 @@ import (
 	"testing"
 
 	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/provider/registry"
+	ratememory "github.com/llmgate/llmgate/ratelimit/memory"
 	"github.com/llmgate/llmgate/secrets/local"
 	"github.com/llmgate/llmgate/store/sqlite"
 )
@@ -50,8 +52,11 @@ func FuzzImport(f *testing.F) {
 		f.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	writer := audit.NewWriter(store, log)
+	f.Cleanup(writer.Close)
 	a, err := app.New(ctx, app.Options{Store: store, Secrets: local.New(store, keys), Providers: registry.Default(),
-		Log: slog.New(slog.NewTextHandler(logs, nil))})
+		Limiter: ratememory.New(), Audit: writer, Log: log})
 	if err != nil {
 		f.Fatal(err)
 	}

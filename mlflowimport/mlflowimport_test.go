@@ -10,8 +10,10 @@ import (
 	"testing"
 
 	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/provider/registry"
+	ratememory "github.com/llmgate/llmgate/ratelimit/memory"
 	"github.com/llmgate/llmgate/secrets/local"
 	"github.com/llmgate/llmgate/store/sqlite"
 )
@@ -32,7 +34,11 @@ func newApp(t *testing.T) (*app.App, *local.Store, *bytes.Buffer) {
 	reg := registry.Default()
 	logs := &bytes.Buffer{}
 	secrets := local.New(store, keys)
-	a, err := app.New(ctx, app.Options{Store: store, Secrets: secrets, Providers: reg, Log: slog.New(slog.NewTextHandler(logs, nil))})
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	writer := audit.NewWriter(store, log)
+	t.Cleanup(writer.Close)
+	a, err := app.New(ctx, app.Options{Store: store, Secrets: secrets, Providers: reg, Limiter: ratememory.New(),
+		Audit: writer, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

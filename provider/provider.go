@@ -113,7 +113,7 @@ func IsLocationKey(key string) bool {
 		strings.HasSuffix(k, "_host") || strings.Contains(k, "endpoint")
 }
 
-// CheckConfig validates that every required key is present (given has reports presence) and
+// CheckConfig validates that every required key has a non-blank value in config and
 // runs Validate. The error names the first missing key.
 func (s *Spec) CheckConfig(config map[string]string) error {
 	for _, k := range s.RequiredKeys {

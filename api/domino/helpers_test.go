@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/internal/e2e"
 	"github.com/llmgate/llmgate/notify"
 	"github.com/llmgate/llmgate/provider/registry"
+	ratememory "github.com/llmgate/llmgate/ratelimit/memory"
 	"github.com/llmgate/llmgate/secrets/local"
 	"github.com/llmgate/llmgate/store/sqlite"
 )
@@ -59,8 +61,10 @@ func newEnv(t *testing.T) *env {
 	ping := func(context.Context, int64) error {
 		return notify.PingLocal(notify.SocketPath(gw.DataDir), 5*time.Second)
 	}
+	writer := audit.NewWriter(e.store, slog.New(slog.DiscardHandler))
+	t.Cleanup(writer.Close)
 	a, err := app.New(ctx, app.Options{Store: e.store, Secrets: e.secrets, Providers: registry.Default(),
-		Log: slog.New(slog.DiscardHandler), Broadcast: ping})
+		Limiter: ratememory.New(), Audit: writer, Log: slog.New(slog.DiscardHandler), Broadcast: ping})
 	if err != nil {
 		t.Fatal(err)
 	}

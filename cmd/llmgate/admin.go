@@ -13,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/provider/registry"
+	ratememory "github.com/llmgate/llmgate/ratelimit/memory"
 )
 
 // admin is what an admin command runs with: the store settings, the opened database and an
@@ -24,7 +26,9 @@ type admin struct {
 	ctx  context.Context
 	deps *deps
 	app  *app.App
-	out  io.Writer
+	// writer is the App's audit writer, closed before deps.
+	writer *audit.Writer
+	out    io.Writer
 	// errOut takes messages for the operator that scripts reading stdout must not see.
 	errOut io.Writer
 }
@@ -66,6 +70,7 @@ func adminCommand(cmd *cobra.Command, o adminOpts, fn func(a *admin, args []stri
 		err := a.open()
 		if err == nil {
 			err = fn(a, args)
+			a.writer.Close()
 			a.deps.close()
 		}
 		if err != nil {
@@ -91,12 +96,18 @@ func (a *admin) open() error {
 		return err
 	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a.app, err = app.New(a.ctx, app.Options{Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Log: quiet})
+	// Admin changes commit their audit event with the change itself; the writer is there so
+	// the App has every dependency, and it is closed (flushed) before the store.
+	writer := audit.NewWriter(d.store, quiet)
+	a.app, err = app.New(a.ctx, app.Options{Store: d.store, Secrets: d.secrets, Providers: registry.Default(),
+		Limiter: ratememory.New(), Audit: writer, Log: quiet})
 	if err != nil {
+		writer.Close()
 		d.close()
 		return err
 	}
 	a.deps = d
+	a.writer = writer
 	return nil
 }
 
