@@ -14,6 +14,16 @@ type Actor struct {
 	API       string // "domino", "users", "cli", "bootstrap"
 }
 
+// Caller is what a surface read off a request about who sent it: the credential as presented,
+// the client's address (after trusted proxies), its user agent and the request id. The core
+// takes these plain values and never the request itself.
+type Caller struct {
+	APIKey    string
+	ClientIP  string
+	UserAgent string
+	RequestID string
+}
+
 // CLIActor is the actor of admin CLI commands, which run with direct database access.
 var CLIActor = Actor{API: "cli"}
 

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/metrics"
@@ -78,7 +77,7 @@ func Receipt(ev *gateway.AuditEvent) string {
 func (x *exchange) metadata(outcome string, status int) map[string]string {
 	ep, u := x.ep, x.principal.User
 	stream := x.req != nil && x.req.Stream()
-	requestID := httpkit.RequestID(x.r.Context())
+	requestID := x.q.Caller.RequestID
 	if requestID == "" {
 		requestID = gateway.NewRequestID()
 	}
@@ -99,8 +98,8 @@ func (x *exchange) metadata(outcome string, status int) map[string]string {
 		"totalTokens":        x.tokenText(totalTokens(x.usage)),
 		"stream":             strconv.FormatBool(stream),
 		"requestId":          requestID,
-		"clientIp":           httpkit.ClientIP(x.r),
-		"userAgent":          x.r.UserAgent(),
+		"clientIp":           x.q.Caller.ClientIP,
+		"userAgent":          x.q.Caller.UserAgent,
 		"api":                x.q.Surface.API(),
 		"organizationIds":    orgIDs(x.principal),
 	}

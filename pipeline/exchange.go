@@ -143,7 +143,7 @@ func (x *exchange) limit() *gateway.Error {
 }
 
 func (x *exchange) authenticate() *gateway.Error {
-	p, err := x.p.app.AuthenticateFresh(x.r.Context(), httpkit.APIKey(x.r))
+	p, err := x.p.app.AuthenticateFresh(x.r.Context(), x.q.Caller.APIKey)
 	if err != nil {
 		x.outcome = outcomeUnauthenticated
 		return gateway.AsError(err)
@@ -159,7 +159,7 @@ func (x *exchange) resolveEndpoint(name string) *gateway.Error {
 	if (ep == nil || !gateway.Permit(x.principal, ep)) && x.p.app.RefreshOnMiss(x.r.Context()) {
 		// A change committed on another replica just now: judge by the newer state, in which
 		// the key itself may have been revoked.
-		p, err := x.p.app.Authenticate(httpkit.APIKey(x.r))
+		p, err := x.p.app.Authenticate(x.q.Caller.APIKey)
 		if err != nil {
 			x.outcome = outcomeUnauthenticated
 			return gateway.AsError(err)
@@ -571,7 +571,7 @@ func (x *exchange) logFailure(err *gateway.Error, status int) {
 	if err.Err != nil {
 		cause = err.Err.Error()
 	}
-	x.p.log.Warn("upstream call failed", "requestId", httpkit.RequestID(x.r.Context()), "endpoint", x.ep.Name,
+	x.p.log.Warn("upstream call failed", "requestId", x.q.Caller.RequestID, "endpoint", x.ep.Name,
 		"provider", x.ep.Provider, "user", x.principal.User.UserName, "status", status, "error", err.Message, "cause", cause)
 }
 

@@ -205,6 +205,8 @@ type Query struct {
 	Endpoint string
 	// Type, when set, is the endpoint type the route requires (e.g. /v1/chat/completions).
 	Type gateway.EndpointType
+	// Caller is who sent the query, as the surface read it off the request (httpkit.CallerOf).
+	Caller app.Caller
 }
 
 // Serve runs one query to completion: it writes the response and the audit event.

@@ -103,7 +103,7 @@ func (m *Models) Serve(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (h *handler) messages(w http.ResponseWriter, r *http.Request) {
-	h.pipe.Serve(w, r, pipeline.Query{Surface: Surface{}, Type: gateway.TypeChat})
+	h.pipe.Serve(w, r, pipeline.Query{Surface: Surface{}, Type: gateway.TypeChat, Caller: httpkit.CallerOf(r)})
 }
 
 // Surface renders the query path in Anthropic's shapes. It implements pipeline.Surface and

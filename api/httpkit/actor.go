@@ -14,6 +14,11 @@ func Actor(r *http.Request, p *gateway.Principal, api string) app.Actor {
 		UserAgent: r.UserAgent(), API: api}
 }
 
+// CallerOf reads the caller's plain values off r for the core.
+func CallerOf(r *http.Request) app.Caller {
+	return app.Caller{APIKey: APIKey(r), ClientIP: ClientIP(r), UserAgent: r.UserAgent(), RequestID: RequestID(r.Context())}
+}
+
 // Authenticate resolves the request's credential (any of the accepted header forms) with
 // app.AuthenticateFresh, so a key created on another replica works on its first request.
 func Authenticate(a *app.App, r *http.Request) (*gateway.Principal, error) {

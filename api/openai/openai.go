@@ -55,7 +55,7 @@ func Register(mux httpkit.Mux, a *app.App, p *pipeline.Pipeline, opts Options) {
 
 func (h *handler) query(t gateway.EndpointType) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		h.pipe.Serve(w, r, pipeline.Query{Surface: Surface{}, Type: t})
+		h.pipe.Serve(w, r, pipeline.Query{Surface: Surface{}, Type: t, Caller: httpkit.CallerOf(r)})
 	}
 }
 

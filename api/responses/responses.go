@@ -30,7 +30,7 @@ import (
 // Register mounts POST /v1/responses.
 func Register(mux httpkit.Mux, p *pipeline.Pipeline) {
 	mux.HandleFunc("POST /v1/responses", func(w http.ResponseWriter, r *http.Request) {
-		p.Serve(w, r, pipeline.Query{Surface: Surface{}, Type: gateway.TypeChat})
+		p.Serve(w, r, pipeline.Query{Surface: Surface{}, Type: gateway.TypeChat, Caller: httpkit.CallerOf(r)})
 	})
 }
 
