@@ -34,9 +34,6 @@ type Options struct {
 	Budgets budget.Ledger
 	Audit   *audit.Writer
 	Log     *slog.Logger
-	// Broadcast, when set, tells other replicas/processes that state changed (after the
-	// local snapshot already reloaded). Errors are logged: the periodic check is the net.
-	Broadcast func(ctx context.Context, version int64) error
 	// MaxKeyLifetime bounds the keys non-admin users create for themselves; 0 = no bound.
 	MaxKeyLifetime time.Duration
 }
@@ -50,7 +47,6 @@ type App struct {
 	Budgets   budget.Ledger
 	Audit     *audit.Writer
 	Log       *slog.Logger
-	broadcast func(ctx context.Context, version int64) error
 	// maxKeyLifetime is Options.MaxKeyLifetime.
 	maxKeyLifetime time.Duration
 
@@ -72,7 +68,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.Budgets = budgetmemory.New()
 	}
 	a := &App{Store: o.Store, Secrets: o.Secrets, Providers: o.Providers, Limiter: o.Limiter, Budgets: o.Budgets,
-		Audit: o.Audit, Log: o.Log, broadcast: o.Broadcast, maxKeyLifetime: o.MaxKeyLifetime}
+		Audit: o.Audit, Log: o.Log, maxKeyLifetime: o.MaxKeyLifetime}
 	if err := a.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -111,15 +107,10 @@ func (a *App) ReloadIfStale(ctx context.Context) error {
 }
 
 // changed is called after every successful mutation: the next request on this replica must
-// see it, so reload synchronously, then tell the others.
+// see it, so reload synchronously. Other replicas learn of it from the store (PostgreSQL
+// notifications, the CLI's reload ping, the periodic version check), not from the App.
 func (a *App) changed(ctx context.Context) {
 	if err := a.Reload(ctx); err != nil {
 		a.Log.Error("reload after change failed", "err", err)
-		return
-	}
-	if a.broadcast != nil {
-		if err := a.broadcast(ctx, a.Snapshot().Version); err != nil {
-			a.Log.Warn("change notification failed; replicas will catch up on their periodic check", "err", err)
-		}
 	}
 }

@@ -27,7 +27,7 @@ import (
 // env is one started `llmgate serve` (the real binary, on a fresh data directory) driven over
 // HTTP, plus a second App opened on the same database so tests can look inside — the
 // snapshot, sealed secrets, the audit chain — and create principals directly. That App's
-// changes reach the server through the same local reload ping the admin CLI uses, and it
+// changes reach the server through the same local reload ping the admin CLI uses (notifyServer), and it
 // reloads after every request so what it shows is what the server just committed.
 type env struct {
 	t        *testing.T
@@ -58,13 +58,10 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, gw: gw, store: store, secrets: local.New(store, keys), adminKey: gw.AdminKey, logs: serverLogs{gw}}
-	ping := func(context.Context, int64) error {
-		return notify.PingLocal(notify.SocketPath(gw.DataDir), 5*time.Second)
-	}
 	writer := audit.NewWriter(e.store, slog.New(slog.DiscardHandler))
 	t.Cleanup(writer.Close)
 	a, err := app.New(ctx, app.Options{Store: e.store, Secrets: e.secrets, Providers: registry.Default(),
-		Limiter: ratememory.New(), Audit: writer, Log: slog.New(slog.DiscardHandler), Broadcast: ping})
+		Limiter: ratememory.New(), Audit: writer, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +81,7 @@ func (e *env) user(name string) (id, key string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.notifyServer()
 	return u.ID, key
 }
 
@@ -97,7 +95,16 @@ func (e *env) org(name string, memberIDs ...string) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.notifyServer()
 	return o.ID
+}
+
+// notifyServer tells the server to reload now, as the admin CLI does after its changes.
+func (e *env) notifyServer() {
+	e.t.Helper()
+	if err := notify.PingLocal(notify.SocketPath(e.gw.DataDir), 5*time.Second); err != nil {
+		e.t.Fatalf("reload ping: %v", err)
+	}
 }
 
 // secretCount is how many credentials the secret store holds.
