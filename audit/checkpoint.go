@@ -203,7 +203,7 @@ func (w *WebhookSink) post(ctx context.Context, body []byte, sig string) error {
 
 // Checkpointer signs the chain head to its sinks.
 type Checkpointer struct {
-	Store  gateway.Store
+	Store  gateway.AuditLog
 	Signer *Signer
 	Sinks  []Sink
 	Log    *slog.Logger

@@ -60,14 +60,14 @@ func jsonlEncoder(w io.Writer) *json.Encoder {
 
 // ExportJSONL writes every event matching f, one Record per line, reading the store page by
 // page: memory stays constant however many events match.
-func ExportJSONL(ctx context.Context, store gateway.Store, f gateway.AuditFilter, w io.Writer) error {
+func ExportJSONL(ctx context.Context, store gateway.AuditLog, f gateway.AuditFilter, w io.Writer) error {
 	return ExportWhere(ctx, store, f, "jsonl", nil, w)
 }
 
 // ExportWhere exports the events matching f for which keep (nil: all) is true, as "jsonl" or
 // "csv", in constant memory. keep serves selections the store cannot filter (metadata such as
 // outcome); it must give the same answer for the same event on both CSV passes.
-func ExportWhere(ctx context.Context, store gateway.Store, f gateway.AuditFilter, format string, keep func(*gateway.AuditEvent) bool, w io.Writer) error {
+func ExportWhere(ctx context.Context, store gateway.AuditLog, f gateway.AuditFilter, format string, keep func(*gateway.AuditEvent) bool, w io.Writer) error {
 	if keep == nil {
 		keep = func(*gateway.AuditEvent) bool { return true }
 	}
@@ -113,11 +113,11 @@ func WriteCSV(w io.Writer, events []gateway.AuditEvent) error {
 // by page: the first finds the metadata keys the header needs, the second writes the rows.
 // Both stop at the chain head read first, so events appended meanwhile cannot add columns the
 // header lacks.
-func ExportCSV(ctx context.Context, store gateway.Store, f gateway.AuditFilter, w io.Writer) error {
+func ExportCSV(ctx context.Context, store gateway.AuditLog, f gateway.AuditFilter, w io.Writer) error {
 	return ExportWhere(ctx, store, f, "csv", nil, w)
 }
 
-func exportCSV(ctx context.Context, store gateway.Store, f gateway.AuditFilter, keep func(*gateway.AuditEvent) bool, w io.Writer) error {
+func exportCSV(ctx context.Context, store gateway.AuditLog, f gateway.AuditFilter, keep func(*gateway.AuditEvent) bool, w io.Writer) error {
 	head, err := store.AuditHead(ctx)
 	if err != nil {
 		return err

@@ -17,7 +17,7 @@ var errStop = errors.New("stop")
 
 // Each calls fn for every event matching f in (timestamp, seq) order. f.Offset and f.Limit
 // are ignored: the whole selection is visited.
-func Each(ctx context.Context, store gateway.Store, f gateway.AuditFilter, fn func(*gateway.AuditEvent) error) error {
+func Each(ctx context.Context, store gateway.AuditLog, f gateway.AuditFilter, fn func(*gateway.AuditEvent) error) error {
 	f.Offset, f.Limit = 0, PageSize
 	for {
 		page, err := store.QueryAudit(ctx, f)
@@ -37,7 +37,7 @@ func Each(ctx context.Context, store gateway.Store, f gateway.AuditFilter, fn fu
 }
 
 // EachInChain calls fn for every event with afterSeq < Seq <= upTo, in Seq order.
-func EachInChain(ctx context.Context, store gateway.Store, afterSeq, upTo int64, fn func(*gateway.AuditEvent) error) error {
+func EachInChain(ctx context.Context, store gateway.AuditLog, afterSeq, upTo int64, fn func(*gateway.AuditEvent) error) error {
 	for afterSeq < upTo {
 		page, err := store.AuditChainPage(ctx, afterSeq, PageSize)
 		if err != nil {

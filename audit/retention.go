@@ -24,7 +24,7 @@ const pruneChunk = 5000
 // MaxAge up to the first one that is not, and anything beyond the newest MaxEvents — in
 // chunks, each moving the store's MACed anchor forward. It returns how many events it
 // deleted and the anchor verification now starts from.
-func Prune(ctx context.Context, store gateway.Store, r Retention, now time.Time) (int64, gateway.AuditAnchor, error) {
+func Prune(ctx context.Context, store gateway.AuditLog, r Retention, now time.Time) (int64, gateway.AuditAnchor, error) {
 	head, err := store.AuditHead(ctx)
 	if err != nil {
 		return 0, gateway.AuditAnchor{}, err

@@ -34,7 +34,7 @@ type Report struct {
 //
 // keys is the chain keyring: keyed events verify only under the key they name, and a trail
 // whose events are all unkeyed fails (see gateway.ChainVerifier.Finish).
-func Verify(ctx context.Context, store gateway.Store, keys gateway.AuditKeys) (Report, error) {
+func Verify(ctx context.Context, store gateway.AuditLog, keys gateway.AuditKeys) (Report, error) {
 	return VerifyWithCheckpoint(ctx, store, keys, nil)
 }
 
@@ -42,7 +42,7 @@ func Verify(ctx context.Context, store gateway.Store, keys gateway.AuditKeys) (R
 // at the signed checkpoint's seq must exist and carry the signed hash. Removing the newest
 // events and moving audit_head back, or recomputing the tail, is thereby reported as
 // truncation.
-func VerifyWithCheckpoint(ctx context.Context, store gateway.Store, keys gateway.AuditKeys, cp *Checkpoint) (Report, error) {
+func VerifyWithCheckpoint(ctx context.Context, store gateway.AuditLog, keys gateway.AuditKeys, cp *Checkpoint) (Report, error) {
 	head, err := store.AuditHead(ctx)
 	if err != nil {
 		return Report{}, fmt.Errorf("reading audit head: %w", err)

@@ -26,7 +26,7 @@ type pending struct {
 
 // Writer batches events into group commits. Safe for concurrent use.
 type Writer struct {
-	store  gateway.Store
+	store  gateway.AuditLog
 	log    *slog.Logger
 	queue  chan pending
 	closed chan struct{}
@@ -51,11 +51,11 @@ func (w *Writer) SetCommitted(f func([]*gateway.AuditEvent)) { w.committed = f }
 var ErrClosed = errors.New("audit writer closed")
 
 // NewWriter starts the commit loop.
-func NewWriter(store gateway.Store, log *slog.Logger) *Writer {
+func NewWriter(store gateway.AuditLog, log *slog.Logger) *Writer {
 	return newWriter(store, log, 50*time.Millisecond)
 }
 
-func newWriter(store gateway.Store, log *slog.Logger, retryBackoff time.Duration) *Writer {
+func newWriter(store gateway.AuditLog, log *slog.Logger, retryBackoff time.Duration) *Writer {
 	w := &Writer{
 		store:        store,
 		log:          log,

@@ -5,8 +5,10 @@ import (
 	"time"
 )
 
-// Store persists llmgate's state and audit trail. Implementations: store/sqlite and
-// store/postgres; store/storetest is the conformance suite both pass.
+// Store persists llmgate's state, sealed secrets and audit trail. Implementations:
+// store/sqlite and store/postgres; store/storetest is the conformance suite both pass. It is
+// the three seams below in one database (a change and its audit event share a transaction);
+// each consumer asks for the narrowest one it needs.
 //
 // Every mutation takes the audit event describing it and commits both in one transaction,
 // so an admin change never lands without its event (nor an event without its change). Every
@@ -15,6 +17,15 @@ import (
 // Errors: a missing row is CodeNotFound; a uniqueness violation (user name, organization name,
 // active endpoint name) is CodeConflict; both as *Error.
 type Store interface {
+	StateStore
+	SealedSecretStore
+	AuditLog
+	Close() error
+}
+
+// StateStore holds users, organizations, keys, budgets and endpoints: what the snapshot is
+// built from. Every mutation commits its audit event with it.
+type StateStore interface {
 	// LoadState reads users, organizations with members, non-revoked keys and active endpoints
 	// in one consistent read.
 	LoadState(ctx context.Context) (*State, error)
@@ -46,15 +57,20 @@ type Store interface {
 	UpdateEndpoint(ctx context.Context, e *Endpoint, ev *AuditEvent) error
 	// DeleteEndpoint soft-deletes: the row stays for audit lookups, the name becomes free.
 	DeleteEndpoint(ctx context.Context, id string, at time.Time, ev *AuditEvent) error
+}
 
-	// Sealed secrets of the local secret store (ciphertext only).
+// SealedSecretStore keeps the local secret store's sealed credentials (ciphertext only).
+type SealedSecretStore interface {
 	PutSecret(ctx context.Context, s *SealedSecret) error
 	GetSecret(ctx context.Context, id string) (*SealedSecret, error)
 	DeleteSecret(ctx context.Context, id string) error
 	ListSecrets(ctx context.Context) ([]SealedSecret, error)
 	// UpdateSecretWrapping replaces only the wrapped data key and master key id (rotation).
 	UpdateSecretWrapping(ctx context.Context, s *SealedSecret) error
+}
 
+// AuditLog is the hash-chained audit trail and the hourly usage rows derived from it.
+type AuditLog interface {
 	// AppendAudit assigns Seq, PrevHash, Hash (LinkHash) and KeyID to each event in order and commits
 	// them in one transaction. With several writers (replicas) the chain is serialised in the
 	// database, so there is exactly one chain.
@@ -80,8 +96,6 @@ type Store interface {
 	// SetAuditKeys makes every later append chain with keys.Current() (HMAC) and record its
 	// id. Without it (tests, tools) events use the legacy unkeyed scheme.
 	SetAuditKeys(keys AuditKeys)
-
-	Close() error
 }
 
 // SealedSecret is one credential encrypted by the local secret store (envelope encryption).

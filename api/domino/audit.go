@@ -189,7 +189,7 @@ func (h *api) downloadAudit(w http.ResponseWriter, r *http.Request, _ *gateway.P
 }
 
 // streamJSONArray writes the matching events as one JSON array, page by page.
-func streamJSONArray(ctx context.Context, store gateway.Store, f gateway.AuditFilter, w io.Writer) error {
+func streamJSONArray(ctx context.Context, store gateway.AuditLog, f gateway.AuditFilter, w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	sep := "["

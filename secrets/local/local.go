@@ -1,5 +1,5 @@
 // Package local is llmgate's default secret store: credentials are encrypted with envelope
-// encryption and the ciphertext is kept in the main database (gateway.Store).
+// encryption and the ciphertext is kept in the main database (gateway.SealedSecretStore).
 //
 // Each value gets its own random 256-bit data key. The value is sealed with AES-256-GCM
 // under the data key, with associated data naming the secret id, endpoint id and key name,
@@ -31,16 +31,16 @@ const (
 	maxLabelLen      = 1 << 10
 )
 
-// Store implements gateway.SecretStore on top of gateway.Store's secret methods.
+// Store implements gateway.SecretStore on top of a gateway.SealedSecretStore.
 type Store struct {
-	store gateway.Store
+	store gateway.SealedSecretStore
 	keys  *Keyring
 }
 
 var _ gateway.SecretStore = (*Store)(nil)
 
 // New returns a Store keeping sealed secrets in store, wrapping data keys with keys.
-func New(store gateway.Store, keys *Keyring) *Store {
+func New(store gateway.SealedSecretStore, keys *Keyring) *Store {
 	return &Store{store: store, keys: keys}
 }
 

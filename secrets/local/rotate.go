@@ -17,7 +17,7 @@ import (
 // Keyring.lookup). A server that has not reloaded still wraps new secrets under the old
 // key, which stays in the file and therefore keeps working. Rerunning Rotate after a failure
 // is safe: it re-wraps whatever it finds.
-func Rotate(ctx context.Context, store gateway.Store, keys *Keyring) (rewrapped int, err error) {
+func Rotate(ctx context.Context, store gateway.SealedSecretStore, keys *Keyring) (rewrapped int, err error) {
 	if err := keys.Reload(); err != nil {
 		return 0, err
 	}

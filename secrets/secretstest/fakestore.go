@@ -9,15 +9,14 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 )
 
-// FakeStore is an in-memory gateway.Store that implements only the sealed-secret methods,
-// so secret stores can be tested without a database. Calling any other Store method panics
-// (the embedded interface is nil): a secret store has no business calling them.
+// FakeStore is an in-memory gateway.SealedSecretStore, so secret stores can be tested without
+// a database; a secret store needs nothing else of the Store.
 type FakeStore struct {
-	gateway.Store
-
 	mu      sync.Mutex
 	secrets map[string]gateway.SealedSecret
 }
+
+var _ gateway.SealedSecretStore = (*FakeStore)(nil)
 
 // NewFakeStore returns an empty FakeStore.
 func NewFakeStore() *FakeStore {

@@ -1,5 +1,5 @@
 // Package secretstest is the conformance suite every gateway.SecretStore passes, plus an
-// in-memory fake of gateway.Store's secret methods for stores built on top of it.
+// in-memory fake of gateway.SealedSecretStore for stores built on top of it.
 //
 // The suite checks the contract callers rely on rather than any implementation detail:
 // values round-trip byte for byte, references are unique and reveal nothing, deletion is
