@@ -14,6 +14,7 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/provider/kit"
 	"github.com/llmgate/llmgate/provider/openaicompat"
 )
 
@@ -95,7 +96,7 @@ func TestWrongKeyGetsProvider401(t *testing.T) {
 	fake, ts := newFake(t)
 	resp := post(t, context.Background(), ts.URL+"/v1/chat/completions", http.Header{"Authorization": {"Bearer nope"}}, chatJSON("m", 0, ""))
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 401 || openaicompat.Error("openai", 401, resp.Header, body).Message != openaicompat.MsgCredentials ||
+	if resp.StatusCode != 401 || kit.Error("openai", 401, resp.Header, body).Message != kit.MsgCredentials ||
 		!strings.Contains(string(body), "invalid_api_key") {
 		t.Fatalf("status %d body %s", resp.StatusCode, body)
 	}
@@ -152,7 +153,7 @@ func TestBehaviours(t *testing.T) {
 		if resp.StatusCode != tt.status {
 			t.Errorf("%s: status %d", tt.model, resp.StatusCode)
 		}
-		e := openaicompat.Error("openai", resp.StatusCode, resp.Header, body)
+		e := kit.Error("openai", resp.StatusCode, resp.Header, body)
 		if e.Code != tt.code {
 			t.Errorf("%s: body %s maps to %s", tt.model, body, e.Code)
 		}

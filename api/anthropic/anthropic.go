@@ -43,7 +43,7 @@ import (
 	"github.com/llmgate/llmgate/pipeline"
 	"github.com/llmgate/llmgate/provider"
 	anthropicprovider "github.com/llmgate/llmgate/provider/anthropic"
-	"github.com/llmgate/llmgate/provider/openaicompat"
+	"github.com/llmgate/llmgate/provider/kit"
 	"github.com/llmgate/llmgate/redact"
 	"github.com/llmgate/llmgate/transport"
 )
@@ -265,7 +265,7 @@ func (h *handler) forwardCount(ctx context.Context, ep *gateway.Endpoint, cfg ma
 	if version == "" {
 		version = anthropicprovider.DefaultVersion
 	}
-	req := &provider.HTTPRequest{Method: http.MethodPost, URL: openaicompat.JoinURL(base, "/messages/count_tokens"),
+	req := &provider.HTTPRequest{Method: http.MethodPost, URL: kit.JoinURL(base, "/messages/count_tokens"),
 		Header: http.Header{"Content-Type": {"application/json"}, "X-Api-Key": {cfg[anthropicprovider.KeyAPIKey]}, "Anthropic-Version": {version}},
 		Body:   []byte(cfg["body"])}
 	timeout := 60 * time.Second

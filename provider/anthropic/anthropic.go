@@ -15,7 +15,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/openaicompat"
+	"github.com/llmgate/llmgate/provider/kit"
 )
 
 // Config keys. anthropic_api_base is an llmgate addition (proxies, tests).
@@ -58,7 +58,7 @@ func (Translator) Request(c *provider.Call) (*provider.HTTPRequest, error) {
 	case c.Type == gateway.TypeChat && c.Req.Chat != nil:
 		chat = c.Req.Chat
 	case c.Type == gateway.TypeCompletions && c.Req.Completion != nil:
-		chat = openaicompat.ChatFromPrompt(c.Req.Completion)
+		chat = kit.ChatFromPrompt(c.Req.Completion)
 	default:
 		return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic does not serve %s", c.Type)
 	}
@@ -81,7 +81,7 @@ func (Translator) Request(c *provider.Call) (*provider.HTTPRequest, error) {
 	if chat.Stream {
 		h.Set("Accept", "text/event-stream")
 	}
-	return &provider.HTTPRequest{Method: http.MethodPost, URL: openaicompat.JoinURL(base, "/messages"), Header: h, Body: body}, nil
+	return &provider.HTTPRequest{Method: http.MethodPost, URL: kit.JoinURL(base, "/messages"), Header: h, Body: body}, nil
 }
 
 type textBlock struct {
@@ -192,5 +192,5 @@ func finishReason(stop string) string {
 // Error maps Anthropic's {"type":"error","error":{"type","message"}} answers; 529
 // (overloaded_error) is an upstream failure.
 func (Translator) Error(_ *provider.Call, status int, header http.Header, body []byte) *gateway.Error {
-	return openaicompat.StatusError("anthropic", status, header, openaicompat.ProviderMessage(body))
+	return kit.StatusError("anthropic", status, header, kit.ProviderMessage(body))
 }

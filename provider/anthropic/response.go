@@ -7,7 +7,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/openaicompat"
+	"github.com/llmgate/llmgate/provider/kit"
 )
 
 type wireUsage struct {
@@ -61,14 +61,14 @@ func (Translator) Response(c *provider.Call, body []byte) (*llm.Response, error)
 		Usage      *wireUsage      `json:"usage"`
 	}
 	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, openaicompat.Malformed(err)
+		return nil, kit.Malformed(err)
 	}
 	if w.Type != "message" || w.Content == nil {
-		return nil, openaicompat.Malformed(errors.New("anthropic response is not a message"))
+		return nil, kit.Malformed(errors.New("anthropic response is not a message"))
 	}
 	toolCalls, err := responseToolCalls(w.Content)
 	if err != nil {
-		return nil, openaicompat.Malformed(err)
+		return nil, kit.Malformed(err)
 	}
 	msg := llm.ResponseMessage{Role: "assistant", Content: responseText(w.Content, toolCalls != nil), ToolCalls: toolCalls}
 	finish := finishReason(w.StopReason)
@@ -89,7 +89,7 @@ func (Translator) Response(c *provider.Call, body []byte) (*llm.Response, error)
 		}
 		return &llm.Response{Chat: chat}, nil
 	case gateway.TypeCompletions:
-		return &llm.Response{Completion: openaicompat.CompletionFromChat(chat)}, nil
+		return &llm.Response{Completion: kit.CompletionFromChat(chat)}, nil
 	}
 	return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic does not serve %s", c.Type)
 }

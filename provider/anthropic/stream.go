@@ -7,7 +7,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/openaicompat"
+	"github.com/llmgate/llmgate/provider/kit"
 	"github.com/llmgate/llmgate/provider/sse"
 )
 
@@ -148,7 +148,7 @@ func streamError(e streamEvent) *gateway.Error {
 	if e.Error.Type == "rate_limit_error" {
 		return gateway.Errorf(gateway.CodeRateLimited, "anthropic rate limit exceeded, retry later")
 	}
-	msg, ok := openaicompat.SafeMessage(e.Error.Message)
+	msg, ok := kit.SafeMessage(e.Error.Message)
 	if !ok {
 		msg = e.Error.Type
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/openaicompat"
+	"github.com/llmgate/llmgate/provider/kit"
 )
 
 // Config keys.
@@ -99,7 +99,7 @@ func requestBody(c *provider.Call) ([]byte, string, error) {
 		body, err := converseBody(c.Req.Chat)
 		return body, converseOp(c.Req), err
 	case c.Type == gateway.TypeCompletions && c.Req.Completion != nil:
-		body, err := converseBody(openaicompat.ChatFromPrompt(c.Req.Completion))
+		body, err := converseBody(kit.ChatFromPrompt(c.Req.Completion))
 		return body, converseOp(c.Req), err
 	}
 	return nil, "", gateway.Errorf(gateway.CodeInvalid, "request does not match endpoint type %s", c.Type)
@@ -147,7 +147,7 @@ func (Translator) Response(c *provider.Call, body []byte) (*llm.Response, error)
 		if err != nil {
 			return nil, err
 		}
-		return &llm.Response{Completion: openaicompat.CompletionFromChat(chat)}, nil
+		return &llm.Response{Completion: kit.CompletionFromChat(chat)}, nil
 	}
 	return nil, gateway.Errorf(gateway.CodeInvalid, "unsupported endpoint type %s", c.Type)
 }
@@ -158,9 +158,9 @@ func (Translator) Stream(c *provider.Call) provider.StreamDecoder { return newSt
 // Error maps Bedrock's error answers ({"message"} with the exception name in the
 // x-amzn-ErrorType header). ModelErrorException (424) is the model failing, not the caller.
 func (Translator) Error(_ *provider.Call, status int, header http.Header, body []byte) *gateway.Error {
-	msg := openaicompat.ProviderMessage(body)
+	msg := kit.ProviderMessage(body)
 	if status == http.StatusFailedDependency {
 		return gateway.Wrap(gateway.CodeUpstream, fmt.Errorf("bedrock answered HTTP %d", status), "bedrock model failed to process the request")
 	}
-	return openaicompat.StatusError("bedrock", status, header, msg)
+	return kit.StatusError("bedrock", status, header, msg)
 }

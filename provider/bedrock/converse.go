@@ -6,7 +6,7 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
-	"github.com/llmgate/llmgate/provider/openaicompat"
+	"github.com/llmgate/llmgate/provider/kit"
 )
 
 type textBlock struct {
@@ -159,10 +159,10 @@ func parseConverse(model string, body []byte) (*llm.ChatResponse, error) {
 		Usage      *converseUsage `json:"usage"`
 	}
 	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, openaicompat.Malformed(err)
+		return nil, kit.Malformed(err)
 	}
 	if w.Output == nil || w.Output.Message == nil {
-		return nil, openaicompat.Malformed(errors.New("converse response has no output.message"))
+		return nil, kit.Malformed(errors.New("converse response has no output.message"))
 	}
 	var text string
 	var uses []*responseToolUse
@@ -176,7 +176,7 @@ func parseConverse(model string, body []byte) (*llm.ChatResponse, error) {
 	}
 	toolCalls, err := responseToolCalls(uses)
 	if err != nil {
-		return nil, openaicompat.Malformed(err)
+		return nil, kit.Malformed(err)
 	}
 	content := &text
 	if text == "" && toolCalls != nil {

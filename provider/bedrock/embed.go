@@ -8,7 +8,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/openaicompat"
+	"github.com/llmgate/llmgate/provider/kit"
 )
 
 // Embedding model families on InvokeModel; their bodies differ.
@@ -50,10 +50,10 @@ func parseEmbeddings(c *provider.Call, body []byte) (*llm.Response, error) {
 		InputTextTokenCount *int64    `json:"inputTextTokenCount"`
 	}
 	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, openaicompat.Malformed(err)
+		return nil, kit.Malformed(err)
 	}
 	if w.Embedding == nil {
-		return nil, openaicompat.Malformed(errors.New("titan response has no embedding"))
+		return nil, kit.Malformed(errors.New("titan response has no embedding"))
 	}
 	return &llm.Response{Embeddings: &llm.EmbeddingsResponse{
 		Object: "list", Model: c.Model,
@@ -69,7 +69,7 @@ func parseCohere(model string, body []byte) (*llm.Response, error) {
 		Embeddings json.RawMessage `json:"embeddings"`
 	}
 	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, openaicompat.Malformed(err)
+		return nil, kit.Malformed(err)
 	}
 	var vecs [][]float64
 	if err := json.Unmarshal(w.Embeddings, &vecs); err != nil || vecs == nil {
@@ -77,7 +77,7 @@ func parseCohere(model string, body []byte) (*llm.Response, error) {
 			Float [][]float64 `json:"float"`
 		}
 		if err := json.Unmarshal(w.Embeddings, &typed); err != nil || typed.Float == nil {
-			return nil, openaicompat.Malformed(errors.New("cohere response has no float embeddings"))
+			return nil, kit.Malformed(errors.New("cohere response has no float embeddings"))
 		}
 		vecs = typed.Float
 	}
@@ -114,7 +114,7 @@ func (Translator) Merge(c *provider.Call, parts []*llm.Response) (*llm.Response,
 	counted := true
 	for i, p := range parts {
 		if p == nil || p.Embeddings == nil || len(p.Embeddings.Data) != 1 {
-			return nil, openaicompat.Malformed(errors.New("split embeddings part is not one vector"))
+			return nil, kit.Malformed(errors.New("split embeddings part is not one vector"))
 		}
 		d := p.Embeddings.Data[0]
 		d.Index = i

@@ -12,7 +12,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/openaicompat"
+	"github.com/llmgate/llmgate/provider/kit"
 )
 
 // Event-stream framing limits: a message is at least its prelude (12 bytes) and trailing
@@ -166,7 +166,7 @@ func orAssistant(role string) string {
 // failure, except throttling which keeps its rate-limit meaning).
 func (d *streamDecoder) exception(msg eventstream.Message) error {
 	kind := header(msg, ":exception-type")
-	text, ok := openaicompat.SafeMessage(openaicompat.ProviderMessage(msg.Payload))
+	text, ok := kit.SafeMessage(kit.ProviderMessage(msg.Payload))
 	if !ok {
 		text = "no details"
 	}

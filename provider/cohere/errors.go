@@ -6,7 +6,7 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/openaicompat"
+	"github.com/llmgate/llmgate/provider/kit"
 )
 
 // statusInvalidToken is Cohere's own status for a revoked or malformed key.
@@ -22,5 +22,5 @@ func (Translator) Error(c *provider.Call, status int, header http.Header, body [
 		Message string `json:"message"`
 	}
 	_ = json.Unmarshal(body, &r) // a non-JSON body (proxy HTML) just has no message
-	return openaicompat.StatusError(name, status, header, r.Message)
+	return kit.StatusError(name, status, header, r.Message)
 }

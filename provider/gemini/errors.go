@@ -9,7 +9,7 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/openaicompat"
+	"github.com/llmgate/llmgate/provider/kit"
 )
 
 // apiError is Google's error envelope: {"error":{"code","message","status","details"}}.
@@ -76,16 +76,16 @@ func (t *Translator) Error(c *provider.Call, status int, header http.Header, bod
 	}
 	e := env.Error.gatewayError(t.Provider, status)
 	if e.Code == gateway.CodeRateLimited {
-		if d := openaicompat.RetryAfter(header); d > 0 {
+		if d := kit.RetryAfter(header); d > 0 {
 			e.RetryAfter = d
 		}
 	}
 	return e
 }
 
-// safe relays msg when openaicompat.SafeMessage finds no credential in it, else fallback.
+// safe relays msg when kit.SafeMessage finds no credential in it, else fallback.
 func safe(msg, fallback string) string {
-	if m, ok := openaicompat.SafeMessage(msg); ok {
+	if m, ok := kit.SafeMessage(msg); ok {
 		return m
 	}
 	return fallback

@@ -14,6 +14,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/kit"
 	"github.com/llmgate/llmgate/provider/openaicompat"
 )
 
@@ -46,7 +47,7 @@ func url(c *provider.Call, path string) (string, error) {
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	return openaicompat.JoinURL(base, path), nil
+	return kit.JoinURL(base, path), nil
 }
 
 func header(c *provider.Call, h http.Header) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/kit"
 	"github.com/llmgate/llmgate/provider/openaicompat"
 )
 
@@ -38,7 +39,7 @@ var Spec = &provider.Spec{
 	Translator: &openaicompat.Translator{
 		Provider: "mistral",
 		URL: func(c *provider.Call, path string) (string, error) {
-			return openaicompat.JoinURL(baseURL(c), path), nil
+			return kit.JoinURL(baseURL(c), path), nil
 		},
 		Header: func(c *provider.Call, h http.Header) error {
 			h.Set("Authorization", "Bearer "+c.Config[KeyAPIKey])

@@ -15,7 +15,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/openaicompat"
+	"github.com/llmgate/llmgate/provider/kit"
 )
 
 // KeyServerURL is the scoring server root.
@@ -197,7 +197,7 @@ var errNoStream = gateway.Errorf(gateway.CodeInvalid, "provider %q does not stre
 // Error maps the scoring server's {"error_code", "message"} bodies: BAD_REQUEST (400) means
 // the served model rejected the input.
 func (Translator) Error(c *provider.Call, status int, header http.Header, body []byte) *gateway.Error {
-	return openaicompat.Error(name, status, header, body)
+	return kit.Error(name, status, header, body)
 }
 
 func malformed(err error) *gateway.Error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/kit"
 	"github.com/llmgate/llmgate/provider/openaicompat"
 )
 
@@ -121,9 +122,9 @@ func endpointURL(config map[string]string, def, path string) (string, error) {
 		if base == "" {
 			base = DefaultBase
 		}
-		return openaicompat.JoinURL(base, path), nil
+		return kit.JoinURL(base, path), nil
 	}
-	u := openaicompat.JoinURL(strings.TrimSpace(config[KeyAPIBase]), "/openai/deployments/"+url.PathEscape(config[KeyDeployment])+path)
+	u := kit.JoinURL(strings.TrimSpace(config[KeyAPIBase]), "/openai/deployments/"+url.PathEscape(config[KeyDeployment])+path)
 	return u + "?api-version=" + url.QueryEscape(config[KeyAPIVersion]), nil
 }
 

@@ -98,16 +98,6 @@ func EmbeddingsBody(model string, r *llm.EmbeddingsRequest) ([]byte, error) {
 	return merge(model, typed, r.Extra, false)
 }
 
-// ChatFromPrompt turns a completions request into a one-user-message chat request, for
-// providers that only serve chat (MLflow does the same for them).
-func ChatFromPrompt(r *llm.CompletionRequest) *llm.ChatRequest {
-	return &llm.ChatRequest{
-		Messages: []llm.Message{{Role: "user", Content: llm.StringContent(r.Prompt)}},
-		Params:   r.Params,
-		Extra:    r.Extra,
-	}
-}
-
 // merge builds the upstream body: typed's members over extra's, with model and stream set as
 // Body says. It writes the object once, into a buffer of the final size: going through a map
 // of json.RawMessage and json.Marshal copied a large request three more times.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/provider/kit"
 )
 
 // wireUsage is OpenAI's usage object; all counts may be missing on compatible servers.
@@ -61,10 +62,10 @@ func ParseChat(model string, body []byte) (*llm.ChatResponse, error) {
 		Usage   *wireUsage       `json:"usage"`
 	}
 	if err := decodeObject(body, &w); err != nil {
-		return nil, Malformed(err)
+		return nil, kit.Malformed(err)
 	}
 	if w.Choices == nil {
-		return nil, Malformed(errors.New("chat response has no choices"))
+		return nil, kit.Malformed(errors.New("chat response has no choices"))
 	}
 	for i := range w.Choices {
 		if w.Choices[i].Message.Role == "" {
@@ -87,29 +88,15 @@ func ParseCompletion(model string, body []byte) (*llm.CompletionResponse, error)
 		Usage   *wireUsage             `json:"usage"`
 	}
 	if err := decodeObject(body, &w); err != nil {
-		return nil, Malformed(err)
+		return nil, kit.Malformed(err)
 	}
 	if w.Choices == nil {
-		return nil, Malformed(errors.New("completions response has no choices"))
+		return nil, kit.Malformed(errors.New("completions response has no choices"))
 	}
 	return &llm.CompletionResponse{
 		ID: w.ID, Object: "text_completion", Created: w.Created, Model: orDefault(w.Model, model),
 		Choices: w.Choices, Usage: w.Usage.canonical(),
 	}, nil
-}
-
-// CompletionFromChat re-shapes a chat answer as a completions answer, for providers that
-// serve completions through their chat API.
-func CompletionFromChat(r *llm.ChatResponse) *llm.CompletionResponse {
-	out := &llm.CompletionResponse{ID: r.ID, Object: "text_completion", Created: r.Created, Model: r.Model, Usage: r.Usage,
-		Choices: make([]llm.CompletionChoice, len(r.Choices))}
-	for i, c := range r.Choices {
-		out.Choices[i] = llm.CompletionChoice{Index: c.Index, FinishReason: c.FinishReason}
-		if c.Message.Content != nil {
-			out.Choices[i].Text = *c.Message.Content
-		}
-	}
-	return out
 }
 
 // ParseEmbeddings translates an embeddings list body, ordering vectors by index. Vectors sent
@@ -127,16 +114,16 @@ func ParseEmbeddings(model string, body []byte) (*llm.EmbeddingsResponse, error)
 		} `json:"usage"`
 	}
 	if err := decodeObject(body, &w); err != nil {
-		return nil, Malformed(err)
+		return nil, kit.Malformed(err)
 	}
 	if w.Data == nil {
-		return nil, Malformed(errors.New("embeddings response has no data"))
+		return nil, kit.Malformed(errors.New("embeddings response has no data"))
 	}
 	out := &llm.EmbeddingsResponse{Object: "list", Model: orDefault(w.Model, model), Data: make([]llm.Embedding, len(w.Data))}
 	for i, d := range w.Data {
 		vec, err := decodeVector(d.Embedding)
 		if err != nil {
-			return nil, Malformed(err)
+			return nil, kit.Malformed(err)
 		}
 		out.Data[i] = llm.Embedding{Object: "embedding", Index: d.Index, Embedding: vec}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/kit"
 	"github.com/llmgate/llmgate/provider/sse"
 )
 
@@ -96,7 +97,7 @@ func (h *streamHandler) Finish() ([]llm.Chunk, error) {
 // streamError maps an error event that arrives after the 200 status: the caller's request
 // was accepted, so whatever went wrong is the provider's failure.
 func streamError(providerName string, data []byte) *gateway.Error {
-	msg, ok := SafeMessage(ProviderMessage(data))
+	msg, ok := kit.SafeMessage(kit.ProviderMessage(data))
 	if !ok {
 		msg = "error event without details"
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/kit"
 )
 
 // Translator is a provider.Translator for a server speaking OpenAI's wire. A provider supplies
@@ -57,7 +58,7 @@ func (t *Translator) body(c *provider.Call) ([]byte, string, error) {
 		if c.Req.Completion == nil {
 			return nil, "", gateway.Errorf(gateway.CodeInvalid, "request does not match endpoint type %s", c.Type)
 		}
-		body, err := ChatBody(c.Model, ChatFromPrompt(c.Req.Completion))
+		body, err := ChatBody(c.Model, kit.ChatFromPrompt(c.Req.Completion))
 		return body, Path(gateway.TypeChat), err
 	}
 	body, err := Body(c)
@@ -71,7 +72,7 @@ func (t *Translator) Response(c *provider.Call, body []byte) (*llm.Response, err
 		if err != nil {
 			return nil, err
 		}
-		return &llm.Response{Completion: CompletionFromChat(chat)}, nil
+		return &llm.Response{Completion: kit.CompletionFromChat(chat)}, nil
 	}
 	return ParseResponse(c.Type, c.Model, body)
 }
@@ -83,13 +84,5 @@ func (t *Translator) Stream(*provider.Call) provider.StreamDecoder {
 
 // Error maps a non-2xx answer.
 func (t *Translator) Error(_ *provider.Call, status int, header http.Header, body []byte) *gateway.Error {
-	return Error(t.Provider, status, header, body)
-}
-
-// JoinURL appends path to base without doubling or dropping the slash between them.
-func JoinURL(base, path string) string {
-	for len(base) > 0 && base[len(base)-1] == '/' {
-		base = base[:len(base)-1]
-	}
-	return base + path
+	return kit.Error(t.Provider, status, header, body)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/kit"
 	"github.com/llmgate/llmgate/provider/openaicompat"
 )
 
@@ -61,7 +62,7 @@ func spec(name, base string, keyRequired bool, models map[gateway.EndpointType][
 				if b == "" {
 					b = base
 				}
-				return openaicompat.JoinURL(b, path), nil
+				return kit.JoinURL(b, path), nil
 			},
 			Header: func(c *provider.Call, h http.Header) error {
 				if k := strings.TrimSpace(c.Config[KeyAPIKey]); k != "" && (keyRequired || k != "ollama") {

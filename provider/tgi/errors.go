@@ -6,7 +6,7 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/openaicompat"
+	"github.com/llmgate/llmgate/provider/kit"
 )
 
 // statusGenerationFailed is TGI's 424: the model failed while generating (e.g. out of
@@ -24,7 +24,7 @@ func (Translator) Error(c *provider.Call, status int, header http.Header, body [
 	if status == statusGenerationFailed {
 		status = http.StatusInternalServerError
 	}
-	return openaicompat.StatusError(name, status, header, errorMessage(r.Error))
+	return kit.StatusError(name, status, header, errorMessage(r.Error))
 }
 
 // errorMessage reads TGI's string error or an OpenAI-style {"message"} object.
@@ -49,5 +49,5 @@ func streamError(msg, errorType string) *gateway.Error {
 	case "validation":
 		status = http.StatusUnprocessableEntity
 	}
-	return openaicompat.StatusError(name, status, nil, msg)
+	return kit.StatusError(name, status, nil, msg)
 }

@@ -1,4 +1,4 @@
-package openaicompat
+package kit
 
 import (
 	"encoding/json"
