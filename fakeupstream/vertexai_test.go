@@ -38,7 +38,7 @@ func vertexRoundTrip(t *testing.T, tr *transport.Transport, c *provider.Call) (*
 	if err != nil {
 		t.Fatalf("request: %v", err)
 	}
-	resp, err := tr.Do(context.Background(), hr, c.Config)
+	resp, err := tr.Do(context.Background(), hr)
 	if err != nil {
 		return nil, nil, err
 	}

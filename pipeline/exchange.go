@@ -342,7 +342,7 @@ func (x *exchange) send(ctx context.Context, call *provider.Call) (*http.Respons
 	ctx, endSpan := x.child(ctx, "upstream "+x.ep.Provider, trace.SpanKindClient)
 	defer endSpan()
 	x.injectTrace(ctx, hreq.Header)
-	resp, err := x.p.opts.Transport(ctx, hreq, call.Config)
+	resp, err := x.p.opts.Transport(ctx, hreq)
 	if len(hreq.Minted) > 0 {
 		x.addMinted(hreq.Minted)
 	}

@@ -42,7 +42,7 @@ const DefaultTimeout = gateway.DefaultTimeoutSeconds * time.Second
 
 // Transport performs an upstream request (transport.Do): signing per req.Sign, aborting at
 // once when ctx ends, returning connection failures as *gateway.Error.
-type Transport func(ctx context.Context, req *provider.HTTPRequest, config map[string]string) (*http.Response, error)
+type Transport func(ctx context.Context, req *provider.HTTPRequest) (*http.Response, error)
 
 // RuleBuilder returns the call and token limit rules of an endpoint for a caller
 // (ratelimit.Rules).

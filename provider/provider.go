@@ -8,6 +8,8 @@
 package provider
 
 import (
+	"time"
+
 	"net/http"
 	"sort"
 	"strings"
@@ -163,15 +165,40 @@ type HTTPRequest struct {
 // Signing asks transport to authenticate the request itself, for schemes that need keys
 // or tokens fetched or derived at send time.
 type Signing struct {
-	Kind    string // SignAWSSigV4 or SignGoogleOAuth
-	Region  string
-	Service string
+	AWS    *AWSSigV4
+	Google *GoogleOAuth
 }
 
-const (
-	SignAWSSigV4    = "aws-sigv4"    // config: aws_access_key_id/aws_secret_access_key[/aws_session_token] or aws_role_arn
-	SignGoogleOAuth = "google-oauth" // config: vertex_credentials (service-account JSON)
-)
+// AWSSigV4 asks for AWS Signature V4 with credentials the provider read from its own config
+// keys (the transport knows none): static keys, or RoleARN assumed through STS with them as
+// base credentials. Without AccessKeyID and SecretAccessKey the process's AWS_* environment
+// supplies the base credentials. It prints without its secrets.
+type AWSSigV4 struct {
+	Region, Service                            string
+	AccessKeyID, SecretAccessKey, SessionToken string `json:"-"`
+	RoleARN                                    string
+	SessionLength                              time.Duration // 0: 15 minutes, MLflow's default
+	STSEndpoint                                string        // overrides STS's URL (tests, VPC endpoints)
+}
+
+// String keeps the secrets out of any log line or error that formats the value.
+func (s AWSSigV4) String() string {
+	return "AWSSigV4{Region:" + s.Region + " Service:" + s.Service + " RoleARN:" + s.RoleARN + "}"
+}
+
+// GoString is String, for %#v.
+func (s AWSSigV4) GoString() string { return s.String() }
+
+// GoogleOAuth asks for a bearer token minted from a service-account JSON (Vertex AI).
+type GoogleOAuth struct {
+	CredentialsJSON string `json:"-"`
+}
+
+// String keeps the service account out of any log line or error that formats the value.
+func (GoogleOAuth) String() string { return "GoogleOAuth{}" }
+
+// GoString is String, for %#v.
+func (g GoogleOAuth) GoString() string { return g.String() }
 
 // Translator converts between canonical llm schemas and one provider's wire format.
 // Every method is pure: same input, same output, no I/O.

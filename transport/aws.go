@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,32 +19,16 @@ import (
 	"github.com/llmgate/llmgate/provider"
 )
 
-// AWS config keys (MLflow's aws_config, flattened as Domino does).
-const (
-	KeyAWSAccessKeyID     = "aws_access_key_id"
-	KeyAWSSecretAccessKey = "aws_secret_access_key"
-	KeyAWSSessionToken    = "aws_session_token"
-	KeyAWSRoleARN         = "aws_role_arn"
-	KeySessionLength      = "session_length_seconds"
-	KeyAWSRegion          = "aws_region"
-	// KeySTSEndpointURL overrides the STS endpoint used for AssumeRole (tests, VPC endpoints).
-	KeySTSEndpointURL = "aws_sts_endpoint_url"
-)
-
 // defaultSessionLength is MLflow's session_length_seconds default.
 const defaultSessionLength = 900 * time.Second
 
 type awsProvider = aws.CredentialsProvider
 
-func (t *Transport) signAWS(ctx context.Context, req *http.Request, hr *provider.HTTPRequest, config map[string]string) error {
-	region := hr.Sign.Region
-	if region == "" {
-		region = config[KeyAWSRegion]
+func (t *Transport) signAWS(ctx context.Context, req *http.Request, hr *provider.HTTPRequest, s *provider.AWSSigV4) error {
+	if s.Region == "" {
+		return gateway.Errorf(gateway.CodeInternal, "the provider asked for SigV4 without a region")
 	}
-	if region == "" {
-		return gateway.Errorf(gateway.CodeInvalid, "modelConfig is missing %q", KeyAWSRegion)
-	}
-	creds, err := t.awsCredentials(config, region)
+	creds, err := t.awsCredentials(s)
 	if err != nil {
 		return err
 	}
@@ -59,40 +42,36 @@ func (t *Transport) signAWS(ctx context.Context, req *http.Request, hr *provider
 	// Keys from STS or the environment are in no config; the session token travels in a header.
 	hr.Minted = append(hr.Minted, c.SecretAccessKey, c.SessionToken)
 	sum := sha256.Sum256(hr.Body)
-	if err := v4.NewSigner().SignHTTP(ctx, c, req, hex.EncodeToString(sum[:]), hr.Sign.Service, region, t.now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(ctx, c, req, hex.EncodeToString(sum[:]), s.Service, s.Region, t.now()); err != nil {
 		return gateway.Wrap(gateway.CodeInternal, err, "could not sign the upstream request")
 	}
 	return nil
 }
 
-// awsCredentials returns the (cached) credentials provider for config: static keys, or an
-// STS AssumeRole of aws_role_arn whose temporary keys aws.CredentialsCache refreshes before
-// they expire. Without keys in config, the process's AWS_* environment supplies them.
-func (t *Transport) awsCredentials(config map[string]string, region string) (aws.CredentialsProvider, error) {
-	base, err := staticCredentials(config)
+// awsCredentials returns the (cached) credentials provider for s: static keys, or an STS
+// AssumeRole of s.RoleARN whose temporary keys aws.CredentialsCache refreshes before they
+// expire. Without keys in s, the process's AWS_* environment supplies them.
+func (t *Transport) awsCredentials(s *provider.AWSSigV4) (aws.CredentialsProvider, error) {
+	base, err := staticCredentials(s)
 	if err != nil {
 		return nil, err
 	}
-	role := strings.TrimSpace(config[KeyAWSRoleARN])
+	role := s.RoleARN
 	if role == "" {
 		return base, nil
 	}
-	length := defaultSessionLength
-	if s := config[KeySessionLength]; s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 900 || n > 43200 {
-			return nil, gateway.Errorf(gateway.CodeInvalid, "modelConfig key %q must be whole seconds between 900 and 43200", KeySessionLength)
-		}
-		length = time.Duration(n) * time.Second
+	length := s.SessionLength
+	if length == 0 {
+		length = defaultSessionLength
 	}
-	keyID := cacheKey(role, region, config[KeySTSEndpointURL], length.String(),
-		config[KeyAWSAccessKeyID], config[KeyAWSSecretAccessKey], config[KeyAWSSessionToken])
+	region := s.Region
+	keyID := cacheKey(role, region, s.STSEndpoint, length.String(), s.AccessKeyID, s.SecretAccessKey, s.SessionToken)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if p, ok := t.aws[keyID]; ok {
 		return p, nil
 	}
-	client := sts.New(sts.Options{Region: region, Credentials: base, HTTPClient: t.client, BaseEndpoint: optional(config[KeySTSEndpointURL])})
+	client := sts.New(sts.Options{Region: region, Credentials: base, HTTPClient: t.client, BaseEndpoint: optional(s.STSEndpoint)})
 	p := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(client, role, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = "llmgate"
 		o.Duration = length
@@ -101,13 +80,13 @@ func (t *Transport) awsCredentials(config map[string]string, region string) (aws
 	return p, nil
 }
 
-func staticCredentials(config map[string]string) (aws.CredentialsProvider, error) {
-	id, secret, token := config[KeyAWSAccessKeyID], config[KeyAWSSecretAccessKey], config[KeyAWSSessionToken]
+func staticCredentials(s *provider.AWSSigV4) (aws.CredentialsProvider, error) {
+	id, secret, token := s.AccessKeyID, s.SecretAccessKey, s.SessionToken
 	if id == "" && secret == "" {
 		id, secret, token = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")
 	}
 	if id == "" || secret == "" {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "modelConfig needs %q and %q (or %q with base credentials)", KeyAWSAccessKeyID, KeyAWSSecretAccessKey, KeyAWSRoleARN)
+		return nil, gateway.Errorf(gateway.CodeInvalid, "modelConfig needs an AWS access key id and secret access key (or a role with base credentials in the environment)")
 	}
 	return credentials.NewStaticCredentialsProvider(id, secret, token), nil
 }

@@ -11,18 +11,15 @@ import (
 	"github.com/llmgate/llmgate/provider"
 )
 
-// KeyGoogleCredentials is the config key holding a service-account JSON (Vertex AI).
-const KeyGoogleCredentials = "vertex_credentials"
-
 // googleScope is the scope Vertex AI accepts.
 const googleScope = "https://www.googleapis.com/auth/cloud-platform"
 
 type tokenSource = oauth2.TokenSource
 
-// signGoogle sets a bearer token minted from the service account in config. Token sources
-// are cached per credential so tokens are reused until shortly before they expire.
-func (t *Transport) signGoogle(req *http.Request, hr *provider.HTTPRequest, config map[string]string) error {
-	ts, err := t.googleTokens(config[KeyGoogleCredentials])
+// signGoogle sets a bearer token minted from the service account the provider declared. Token
+// sources are cached per credential so tokens are reused until shortly before they expire.
+func (t *Transport) signGoogle(req *http.Request, hr *provider.HTTPRequest, s *provider.GoogleOAuth) error {
+	ts, err := t.googleTokens(s.CredentialsJSON)
 	if err != nil {
 		return err
 	}
@@ -37,7 +34,7 @@ func (t *Transport) signGoogle(req *http.Request, hr *provider.HTTPRequest, conf
 
 func (t *Transport) googleTokens(credJSON string) (oauth2.TokenSource, error) {
 	if credJSON == "" {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "modelConfig is missing %q", KeyGoogleCredentials)
+		return nil, gateway.Errorf(gateway.CodeInvalid, "modelConfig is missing the service-account credentials")
 	}
 	key := cacheKey(credJSON)
 	t.mu.Lock()
@@ -51,7 +48,7 @@ func (t *Transport) googleTokens(credJSON string) (oauth2.TokenSource, error) {
 	creds, err := google.CredentialsFromJSONWithType(ctx, []byte(credJSON), google.ServiceAccount, googleScope)
 	if err != nil {
 		// The parse error may quote the JSON; keep it out of the message and the cause.
-		return nil, gateway.Errorf(gateway.CodeInvalid, "modelConfig key %q is not a valid service-account JSON", KeyGoogleCredentials)
+		return nil, gateway.Errorf(gateway.CodeInvalid, "modelConfig's service-account credentials are not a valid service-account JSON")
 	}
 	ts := oauth2.ReuseTokenSource(nil, creds.TokenSource)
 	t.google[key] = ts

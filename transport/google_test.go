@@ -52,10 +52,10 @@ func TestGoogleOAuthTokenCached(t *testing.T) {
 	defer api.Close()
 
 	tr := New(Options{})
-	cfg := map[string]string{KeyGoogleCredentials: serviceAccount(t, tokens.URL)}
-	hr := &provider.HTTPRequest{Method: http.MethodPost, URL: api.URL, Header: http.Header{}, Sign: &provider.Signing{Kind: provider.SignGoogleOAuth}}
+	sign := &provider.Signing{Google: &provider.GoogleOAuth{CredentialsJSON: serviceAccount(t, tokens.URL)}}
+	hr := &provider.HTTPRequest{Method: http.MethodPost, URL: api.URL, Header: http.Header{}, Sign: sign}
 	for range 2 {
-		resp, err := tr.Do(context.Background(), hr, cfg)
+		resp, err := tr.Do(context.Background(), hr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,9 +70,9 @@ func TestGoogleOAuthTokenCached(t *testing.T) {
 }
 
 func TestGoogleBadCredentialsDoNotLeak(t *testing.T) {
-	cfg := map[string]string{KeyGoogleCredentials: `{"type":"service_account","private_key":"SECRETSECRET"`}
-	hr := &provider.HTTPRequest{Method: http.MethodPost, URL: "http://127.0.0.1:1", Header: http.Header{}, Sign: &provider.Signing{Kind: provider.SignGoogleOAuth}}
-	_, err := New(Options{}).Do(context.Background(), hr, cfg)
+	sign := &provider.Signing{Google: &provider.GoogleOAuth{CredentialsJSON: `{"type":"service_account","private_key":"SECRETSECRET"`}}
+	hr := &provider.HTTPRequest{Method: http.MethodPost, URL: "http://127.0.0.1:1", Header: http.Header{}, Sign: sign}
+	_, err := New(Options{}).Do(context.Background(), hr)
 	if gateway.ErrorCode(err) != gateway.CodeInvalid || strings.Contains(err.Error(), "SECRET") {
 		t.Fatalf("err = %v", err)
 	}

@@ -68,8 +68,8 @@ func Default() *Transport {
 }
 
 // Do sends hr with the default Transport.
-func Do(ctx context.Context, hr *provider.HTTPRequest, config map[string]string) (*http.Response, error) {
-	return Default().Do(ctx, hr, config)
+func Do(ctx context.Context, hr *provider.HTTPRequest) (*http.Response, error) {
+	return Default().Do(ctx, hr)
 }
 
 // NewHTTPClient returns a client tuned for LLM upstreams: generous idle pools (many requests
@@ -96,7 +96,7 @@ func sameHostRedirects(req *http.Request, via []*http.Request) error {
 
 // Do sends hr, signing it first when hr.Sign asks. Cancelling ctx aborts the upstream request
 // at once, including a response body still being read. The caller closes the body.
-func (t *Transport) Do(ctx context.Context, hr *provider.HTTPRequest, config map[string]string) (*http.Response, error) {
+func (t *Transport) Do(ctx context.Context, hr *provider.HTTPRequest) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, hr.Method, hr.URL, bytes.NewReader(hr.Body))
 	if err != nil {
 		return nil, gateway.Wrap(gateway.CodeInternal, stripURL(err), "invalid upstream request")
@@ -106,7 +106,7 @@ func (t *Transport) Do(ctx context.Context, hr *provider.HTTPRequest, config map
 		req.Header = http.Header{}
 	}
 	if hr.Sign != nil {
-		if err := t.sign(ctx, req, hr, config); err != nil {
+		if err := t.sign(ctx, req, hr); err != nil {
 			return nil, err
 		}
 	}
@@ -117,14 +117,15 @@ func (t *Transport) Do(ctx context.Context, hr *provider.HTTPRequest, config map
 	return resp, nil
 }
 
-func (t *Transport) sign(ctx context.Context, req *http.Request, hr *provider.HTTPRequest, config map[string]string) error {
-	switch hr.Sign.Kind {
-	case provider.SignAWSSigV4:
-		return t.signAWS(ctx, req, hr, config)
-	case provider.SignGoogleOAuth:
-		return t.signGoogle(req, hr, config)
+// sign applies the signer the provider declared, with the credentials it read from its config.
+func (t *Transport) sign(ctx context.Context, req *http.Request, hr *provider.HTTPRequest) error {
+	switch s := hr.Sign; {
+	case s.AWS != nil:
+		return t.signAWS(ctx, req, hr, s.AWS)
+	case s.Google != nil:
+		return t.signGoogle(req, hr, s.Google)
 	}
-	return gateway.Errorf(gateway.CodeInternal, "unknown signing kind %q", hr.Sign.Kind)
+	return gateway.Errorf(gateway.CodeInternal, "the provider asked for signing without a signer")
 }
 
 // classify turns a client error into a safe gateway error. The URL is dropped from the cause

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -16,13 +17,14 @@ import (
 	"github.com/llmgate/llmgate/provider"
 )
 
-func converseRequest(base, model string) *provider.HTTPRequest {
+func converseRequest(base, model string, sign provider.AWSSigV4) *provider.HTTPRequest {
+	sign.Region, sign.Service = "us-east-1", "bedrock"
 	return &provider.HTTPRequest{
 		Method: http.MethodPost,
 		URL:    base + "/model/" + model + "/converse",
 		Header: http.Header{"Content-Type": {"application/json"}},
 		Body:   []byte(`{"messages":[{"role":"user","content":[{"text":"hello"}]}]}`),
-		Sign:   &provider.Signing{Kind: provider.SignAWSSigV4, Region: "us-east-1", Service: "bedrock"},
+		Sign:   &provider.Signing{AWS: &sign},
 	}
 }
 
@@ -33,17 +35,17 @@ func TestSigV4VerifiedByFake(t *testing.T) {
 	tr := New(Options{})
 	tests := []struct {
 		name   string
-		config map[string]string
+		sign   provider.AWSSigV4
 		status int
 	}{
-		{"static keys", map[string]string{KeyAWSAccessKeyID: fakeupstream.TestAWSAccessKeyID, KeyAWSSecretAccessKey: fakeupstream.TestAWSSecretAccessKey}, 200},
-		{"wrong secret", map[string]string{KeyAWSAccessKeyID: fakeupstream.TestAWSAccessKeyID, KeyAWSSecretAccessKey: "wrong"}, 403},
-		{"assumed role via STS", map[string]string{KeyAWSAccessKeyID: fakeupstream.TestAWSAccessKeyID, KeyAWSSecretAccessKey: fakeupstream.TestAWSSecretAccessKey,
-			KeyAWSRoleARN: "arn:aws:iam::123456789012:role/llm", KeySTSEndpointURL: ts.URL + "/_sts"}, 200},
+		{"static keys", provider.AWSSigV4{AccessKeyID: fakeupstream.TestAWSAccessKeyID, SecretAccessKey: fakeupstream.TestAWSSecretAccessKey}, 200},
+		{"wrong secret", provider.AWSSigV4{AccessKeyID: fakeupstream.TestAWSAccessKeyID, SecretAccessKey: "wrong"}, 403},
+		{"assumed role via STS", provider.AWSSigV4{AccessKeyID: fakeupstream.TestAWSAccessKeyID, SecretAccessKey: fakeupstream.TestAWSSecretAccessKey,
+			RoleARN: "arn:aws:iam::123456789012:role/llm", STSEndpoint: ts.URL + "/_sts"}, 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := tr.Do(context.Background(), converseRequest(ts.URL, "amazon.nova-lite-v1:0"), tt.config)
+			resp, err := tr.Do(context.Background(), converseRequest(ts.URL, "amazon.nova-lite-v1:0", tt.sign))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,8 +70,7 @@ func TestSigV4VerifiedByFake(t *testing.T) {
 		t.Fatalf("sts calls %d, bedrock calls with temporary key %d; want 1 and 1", roleCalls, bedrockWithTempKey)
 	}
 	// A second request with the same role reuses the cached temporary credentials.
-	cfg := tests[2].config
-	resp, err := tr.Do(context.Background(), converseRequest(ts.URL, "m"), cfg)
+	resp, err := tr.Do(context.Background(), converseRequest(ts.URL, "m", tests[2].sign))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("second role call: %v %v", resp, err)
 	}
@@ -89,7 +90,7 @@ func TestSigV4VerifiedByFake(t *testing.T) {
 func TestMissingAWSKeys(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	_, err := New(Options{}).Do(context.Background(), converseRequest("http://127.0.0.1:1", "m"), map[string]string{})
+	_, err := New(Options{}).Do(context.Background(), converseRequest("http://127.0.0.1:1", "m", provider.AWSSigV4{}))
 	if gateway.ErrorCode(err) != gateway.CodeInvalid {
 		t.Fatalf("err = %v, want invalid", err)
 	}
@@ -105,7 +106,7 @@ func TestCancellationAbortsUpstream(t *testing.T) {
 		Body:   []byte(`{"model":"fake-hang","messages":[{"role":"user","content":"hi"}]}`)}
 	errc := make(chan error, 1)
 	go func() {
-		_, err := New(Options{}).Do(ctx, hr, nil)
+		_, err := New(Options{}).Do(ctx, hr)
 		errc <- err
 	}()
 	for len(fake.Requests()) == 0 {
@@ -142,7 +143,7 @@ func TestDeadlineIsTimeout(t *testing.T) {
 	hr := &provider.HTTPRequest{Method: http.MethodPost, URL: ts.URL + "/v1/chat/completions",
 		Header: http.Header{"Authorization": {"Bearer " + fakeupstream.DefaultKey("openai")}},
 		Body:   []byte(`{"model":"fake-hang","messages":[{"role":"user","content":"hi"}]}`)}
-	_, err := New(Options{}).Do(ctx, hr, nil)
+	_, err := New(Options{}).Do(ctx, hr)
 	if gateway.ErrorCode(err) != gateway.CodeTimeout {
 		t.Fatalf("err = %v, want timeout", err)
 	}
@@ -156,7 +157,7 @@ func TestConnectionErrorIsUpstreamWithoutURL(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
 	hr := &provider.HTTPRequest{Method: http.MethodPost, URL: "http://" + addr + "/v1/chat?key=secret-in-query", Header: http.Header{}}
-	_, err = New(Options{}).Do(context.Background(), hr, nil)
+	_, err = New(Options{}).Do(context.Background(), hr)
 	if gateway.ErrorCode(err) != gateway.CodeUpstream || strings.Contains(err.Error(), "secret-in-query") {
 		t.Fatalf("err = %v", err)
 	}
@@ -169,12 +170,23 @@ func TestNoCrossHostRedirect(t *testing.T) {
 	defer other.Close()
 	redirector := httptest.NewServer(http.RedirectHandler(other.URL+"/x", http.StatusTemporaryRedirect))
 	defer redirector.Close()
-	resp, err := New(Options{}).Do(context.Background(), &provider.HTTPRequest{Method: http.MethodPost, URL: redirector.URL, Header: http.Header{}}, nil)
+	resp, err := New(Options{}).Do(context.Background(), &provider.HTTPRequest{Method: http.MethodPost, URL: redirector.URL, Header: http.Header{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusTemporaryRedirect {
 		t.Fatalf("status %d, want the 307 itself", resp.StatusCode)
+	}
+}
+
+// A signer's credentials never show when the request is formatted into a log line or error.
+func TestSigningPrintsWithoutSecrets(t *testing.T) {
+	s := &provider.Signing{AWS: &provider.AWSSigV4{Region: "us-east-1", AccessKeyID: "AKIDSECRETID", SecretAccessKey: "SECRETKEY", SessionToken: "SECRETTOKEN"},
+		Google: &provider.GoogleOAuth{CredentialsJSON: `{"private_key":"SECRETPEM"}`}}
+	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", s.AWS, *s.AWS, s.AWS, s.AWS), fmt.Sprintf("%v %+v %#v", s.Google, *s.Google, s.Google)} {
+		if strings.Contains(out, "SECRET") {
+			t.Fatalf("formatted signer shows a secret: %s", out)
+		}
 	}
 }

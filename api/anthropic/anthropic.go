@@ -274,7 +274,7 @@ func (h *handler) forwardCount(ctx context.Context, ep *gateway.Endpoint, cfg ma
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	resp, err := h.opts.Transport(ctx, req, cfg)
+	resp, err := h.opts.Transport(ctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, gateway.Wrap(gateway.CodeTimeout, err, "the provider did not answer in time")

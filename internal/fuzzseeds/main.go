@@ -129,7 +129,7 @@ func capture(url string, s *provider.Spec, typeIndex int, typ gateway.EndpointTy
 	if err != nil {
 		return 0, err
 	}
-	resp, err := transport.Do(context.Background(), hr, config)
+	resp, err := transport.Do(context.Background(), hr)
 	if err != nil {
 		return 0, err
 	}

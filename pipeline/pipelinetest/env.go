@@ -107,7 +107,7 @@ func New(t testing.TB, o Options) *Env {
 }
 
 // Transport is a minimal transport.Do stand-in: the request bound to ctx on a plain client.
-func Transport(ctx context.Context, req *provider.HTTPRequest, _ map[string]string) (*http.Response, error) {
+func Transport(ctx context.Context, req *provider.HTTPRequest) (*http.Response, error) {
 	r, err := http.NewRequestWithContext(ctx, req.Method, req.URL, bytes.NewReader(req.Body))
 	if err != nil {
 		return nil, gateway.Wrap(gateway.CodeInternal, err, "building upstream request")

@@ -197,7 +197,7 @@ func TestAgainstFake(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := transport.New(transport.Options{}).Do(context.Background(), hr, c.Config)
+		resp, err := transport.New(transport.Options{}).Do(context.Background(), hr)
 		if err != nil {
 			t.Fatal(err)
 		}

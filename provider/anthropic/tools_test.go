@@ -294,7 +294,7 @@ func TestToolsAgainstFake(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := transport.New(transport.Options{}).Do(context.Background(), hr, c.Config)
+		resp, err := transport.New(transport.Options{}).Do(context.Background(), hr)
 		if err != nil {
 			t.Fatal(err)
 		}

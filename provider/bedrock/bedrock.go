@@ -14,7 +14,9 @@ package bedrock
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
@@ -31,9 +33,12 @@ const (
 	KeyRoleARN         = "aws_role_arn"
 	KeySessionLength   = "session_length_seconds"
 	KeyEndpointURL     = "bedrock_endpoint_url"
-	// keySTSEndpointURL is read by transport; listed so admins can set it.
-	keySTSEndpointURL = "aws_sts_endpoint_url"
+	// KeySTSEndpointURL overrides the STS endpoint used for AssumeRole (tests, VPC endpoints).
+	KeySTSEndpointURL = "aws_sts_endpoint_url"
 )
+
+// Session lengths STS accepts for an assumed role, in seconds.
+const minSessionLength, maxSessionLength = 900, 43200
 
 // Spec is MLflow's bedrock provider.
 var Spec = &provider.Spec{
@@ -42,7 +47,7 @@ var Spec = &provider.Spec{
 	Types:        []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions, gateway.TypeEmbeddings},
 	Streams:      []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions},
 	RequiredKeys: []string{KeyRegion},
-	OptionalKeys: []string{KeyAccessKeyID, KeySecretAccessKey, KeySessionToken, KeyRoleARN, KeySessionLength, KeyEndpointURL, keySTSEndpointURL},
+	OptionalKeys: []string{KeyAccessKeyID, KeySecretAccessKey, KeySessionToken, KeyRoleARN, KeySessionLength, KeyEndpointURL, KeySTSEndpointURL},
 	SecretKeys:   []string{KeyAccessKeyID},
 	Models: map[gateway.EndpointType][]string{
 		gateway.TypeChat:        {"anthropic.claude-3-5-sonnet-20240620-v1:0", "amazon.nova-lite-v1:0", "meta.llama3-1-70b-instruct-v1:0"},
@@ -59,7 +64,33 @@ func validate(config map[string]string) error {
 	if (config[KeyAccessKeyID] == "") != (config[KeySecretAccessKey] == "") {
 		return gateway.Errorf(gateway.CodeInvalid, "modelConfig keys %q and %q must be given together", KeyAccessKeyID, KeySecretAccessKey)
 	}
-	return nil
+	_, err := sessionLength(config)
+	return err
+}
+
+// sessionLength reads session_length_seconds (0 when unset: the transport's default).
+func sessionLength(config map[string]string) (time.Duration, error) {
+	s := strings.TrimSpace(config[KeySessionLength])
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < minSessionLength || n > maxSessionLength {
+		return 0, gateway.Errorf(gateway.CodeInvalid, "modelConfig key %q must be whole seconds between %d and %d",
+			KeySessionLength, minSessionLength, maxSessionLength)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// signing declares SigV4 with the credentials in this endpoint's config.
+func signing(config map[string]string, region string) (*provider.Signing, error) {
+	length, err := sessionLength(config)
+	if err != nil {
+		return nil, err
+	}
+	return &provider.Signing{AWS: &provider.AWSSigV4{Region: region, Service: "bedrock",
+		AccessKeyID: config[KeyAccessKeyID], SecretAccessKey: config[KeySecretAccessKey], SessionToken: config[KeySessionToken],
+		RoleARN: strings.TrimSpace(config[KeyRoleARN]), SessionLength: length, STSEndpoint: config[KeySTSEndpointURL]}}, nil
 }
 
 // Translator implements provider.Translator for Bedrock.
@@ -72,6 +103,10 @@ func (Translator) Request(c *provider.Call) (*provider.HTTPRequest, error) {
 	region := strings.TrimSpace(c.Config[KeyRegion])
 	if region == "" {
 		return nil, gateway.Errorf(gateway.CodeInvalid, "modelConfig is missing required key %q for provider %q", KeyRegion, "bedrock")
+	}
+	sign, err := signing(c.Config, region)
+	if err != nil {
+		return nil, err
 	}
 	body, op, err := requestBody(c)
 	if err != nil {
@@ -86,7 +121,7 @@ func (Translator) Request(c *provider.Call) (*provider.HTTPRequest, error) {
 		URL:    fmt.Sprintf("%s/model/%s/%s", base(c.Config, region), escapeSegment(c.Model), op),
 		Header: h,
 		Body:   body,
-		Sign:   &provider.Signing{Kind: provider.SignAWSSigV4, Region: region, Service: "bedrock"},
+		Sign:   sign,
 	}, nil
 }
 

@@ -44,7 +44,7 @@ func TestConverseRequest(t *testing.T) {
 	if hr.URL != "https://bedrock-runtime.us-west-2.amazonaws.com/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse" {
 		t.Errorf("URL = %s", hr.URL)
 	}
-	if hr.Sign == nil || hr.Sign.Kind != provider.SignAWSSigV4 || hr.Sign.Region != "us-west-2" || hr.Sign.Service != "bedrock" {
+	if hr.Sign == nil || hr.Sign.AWS == nil || hr.Sign.AWS.Region != "us-west-2" || hr.Sign.AWS.Service != "bedrock" {
 		t.Errorf("Sign = %+v", hr.Sign)
 	}
 	var got map[string]any
@@ -66,7 +66,7 @@ func TestConverseRequest(t *testing.T) {
 	c = chatCall(true, msg("user", "Hi"))
 	c.Config = map[string]string{KeyRegion: "eu-central-1", KeyEndpointURL: "http://127.0.0.1:9/"}
 	hr, _ = Spec.Translator.Request(c)
-	if !strings.HasSuffix(hr.URL, "/converse-stream") || !strings.HasPrefix(hr.URL, "http://127.0.0.1:9/model/") || hr.Sign.Region != "eu-central-1" {
+	if !strings.HasSuffix(hr.URL, "/converse-stream") || !strings.HasPrefix(hr.URL, "http://127.0.0.1:9/model/") || hr.Sign.AWS.Region != "eu-central-1" {
 		t.Errorf("stream URL = %s", hr.URL)
 	}
 }
@@ -273,7 +273,7 @@ func TestAgainstFake(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := transport.New(transport.Options{}).Do(context.Background(), hr, local)
+		resp, err := transport.New(transport.Options{}).Do(context.Background(), hr)
 		if err != nil {
 			t.Fatal(err)
 		}

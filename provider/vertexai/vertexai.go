@@ -1,6 +1,6 @@
 // Package vertexai serves Google's Gemini models through Vertex AI: the Gemini wire of
 // package gemini on a project/location URL, authenticated by transport with an OAuth token
-// minted from a service-account JSON (provider.SignGoogleOAuth), as MLflow's vertex_ai
+// minted from a service-account JSON (provider.GoogleOAuth), as MLflow's vertex_ai
 // provider does.
 //
 // Config keys: vertex_project (required), vertex_location (optional; "global" or empty uses
@@ -66,5 +66,5 @@ func locate(c *provider.Call, method string) (*gemini.Location, error) {
 	if method == gemini.MethodStream {
 		url += "?alt=sse"
 	}
-	return &gemini.Location{URL: url, Header: http.Header{}, Sign: &provider.Signing{Kind: provider.SignGoogleOAuth}}, nil
+	return &gemini.Location{URL: url, Header: http.Header{}, Sign: &provider.Signing{Google: &provider.GoogleOAuth{CredentialsJSON: c.Config[KeyCredentials]}}}, nil
 }

@@ -42,7 +42,7 @@ func TestURLsFollowVertexLocations(t *testing.T) {
 			if req.URL != tc.want {
 				t.Fatalf("URL = %s\nwant %s", req.URL, tc.want)
 			}
-			if req.Sign == nil || req.Sign.Kind != provider.SignGoogleOAuth {
+			if req.Sign == nil || req.Sign.Google == nil {
 				t.Fatalf("Vertex requests must be signed with Google OAuth, got %+v", req.Sign)
 			}
 			if req.Header.Get("x-goog-api-key") != "" || req.Header.Get("Authorization") != "" {
