@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -212,7 +213,11 @@ func toInput(a *app.App, en entry, env func(string) (string, bool)) (app.Endpoin
 	if en.Model.Config == nil {
 		return in, gateway.Errorf(gateway.CodeInvalid, "model.config is required")
 	}
-	if in.Config, err = flattenConfig(en.Model.Config, env); err != nil {
+	var nested []string
+	if spec := a.Providers.Lookup(en.Model.Provider); spec != nil {
+		nested = spec.NestedConfig
+	}
+	if in.Config, err = flattenConfig(en.Model.Config, nested, env); err != nil {
 		return in, err
 	}
 	if en.Limit != nil {
@@ -240,17 +245,18 @@ func endpointType(a *app.App, en entry) (gateway.EndpointType, error) {
 	return gateway.EndpointType(t), nil
 }
 
-// flattenConfig turns model.config into modelConfig values. Bedrock's nested aws_config is
-// flattened into top-level keys, as Domino's flat string map carries them.
-func flattenConfig(config map[string]any, env func(string) (string, bool)) (map[string]app.ConfigValue, error) {
+// flattenConfig turns model.config into modelConfig values. The objects the provider names as
+// nested (provider.Spec.NestedConfig, e.g. Bedrock's aws_config) are flattened into top-level
+// keys, as Domino's flat string map carries them.
+func flattenConfig(config map[string]any, nestedKeys []string, env func(string) (string, bool)) (map[string]app.ConfigValue, error) {
 	out := map[string]app.ConfigValue{}
 	for key, raw := range config {
-		if nested, ok := raw.(map[string]any); ok && key == "aws_config" {
+		if nested, ok := raw.(map[string]any); ok && slices.Contains(nestedKeys, key) {
 			for k, v := range nested {
 				if _, dup := config[k]; dup {
-					return nil, gateway.Errorf(gateway.CodeInvalid, "model.config.%s is given both inside and outside aws_config", k)
+					return nil, gateway.Errorf(gateway.CodeInvalid, "model.config.%s is given both inside and outside %s", k, key)
 				}
-				s, err := configScalar("aws_config."+k, k, v)
+				s, err := configScalar(key+"."+k, k, v)
 				if err != nil {
 					return nil, err
 				}

@@ -35,6 +35,10 @@ type Spec struct {
 	Retired string
 	// Models suggests model names per type for the UI's pickers; never used for validation.
 	Models map[gateway.EndpointType][]string
+	// NestedConfig names the objects of MLflow's model.config whose members are this
+	// provider's top-level keys (Bedrock's aws_config): importers flatten them, since
+	// modelConfig is a flat string map. Optional.
+	NestedConfig []string
 	// Validate checks config rules beyond required keys (e.g. Azure needs a deployment name).
 	// It returns a *gateway.Error of CodeInvalid naming the key. Optional.
 	Validate func(config map[string]string) error

@@ -54,8 +54,9 @@ var Spec = &provider.Spec{
 		gateway.TypeCompletions: {"amazon.nova-lite-v1:0", "mistral.mistral-large-2407-v1:0"},
 		gateway.TypeEmbeddings:  {"amazon.titan-embed-text-v2:0", "cohere.embed-english-v3"},
 	},
-	Validate:   validate,
-	Translator: Translator{},
+	NestedConfig: []string{"aws_config"},
+	Validate:     validate,
+	Translator:   Translator{},
 }
 
 // validate requires static keys in pairs; without keys and without a role, transport falls
