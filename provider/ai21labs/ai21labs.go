@@ -7,11 +7,7 @@
 package ai21labs
 
 import (
-	"net/http"
-
 	"github.com/llmgate/llmgate/gateway"
-	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/kit"
 	"github.com/llmgate/llmgate/provider/openaicompat"
 )
 
@@ -25,33 +21,17 @@ const (
 )
 
 // Spec is MLflow's ai21labs provider.
-var Spec = &provider.Spec{
-	Name:         "ai21labs",
-	Aliases:      []string{"ai21"},
-	Types:        []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions},
-	Streams:      []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions},
-	RequiredKeys: []string{KeyAPIKey},
-	OptionalKeys: []string{KeyAPIBase},
+var Spec = openaicompat.Family{
+	Name:               "ai21labs",
+	Aliases:            []string{"ai21"},
+	Types:              []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions},
+	Streams:            []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions},
+	APIKeyKey:          KeyAPIKey,
+	APIBaseKey:         KeyAPIBase,
+	DefaultBase:        DefaultBaseURL,
+	CompletionsViaChat: true,
 	Models: map[gateway.EndpointType][]string{
 		gateway.TypeChat:        {"jamba-large", "jamba-mini"},
 		gateway.TypeCompletions: {"jamba-large", "jamba-mini"},
 	},
-	Translator: &openaicompat.Translator{
-		Provider: "ai21labs",
-		URL: func(c *provider.Call, path string) (string, error) {
-			return kit.JoinURL(baseURL(c), path), nil
-		},
-		Header: func(c *provider.Call, h http.Header) error {
-			h.Set("Authorization", "Bearer "+c.Config[KeyAPIKey])
-			return nil
-		},
-		CompletionsViaChat: true,
-	},
-}
-
-func baseURL(c *provider.Call) string {
-	if b := c.Config[KeyAPIBase]; b != "" {
-		return b
-	}
-	return DefaultBaseURL
-}
+}.Spec()

@@ -7,11 +7,7 @@
 package mistral
 
 import (
-	"net/http"
-
 	"github.com/llmgate/llmgate/gateway"
-	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/kit"
 	"github.com/llmgate/llmgate/provider/openaicompat"
 )
 
@@ -25,33 +21,17 @@ const (
 )
 
 // Spec is MLflow's mistral provider.
-var Spec = &provider.Spec{
-	Name:         "mistral",
-	Types:        []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions, gateway.TypeEmbeddings},
-	Streams:      []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions},
-	RequiredKeys: []string{KeyAPIKey},
-	OptionalKeys: []string{KeyAPIBase},
+var Spec = openaicompat.Family{
+	Name:               "mistral",
+	Types:              []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions, gateway.TypeEmbeddings},
+	Streams:            []gateway.EndpointType{gateway.TypeChat, gateway.TypeCompletions},
+	APIKeyKey:          KeyAPIKey,
+	APIBaseKey:         KeyAPIBase,
+	DefaultBase:        DefaultBaseURL,
+	CompletionsViaChat: true,
 	Models: map[gateway.EndpointType][]string{
 		gateway.TypeChat:        {"mistral-large-latest", "mistral-medium-latest", "mistral-small-latest", "open-mistral-nemo"},
 		gateway.TypeCompletions: {"mistral-small-latest", "mistral-large-latest"},
 		gateway.TypeEmbeddings:  {"mistral-embed"},
 	},
-	Translator: &openaicompat.Translator{
-		Provider: "mistral",
-		URL: func(c *provider.Call, path string) (string, error) {
-			return kit.JoinURL(baseURL(c), path), nil
-		},
-		Header: func(c *provider.Call, h http.Header) error {
-			h.Set("Authorization", "Bearer "+c.Config[KeyAPIKey])
-			return nil
-		},
-		CompletionsViaChat: true,
-	},
-}
-
-func baseURL(c *provider.Call) string {
-	if b := c.Config[KeyAPIBase]; b != "" {
-		return b
-	}
-	return DefaultBaseURL
-}
+}.Spec()

@@ -7,12 +7,8 @@
 package openaiwire
 
 import (
-	"net/http"
-	"strings"
-
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/provider"
-	"github.com/llmgate/llmgate/provider/kit"
 	"github.com/llmgate/llmgate/provider/openaicompat"
 )
 
@@ -49,33 +45,14 @@ var (
 func Specs() []*provider.Spec { return []*provider.Spec{Groq, DeepSeek, XAI, OpenRouter, Ollama} }
 
 func spec(name, base string, keyRequired bool, models map[gateway.EndpointType][]string) *provider.Spec {
-	s := &provider.Spec{
-		Name:         name,
-		Types:        []gateway.EndpointType{gateway.TypeChat, gateway.TypeEmbeddings},
-		Streams:      []gateway.EndpointType{gateway.TypeChat},
-		OptionalKeys: []string{KeyAPIBase},
-		Models:       models,
-		Translator: &openaicompat.Translator{
-			Provider: name,
-			URL: func(c *provider.Call, path string) (string, error) {
-				b := strings.TrimSpace(c.Config[KeyAPIBase])
-				if b == "" {
-					b = base
-				}
-				return kit.JoinURL(b, path), nil
-			},
-			Header: func(c *provider.Call, h http.Header) error {
-				if k := strings.TrimSpace(c.Config[KeyAPIKey]); k != "" && (keyRequired || k != "ollama") {
-					h.Set("Authorization", "Bearer "+k)
-				}
-				return nil
-			},
-		},
+	f := openaicompat.Family{
+		Name: name, Types: []gateway.EndpointType{gateway.TypeChat, gateway.TypeEmbeddings},
+		Streams:   []gateway.EndpointType{gateway.TypeChat},
+		APIKeyKey: KeyAPIKey, APIBaseKey: KeyAPIBase, DefaultBase: base,
+		KeyOptional: !keyRequired, Models: models,
 	}
-	if keyRequired {
-		s.RequiredKeys = []string{KeyAPIKey}
-	} else {
-		s.OptionalKeys = append(s.OptionalKeys, KeyAPIKey)
+	if !keyRequired {
+		f.NoKey = name // Ollama's placeholder key is its own name
 	}
-	return s
+	return f.Spec()
 }
