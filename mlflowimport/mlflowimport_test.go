@@ -18,7 +18,7 @@ import (
 	"github.com/llmgate/llmgate/store/sqlite"
 )
 
-func newApp(t *testing.T) (*app.App, *local.Store, *bytes.Buffer) {
+func newApp(t testing.TB) (*app.App, *local.Store, *bytes.Buffer) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
