@@ -45,6 +45,7 @@ const (
 	MaxEmbeddingInputs = 2048      // inputs per embeddings request
 	MaxMessages        = 2048      // messages per chat request
 	MaxTools           = 128       // tools per chat request
+	MaxToolCalls       = 2048      // tool calls per assistant message
 	MaxTokens          = 1_000_000 // max_tokens and max_completion_tokens
 )
 
@@ -177,20 +178,15 @@ func (d *decoder) chat() (*Request, *gateway.Error) {
 		return nil, err
 	}
 	if raw, ok := d.take("tools"); ok {
-		n, ok := arrayLen(raw)
-		if !ok || n == 0 {
-			return nil, unprocessable("tools", "Input should be a list with at least 1 item")
+		if c.Tools, err = decodeList[Tool](raw, "tools", 1, MaxTools); err != nil {
+			return nil, err
 		}
-		if n > MaxTools {
-			return nil, unprocessable("tools", "List should have at most "+strconv.Itoa(MaxTools)+" items, not "+strconv.Itoa(n))
-		}
-		c.Tools = raw
 	}
 	if raw, ok := d.take("tool_choice"); ok {
-		if !isStringOrObject(raw) {
-			return nil, unprocessable("tool_choice", "Input should be a string or an object")
+		c.ToolChoice = &ToolChoice{}
+		if err := decodeValue(raw, "tool_choice", c.ToolChoice); err != nil {
+			return nil, err
 		}
-		c.ToolChoice = raw
 	}
 	if err := d.params(&c.Params); err != nil {
 		return nil, err
@@ -271,7 +267,13 @@ func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
 		if len(m.Content) > 0 && !isContent(json.RawMessage(m.Content)) {
 			return nil, unprocessable(field+".content", "Input should be a string, a list of content parts or null")
 		}
-		out[i] = Message{Role: *m.Role, Content: json.RawMessage(m.Content), ToolCalls: nonNull(json.RawMessage(m.ToolCalls))}
+		out[i] = Message{Role: *m.Role, Content: json.RawMessage(m.Content)}
+		if !Absent(json.RawMessage(m.ToolCalls)) {
+			var err *gateway.Error
+			if out[i].ToolCalls, err = decodeList[ToolCall](json.RawMessage(m.ToolCalls), field+".tool_calls", 0, MaxToolCalls); err != nil {
+				return nil, err
+			}
+		}
 		if m.Name != nil {
 			out[i].Name = *m.Name
 		}
@@ -280,13 +282,6 @@ func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
 		}
 	}
 	return out, nil
-}
-
-func nonNull(raw json.RawMessage) json.RawMessage {
-	if len(raw) == 0 || isNull(raw) {
-		return nil
-	}
-	return raw
 }
 
 func firstByte(raw json.RawMessage) byte {
@@ -305,28 +300,41 @@ func isContent(raw json.RawMessage) bool {
 	return false
 }
 
-func isStringOrObject(raw json.RawMessage) bool {
-	b := firstByte(raw)
-	return b == '"' || b == '{'
+// decodeList reads a JSON list of at least lo and at most hi items, each decoded by its
+// UnmarshalJSON; an item's error names it by index (field.N). An empty list gives nil.
+func decodeList[T any, P interface {
+	*T
+	json.Unmarshaler
+}](raw json.RawMessage, field string, lo, hi int) ([]T, *gateway.Error) {
+	var items []rawRef
+	if firstByte(raw) != '[' || json.Unmarshal(raw, &items) != nil {
+		return nil, unprocessable(field, "Input should be a valid list")
+	}
+	if len(items) < lo {
+		return nil, unprocessable(field, "List should have at least "+strconv.Itoa(lo)+" item after validation, not "+strconv.Itoa(len(items)))
+	}
+	if len(items) > hi {
+		return nil, unprocessable(field, "List should have at most "+strconv.Itoa(hi)+" items, not "+strconv.Itoa(len(items)))
+	}
+	if len(items) == 0 {
+		return nil, nil
+	}
+	out := make([]T, len(items))
+	for i, item := range items {
+		if err := decodeValue(json.RawMessage(item), field+"."+strconv.Itoa(i), P(&out[i])); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
-// arrayLen counts the items of a JSON array without copying them; ok is false for anything
-// but an array.
-func arrayLen(raw json.RawMessage) (n int, ok bool) {
-	if firstByte(raw) != '[' {
-		return 0, false
+// decodeValue reads raw with v's own UnmarshalJSON, its error naming field.
+func decodeValue(raw json.RawMessage, field string, v json.Unmarshaler) *gateway.Error {
+	if err := v.UnmarshalJSON(raw); err != nil {
+		return unprocessable(field, err.Error())
 	}
-	var items []skip
-	if json.Unmarshal(raw, &items) != nil {
-		return 0, false
-	}
-	return len(items), true
+	return nil
 }
-
-// skip accepts any JSON value and keeps nothing of it.
-type skip struct{}
-
-func (*skip) UnmarshalJSON([]byte) error { return nil }
 
 // params takes the generation parameters shared by chat and completions.
 func (d *decoder) params(p *Params) *gateway.Error {
@@ -352,6 +360,12 @@ func (d *decoder) params(p *Params) *gateway.Error {
 	if raw, ok := d.take("stream"); ok {
 		if json.Unmarshal(raw, &p.Stream) != nil {
 			return unprocessable("stream", "Input should be a valid boolean")
+		}
+	}
+	if raw, ok := d.take("response_format"); ok {
+		p.ResponseFormat = &ResponseFormat{}
+		if err := decodeValue(raw, "response_format", p.ResponseFormat); err != nil {
+			return err
 		}
 	}
 	if raw, ok := d.take("stream_options"); ok {

@@ -71,7 +71,7 @@ func repeat(item string, n int) string {
 func TestDecodeAcceptsInputsAtTheCaps(t *testing.T) {
 	bodies := map[gateway.EndpointType]string{
 		gateway.TypeChat: `{"n":128,"max_tokens":1000000,"messages":[` + repeat(`{"role":"developer","content":"a"}`, MaxMessages) +
-			`],"tools":[` + repeat(`{"type":"function"}`, MaxTools) + `]}`,
+			`],"tools":[` + repeat(`{"type":"function","function":{"name":"f"}}`, MaxTools) + `]}`,
 		gateway.TypeEmbeddings: `{"input":[` + repeat(`"a"`, MaxEmbeddingInputs) + `]}`,
 	}
 	for typ, body := range bodies {
@@ -122,7 +122,7 @@ func TestDecodeChatKeepsFieldsAndExtras(t *testing.T) {
 	if *c.Temperature != 2 || *c.N != 1 || *c.MaxTokens != 16 || *c.TopP != 0.5 || c.Stop[0] != "\n" {
 		t.Fatalf("params lost: %+v", c.Params)
 	}
-	if !req.Stream() || !c.StreamOptions.IncludeUsage || string(c.ToolChoice) != `"auto"` {
+	if !req.Stream() || !c.StreamOptions.IncludeUsage || c.ToolChoice.Mode != ToolChoiceAuto {
 		t.Fatalf("stream/tool fields lost: %+v", c)
 	}
 	if string(c.Extra["user"]) != `"u-1"` || len(c.Extra) != 1 {

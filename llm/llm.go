@@ -26,11 +26,12 @@ func NewUsage(prompt, completion int64) Usage {
 }
 
 // Message is one chat turn. Content is kept raw: a string, a list of content parts, or null.
+// ToolCalls are an assistant turn's calls (see tools.go).
 type Message struct {
 	Role       string          `json:"role"`
 	Content    json.RawMessage `json:"content,omitempty"`
 	Name       string          `json:"name,omitempty"`
-	ToolCalls  json.RawMessage `json:"tool_calls,omitempty"`
+	ToolCalls  []ToolCall      `json:"tool_calls,omitempty"`
 	ToolCallID string          `json:"tool_call_id,omitempty"`
 }
 
@@ -85,13 +86,16 @@ type Params struct {
 	MaxTokens     *int           `json:"max_tokens,omitempty"`
 	Stream        bool           `json:"stream,omitempty"`
 	StreamOptions *StreamOptions `json:"stream_options,omitempty"`
+	// ResponseFormat is OpenAI's response_format (see tools.go).
+	ResponseFormat *ResponseFormat `json:"response_format,omitempty"`
 }
 
-// ChatRequest is an llm/v1/chat request.
+// ChatRequest is an llm/v1/chat request. Tools and ToolChoice are OpenAI's,
+// parsed and validated by Decode (see tools.go).
 type ChatRequest struct {
-	Messages   []Message       `json:"messages"`
-	Tools      json.RawMessage `json:"tools,omitempty"`
-	ToolChoice json.RawMessage `json:"tool_choice,omitempty"`
+	Messages   []Message   `json:"messages"`
+	Tools      []Tool      `json:"tools,omitempty"`
+	ToolChoice *ToolChoice `json:"tool_choice,omitempty"`
 	Params
 	// Extra holds every field not named above, forwarded verbatim where the provider allows.
 	Extra map[string]json.RawMessage `json:"-"`

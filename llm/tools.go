@@ -8,93 +8,132 @@ import (
 	"strings"
 )
 
-// Tool calling arrives in OpenAI's shape (tools, tool_choice, assistant tool_calls). The
-// parsers here read and validate that shape once, so each provider only maps the parsed
-// values onto its own wire. Errors are caller-safe messages naming the offending field; a
-// provider prefixes its name and turns them into 400s.
+// Tool calling and structured output arrive in OpenAI's shape (tools, tool_choice, assistant
+// tool_calls, response_format). Decode parses and validates them once into the types below,
+// so a malformed one is refused the same way whatever provider the endpoint uses; providers
+// map the typed values onto their own wire. A value parsed from a caller's JSON remembers
+// that JSON and encodes back to it, so OpenAI-wire providers forward exactly what was sent
+// (members llmgate does not model included); a value built in code encodes to OpenAI's form.
 
-// Tool is one function tool of a "tools" list. Parameters is nil when none were declared.
+// Tool is one function tool. Parameters is nil when none were declared.
 type Tool struct {
 	Name        string
 	Description string
 	Parameters  json.RawMessage
+	Strict      *bool
+	wire        json.RawMessage
 }
 
-// ToolChoice is a parsed tool_choice: Mode is "auto", "required", "none" or "function" (with
-// Name set).
+// toolWire is OpenAI's function tool; members in sorted order, as a map would encode them.
+type toolWire struct {
+	Function *toolFunction `json:"function"`
+	Type     string        `json:"type"`
+}
+
+type toolFunction struct {
+	Description *string         `json:"description,omitempty"`
+	Name        string          `json:"name"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+}
+
+// MarshalJSON writes the tool as the caller sent it, or in OpenAI's form.
+func (t Tool) MarshalJSON() ([]byte, error) {
+	if t.wire != nil {
+		return t.wire, nil
+	}
+	f := &toolFunction{Name: t.Name, Parameters: t.Parameters, Strict: t.Strict}
+	if t.Description != "" {
+		f.Description = &t.Description
+	}
+	return json.Marshal(toolWire{Type: "function", Function: f})
+}
+
+// UnmarshalJSON reads and validates one OpenAI function tool.
+func (t *Tool) UnmarshalJSON(raw []byte) error {
+	var w toolWire
+	if err := strictObject(raw, &w); err != nil || w.Type != "function" || w.Function == nil || w.Function.Name == "" {
+		return errors.New(`Input should be {"type":"function","function":{"name":...}}`)
+	}
+	if !Absent(w.Function.Parameters) && firstByte(w.Function.Parameters) != '{' {
+		return errors.New("function.parameters should be a JSON Schema object")
+	}
+	*t = Tool{Name: w.Function.Name, Strict: w.Function.Strict, wire: raw}
+	if w.Function.Description != nil {
+		t.Description = *w.Function.Description
+	}
+	if !Absent(w.Function.Parameters) {
+		t.Parameters = w.Function.Parameters
+	}
+	return nil
+}
+
+// Tool choice modes.
+const (
+	ToolChoiceAuto     = "auto"
+	ToolChoiceRequired = "required"
+	ToolChoiceNone     = "none"
+	ToolChoiceFunction = "function" // Name says which
+)
+
+// ToolChoice is a parsed tool_choice: Mode is one of the ToolChoice constants, Name is set
+// for ToolChoiceFunction.
 type ToolChoice struct {
 	Mode string
 	Name string
+	wire json.RawMessage
+}
+
+type namedChoice struct {
+	Function struct {
+		Name string `json:"name"`
+	} `json:"function"`
+	Type string `json:"type"`
+}
+
+// MarshalJSON writes the choice as the caller sent it, or in OpenAI's form.
+func (c ToolChoice) MarshalJSON() ([]byte, error) {
+	if c.wire != nil {
+		return c.wire, nil
+	}
+	if c.Mode != ToolChoiceFunction {
+		return json.Marshal(c.Mode)
+	}
+	var n namedChoice
+	n.Type, n.Function.Name = "function", c.Name
+	return json.Marshal(n)
+}
+
+// UnmarshalJSON reads "auto", "required", "none" or {"type":"function","function":{"name"}}.
+func (c *ToolChoice) UnmarshalJSON(raw []byte) error {
+	var mode string
+	if json.Unmarshal(raw, &mode) == nil {
+		switch mode {
+		case ToolChoiceAuto, ToolChoiceRequired, ToolChoiceNone:
+			*c = ToolChoice{Mode: mode, wire: raw}
+			return nil
+		}
+		return fmt.Errorf("Input should be 'auto', 'required' or 'none', not %q", mode)
+	}
+	var n namedChoice
+	if strictObject(raw, &n) != nil || n.Type != "function" || n.Function.Name == "" {
+		return errors.New(`Input should be 'auto', 'required', 'none' or {"type":"function","function":{"name":...}}`)
+	}
+	*c = ToolChoice{Mode: ToolChoiceFunction, Name: n.Function.Name, wire: raw}
+	return nil
 }
 
 // ToolCall is one call of an assistant turn, or of an answer being rendered. Arguments is a
-// JSON object (never empty).
+// JSON object (nil or empty encodes as "{}").
 type ToolCall struct {
 	ID        string
 	Name      string
 	Arguments json.RawMessage
+	wire      json.RawMessage
 }
 
-// EmptyObjectSchema stands in for a function declared without parameters where the provider
-// requires a schema.
-var EmptyObjectSchema = json.RawMessage(`{"type":"object","properties":{}}`)
-
-// Absent reports whether an optional raw field was omitted or sent as null.
-func Absent(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) == 0 || string(raw) == "null"
-}
-
-// ParseTools reads a tools list; every entry must be a named function tool.
-func ParseTools(raw json.RawMessage) ([]Tool, error) {
-	var in []struct {
-		Type     string `json:"type"`
-		Function *struct {
-			Name        string          `json:"name"`
-			Description string          `json:"description"`
-			Parameters  json.RawMessage `json:"parameters"`
-		} `json:"function"`
-	}
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return nil, errors.New("tools must be a list of function tools")
-	}
-	out := make([]Tool, len(in))
-	for i, t := range in {
-		if t.Type != "function" || t.Function == nil || t.Function.Name == "" {
-			return nil, fmt.Errorf("tools[%d] must be {\"type\":\"function\",\"function\":{\"name\":...}}", i)
-		}
-		out[i] = Tool{Name: t.Function.Name, Description: t.Function.Description}
-		if !Absent(t.Function.Parameters) {
-			out[i].Parameters = t.Function.Parameters
-		}
-	}
-	return out, nil
-}
-
-// ParseToolChoice reads "auto", "required", "none" or {"type":"function","function":{"name"}}.
-func ParseToolChoice(raw json.RawMessage) (ToolChoice, error) {
-	var mode string
-	if json.Unmarshal(raw, &mode) == nil {
-		switch mode {
-		case "auto", "required", "none":
-			return ToolChoice{Mode: mode}, nil
-		}
-		return ToolChoice{}, fmt.Errorf("tool_choice %q is not one of auto, required, none", mode)
-	}
-	var named struct {
-		Type     string `json:"type"`
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
-	}
-	if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Function.Name == "" {
-		return ToolChoice{}, errors.New("tool_choice must be auto, required, none or {\"type\":\"function\",\"function\":{\"name\":...}}")
-	}
-	return ToolChoice{Mode: "function", Name: named.Function.Name}, nil
-}
-
-// wireToolCall is one entry of OpenAI's tool_calls list.
-type wireToolCall struct {
+// toolCallWire is one entry of OpenAI's tool_calls list.
+type toolCallWire struct {
 	ID       string `json:"id"`
 	Type     string `json:"type"`
 	Function struct {
@@ -103,26 +142,37 @@ type wireToolCall struct {
 	} `json:"function"`
 }
 
-// ParseToolCalls reads an assistant turn's tool_calls; each needs an id, a function name and
-// arguments that are a JSON object (an empty string means no arguments). Error messages are
-// relative to the message ("tool_calls[1] needs …").
-func ParseToolCalls(raw json.RawMessage) ([]ToolCall, error) {
-	var in []wireToolCall
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return nil, errors.New("tool_calls is malformed")
+// MarshalJSON writes the call as the caller sent it, or in OpenAI's form with the arguments
+// as a compact JSON string.
+func (c ToolCall) MarshalJSON() ([]byte, error) {
+	if c.wire != nil {
+		return c.wire, nil
 	}
-	out := make([]ToolCall, len(in))
-	for j, c := range in {
-		if c.ID == "" || c.Function.Name == "" {
-			return nil, fmt.Errorf("tool_calls[%d] needs an id and a function name", j)
+	w := toolCallWire{ID: c.ID, Type: "function"}
+	w.Function.Name, w.Function.Arguments = c.Name, "{}"
+	if !Absent(c.Arguments) {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, c.Arguments); err != nil {
+			return nil, err
 		}
-		args, ok := argumentsObject(c.Function.Arguments)
-		if !ok {
-			return nil, fmt.Errorf("tool_calls[%d].function.arguments must be a JSON object", j)
-		}
-		out[j] = ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: args}
+		w.Function.Arguments = compact.String()
 	}
-	return out, nil
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads one call: it needs an id, a function name and arguments that are a
+// JSON object (an empty string means no arguments).
+func (c *ToolCall) UnmarshalJSON(raw []byte) error {
+	var w toolCallWire
+	if strictObject(raw, &w) != nil || w.ID == "" || w.Function.Name == "" {
+		return errors.New("Input should be a tool call with an id and a function name")
+	}
+	args, ok := argumentsObject(w.Function.Arguments)
+	if !ok {
+		return errors.New("function.arguments should be a JSON object in a string")
+	}
+	*c = ToolCall{ID: w.ID, Name: w.Function.Name, Arguments: args, wire: raw}
+	return nil
 }
 
 func argumentsObject(args string) (json.RawMessage, bool) {
@@ -136,24 +186,102 @@ func argumentsObject(args string) (json.RawMessage, bool) {
 	return json.RawMessage(args), true
 }
 
-// EncodeToolCalls renders calls as OpenAI tool_calls, arguments as a compact JSON string
-// ("{}" when absent). No calls give nil, so the field is omitted.
+// EncodeToolCalls renders calls as OpenAI tool_calls. No calls give nil, so the field is
+// omitted.
 func EncodeToolCalls(calls []ToolCall) (json.RawMessage, error) {
 	if len(calls) == 0 {
 		return nil, nil
 	}
-	out := make([]wireToolCall, len(calls))
-	for i, c := range calls {
-		args := "{}"
-		if !Absent(c.Arguments) {
-			var compact bytes.Buffer
-			if err := json.Compact(&compact, c.Arguments); err != nil {
-				return nil, err
-			}
-			args = compact.String()
-		}
-		out[i] = wireToolCall{ID: c.ID, Type: "function"}
-		out[i].Function.Name, out[i].Function.Arguments = c.Name, args
+	return json.Marshal(calls)
+}
+
+// ParseToolCalls reads an OpenAI tool_calls list (an answer's, as a surface renders it).
+func ParseToolCalls(raw json.RawMessage) ([]ToolCall, error) {
+	var calls []ToolCall
+	if Absent(raw) {
+		return nil, nil
 	}
-	return json.Marshal(out)
+	if err := json.Unmarshal(raw, &calls); err != nil {
+		return nil, errors.New("tool_calls is malformed")
+	}
+	return calls, nil
+}
+
+// Response formats.
+const (
+	FormatText       = "text"
+	FormatJSONObject = "json_object"
+	FormatJSONSchema = "json_schema"
+)
+
+// ResponseFormat is OpenAI's response_format: Type is one of the Format constants; Schema is
+// set for FormatJSONSchema.
+type ResponseFormat struct {
+	Type   string
+	Schema *JSONSchema
+	wire   json.RawMessage
+}
+
+// JSONSchema is the json_schema member of a response_format. Schema is nil when none was
+// given.
+type JSONSchema struct {
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+}
+
+type formatWire struct {
+	JSONSchema *JSONSchema `json:"json_schema,omitempty"`
+	Type       string      `json:"type"`
+}
+
+// MarshalJSON writes the format as the caller sent it, or in OpenAI's form.
+func (f ResponseFormat) MarshalJSON() ([]byte, error) {
+	if f.wire != nil {
+		return f.wire, nil
+	}
+	return json.Marshal(formatWire{Type: f.Type, JSONSchema: f.Schema})
+}
+
+// UnmarshalJSON reads {"type":"text"|"json_object"} or {"type":"json_schema","json_schema":
+// {"name","schema",...}} with the schema, when given, an object.
+func (f *ResponseFormat) UnmarshalJSON(raw []byte) error {
+	var w formatWire
+	if strictObject(raw, &w) != nil {
+		return errors.New("Input should be an object with a type")
+	}
+	switch w.Type {
+	case FormatText, FormatJSONObject:
+		*f = ResponseFormat{Type: w.Type, wire: raw}
+		return nil
+	case FormatJSONSchema:
+		if w.JSONSchema == nil || (!Absent(w.JSONSchema.Schema) && firstByte(w.JSONSchema.Schema) != '{') {
+			return errors.New("json_schema should be an object whose schema is a JSON Schema object")
+		}
+		if Absent(w.JSONSchema.Schema) {
+			w.JSONSchema.Schema = nil
+		}
+		*f = ResponseFormat{Type: w.Type, Schema: w.JSONSchema, wire: raw}
+		return nil
+	}
+	return fmt.Errorf("type should be 'text', 'json_object' or 'json_schema', not %q", w.Type)
+}
+
+// EmptyObjectSchema stands in for a function declared without parameters where the provider
+// requires a schema.
+var EmptyObjectSchema = json.RawMessage(`{"type":"object","properties":{}}`)
+
+// Absent reports whether an optional raw field was omitted or sent as null.
+func Absent(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// strictObject decodes raw, which must be a JSON object, into v.
+func strictObject(raw []byte, v any) error {
+	if firstByte(raw) != '{' {
+		return errors.New("not an object")
+	}
+	return json.Unmarshal(raw, v)
 }

@@ -337,11 +337,7 @@ func assistantTurn(i int, blocks []block) ([]llm.Message, *gateway.Error) {
 	}
 	m := llm.Message{Role: "assistant", Content: llm.StringContent(text.String())}
 	if len(calls) > 0 {
-		raw, err := llm.EncodeToolCalls(calls)
-		if err != nil {
-			return nil, invalid(fmt.Sprintf("messages.%d.content", i), "tool_use input is not valid JSON")
-		}
-		m.ToolCalls = raw
+		m.ToolCalls = calls
 		if text.Len() == 0 {
 			m.Content = json.RawMessage(`null`)
 		}
@@ -368,22 +364,14 @@ func decodeTools(w *wireRequest, c *llm.ChatRequest) *gateway.Error {
 		if len(tools) > llm.MaxTools {
 			return invalid("tools", "at most %d tools are accepted", llm.MaxTools)
 		}
-		if len(tools) > 0 {
-			out := make([]map[string]any, len(tools))
-			for i, t := range tools {
-				if t.Type != "" && t.Type != "custom" {
-					return invalid(fmt.Sprintf("tools.%d.type", i), "server tool %q is not supported by llmgate; only client tools (name, input_schema) are", t.Type)
-				}
-				if t.Name == "" || llm.Absent(t.InputSchema) || bytes.TrimSpace(t.InputSchema)[0] != '{' {
-					return invalid(fmt.Sprintf("tools.%d", i), "name and input_schema (an object) are required")
-				}
-				fn := map[string]any{"name": t.Name, "parameters": t.InputSchema}
-				if t.Description != "" {
-					fn["description"] = t.Description
-				}
-				out[i] = map[string]any{"type": "function", "function": fn}
+		for i, t := range tools {
+			if t.Type != "" && t.Type != "custom" {
+				return invalid(fmt.Sprintf("tools.%d.type", i), "server tool %q is not supported by llmgate; only client tools (name, input_schema) are", t.Type)
 			}
-			c.Tools, _ = json.Marshal(out)
+			if t.Name == "" || llm.Absent(t.InputSchema) || bytes.TrimSpace(t.InputSchema)[0] != '{' {
+				return invalid(fmt.Sprintf("tools.%d", i), "name and input_schema (an object) are required")
+			}
+			c.Tools = append(c.Tools, llm.Tool{Name: t.Name, Description: t.Description, Parameters: t.InputSchema})
 		}
 	}
 	if llm.Absent(w.ToolChoice) {
@@ -399,16 +387,16 @@ func decodeTools(w *wireRequest, c *llm.ChatRequest) *gateway.Error {
 	}
 	switch tc.Type {
 	case "auto":
-		c.ToolChoice = json.RawMessage(`"auto"`)
+		c.ToolChoice = &llm.ToolChoice{Mode: llm.ToolChoiceAuto}
 	case "any":
-		c.ToolChoice = json.RawMessage(`"required"`)
+		c.ToolChoice = &llm.ToolChoice{Mode: llm.ToolChoiceRequired}
 	case "none":
-		c.ToolChoice = json.RawMessage(`"none"`)
+		c.ToolChoice = &llm.ToolChoice{Mode: llm.ToolChoiceNone}
 	case "tool":
 		if tc.Name == "" {
 			return invalid("tool_choice.name", "Field required")
 		}
-		c.ToolChoice, _ = json.Marshal(map[string]any{"type": "function", "function": map[string]string{"name": tc.Name}})
+		c.ToolChoice = &llm.ToolChoice{Mode: llm.ToolChoiceFunction, Name: tc.Name}
 	default:
 		return invalid("tool_choice.type", "Input should be 'auto', 'any', 'tool' or 'none'")
 	}

@@ -222,19 +222,7 @@ func appendCall(out []llm.Message, field string, it item) ([]llm.Message, *gatew
 		out = append(out, llm.Message{Role: "assistant", Content: json.RawMessage(`null`)})
 		n++
 	}
-	var calls []llm.ToolCall
-	if !llm.Absent(out[n-1].ToolCalls) {
-		prev, err := llm.ParseToolCalls(out[n-1].ToolCalls)
-		if err != nil {
-			return nil, invalid(field, "%s", err)
-		}
-		calls = prev
-	}
-	raw, err := llm.EncodeToolCalls(append(calls, call))
-	if err != nil {
-		return nil, invalid(field+".arguments", "must be a JSON object encoded as a string")
-	}
-	out[n-1].ToolCalls = raw
+	out[n-1].ToolCalls = append(out[n-1].ToolCalls, call)
 	return out, nil
 }
 
@@ -279,28 +267,21 @@ func decodeTools(w *wireRequest, c *llm.ChatRequest) *gateway.Error {
 		if len(tools) > llm.MaxTools {
 			return invalid("tools", "at most %d tools are accepted", llm.MaxTools)
 		}
-		if len(tools) > 0 {
-			out := make([]map[string]any, len(tools))
-			for i, t := range tools {
-				if t.Type != "function" {
-					return invalid(fmt.Sprintf("tools[%d].type", i), "tool type %q is not supported by llmgate; only function tools are (built-in tools run at OpenAI, not at the endpoint's provider)", t.Type)
-				}
-				if t.Name == "" {
-					return invalid(fmt.Sprintf("tools[%d].name", i), "is required")
-				}
-				fn := map[string]any{"name": t.Name}
-				if t.Description != "" {
-					fn["description"] = t.Description
-				}
-				if !llm.Absent(t.Parameters) {
-					fn["parameters"] = t.Parameters
-				}
-				if t.Strict != nil {
-					fn["strict"] = *t.Strict
-				}
-				out[i] = map[string]any{"type": "function", "function": fn}
+		for i, t := range tools {
+			if t.Type != "function" {
+				return invalid(fmt.Sprintf("tools[%d].type", i), "tool type %q is not supported by llmgate; only function tools are (built-in tools run at OpenAI, not at the endpoint's provider)", t.Type)
 			}
-			c.Tools, _ = json.Marshal(out)
+			if t.Name == "" {
+				return invalid(fmt.Sprintf("tools[%d].name", i), "is required")
+			}
+			if !llm.Absent(t.Parameters) && bytes.TrimSpace(t.Parameters)[0] != '{' {
+				return invalid(fmt.Sprintf("tools[%d].parameters", i), "must be a JSON Schema object")
+			}
+			tool := llm.Tool{Name: t.Name, Description: t.Description, Strict: t.Strict}
+			if !llm.Absent(t.Parameters) {
+				tool.Parameters = t.Parameters
+			}
+			c.Tools = append(c.Tools, tool)
 		}
 	}
 	if w.ParallelToolCalls != nil {
@@ -311,10 +292,10 @@ func decodeTools(w *wireRequest, c *llm.ChatRequest) *gateway.Error {
 	}
 	var mode string
 	if json.Unmarshal(w.ToolChoice, &mode) == nil {
-		if mode != "auto" && mode != "none" && mode != "required" {
+		if mode != llm.ToolChoiceAuto && mode != llm.ToolChoiceNone && mode != llm.ToolChoiceRequired {
 			return invalid("tool_choice", "must be auto, none, required or {\"type\":\"function\",\"name\":...}")
 		}
-		c.ToolChoice = w.ToolChoice
+		c.ToolChoice = &llm.ToolChoice{Mode: mode}
 		return nil
 	}
 	var named struct {
@@ -324,7 +305,7 @@ func decodeTools(w *wireRequest, c *llm.ChatRequest) *gateway.Error {
 	if json.Unmarshal(w.ToolChoice, &named) != nil || named.Type != "function" || named.Name == "" {
 		return invalid("tool_choice", "must be auto, none, required or {\"type\":\"function\",\"name\":...}")
 	}
-	c.ToolChoice, _ = json.Marshal(map[string]any{"type": "function", "function": map[string]string{"name": named.Name}})
+	c.ToolChoice = &llm.ToolChoice{Mode: llm.ToolChoiceFunction, Name: named.Name}
 	return nil
 }
 
@@ -352,21 +333,14 @@ func decodeFormat(w *wireRequest, c *llm.ChatRequest) *gateway.Error {
 		return invalid("text.format", "must be an object")
 	}
 	switch f.Type {
-	case "text":
-	case "json_object":
-		c.Extra = extra(c.Extra, "response_format", map[string]string{"type": "json_object"})
-	case "json_schema":
+	case llm.FormatText:
+	case llm.FormatJSONObject:
+		c.ResponseFormat = &llm.ResponseFormat{Type: f.Type}
+	case llm.FormatJSONSchema:
 		if f.Name == "" || llm.Absent(f.Schema) {
 			return invalid("text.format", "json_schema needs name and schema")
 		}
-		schema := map[string]any{"name": f.Name, "schema": f.Schema}
-		if f.Description != "" {
-			schema["description"] = f.Description
-		}
-		if f.Strict != nil {
-			schema["strict"] = *f.Strict
-		}
-		c.Extra = extra(c.Extra, "response_format", map[string]any{"type": "json_schema", "json_schema": schema})
+		c.ResponseFormat = &llm.ResponseFormat{Type: f.Type, Schema: &llm.JSONSchema{Name: f.Name, Description: f.Description, Schema: f.Schema, Strict: f.Strict}}
 	default:
 		return invalid("text.format.type", "must be text, json_object or json_schema")
 	}

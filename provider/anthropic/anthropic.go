@@ -112,12 +112,8 @@ func messagesBody(model string, r *llm.ChatRequest) ([]byte, error) {
 		switch {
 		case m.Role == "system":
 			system = append(system, text)
-		case m.Role == "assistant" && !absent(m.ToolCalls):
-			blocks, err := assistantToolBlocks(i, text, m.ToolCalls)
-			if err != nil {
-				return nil, err
-			}
-			msgs = appendTurn(msgs, m.Role, blocks...)
+		case m.Role == "assistant" && len(m.ToolCalls) > 0:
+			msgs = appendTurn(msgs, m.Role, assistantToolBlocks(text, m.ToolCalls)...)
 		case m.Role == "user" || m.Role == "assistant":
 			msgs = appendTurn(msgs, m.Role, textBlock{Type: "text", Text: text})
 		case m.Role == "tool" && m.ToolCallID != "":
@@ -133,6 +129,9 @@ func messagesBody(model string, r *llm.ChatRequest) ([]byte, error) {
 	fields := map[string]any{}
 	for k, v := range r.Extra {
 		fields[k] = v
+	}
+	if r.ResponseFormat != nil { // forwarded as an extra field, as before it was typed
+		fields["response_format"] = r.ResponseFormat
 	}
 	if err := addTools(fields, r); err != nil {
 		return nil, err

@@ -30,24 +30,14 @@ type anthropicTool struct {
 	InputSchema json.RawMessage `json:"input_schema"`
 }
 
-// absent reports whether an optional raw field was omitted or sent as null.
-func absent(raw json.RawMessage) bool { return llm.Absent(raw) }
-
 // addTools sets tools and tool_choice on the request body fields.
 func addTools(fields map[string]any, r *llm.ChatRequest) error {
-	if !absent(r.Tools) {
-		tools, err := anthropicTools(r.Tools)
-		if err != nil {
-			return err
-		}
-		fields["tools"] = tools
+	if len(r.Tools) > 0 {
+		fields["tools"] = anthropicTools(r.Tools)
 	}
 	var choice map[string]any
-	if !absent(r.ToolChoice) {
-		var err error
-		if choice, err = anthropicToolChoice(r.ToolChoice); err != nil {
-			return err
-		}
+	if r.ToolChoice != nil {
+		choice = anthropicToolChoice(r.ToolChoice)
 		fields["tool_choice"] = choice
 	}
 	// OpenAI's parallel_tool_calls has no top-level counterpart: false becomes
@@ -61,7 +51,7 @@ func addTools(fields map[string]any, r *llm.ChatRequest) error {
 	if err := json.Unmarshal(raw, &parallel); err != nil {
 		return gateway.Errorf(gateway.CodeInvalid, "anthropic: parallel_tool_calls must be a boolean")
 	}
-	if parallel || absent(r.Tools) {
+	if parallel || len(r.Tools) == 0 {
 		return nil
 	}
 	if choice == nil {
@@ -74,11 +64,7 @@ func addTools(fields map[string]any, r *llm.ChatRequest) error {
 	return nil
 }
 
-func anthropicTools(raw json.RawMessage) ([]anthropicTool, error) {
-	tools, err := llm.ParseTools(raw)
-	if err != nil {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic: %s", err)
-	}
+func anthropicTools(tools []llm.Tool) []anthropicTool {
 	out := make([]anthropicTool, len(tools))
 	for i, t := range tools {
 		schema := t.Parameters
@@ -87,33 +73,25 @@ func anthropicTools(raw json.RawMessage) ([]anthropicTool, error) {
 		}
 		out[i] = anthropicTool{Name: t.Name, Description: t.Description, InputSchema: schema}
 	}
-	return out, nil
+	return out
 }
 
-// anthropicToolChoice maps "auto", "required", "none" and {"type":"function","function":{"name"}}.
-func anthropicToolChoice(raw json.RawMessage) (map[string]any, error) {
-	choice, err := llm.ParseToolChoice(raw)
-	if err != nil {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic: %s", err)
-	}
+// anthropicToolChoice maps auto, required, none and a named function.
+func anthropicToolChoice(choice *llm.ToolChoice) map[string]any {
 	switch choice.Mode {
-	case "auto":
-		return map[string]any{"type": "auto"}, nil
-	case "required":
-		return map[string]any{"type": "any"}, nil
-	case "none":
-		return map[string]any{"type": "none"}, nil
+	case llm.ToolChoiceAuto:
+		return map[string]any{"type": "auto"}
+	case llm.ToolChoiceRequired:
+		return map[string]any{"type": "any"}
+	case llm.ToolChoiceNone:
+		return map[string]any{"type": "none"}
 	}
-	return map[string]any{"type": "tool", "name": choice.Name}, nil
+	return map[string]any{"type": "tool", "name": choice.Name}
 }
 
 // assistantToolBlocks turns an assistant message with tool_calls into its text (when any;
 // the API rejects empty text blocks) followed by one tool_use block per call.
-func assistantToolBlocks(msgIndex int, text string, raw json.RawMessage) ([]any, error) {
-	calls, err := llm.ParseToolCalls(raw)
-	if err != nil {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "anthropic: messages[%d].%s", msgIndex, err)
-	}
+func assistantToolBlocks(text string, calls []llm.ToolCall) []any {
 	var blocks []any
 	if text != "" {
 		blocks = append(blocks, textBlock{Type: "text", Text: text})
@@ -121,10 +99,7 @@ func assistantToolBlocks(msgIndex int, text string, raw json.RawMessage) ([]any,
 	for _, c := range calls {
 		blocks = append(blocks, toolUseBlock{Type: "tool_use", ID: c.ID, Name: c.Name, Input: c.Arguments})
 	}
-	if len(blocks) == 0 { // "tool_calls": [] is a plain turn
-		blocks = append(blocks, textBlock{Type: "text", Text: text})
-	}
-	return blocks, nil
+	return blocks
 }
 
 // responseToolCalls renders tool_use blocks as OpenAI tool_calls; arguments is the input

@@ -48,7 +48,7 @@ func converseBody(r *llm.ChatRequest) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := converseRequest{Additional: r.Extra, ToolConfig: tools}
+	out := converseRequest{Additional: additional(r), ToolConfig: tools}
 	if out.Messages, out.System, err = converseMessages(r.Messages); err != nil {
 		return nil, err
 	}
@@ -65,6 +65,20 @@ func converseBody(r *llm.ChatRequest) ([]byte, error) {
 	return b, nil
 }
 
+// additional is what goes to additionalModelRequestFields: the extra fields and
+// response_format, which some Bedrock models read there.
+func additional(r *llm.ChatRequest) map[string]json.RawMessage {
+	if r.ResponseFormat == nil {
+		return r.Extra
+	}
+	out := make(map[string]json.RawMessage, len(r.Extra)+1)
+	for k, v := range r.Extra {
+		out[k] = v
+	}
+	out["response_format"], _ = json.Marshal(r.ResponseFormat) // a decoded value always encodes
+	return out
+}
+
 // converseMessages splits canonical turns into Converse messages and system blocks. Tool
 // results travel in user turns, which appendTurn merges with neighbouring results.
 func converseMessages(in []llm.Message) ([]converseMessage, []textBlock, error) {
@@ -78,12 +92,8 @@ func converseMessages(in []llm.Message) ([]converseMessage, []textBlock, error) 
 		switch {
 		case m.Role == "system":
 			system = append(system, textBlock{Text: text})
-		case m.Role == "assistant" && !absent(m.ToolCalls):
-			blocks, err := assistantToolBlocks(i, text, m.ToolCalls)
-			if err != nil {
-				return nil, nil, err
-			}
-			msgs = appendTurn(msgs, m.Role, blocks...)
+		case m.Role == "assistant" && len(m.ToolCalls) > 0:
+			msgs = appendTurn(msgs, m.Role, assistantToolBlocks(text, m.ToolCalls)...)
 		case m.Role == "user" || m.Role == "assistant":
 			msgs = appendTurn(msgs, m.Role, textContent(text))
 		case m.Role == "tool" && m.ToolCallID != "":

@@ -49,30 +49,13 @@ type inputSchema struct {
 	JSON json.RawMessage `json:"json"`
 }
 
-// absent reports whether an optional raw field was omitted or sent as null.
-func absent(raw json.RawMessage) bool { return llm.Absent(raw) }
-
 // buildToolConfig maps tools and tool_choice to toolConfig; nil when no tools are given, as
 // Converse requires at least one tool in a toolConfig. Converse has no "none" choice: with
 // tools present it cannot be honoured, so it is refused rather than silently ignored.
 func buildToolConfig(r *llm.ChatRequest) (*toolConfig, error) {
-	var tools []converseTool
-	if !absent(r.Tools) {
-		var err error
-		if tools, err = converseTools(r.Tools); err != nil {
-			return nil, err
-		}
-	}
-	var choice map[string]any
-	if !absent(r.ToolChoice) {
-		var err error
-		if choice, err = converseToolChoice(r.ToolChoice); err != nil {
-			return nil, err
-		}
-	}
-	none := choice != nil && len(choice) == 0
-	if len(tools) == 0 {
-		if choice != nil && !none {
+	none := r.ToolChoice != nil && r.ToolChoice.Mode == llm.ToolChoiceNone
+	if len(r.Tools) == 0 {
+		if r.ToolChoice != nil && !none {
 			return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: tool_choice needs tools")
 		}
 		return nil, nil
@@ -80,50 +63,33 @@ func buildToolConfig(r *llm.ChatRequest) (*toolConfig, error) {
 	if none {
 		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock does not support tool_choice none")
 	}
-	return &toolConfig{Tools: tools, ToolChoice: choice}, nil
-}
-
-func converseTools(raw json.RawMessage) ([]converseTool, error) {
-	tools, err := llm.ParseTools(raw)
-	if err != nil {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: %s", err)
-	}
-	out := make([]converseTool, len(tools))
-	for i, t := range tools {
+	tools := make([]converseTool, len(r.Tools))
+	for i, t := range r.Tools {
 		schema := t.Parameters
 		if schema == nil {
 			schema = llm.EmptyObjectSchema // inputSchema is required
 		}
-		out[i] = converseTool{ToolSpec: toolSpec{Name: t.Name, Description: t.Description, InputSchema: inputSchema{JSON: schema}}}
+		tools[i] = converseTool{ToolSpec: toolSpec{Name: t.Name, Description: t.Description, InputSchema: inputSchema{JSON: schema}}}
 	}
-	return out, nil
+	return &toolConfig{Tools: tools, ToolChoice: converseToolChoice(r.ToolChoice)}, nil
 }
 
-// converseToolChoice maps "auto", "required" and {"type":"function","function":{"name"}};
-// "none" yields an empty, non-nil map for the caller to judge against the tools given.
-func converseToolChoice(raw json.RawMessage) (map[string]any, error) {
-	choice, err := llm.ParseToolChoice(raw)
-	if err != nil {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: %s", err)
+// converseToolChoice maps auto, required and a named function (none is refused above).
+func converseToolChoice(choice *llm.ToolChoice) map[string]any {
+	switch {
+	case choice == nil:
+		return nil
+	case choice.Mode == llm.ToolChoiceAuto:
+		return map[string]any{"auto": struct{}{}}
+	case choice.Mode == llm.ToolChoiceRequired:
+		return map[string]any{"any": struct{}{}}
 	}
-	switch choice.Mode {
-	case "auto":
-		return map[string]any{"auto": struct{}{}}, nil
-	case "required":
-		return map[string]any{"any": struct{}{}}, nil
-	case "none":
-		return map[string]any{}, nil
-	}
-	return map[string]any{"tool": map[string]string{"name": choice.Name}}, nil
+	return map[string]any{"tool": map[string]string{"name": choice.Name}}
 }
 
 // assistantToolBlocks turns an assistant message with tool_calls into its text (when any;
 // Converse rejects empty text blocks) followed by one toolUse block per call.
-func assistantToolBlocks(msgIndex int, text string, raw json.RawMessage) ([]any, error) {
-	calls, err := llm.ParseToolCalls(raw)
-	if err != nil {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "bedrock: messages[%d].%s", msgIndex, err)
-	}
+func assistantToolBlocks(text string, calls []llm.ToolCall) []any {
 	var blocks []any
 	if text != "" {
 		blocks = append(blocks, textBlock{Text: text})
@@ -131,10 +97,7 @@ func assistantToolBlocks(msgIndex int, text string, raw json.RawMessage) ([]any,
 	for _, c := range calls {
 		blocks = append(blocks, toolUseBlock{ToolUse: toolUse{ToolUseID: c.ID, Name: c.Name, Input: c.Arguments}})
 	}
-	if len(blocks) == 0 { // "tool_calls": [] is a plain turn
-		blocks = append(blocks, textContent(text))
-	}
-	return blocks, nil
+	return blocks
 }
 
 // toolResultContent carries a role "tool" message as a toolResult block.

@@ -8,18 +8,15 @@ import (
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
+	"github.com/llmgate/llmgate/provider/providertest"
 )
 
 const weatherTool = `[{"type":"function","function":{"name":"get_weather","description":"Get the current weather in a given location",
 	"parameters":{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"}},"required":["location"]}}},
 	{"type":"function","function":{"name":"get_time"}}]`
 
-func toolRequest(choice string, msgs ...llm.Message) *llm.ChatRequest {
-	r := &llm.ChatRequest{Messages: msgs, Tools: json.RawMessage(weatherTool)}
-	if choice != "" {
-		r.ToolChoice = json.RawMessage(choice)
-	}
-	return r
+func toolRequest(t *testing.T, choice string, msgs ...llm.Message) *llm.ChatRequest {
+	return &llm.ChatRequest{Messages: msgs, Tools: providertest.Tools(t, weatherTool), ToolChoice: providertest.Choice(t, choice)}
 }
 
 func converseRequestBody(t *testing.T, r *llm.ChatRequest) (map[string]any, error) {
@@ -37,25 +34,16 @@ func converseRequestBody(t *testing.T, r *llm.ChatRequest) (map[string]any, erro
 	return got, nil
 }
 
-func jsonValue(t *testing.T, s string) any {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		t.Fatalf("%s: %v", s, err)
-	}
-	return v
-}
-
 // A full exchange as an OpenAI client sends it on the second round: the assistant's text and
 // two parallel calls, both results, then a follow-up question; shapes from
 // docs.aws.amazon.com/bedrock/latest/userguide/tool-use-inference-call.html.
 func TestToolRequestMultiTurn(t *testing.T) {
 	assistant := llm.Message{Role: "assistant", Content: llm.StringContent("Let me check both."),
-		ToolCalls: json.RawMessage(`[{"id":"tooluse_kZJMlvQmRJ6eAyJE5GIl7Q","type":"function","function":{"name":"get_weather","arguments":"{\"location\": \"San Francisco, CA\"}"}},
+		ToolCalls: providertest.Calls(t, `[{"id":"tooluse_kZJMlvQmRJ6eAyJE5GIl7Q","type":"function","function":{"name":"get_weather","arguments":"{\"location\": \"San Francisco, CA\"}"}},
 			{"id":"tooluse_2B","type":"function","function":{"name":"get_time","arguments":""}}]`)}
 	callOnly := llm.Message{Role: "assistant", Content: json.RawMessage(`null`),
-		ToolCalls: json.RawMessage(`[{"id":"tooluse_3C","type":"function","function":{"name":"get_time","arguments":"{}"}}]`)}
-	r := toolRequest(`"auto"`,
+		ToolCalls: providertest.Calls(t, `[{"id":"tooluse_3C","type":"function","function":{"name":"get_time","arguments":"{}"}}]`)}
+	r := toolRequest(t, `"auto"`,
 		msg("system", "Be terse."), msg("user", "Weather and time in SF?"), assistant,
 		llm.Message{Role: "tool", ToolCallID: "tooluse_kZJMlvQmRJ6eAyJE5GIl7Q", Content: llm.StringContent("15 degrees")},
 		llm.Message{Role: "tool", ToolCallID: "tooluse_2B", Content: json.RawMessage(`[{"type":"text","text":"14:05 PST"}]`)},
@@ -65,7 +53,7 @@ func TestToolRequestMultiTurn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantMessages := jsonValue(t, `[
+	wantMessages := providertest.JSON(t, `[
 		{"role":"user","content":[{"text":"Weather and time in SF?"}]},
 		{"role":"assistant","content":[{"text":"Let me check both."},
 			{"toolUse":{"toolUseId":"tooluse_kZJMlvQmRJ6eAyJE5GIl7Q","name":"get_weather","input":{"location":"San Francisco, CA"}}},
@@ -75,7 +63,7 @@ func TestToolRequestMultiTurn(t *testing.T) {
 			{"text":"And now?"}]},
 		{"role":"assistant","content":[{"toolUse":{"toolUseId":"tooluse_3C","name":"get_time","input":{}}}]},
 		{"role":"user","content":[{"toolResult":{"toolUseId":"tooluse_3C","content":[{"text":" "}]}}]}]`)
-	wantToolConfig := jsonValue(t, `{"tools":[
+	wantToolConfig := providertest.JSON(t, `{"tools":[
 		{"toolSpec":{"name":"get_weather","description":"Get the current weather in a given location",
 			"inputSchema":{"json":{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"}},"required":["location"]}}}},
 		{"toolSpec":{"name":"get_time","inputSchema":{"json":{"type":"object","properties":{}}}}}],
@@ -86,18 +74,16 @@ func TestToolRequestMultiTurn(t *testing.T) {
 	if !reflect.DeepEqual(got["toolConfig"], wantToolConfig) {
 		t.Errorf("toolConfig = %v", got["toolConfig"])
 	}
-	if !reflect.DeepEqual(got["system"], jsonValue(t, `[{"text":"Be terse."}]`)) {
+	if !reflect.DeepEqual(got["system"], providertest.JSON(t, `[{"text":"Be terse."}]`)) {
 		t.Errorf("system = %v", got["system"])
 	}
 }
 
 func TestEmptyToolCallsArePlainTurns(t *testing.T) {
-	for _, calls := range []string{`[]`, `null`} {
-		got, err := converseRequestBody(t, toolRequest("", msg("user", "x"), llm.Message{Role: "assistant", Content: llm.StringContent(""), ToolCalls: json.RawMessage(calls)}))
-		want := jsonValue(t, `[{"role":"user","content":[{"text":"x"}]},{"role":"assistant","content":[{"text":" "}]}]`)
-		if err != nil || !reflect.DeepEqual(got["messages"], want) {
-			t.Errorf("%s: %v %v", calls, got["messages"], err)
-		}
+	got, err := converseRequestBody(t, toolRequest(t, "", msg("user", "x"), llm.Message{Role: "assistant", Content: llm.StringContent("")}))
+	want := providertest.JSON(t, `[{"role":"user","content":[{"text":"x"}]},{"role":"assistant","content":[{"text":" "}]}]`)
+	if err != nil || !reflect.DeepEqual(got["messages"], want) {
+		t.Errorf("%v %v", got["messages"], err)
 	}
 }
 
@@ -106,11 +92,10 @@ func TestToolChoice(t *testing.T) {
 		{`"auto"`, `{"auto":{}}`},
 		{`"required"`, `{"any":{}}`},
 		{`{"type":"function","function":{"name":"get_weather"}}`, `{"tool":{"name":"get_weather"}}`},
-		{`null`, ``},
 		{``, ``},
 	}
 	for _, tt := range tests {
-		got, err := converseRequestBody(t, toolRequest(tt.choice, msg("user", "x")))
+		got, err := converseRequestBody(t, toolRequest(t, tt.choice, msg("user", "x")))
 		if err != nil {
 			t.Fatalf("%s: %v", tt.choice, err)
 		}
@@ -125,7 +110,7 @@ func TestToolChoice(t *testing.T) {
 			}
 			continue
 		}
-		if !reflect.DeepEqual(choice, jsonValue(t, tt.want)) {
+		if !reflect.DeepEqual(choice, providertest.JSON(t, tt.want)) {
 			t.Errorf("%s: toolChoice = %v, want %s", tt.choice, choice, tt.want)
 		}
 	}
@@ -133,41 +118,25 @@ func TestToolChoice(t *testing.T) {
 
 // Converse has no "none": refused when tools are given, harmless (no toolConfig) otherwise.
 func TestToolChoiceNone(t *testing.T) {
-	_, err := converseRequestBody(t, toolRequest(`"none"`, msg("user", "x")))
+	got, err := converseRequestBody(t, toolRequest(t, `"none"`, msg("user", "x")))
 	if gateway.ErrorCode(err) != gateway.CodeInvalid || !strings.Contains(err.Error(), "bedrock does not support tool_choice none") {
 		t.Errorf("none with tools: err = %v", err)
 	}
-	for _, tools := range []string{``, `[]`, `null`} {
-		r := &llm.ChatRequest{Messages: []llm.Message{msg("user", "x")}, Tools: json.RawMessage(tools), ToolChoice: json.RawMessage(`"none"`)}
-		got, err := converseRequestBody(t, r)
-		if _, present := got["toolConfig"]; err != nil || present {
-			t.Errorf("none without tools %q: %v %v", tools, got, err)
-		}
+	r := &llm.ChatRequest{Messages: []llm.Message{msg("user", "x")}, ToolChoice: providertest.Choice(t, `"none"`)}
+	got, err = converseRequestBody(t, r)
+	if _, present := got["toolConfig"]; err != nil || present {
+		t.Errorf("none without tools: %v %v", got, err)
 	}
 }
 
 func TestToolRequestRejects(t *testing.T) {
-	call := func(args string) llm.Message {
-		return llm.Message{Role: "assistant", ToolCalls: json.RawMessage(`[{"id":"tooluse_1","type":"function","function":{"name":"f","arguments":` + args + `}}]`)}
-	}
 	noTools := func(choice string) *llm.ChatRequest {
-		return &llm.ChatRequest{Messages: []llm.Message{msg("user", "x")}, ToolChoice: json.RawMessage(choice)}
+		return &llm.ChatRequest{Messages: []llm.Message{msg("user", "x")}, ToolChoice: providertest.Choice(t, choice)}
 	}
 	tests := map[string]*llm.ChatRequest{
-		"arguments not JSON":         toolRequest("", msg("user", "x"), call(`"{\"a\":"`)),
-		"arguments not an object":    toolRequest("", msg("user", "x"), call(`"[1,2]"`)),
-		"arguments JSON null":        toolRequest("", msg("user", "x"), call(`"null"`)),
-		"tool_calls not a list":      toolRequest("", msg("user", "x"), llm.Message{Role: "assistant", ToolCalls: json.RawMessage(`{"id":"x"}`)}),
-		"tool call without id":       toolRequest("", msg("user", "x"), llm.Message{Role: "assistant", ToolCalls: json.RawMessage(`[{"type":"function","function":{"name":"f","arguments":"{}"}}]`)}),
-		"tool result not text":       toolRequest("", msg("user", "x"), llm.Message{Role: "tool", ToolCallID: "t", Content: json.RawMessage(`[{"type":"image_url","image_url":{"url":"x"}}]`)}),
-		"unknown tool_choice":        toolRequest(`"sometimes"`, msg("user", "x")),
-		"tool_choice without name":   toolRequest(`{"type":"function","function":{}}`, msg("user", "x")),
-		"tool_choice wrong type":     toolRequest(`42`, msg("user", "x")),
+		"tool result not text":       toolRequest(t, "", msg("user", "x"), llm.Message{Role: "tool", ToolCallID: "t", Content: json.RawMessage(`[{"type":"image_url","image_url":{"url":"x"}}]`)}),
 		"tool_choice without tools":  noTools(`"required"`),
 		"named choice without tools": noTools(`{"type":"function","function":{"name":"f"}}`),
-		"non-function tool":          {Messages: []llm.Message{msg("user", "x")}, Tools: json.RawMessage(`[{"type":"code_interpreter"}]`)},
-		"tools not a list":           {Messages: []llm.Message{msg("user", "x")}, Tools: json.RawMessage(`{"type":"function"}`)},
-		"function tool without name": {Messages: []llm.Message{msg("user", "x")}, Tools: json.RawMessage(`[{"type":"function","function":{"description":"d"}}]`)},
 	}
 	for name, r := range tests {
 		if _, err := converseRequestBody(t, r); gateway.ErrorCode(err) != gateway.CodeInvalid {

@@ -56,7 +56,7 @@ var dropped = map[string]bool{"user": true, "logit_bias": true, "stream_options"
 type message struct {
 	Role       string          `json:"role"`
 	Content    json.RawMessage `json:"content,omitempty"`
-	ToolCalls  json.RawMessage `json:"tool_calls,omitempty"`
+	ToolCalls  []llm.ToolCall  `json:"tool_calls,omitempty"`
 	ToolCallID string          `json:"tool_call_id,omitempty"`
 }
 
@@ -126,21 +126,39 @@ func chatBody(c *provider.Call) (map[string]any, error) {
 		body["stop_sequences"] = p.Stop
 	}
 	if r := c.Req.Chat; r != nil {
-		setRaw(body, "tools", r.Tools)
-		setRaw(body, "tool_choice", r.ToolChoice)
+		if err := addTools(body, r); err != nil {
+			return nil, err
+		}
 	}
 	return body, nil
+}
+
+// addTools sets tools (v2 takes OpenAI's function tools as they are), tool_choice (v2 knows
+// only REQUIRED and NONE; auto is its default) and response_format.
+func addTools(body map[string]any, r *llm.ChatRequest) error {
+	if len(r.Tools) > 0 {
+		body["tools"] = r.Tools
+	}
+	if r.ResponseFormat != nil {
+		body["response_format"] = r.ResponseFormat
+	}
+	if r.ToolChoice == nil {
+		return nil
+	}
+	switch r.ToolChoice.Mode {
+	case llm.ToolChoiceRequired:
+		body["tool_choice"] = "REQUIRED"
+	case llm.ToolChoiceNone:
+		body["tool_choice"] = "NONE"
+	case llm.ToolChoiceFunction:
+		return gateway.Errorf(gateway.CodeInvalid, "provider %q cannot be told which tool to call; tool_choice must be auto, required or none", name)
+	}
+	return nil
 }
 
 func setIf[T any](body map[string]any, key string, v *T) {
 	if v != nil {
 		body[key] = *v
-	}
-}
-
-func setRaw(body map[string]any, key string, v json.RawMessage) {
-	if len(v) > 0 && string(v) != "null" {
-		body[key] = v
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
+	"github.com/llmgate/llmgate/provider/providertest"
 )
 
 var testConfig = map[string]string{KeyAPIKey: "co-test-key", KeyAPIBase: "http://fake.local/"}
@@ -63,10 +64,10 @@ func TestRequests(t *testing.T) {
 			call: chat(&llm.ChatRequest{
 				Messages: []llm.Message{
 					msg("user", "Weather in Paris?"),
-					{Role: "assistant", Content: json.RawMessage(`null`), ToolCalls: json.RawMessage(`[{"id":"get_weather_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]`)},
+					{Role: "assistant", Content: json.RawMessage(`null`), ToolCalls: providertest.Calls(t, `[{"id":"get_weather_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]`)},
 					{Role: "tool", ToolCallID: "get_weather_1", Content: llm.StringContent(`{"temp":21}`)},
 				},
-				Tools:  json.RawMessage(`[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]`),
+				Tools:  providertest.Tools(t, `[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]`),
 				Params: llm.Params{Stream: true},
 			}),
 			url: "http://fake.local/v2/chat",
@@ -118,10 +119,29 @@ func TestDefaultBase(t *testing.T) {
 	}
 }
 
+// Cohere v2 knows tool_choice REQUIRED and NONE only, auto being its default; response_format
+// goes as the caller sent it.
+func TestToolChoiceAndResponseFormat(t *testing.T) {
+	format := `{"type":"json_object"}`
+	for choice, want := range map[string]string{`"auto"`: ``, `"required"`: `,"tool_choice":"REQUIRED"`, `"none"`: `,"tool_choice":"NONE"`} {
+		var rf llm.ResponseFormat
+		if err := json.Unmarshal([]byte(format), &rf); err != nil {
+			t.Fatal(err)
+		}
+		req, err := Spec.Translator.Request(chat(&llm.ChatRequest{Messages: []llm.Message{msg("user", "hi")},
+			ToolChoice: providertest.Choice(t, choice), Params: llm.Params{ResponseFormat: &rf}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertJSON(t, req.Body, `{"model":"command-a-03-2025","stream":false,"messages":[{"role":"user","content":"hi"}],"response_format":`+format+want+`}`)
+	}
+}
+
 func TestRejections(t *testing.T) {
 	for name, r := range map[string]*llm.ChatRequest{
 		"n > 1":        {Messages: []llm.Message{msg("user", "hi")}, Params: llm.Params{N: ptr(2)}},
 		"unknown role": {Messages: []llm.Message{msg("narrator", "hi")}},
+		"named tool":   {Messages: []llm.Message{msg("user", "hi")}, ToolChoice: &llm.ToolChoice{Mode: llm.ToolChoiceFunction, Name: "f"}},
 	} {
 		_, err := Spec.Translator.Request(chat(r))
 		if gateway.ErrorCode(err) != gateway.CodeInvalid || !strings.Contains(gateway.ErrorMessage(err), `"cohere"`) {

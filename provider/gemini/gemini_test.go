@@ -72,8 +72,9 @@ func TestRequestBodies(t *testing.T) {
 			body:    `{"contents":[{"role":"user","parts":[{"text":"Grüß dich, 世界 👋"}]}]}`,
 		},
 		{
-			name:    "completions are one user turn; max_completion_tokens and json_object response_format mapped",
-			call:    completionCall(&llm.CompletionRequest{Prompt: "One small step for", Extra: map[string]json.RawMessage{"max_completion_tokens": json.RawMessage(`8`), "response_format": json.RawMessage(`{"type":"json_object"}`)}}),
+			name: "completions are one user turn; max_completion_tokens and json_object response_format mapped",
+			call: completionCall(&llm.CompletionRequest{Prompt: "One small step for", Extra: map[string]json.RawMessage{"max_completion_tokens": json.RawMessage(`8`)},
+				Params: llm.Params{ResponseFormat: &llm.ResponseFormat{Type: llm.FormatJSONObject}}}),
 			wantURL: "http://fake.local/v1beta/models/gemini-2.0-flash:generateContent",
 			body:    `{"contents":[{"role":"user","parts":[{"text":"One small step for"}]}],"generationConfig":{"maxOutputTokens":8,"responseMimeType":"application/json"}}`,
 		},

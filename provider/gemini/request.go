@@ -118,9 +118,7 @@ func (t *Translator) generateBody(c *provider.Call) (map[string]any, error) {
 		body["systemInstruction"] = system
 	}
 	if c.Req.Chat != nil {
-		if err := t.addTools(body, c.Req.Chat); err != nil {
-			return nil, err
-		}
+		addTools(body, c.Req.Chat)
 	}
 	extra := c.Req.ExtraFields()
 	gc, err := t.generationConfig(c.Req.Params(), extra)
@@ -199,14 +197,13 @@ func (t *Translator) turn(i int, m *llm.Message, names map[string]string) (strin
 	if text != "" {
 		parts = append(parts, part{Text: text})
 	}
-	if absent(m.ToolCalls) {
+	if len(m.ToolCalls) == 0 {
 		return role, parts, nil
 	}
 	if role != "model" {
 		return "", nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d] has tool_calls but is not an assistant message", t.Provider, i)
 	}
-	calls, err := t.callParts(i, m.ToolCalls, names)
-	return role, append(parts, calls...), err
+	return role, append(parts, callParts(m.ToolCalls, names)...), nil
 }
 
 func (t *Translator) role(role string, i int) (string, error) {
@@ -238,8 +235,11 @@ func (t *Translator) generationConfig(p *llm.Params, extra map[string]json.RawMe
 			return nil, err
 		}
 	}
-	if err := t.responseFormat(gc, extra["response_format"]); err != nil {
-		return nil, err
+	if f := p.ResponseFormat; f != nil && f.Type != llm.FormatText {
+		gc.ResponseMimeType = "application/json" // Gemini's JSON mode
+		if f.Schema != nil {
+			gc.ResponseSchema = f.Schema.Schema
+		}
 	}
 	return gc, nil
 }
@@ -253,30 +253,6 @@ func decodeExtra(extra map[string]json.RawMessage, key string, into any) error {
 		e := gateway.Wrap(gateway.CodeInvalid, err, "invalid "+key)
 		e.Field = key
 		return e
-	}
-	return nil
-}
-
-// responseFormat maps OpenAI's response_format onto Gemini's JSON mode.
-func (t *Translator) responseFormat(gc *generationConfig, raw json.RawMessage) error {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	var rf struct {
-		Type       string `json:"type"`
-		JSONSchema struct {
-			Schema json.RawMessage `json:"schema"`
-		} `json:"json_schema"`
-	}
-	if err := json.Unmarshal(raw, &rf); err != nil {
-		return gateway.Wrap(gateway.CodeInvalid, err, "invalid response_format")
-	}
-	switch rf.Type {
-	case "json_object":
-		gc.ResponseMimeType = "application/json"
-	case "json_schema":
-		gc.ResponseMimeType = "application/json"
-		gc.ResponseSchema = rf.JSONSchema.Schema
 	}
 	return nil
 }

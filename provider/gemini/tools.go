@@ -76,67 +76,42 @@ func (p part) MarshalJSON() ([]byte, error) {
 func absent(raw json.RawMessage) bool { return llm.Absent(raw) }
 
 // addTools sets tools and toolConfig on the request body.
-func (t *Translator) addTools(body map[string]any, r *llm.ChatRequest) error {
-	if !absent(r.Tools) {
-		decls, err := t.declarations(r.Tools)
-		if err != nil {
-			return err
+func addTools(body map[string]any, r *llm.ChatRequest) {
+	if len(r.Tools) > 0 {
+		decls := make([]functionDeclaration, len(r.Tools))
+		for i, tool := range r.Tools {
+			decls[i] = functionDeclaration{Name: tool.Name, Description: tool.Description, Parameters: tool.Parameters}
 		}
 		body["tools"] = []map[string]any{{"functionDeclarations": decls}}
 	}
-	if !absent(r.ToolChoice) {
-		config, err := t.toolConfig(r.ToolChoice)
-		if err != nil {
-			return err
-		}
-		body["toolConfig"] = map[string]any{"functionCallingConfig": config}
+	if r.ToolChoice != nil {
+		body["toolConfig"] = map[string]any{"functionCallingConfig": functionCalling(r.ToolChoice)}
 	}
-	return nil
 }
 
-func (t *Translator) declarations(raw json.RawMessage) ([]functionDeclaration, error) {
-	tools, err := llm.ParseTools(raw)
-	if err != nil {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: %s", t.Provider, err)
-	}
-	out := make([]functionDeclaration, len(tools))
-	for i, tool := range tools {
-		out[i] = functionDeclaration{Name: tool.Name, Description: tool.Description, Parameters: tool.Parameters}
-	}
-	return out, nil
-}
-
-// toolConfig maps "auto", "required", "none" and {"type":"function","function":{"name"}}
-// onto a functionCallingConfig.
-func (t *Translator) toolConfig(raw json.RawMessage) (map[string]any, error) {
-	choice, err := llm.ParseToolChoice(raw)
-	if err != nil {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: %s", t.Provider, err)
-	}
+// functionCalling maps auto, required, none and a named function onto a
+// functionCallingConfig.
+func functionCalling(choice *llm.ToolChoice) map[string]any {
 	switch choice.Mode {
-	case "auto":
-		return map[string]any{"mode": "AUTO"}, nil
-	case "required":
-		return map[string]any{"mode": "ANY"}, nil
-	case "none":
-		return map[string]any{"mode": "NONE"}, nil
+	case llm.ToolChoiceAuto:
+		return map[string]any{"mode": "AUTO"}
+	case llm.ToolChoiceRequired:
+		return map[string]any{"mode": "ANY"}
+	case llm.ToolChoiceNone:
+		return map[string]any{"mode": "NONE"}
 	}
-	return map[string]any{"mode": "ANY", "allowedFunctionNames": []string{choice.Name}}, nil
+	return map[string]any{"mode": "ANY", "allowedFunctionNames": []string{choice.Name}}
 }
 
 // callParts turns an assistant message's tool_calls into functionCall parts and records each
 // call's function name by id, so later tool results can be addressed by name.
-func (t *Translator) callParts(msgIndex int, raw json.RawMessage, names map[string]string) ([]part, error) {
-	calls, err := llm.ParseToolCalls(raw)
-	if err != nil {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "provider %q: messages[%d].%s", t.Provider, msgIndex, err)
-	}
+func callParts(calls []llm.ToolCall, names map[string]string) []part {
 	parts := make([]part, 0, len(calls))
 	for _, c := range calls {
 		names[c.ID] = c.Name
 		parts = append(parts, part{FunctionCall: &functionCall{Name: c.Name, Args: c.Arguments}})
 	}
-	return parts, nil
+	return parts
 }
 
 // resultPart turns a role "tool" message into a functionResponse part named after the call

@@ -17,7 +17,7 @@ func TestFamilyReachesItsBaseWithItsBearerKey(t *testing.T) {
 		t.Fatalf("keys: required %v optional %v", s.RequiredKeys, s.OptionalKeys)
 	}
 	for _, tc := range []struct {
-		config   map[string]string
+		config    map[string]string
 		url, auth string
 	}{
 		{map[string]string{"acme_api_key": " k1 "}, "https://api.acme.test/v1/chat/completions", "Bearer k1"},

@@ -74,6 +74,30 @@ func TestBody(t *testing.T) {
 	}
 }
 
+// An OpenAI-wire upstream gets tools, tool_choice, tool_calls and response_format as the
+// caller sent them, members llmgate does not model (strict, a future field) included.
+func TestBodyForwardsToolsAsSent(t *testing.T) {
+	tools := `[{"type":"function","function":{"name":"f","parameters":{"type":"object"},"strict":true,"x_new":[1]}}]`
+	calls := `[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"a\": 1}"},"x_new":2}]`
+	choice := `{"type":"function","function":{"name":"f"}}`
+	format := `{"type":"json_schema","json_schema":{"name":"w","schema":{"type":"object"},"strict":true}}`
+	in := `{"messages":[{"role":"user","content":"x"},{"role":"assistant","content":null,"tool_calls":` + calls + `},{"role":"tool","tool_call_id":"c1","content":"1"}],` +
+		`"tools":` + tools + `,"tool_choice":` + choice + `,"response_format":` + format + `}`
+	req, derr := llm.Decode(gateway.TypeChat, []byte(in))
+	if derr != nil {
+		t.Fatal(derr)
+	}
+	body, err := Body(&provider.Call{Type: gateway.TypeChat, Model: "m", Req: req})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, member := range []string{`"tools":` + tools, `"tool_calls":` + calls, `"tool_choice":` + choice, `"response_format":` + format} {
+		if !strings.Contains(string(body), member) {
+			t.Errorf("body lacks %s:\n%s", member, body)
+		}
+	}
+}
+
 func TestParseResponse(t *testing.T) {
 	tests := []struct {
 		name  string
