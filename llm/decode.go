@@ -6,9 +6,9 @@ import (
 	"errors"
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/internal/jsonobj"
 )
 
 // Decode parses and validates an invocation body for an endpoint of type t the way MLflow's
@@ -70,20 +70,14 @@ func decode(t gateway.EndpointType, body []byte, lenientStop bool) (*Request, *g
 	return nil, gateway.Errorf(gateway.CodeInvalid, "unsupported endpoint type %q", t)
 }
 
-// objectFields splits a JSON object into its raw members. Duplicate keys keep the last value,
-// as Python's json module (and so MLflow) does.
+// objectFields splits a JSON object into its raw members (see jsonobj.Split).
 func objectFields(body []byte) (map[string]json.RawMessage, *gateway.Error) {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
+	fields, err := jsonobj.Split(body)
+	if errors.Is(err, jsonobj.ErrNotObject) {
 		return nil, unprocessable("", "Input should be a valid JSON object")
 	}
-	var members map[string]rawRef
-	if err := json.Unmarshal(trimmed, &members); err != nil {
-		return nil, &gateway.Error{Code: gateway.CodeUnprocessable, Message: JSONErrorText(err, len(body)-len(trimmed)), Err: err}
-	}
-	fields := make(map[string]json.RawMessage, len(members))
-	for k, v := range members {
-		fields[k] = json.RawMessage(v)
+	if err != nil {
+		return nil, &gateway.Error{Code: gateway.CodeUnprocessable, Message: jsonobj.ErrorText(err, jsonobj.Lead(body)), Err: err}
 	}
 	return fields, nil
 }
@@ -98,22 +92,6 @@ func (r *rawRef) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// JSONErrorText says what is wrong with a body json.Unmarshal refused and where, e.g.
-// "Invalid JSON at offset 12: invalid character '}' looking for beginning of value": the
-// offset is the 0-based index of the offending byte (the body's length when it ends early).
-// lead is the number of bytes trimmed before the part that was parsed.
-func JSONErrorText(err error, lead int) string {
-	var syntax *json.SyntaxError
-	if errors.As(err, &syntax) {
-		at := syntax.Offset
-		if at > 0 && !strings.HasPrefix(syntax.Error(), "unexpected end") {
-			at-- // Offset counts the offending byte as read
-		}
-		return "Invalid JSON at offset " + strconv.FormatInt(at+int64(lead), 10) + ": " + syntax.Error()
-	}
-	return "Invalid JSON: " + err.Error()
-}
-
 // ModelName reads the OpenAI-style "model" member that names the endpoint, with the same
 // precise errors as Decode (the surface maps them to its status).
 func ModelName(body []byte) (string, *gateway.Error) {
@@ -125,7 +103,7 @@ func ModelName(body []byte) (string, *gateway.Error) {
 		Model json.RawMessage `json:"model"`
 	}
 	if err := json.Unmarshal(trimmed, &m); err != nil {
-		return "", &gateway.Error{Code: gateway.CodeUnprocessable, Message: JSONErrorText(err, len(body)-len(trimmed)), Err: err}
+		return "", &gateway.Error{Code: gateway.CodeUnprocessable, Message: jsonobj.ErrorText(err, jsonobj.Lead(body)), Err: err}
 	}
 	var name string
 	if json.Unmarshal(m.Model, &name) != nil || name == "" {
@@ -151,13 +129,19 @@ func (d *decoder) take(name string) (json.RawMessage, bool) {
 		return nil, false
 	}
 	delete(d.fields, name)
-	if isNull(raw) {
+	if jsonobj.Null(raw) {
 		return nil, false
 	}
 	return raw, true
 }
 
-func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+// value takes a field as a T; absent and JSON null both report ok=false, a value of another
+// type an error for the caller to word.
+func value[T any](d *decoder, name string) (v T, ok bool, err error) {
+	v, ok, err = jsonobj.Value[T](d.fields, name)
+	delete(d.fields, name)
+	return v, ok, err
+}
 
 // extra returns the remaining fields, nil when there are none.
 func (d *decoder) extra() map[string]json.RawMessage {
@@ -197,13 +181,14 @@ func (d *decoder) chat() (*Request, *gateway.Error) {
 
 func (d *decoder) completion() (*Request, *gateway.Error) {
 	c := &CompletionRequest{}
-	raw, ok := d.take("prompt")
+	prompt, ok, err := value[string](d, "prompt")
+	if err != nil {
+		return nil, unprocessable("prompt", "Input should be a valid string")
+	}
 	if !ok {
 		return nil, unprocessable("prompt", "Field required")
 	}
-	if json.Unmarshal(raw, &c.Prompt) != nil {
-		return nil, unprocessable("prompt", "Input should be a valid string")
-	}
+	c.Prompt = prompt
 	if err := d.params(&c.Params); err != nil {
 		return nil, err
 	}
@@ -357,10 +342,9 @@ func (d *decoder) params(p *Params) *gateway.Error {
 	if p.Stop, err = d.stop(); err != nil {
 		return err
 	}
-	if raw, ok := d.take("stream"); ok {
-		if json.Unmarshal(raw, &p.Stream) != nil {
-			return unprocessable("stream", "Input should be a valid boolean")
-		}
+	var bad error
+	if p.Stream, _, bad = value[bool](d, "stream"); bad != nil {
+		return unprocessable("stream", "Input should be a valid boolean")
 	}
 	if raw, ok := d.take("response_format"); ok {
 		p.ResponseFormat = &ResponseFormat{}
@@ -379,13 +363,12 @@ func (d *decoder) params(p *Params) *gateway.Error {
 
 // number takes a float field bounded to [lo, hi].
 func (d *decoder) number(name string, lo, hi float64) (*float64, *gateway.Error) {
-	raw, ok := d.take(name)
+	v, ok, err := value[float64](d, name)
+	if err != nil {
+		return nil, unprocessable(name, "Input should be a valid number")
+	}
 	if !ok {
 		return nil, nil
-	}
-	var v float64
-	if json.Unmarshal(raw, &v) != nil {
-		return nil, unprocessable(name, "Input should be a valid number")
 	}
 	if v < lo || v > hi {
 		return nil, unprocessable(name, "Input should be between "+fmtFloat(lo)+" and "+fmtFloat(hi))
@@ -398,12 +381,11 @@ func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 // positiveInt takes an integer field that must be in [1, hi]. Integral floats (1.0) pass, as
 // in pydantic's lax mode.
 func (d *decoder) positiveInt(name string, hi int) (*int, *gateway.Error) {
-	raw, ok := d.take(name)
-	if !ok {
+	f, ok, err := value[float64](d, name)
+	if !ok && err == nil {
 		return nil, nil
 	}
-	var f float64
-	if json.Unmarshal(raw, &f) != nil || f != math.Trunc(f) || f > math.MaxInt32 {
+	if err != nil || f != math.Trunc(f) || f > math.MaxInt32 {
 		return nil, unprocessable(name, "Input should be a valid integer")
 	}
 	if f < 1 {
@@ -418,8 +400,8 @@ func (d *decoder) positiveInt(name string, hi int) (*int, *gateway.Error) {
 
 // checkPositiveIntExtra validates a field that is forwarded as is (kept in Extra).
 func (d *decoder) checkPositiveIntExtra(name string, hi int) *gateway.Error {
-	raw, ok := d.fields[name]
-	if !ok || isNull(raw) {
+	raw := d.fields[name]
+	if !jsonobj.Present(d.fields, name) {
 		return nil
 	}
 	if _, err := d.positiveInt(name, hi); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/internal/jsonobj"
 	"github.com/llmgate/llmgate/llm"
 )
 
@@ -71,7 +72,7 @@ func decodeBody(body []byte) (*wireRequest, *gateway.Error) {
 		if errors.As(err, &te) && te.Field != "" {
 			return nil, invalid(te.Field, "Input should be a valid %s", jsonKind(te.Type.Kind().String()))
 		}
-		return nil, &gateway.Error{Code: gateway.CodeInvalid, Message: llm.JSONErrorText(err, len(body)-len(trimmed)), Err: err}
+		return nil, &gateway.Error{Code: gateway.CodeInvalid, Message: jsonobj.ErrorText(err, jsonobj.Lead(body)), Err: err}
 	}
 	return &w, nil
 }

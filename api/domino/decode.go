@@ -14,6 +14,7 @@ import (
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/internal/jsonobj"
 )
 
 // fields is a JSON object body split into its members, so each field can be type-checked
@@ -42,12 +43,9 @@ func parseFields(body []byte) (fields, error) {
 }
 
 // has reports whether name is present and not null (null means "absent" in a patch).
-func (f fields) has(name string) bool {
-	raw, ok := f[name]
-	return ok && !isNull(raw)
-}
+func (f fields) has(name string) bool { return jsonobj.Present(f, name) }
 
-func isNull(raw json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
+func isNull(raw json.RawMessage) bool { return jsonobj.Null(raw) }
 
 func missing(name string) error {
 	return &gateway.Error{Code: gateway.CodeInvalid, Field: name, Message: name + " is required"}
@@ -57,16 +55,16 @@ func wrongType(name, want string) error {
 	return &gateway.Error{Code: gateway.CodeInvalid, Field: name, Message: name + " must be " + want}
 }
 
-// str decodes a string field; ok is false when the field is absent or null.
-func (f fields) str(name string) (v string, ok bool, err error) {
-	if !f.has(name) {
-		return "", false, nil
+// get decodes field name as a T; ok is false when the field is absent or null.
+func get[T any](f fields, name string) (v T, ok bool, err error) {
+	v, ok, err = jsonobj.Value[T](f, name)
+	if err != nil {
+		return v, false, wrongType(name, jsonobj.Kind(v))
 	}
-	if json.Unmarshal(f[name], &v) != nil {
-		return "", false, wrongType(name, "a string")
-	}
-	return v, true, nil
+	return v, ok, nil
 }
+
+func (f fields) str(name string) (string, bool, error) { return get[string](f, name) }
 
 func (f fields) requiredStr(name string) (string, error) {
 	v, ok, err := f.str(name)
@@ -76,29 +74,10 @@ func (f fields) requiredStr(name string) (string, error) {
 	return v, err
 }
 
-func (f fields) boolean(name string) (v bool, ok bool, err error) {
-	if !f.has(name) {
-		return false, false, nil
-	}
-	if json.Unmarshal(f[name], &v) != nil {
-		return false, false, wrongType(name, "a boolean")
-	}
-	return v, true, nil
-}
+func (f fields) boolean(name string) (bool, bool, error) { return get[bool](f, name) }
 
 // strings decodes an array of strings; a present empty array gives a non-nil empty slice.
-func (f fields) strings(name string) (v []string, ok bool, err error) {
-	if !f.has(name) {
-		return nil, false, nil
-	}
-	if json.Unmarshal(f[name], &v) != nil {
-		return nil, false, wrongType(name, "an array of strings")
-	}
-	if v == nil {
-		v = []string{}
-	}
-	return v, true, nil
-}
+func (f fields) strings(name string) ([]string, bool, error) { return get[[]string](f, name) }
 
 func (f fields) object(name string) (fields, bool, error) {
 	if !f.has(name) {
@@ -134,9 +113,7 @@ func (f fields) rateLimits() (*gateway.RateLimits, error) {
 		return nil, nil
 	}
 	var rl gateway.RateLimits
-	dec := json.NewDecoder(bytes.NewReader(f["rateLimits"]))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rl); err != nil {
+	if err := jsonobj.Strict(f["rateLimits"], &rl); err != nil {
 		return nil, wrongType("rateLimits",
 			"an object {callsPerMinute, tokensPerMinute} of {endpoint, perUser, perOrganization} integers")
 	}
@@ -184,9 +161,7 @@ func configValue(key string, raw json.RawMessage, patch bool) (app.ConfigValue, 
 		var ref struct {
 			SecretRef string `json:"secretRef"`
 		}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if dec.Decode(&ref) != nil || ref.SecretRef == "" {
+		if jsonobj.Strict(raw, &ref) != nil || ref.SecretRef == "" {
 			return app.ConfigValue{}, bad
 		}
 		return app.ConfigValue{SecretRef: ref.SecretRef}, nil
@@ -471,33 +446,18 @@ func (f fields) extension(name string, dst any, known string) (ok, present bool,
 	if !present || isNull(raw) {
 		return false, present, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te) && te.Field != "":
-			return false, true, wrongType(name+"."+te.Field, jsonKindName(te.Type.Kind().String()))
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return false, true, &gateway.Error{Code: gateway.CodeInvalid, Field: name + "." + field,
-				Message: name + "." + field + " is not a " + name + " field (" + known + ")"}
-		}
+	err = jsonobj.Strict(raw, dst)
+	var fe *jsonobj.FieldError
+	switch {
+	case err == nil:
+		return true, true, nil
+	case !errors.As(err, &fe) || fe.Field == "":
 		return false, true, wrongType(name, "an object")
+	case fe.Unknown:
+		return false, true, &gateway.Error{Code: gateway.CodeInvalid, Field: name + "." + fe.Field,
+			Message: name + "." + fe.Field + " is not a " + name + " field (" + known + ")"}
 	}
-	return true, true, nil
-}
-
-func jsonKindName(kind string) string {
-	switch kind {
-	case "float64", "int", "int64":
-		return "a number"
-	case "string":
-		return "a string"
-	case "slice":
-		return "a list"
-	}
-	return kind
+	return false, true, wrongType(name+"."+fe.Field, fe.Want)
 }
 
 func present(f fields, name string) bool {
@@ -518,24 +478,18 @@ func (f fields) only(allowed []string) error {
 
 // int64Field decodes an integer field; nil when absent or null.
 func (f fields) int64Field(name string) (*int64, error) {
-	if !f.has(name) {
-		return nil, nil
-	}
-	var v int64
-	if err := json.Unmarshal(f[name], &v); err != nil {
-		return nil, wrongType(name, "an integer")
+	v, ok, err := get[int64](f, name)
+	if !ok {
+		return nil, err
 	}
 	return &v, nil
 }
 
 // float decodes a number field; nil when absent or null.
 func (f fields) float(name string) (*float64, error) {
-	if !f.has(name) {
-		return nil, nil
-	}
-	var v float64
-	if err := json.Unmarshal(f[name], &v); err != nil {
-		return nil, wrongType(name, "a number")
+	v, ok, err := get[float64](f, name)
+	if !ok {
+		return nil, err
 	}
 	return &v, nil
 }

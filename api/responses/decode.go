@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/internal/jsonobj"
 	"github.com/llmgate/llmgate/llm"
 )
 
@@ -69,7 +70,7 @@ func decodeRequest(body []byte) (*llm.Request, *gateway.Error) {
 		if errors.As(err, &te) && te.Field != "" {
 			return nil, invalid(te.Field, "invalid type: expected %s", te.Type.String())
 		}
-		return nil, &gateway.Error{Code: gateway.CodeInvalid, Message: llm.JSONErrorText(err, len(body)-len(trimmed)), Err: err}
+		return nil, &gateway.Error{Code: gateway.CodeInvalid, Message: jsonobj.ErrorText(err, jsonobj.Lead(body)), Err: err}
 	}
 	if err := checkParams(&w); err != nil {
 		return nil, err

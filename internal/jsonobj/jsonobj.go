@@ -1,0 +1,153 @@
+// Package jsonobj checks a JSON object member by member, so that a wrongly typed member is
+// refused with an error naming it rather than a decoder's Go type names. Two decoders use it
+// in their own words: llm.Decode answers in MLflow's (pydantic's) wording with 422, the
+// Domino API in its own with 400. The mechanics they share live here: splitting an object
+// into its members, null meaning absent, decoding one member into a Go type, strict decoding
+// of a nested object that names the unknown or wrongly typed field, and saying where
+// malformed JSON breaks.
+package jsonobj
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// ErrNotObject is Split's error for a body that is not a JSON object.
+var ErrNotObject = errors.New("not a JSON object")
+
+// Split reads body, a JSON object, into its members. Each value is a slice of body, not a
+// copy, so a large body is not duplicated: body must not change afterwards. Duplicate keys
+// keep the last value, as Python's json module (and so MLflow) does. A malformed body gives
+// encoding/json's error (see ErrorText); anything but an object gives ErrNotObject.
+func Split(body []byte) (map[string]json.RawMessage, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, ErrNotObject
+	}
+	var members map[string]rawRef
+	if err := json.Unmarshal(trimmed, &members); err != nil {
+		return nil, err
+	}
+	out := make(map[string]json.RawMessage, len(members))
+	for k, v := range members {
+		out[k] = json.RawMessage(v)
+	}
+	return out, nil
+}
+
+// rawRef keeps a value as a slice of the body it was decoded from (json.RawMessage copies).
+type rawRef []byte
+
+func (r *rawRef) UnmarshalJSON(b []byte) error {
+	*r = b
+	return nil
+}
+
+// Null reports whether raw is JSON null.
+func Null(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// Present reports whether member name is there and not null: null means absent.
+func Present(members map[string]json.RawMessage, name string) bool {
+	raw, ok := members[name]
+	return ok && !Null(raw)
+}
+
+// Value decodes member name as a T. present is false when the member is absent or null;
+// err is a *FieldError when it is there but not a T.
+func Value[T any](members map[string]json.RawMessage, name string) (v T, present bool, err error) {
+	if !Present(members, name) {
+		return v, false, nil
+	}
+	if err := json.Unmarshal(members[name], &v); err != nil {
+		return v, true, &FieldError{Field: name, Want: Kind(v)}
+	}
+	return v, true, nil
+}
+
+// FieldError says which member is wrong and why: Unknown when the member has no place in the
+// object, else Want names the JSON kind expected ("a string", "a number", ...).
+type FieldError struct {
+	Field   string
+	Unknown bool
+	Want    string
+}
+
+func (e *FieldError) Error() string {
+	if e.Unknown {
+		return e.Field + " is not a known field"
+	}
+	return e.Field + " must be " + e.Want
+}
+
+// Strict decodes raw into dst refusing members dst does not name. A wrongly typed or unknown
+// member gives a *FieldError naming it relative to raw; any other failure (raw is not an
+// object at all) a *FieldError with an empty Field and Want "an object".
+func Strict(raw json.RawMessage, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te) && te.Field != "":
+		return &FieldError{Field: te.Field, Want: kindName(te.Type.Kind().String())}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return &FieldError{Field: strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), Unknown: true}
+	}
+	return &FieldError{Want: "an object"}
+}
+
+// Kind names the JSON kind a Go value decodes from, for error messages.
+func Kind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case []string:
+		return "an array of strings"
+	case int, int64:
+		return "an integer"
+	case float64:
+		return "a number"
+	}
+	return "an object"
+}
+
+func kindName(kind string) string {
+	switch kind {
+	case "float64", "int", "int64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice":
+		return "a list"
+	}
+	return kind
+}
+
+// ErrorText says what is wrong with a body encoding/json refused and where, e.g.
+// "Invalid JSON at offset 12: invalid character '}' looking for beginning of value": the
+// offset is the 0-based index of the offending byte (the body's length when it ends early).
+// lead is the number of bytes trimmed before the part that was parsed.
+func ErrorText(err error, lead int) string {
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		at := syntax.Offset
+		if at > 0 && !strings.HasPrefix(syntax.Error(), "unexpected end") {
+			at-- // Offset counts the offending byte as read
+		}
+		return "Invalid JSON at offset " + strconv.FormatInt(at+int64(lead), 10) + ": " + syntax.Error()
+	}
+	return "Invalid JSON: " + err.Error()
+}
+
+// Lead is the number of white-space bytes before body's first value, for ErrorText.
+func Lead(body []byte) int { return len(body) - len(bytes.TrimLeft(body, " \t\r\n")) }
