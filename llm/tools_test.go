@@ -51,6 +51,16 @@ func TestDecodeRefusesMalformedToolsOnce(t *testing.T) {
 	}
 }
 
+// An assistant turn with "tool_calls": [] or null is a plain turn: no provider sees calls.
+func TestEmptyToolCallsAreAPlainTurn(t *testing.T) {
+	for _, calls := range []string{`[]`, `null`} {
+		req, err := Decode(gateway.TypeChat, []byte(chatBody(`,{"role":"assistant","content":"ok","tool_calls":`+calls+`}]}`)))
+		if err != nil || req.Chat.Messages[1].ToolCalls != nil {
+			t.Errorf("%s: %+v %v", calls, req, err)
+		}
+	}
+}
+
 // What a caller sent is what an OpenAI-wire provider forwards, members llmgate does not model
 // (strict, a future field) included; typed values read the same JSON.
 func TestDecodedToolsEncodeAsSent(t *testing.T) {

@@ -16,43 +16,17 @@ import (
 	"github.com/llmgate/llmgate/transport"
 )
 
-const weatherTool = `[{"type":"function","function":{"name":"get_weather","description":"Get the current weather in a given location",
-	"parameters":{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"}},"required":["location"]}}},
-	{"type":"function","function":{"name":"get_time"}}]`
-
-func toolCall(t *testing.T, choice string, msgs ...llm.Message) *llm.ChatRequest {
-	return &llm.ChatRequest{Messages: msgs, Tools: providertest.Tools(t, weatherTool), ToolChoice: providertest.Choice(t, choice)}
-}
-
 func requestBody(t *testing.T, r *llm.ChatRequest) (map[string]any, error) {
 	t.Helper()
 	c := chatCall(map[string]string{KeyAPIKey: "k"}, llm.Params{})
 	c.Req.Chat = r
-	hr, err := Spec.Translator.Request(c)
-	if err != nil {
-		return nil, err
-	}
-	var got map[string]any
-	if err := json.Unmarshal(hr.Body, &got); err != nil {
-		t.Fatalf("body %s: %v", hr.Body, err)
-	}
-	return got, nil
+	return providertest.Body(t, Spec.Translator, c)
 }
 
 // A full exchange as an OpenAI client sends it on the second round: the assistant's text and
 // two parallel calls, both results, then a follow-up question.
 func TestToolRequestMultiTurn(t *testing.T) {
-	assistant := llm.Message{Role: "assistant", Content: llm.StringContent("Let me check both."),
-		ToolCalls: providertest.Calls(t, `[{"id":"toolu_01A09q90qw90lq917835lq9","type":"function","function":{"name":"get_weather","arguments":"{\"location\": \"San Francisco, CA\"}"}},
-			{"id":"toolu_02B","type":"function","function":{"name":"get_time","arguments":""}}]`)}
-	callOnly := llm.Message{Role: "assistant", Content: json.RawMessage(`null`),
-		ToolCalls: providertest.Calls(t, `[{"id":"toolu_03C","type":"function","function":{"name":"get_time","arguments":"{}"}}]`)}
-	r := toolCall(t, `"auto"`,
-		msg("system", "Be terse."), msg("user", "Weather and time in SF?"), assistant,
-		llm.Message{Role: "tool", ToolCallID: "toolu_01A09q90qw90lq917835lq9", Content: llm.StringContent("15 degrees")},
-		llm.Message{Role: "tool", ToolCallID: "toolu_02B", Content: json.RawMessage(`[{"type":"text","text":"14:05 PST"}]`)},
-		msg("user", "And now?"), callOnly,
-		llm.Message{Role: "tool", ToolCallID: "toolu_03C", Content: llm.StringContent("14:06 PST")})
+	r := providertest.ToolRequest(t, `"auto"`, providertest.ToolConversation(t, [3]string{"toolu_01A09q90qw90lq917835lq9", "toolu_02B", "toolu_03C"}, "14:06 PST")...)
 	got, err := requestBody(t, r)
 	if err != nil {
 		t.Fatal(err)
@@ -82,42 +56,21 @@ func TestToolRequestMultiTurn(t *testing.T) {
 	}
 }
 
-func TestEmptyToolCallsArePlainTurns(t *testing.T) {
-	got, err := requestBody(t, toolCall(t, "", msg("user", "x"), llm.Message{Role: "assistant", Content: llm.StringContent("")}))
-	want := providertest.JSON(t, `[{"role":"user","content":[{"type":"text","text":"x"}]},{"role":"assistant","content":[{"type":"text","text":""}]}]`)
-	if err != nil || !reflect.DeepEqual(got["messages"], want) {
-		t.Errorf("%v %v", got["messages"], err)
-	}
-}
-
 func TestToolChoice(t *testing.T) {
-	tests := []struct{ choice, want string }{
-		{`"auto"`, `{"type":"auto"}`},
-		{`"required"`, `{"type":"any"}`},
-		{`"none"`, `{"type":"none"}`},
-		{`{"type":"function","function":{"name":"get_weather"}}`, `{"type":"tool","name":"get_weather"}`},
-		{``, ``},
-	}
-	for _, tt := range tests {
-		got, err := requestBody(t, toolCall(t, tt.choice, msg("user", "x")))
-		if err != nil {
-			t.Fatalf("%s: %v", tt.choice, err)
-		}
-		choice, present := got["tool_choice"]
-		if tt.want == "" {
-			if present {
-				t.Errorf("%s: tool_choice %v sent", tt.choice, choice)
-			}
-			continue
-		}
-		if !reflect.DeepEqual(choice, providertest.JSON(t, tt.want)) {
-			t.Errorf("%s: tool_choice = %v, want %s", tt.choice, choice, tt.want)
-		}
-	}
+	providertest.ToolChoices(t, map[string]string{
+		`"auto"`:     `{"type":"auto"}`,
+		`"required"`: `{"type":"any"}`,
+		`"none"`:     `{"type":"none"}`,
+		`{"type":"function","function":{"name":"get_weather"}}`: `{"type":"tool","name":"get_weather"}`,
+		``: ``,
+	}, func(r *llm.ChatRequest) (any, error) {
+		got, err := requestBody(t, r)
+		return got["tool_choice"], err
+	})
 }
 
 func TestToolResultsAreTextOnly(t *testing.T) {
-	r := toolCall(t, "", msg("user", "x"), llm.Message{Role: "tool", ToolCallID: "t", Content: json.RawMessage(`[{"type":"image_url","image_url":{"url":"x"}}]`)})
+	r := providertest.ToolRequest(t, "", msg("user", "x"), llm.Message{Role: "tool", ToolCallID: "t", Content: json.RawMessage(`[{"type":"image_url","image_url":{"url":"x"}}]`)})
 	if _, err := requestBody(t, r); gateway.ErrorCode(err) != gateway.CodeInvalid {
 		t.Errorf("err = %v", err)
 	}
@@ -269,7 +222,7 @@ func TestToolsAgainstFake(t *testing.T) {
 		return resp.StatusCode, b
 	}
 	question := msg("user", "hello world")
-	status, body := send(toolCall(t, `"required"`, question))
+	status, body := send(providertest.ToolRequest(t, `"required"`, question))
 	r, err := Spec.Translator.Response(chatCall(config, llm.Params{}), body)
 	if status != 200 || err != nil {
 		t.Fatalf("round 1: %d %s %v", status, body, err)
@@ -283,19 +236,19 @@ func TestToolsAgainstFake(t *testing.T) {
 
 	assistant := llm.Message{Role: "assistant", Content: json.RawMessage(`null`), ToolCalls: providertest.Calls(t, string(m.ToolCalls))}
 	result := llm.Message{Role: "tool", ToolCallID: calls[0].ID, Content: llm.StringContent("sunny")}
-	status, body = send(toolCall(t, `"auto"`, question, assistant, result))
+	status, body = send(providertest.ToolRequest(t, `"auto"`, question, assistant, result))
 	r, err = Spec.Translator.Response(chatCall(config, llm.Params{}), body)
 	if status != 200 || err != nil || r.Chat.Choices[0].Message.ToolCalls != nil || *r.Chat.Choices[0].FinishReason != "stop" {
 		t.Fatalf("round 2: %d %s %v", status, body, err)
 	}
 
 	wrongID := llm.Message{Role: "tool", ToolCallID: "toolu_unknown", Content: llm.StringContent("sunny")}
-	status, body = send(toolCall(t, `"auto"`, question, assistant, wrongID))
+	status, body = send(providertest.ToolRequest(t, `"auto"`, question, assistant, wrongID))
 	if e := Spec.Translator.Error(nil, status, nil, body); status != 400 || e.Code != gateway.CodeInvalid || !strings.Contains(e.Message, "tool_result") {
 		t.Fatalf("unpaired tool result: %d %s", status, body)
 	}
 
-	streamed := toolCall(t, `{"type":"function","function":{"name":"get_time"}}`, question)
+	streamed := providertest.ToolRequest(t, `{"type":"function","function":{"name":"get_time"}}`, question)
 	streamed.Stream = true
 	_, body = send(streamed)
 	chunks, err := providertest.Decode(Spec.Translator.Stream(chatCall(config, llm.Params{})), string(body), 5)
@@ -336,7 +289,7 @@ func TestParallelToolCalls(t *testing.T) {
 		{``, `true`, ``},
 	}
 	for _, tt := range tests {
-		r := toolCall(t, tt.choice, msg("user", "x"))
+		r := providertest.ToolRequest(t, tt.choice, msg("user", "x"))
 		r.Extra = map[string]json.RawMessage{"parallel_tool_calls": json.RawMessage(tt.parallel), "top_k": json.RawMessage(`5`)}
 		got, err := requestBody(t, r)
 		if err != nil {
@@ -359,7 +312,7 @@ func TestParallelToolCalls(t *testing.T) {
 			t.Errorf("%s/%s: tool_choice = %v, want %s", tt.choice, tt.parallel, choice, tt.want)
 		}
 	}
-	r := toolCall(t, "", msg("user", "x"))
+	r := providertest.ToolRequest(t, "", msg("user", "x"))
 	r.Extra = map[string]json.RawMessage{"parallel_tool_calls": json.RawMessage(`"no"`)}
 	if _, err := requestBody(t, r); gateway.ErrorCode(err) != gateway.CodeInvalid {
 		t.Fatalf("non-boolean parallel_tool_calls: %v", err)

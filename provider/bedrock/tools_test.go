@@ -11,44 +11,18 @@ import (
 	"github.com/llmgate/llmgate/provider/providertest"
 )
 
-const weatherTool = `[{"type":"function","function":{"name":"get_weather","description":"Get the current weather in a given location",
-	"parameters":{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"}},"required":["location"]}}},
-	{"type":"function","function":{"name":"get_time"}}]`
-
-func toolRequest(t *testing.T, choice string, msgs ...llm.Message) *llm.ChatRequest {
-	return &llm.ChatRequest{Messages: msgs, Tools: providertest.Tools(t, weatherTool), ToolChoice: providertest.Choice(t, choice)}
-}
-
 func converseRequestBody(t *testing.T, r *llm.ChatRequest) (map[string]any, error) {
 	t.Helper()
 	c := chatCall(false)
 	c.Req.Chat = r
-	hr, err := Spec.Translator.Request(c)
-	if err != nil {
-		return nil, err
-	}
-	var got map[string]any
-	if err := json.Unmarshal(hr.Body, &got); err != nil {
-		t.Fatalf("body %s: %v", hr.Body, err)
-	}
-	return got, nil
+	return providertest.Body(t, Spec.Translator, c)
 }
 
 // A full exchange as an OpenAI client sends it on the second round: the assistant's text and
 // two parallel calls, both results, then a follow-up question; shapes from
 // docs.aws.amazon.com/bedrock/latest/userguide/tool-use-inference-call.html.
 func TestToolRequestMultiTurn(t *testing.T) {
-	assistant := llm.Message{Role: "assistant", Content: llm.StringContent("Let me check both."),
-		ToolCalls: providertest.Calls(t, `[{"id":"tooluse_kZJMlvQmRJ6eAyJE5GIl7Q","type":"function","function":{"name":"get_weather","arguments":"{\"location\": \"San Francisco, CA\"}"}},
-			{"id":"tooluse_2B","type":"function","function":{"name":"get_time","arguments":""}}]`)}
-	callOnly := llm.Message{Role: "assistant", Content: json.RawMessage(`null`),
-		ToolCalls: providertest.Calls(t, `[{"id":"tooluse_3C","type":"function","function":{"name":"get_time","arguments":"{}"}}]`)}
-	r := toolRequest(t, `"auto"`,
-		msg("system", "Be terse."), msg("user", "Weather and time in SF?"), assistant,
-		llm.Message{Role: "tool", ToolCallID: "tooluse_kZJMlvQmRJ6eAyJE5GIl7Q", Content: llm.StringContent("15 degrees")},
-		llm.Message{Role: "tool", ToolCallID: "tooluse_2B", Content: json.RawMessage(`[{"type":"text","text":"14:05 PST"}]`)},
-		msg("user", "And now?"), callOnly,
-		llm.Message{Role: "tool", ToolCallID: "tooluse_3C", Content: llm.StringContent("")})
+	r := providertest.ToolRequest(t, `"auto"`, providertest.ToolConversation(t, [3]string{"tooluse_kZJMlvQmRJ6eAyJE5GIl7Q", "tooluse_2B", "tooluse_3C"}, "")...)
 	got, err := converseRequestBody(t, r)
 	if err != nil {
 		t.Fatal(err)
@@ -79,46 +53,25 @@ func TestToolRequestMultiTurn(t *testing.T) {
 	}
 }
 
-func TestEmptyToolCallsArePlainTurns(t *testing.T) {
-	got, err := converseRequestBody(t, toolRequest(t, "", msg("user", "x"), llm.Message{Role: "assistant", Content: llm.StringContent("")}))
-	want := providertest.JSON(t, `[{"role":"user","content":[{"text":"x"}]},{"role":"assistant","content":[{"text":" "}]}]`)
-	if err != nil || !reflect.DeepEqual(got["messages"], want) {
-		t.Errorf("%v %v", got["messages"], err)
-	}
-}
-
 func TestToolChoice(t *testing.T) {
-	tests := []struct{ choice, want string }{
-		{`"auto"`, `{"auto":{}}`},
-		{`"required"`, `{"any":{}}`},
-		{`{"type":"function","function":{"name":"get_weather"}}`, `{"tool":{"name":"get_weather"}}`},
-		{``, ``},
-	}
-	for _, tt := range tests {
-		got, err := converseRequestBody(t, toolRequest(t, tt.choice, msg("user", "x")))
-		if err != nil {
-			t.Fatalf("%s: %v", tt.choice, err)
-		}
+	providertest.ToolChoices(t, map[string]string{
+		`"auto"`:     `{"auto":{}}`,
+		`"required"`: `{"any":{}}`,
+		`{"type":"function","function":{"name":"get_weather"}}`: `{"tool":{"name":"get_weather"}}`,
+		``: ``,
+	}, func(r *llm.ChatRequest) (any, error) {
+		got, err := converseRequestBody(t, r)
 		config, _ := got["toolConfig"].(map[string]any)
 		if tools, _ := config["tools"].([]any); len(tools) != 2 {
-			t.Fatalf("%s: toolConfig = %v", tt.choice, got["toolConfig"])
+			t.Errorf("toolConfig = %v", got["toolConfig"])
 		}
-		choice, present := config["toolChoice"]
-		if tt.want == "" {
-			if present {
-				t.Errorf("%s: toolChoice %v sent", tt.choice, choice)
-			}
-			continue
-		}
-		if !reflect.DeepEqual(choice, providertest.JSON(t, tt.want)) {
-			t.Errorf("%s: toolChoice = %v, want %s", tt.choice, choice, tt.want)
-		}
-	}
+		return config["toolChoice"], err
+	})
 }
 
 // Converse has no "none": refused when tools are given, harmless (no toolConfig) otherwise.
 func TestToolChoiceNone(t *testing.T) {
-	got, err := converseRequestBody(t, toolRequest(t, `"none"`, msg("user", "x")))
+	got, err := converseRequestBody(t, providertest.ToolRequest(t, `"none"`, msg("user", "x")))
 	if gateway.ErrorCode(err) != gateway.CodeInvalid || !strings.Contains(err.Error(), "bedrock does not support tool_choice none") {
 		t.Errorf("none with tools: err = %v", err)
 	}
@@ -134,7 +87,7 @@ func TestToolRequestRejects(t *testing.T) {
 		return &llm.ChatRequest{Messages: []llm.Message{msg("user", "x")}, ToolChoice: providertest.Choice(t, choice)}
 	}
 	tests := map[string]*llm.ChatRequest{
-		"tool result not text":       toolRequest(t, "", msg("user", "x"), llm.Message{Role: "tool", ToolCallID: "t", Content: json.RawMessage(`[{"type":"image_url","image_url":{"url":"x"}}]`)}),
+		"tool result not text":       providertest.ToolRequest(t, "", msg("user", "x"), llm.Message{Role: "tool", ToolCallID: "t", Content: json.RawMessage(`[{"type":"image_url","image_url":{"url":"x"}}]`)}),
 		"tool_choice without tools":  noTools(`"required"`),
 		"named choice without tools": noTools(`{"type":"function","function":{"name":"f"}}`),
 	}

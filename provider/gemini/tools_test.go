@@ -11,41 +11,15 @@ import (
 	"github.com/llmgate/llmgate/provider/providertest"
 )
 
-const weatherTools = `[{"type":"function","function":{"name":"get_weather","description":"Get the current weather in a given location",
-	"parameters":{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"}},"required":["location"]}}},
-	{"type":"function","function":{"name":"get_time"}}]`
-
-func toolRequest(t *testing.T, choice string, msgs ...llm.Message) *llm.ChatRequest {
-	return &llm.ChatRequest{Messages: msgs, Tools: providertest.Tools(t, weatherTools), ToolChoice: providertest.Choice(t, choice)}
-}
-
 func requestBody(t *testing.T, r *llm.ChatRequest) (map[string]any, error) {
 	t.Helper()
-	hr, err := Spec.Translator.Request(chatCall(r))
-	if err != nil {
-		return nil, err
-	}
-	var got map[string]any
-	if err := json.Unmarshal(hr.Body, &got); err != nil {
-		t.Fatalf("body %s: %v", hr.Body, err)
-	}
-	return got, nil
+	return providertest.Body(t, Spec.Translator, chatCall(r))
 }
 
 // A second-round exchange as an OpenAI client sends it: text plus two parallel calls, both
 // results, a follow-up question, then a call-only turn and its result.
 func TestToolRequestMultiTurn(t *testing.T) {
-	assistant := llm.Message{Role: "assistant", Content: llm.StringContent("Let me check both."),
-		ToolCalls: providertest.Calls(t, `[{"id":"call_a","type":"function","function":{"name":"get_weather","arguments":"{\"location\": \"San Francisco, CA\"}"}},
-			{"id":"call_b","type":"function","function":{"name":"get_time","arguments":""}}]`)}
-	callOnly := llm.Message{Role: "assistant", Content: json.RawMessage(`null`),
-		ToolCalls: providertest.Calls(t, `[{"id":"call_c","type":"function","function":{"name":"get_time","arguments":"{}"}}]`)}
-	r := toolRequest(t, `"auto"`,
-		msg("system", "Be terse."), msg("user", "Weather and time in SF?"), assistant,
-		llm.Message{Role: "tool", ToolCallID: "call_a", Content: llm.StringContent("15 degrees")},
-		llm.Message{Role: "tool", ToolCallID: "call_b", Content: json.RawMessage(`[{"type":"text","text":"14:05 PST"}]`)},
-		msg("user", "And now?"), callOnly,
-		llm.Message{Role: "tool", ToolCallID: "call_c", Content: llm.StringContent("14:06 PST")})
+	r := providertest.ToolRequest(t, `"auto"`, providertest.ToolConversation(t, [3]string{"call_a", "call_b", "call_c"}, "14:06 PST")...)
 	got, err := requestBody(t, r)
 	if err != nil {
 		t.Fatal(err)
@@ -78,47 +52,26 @@ func TestToolRequestMultiTurn(t *testing.T) {
 	}
 }
 
-func TestEmptyToolCallsArePlainTurns(t *testing.T) {
-	got, err := requestBody(t, toolRequest(t, "", msg("user", "x"), llm.Message{Role: "assistant", Content: llm.StringContent("ok")}))
-	want := providertest.JSON(t, `[{"role":"user","parts":[{"text":"x"}]},{"role":"model","parts":[{"text":"ok"}]}]`)
-	if err != nil || !reflect.DeepEqual(got["contents"], want) {
-		t.Errorf("%v %v", got["contents"], err)
-	}
-}
-
 func TestToolChoice(t *testing.T) {
-	tests := []struct{ choice, want string }{
-		{`"auto"`, `{"functionCallingConfig":{"mode":"AUTO"}}`},
-		{`"required"`, `{"functionCallingConfig":{"mode":"ANY"}}`},
-		{`"none"`, `{"functionCallingConfig":{"mode":"NONE"}}`},
-		{`{"type":"function","function":{"name":"get_weather"}}`, `{"functionCallingConfig":{"mode":"ANY","allowedFunctionNames":["get_weather"]}}`},
-		{``, ``},
-	}
-	for _, tt := range tests {
-		got, err := requestBody(t, toolRequest(t, tt.choice, msg("user", "x")))
-		if err != nil {
-			t.Fatalf("%s: %v", tt.choice, err)
-		}
-		config, present := got["toolConfig"]
-		if tt.want == "" {
-			if present {
-				t.Errorf("%s: toolConfig %v sent", tt.choice, config)
-			}
-			continue
-		}
-		if !reflect.DeepEqual(config, providertest.JSON(t, tt.want)) {
-			t.Errorf("%s: toolConfig = %v, want %s", tt.choice, config, tt.want)
-		}
-	}
+	providertest.ToolChoices(t, map[string]string{
+		`"auto"`:     `{"functionCallingConfig":{"mode":"AUTO"}}`,
+		`"required"`: `{"functionCallingConfig":{"mode":"ANY"}}`,
+		`"none"`:     `{"functionCallingConfig":{"mode":"NONE"}}`,
+		`{"type":"function","function":{"name":"get_weather"}}`: `{"functionCallingConfig":{"mode":"ANY","allowedFunctionNames":["get_weather"]}}`,
+		``: ``,
+	}, func(r *llm.ChatRequest) (any, error) {
+		got, err := requestBody(t, r)
+		return got["toolConfig"], err
+	})
 }
 
 func TestToolRequestRejects(t *testing.T) {
 	answered := llm.Message{Role: "assistant", ToolCalls: providertest.Calls(t, `[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]`)}
 	tests := map[string]*llm.ChatRequest{
-		"tool_calls on a user turn": toolRequest(t, "", llm.Message{Role: "user", Content: llm.StringContent("x"), ToolCalls: providertest.Calls(t, `[{"id":"c","type":"function","function":{"name":"f"}}]`)}),
-		"result for an unknown id":  toolRequest(t, "", msg("user", "x"), answered, llm.Message{Role: "tool", ToolCallID: "call_9", Content: llm.StringContent("1")}),
-		"result before its call":    toolRequest(t, "", msg("user", "x"), llm.Message{Role: "tool", ToolCallID: "call_1", Content: llm.StringContent("1")}, answered),
-		"tool result not text":      toolRequest(t, "", msg("user", "x"), answered, llm.Message{Role: "tool", ToolCallID: "call_1", Content: json.RawMessage(`[{"type":"image_url","image_url":{"url":"x"}}]`)}),
+		"tool_calls on a user turn": providertest.ToolRequest(t, "", llm.Message{Role: "user", Content: llm.StringContent("x"), ToolCalls: providertest.Calls(t, `[{"id":"c","type":"function","function":{"name":"f"}}]`)}),
+		"result for an unknown id":  providertest.ToolRequest(t, "", msg("user", "x"), answered, llm.Message{Role: "tool", ToolCallID: "call_9", Content: llm.StringContent("1")}),
+		"result before its call":    providertest.ToolRequest(t, "", msg("user", "x"), llm.Message{Role: "tool", ToolCallID: "call_1", Content: llm.StringContent("1")}, answered),
+		"tool result not text":      providertest.ToolRequest(t, "", msg("user", "x"), answered, llm.Message{Role: "tool", ToolCallID: "call_1", Content: json.RawMessage(`[{"type":"image_url","image_url":{"url":"x"}}]`)}),
 	}
 	for name, r := range tests {
 		_, err := requestBody(t, r)
@@ -218,7 +171,7 @@ func TestStreamTextOnlyStopStaysStop(t *testing.T) {
 
 // Whatever body passes llm.Decode, the translator answers it without panicking.
 func FuzzToolRequestNeverPanics(f *testing.F) {
-	f.Add([]byte(`[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]`), "c", []byte(weatherTools), []byte(`"auto"`))
+	f.Add([]byte(`[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]`), "c", []byte(providertest.WeatherTools), []byte(`"auto"`))
 	f.Fuzz(func(t *testing.T, calls []byte, id string, tools, choice []byte) {
 		idJSON, _ := json.Marshal(id)
 		body := `{"messages":[{"role":"user","content":"x"},{"role":"assistant","tool_calls":` + string(calls) + `},` +
