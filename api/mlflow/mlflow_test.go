@@ -326,6 +326,9 @@ func TestInputCapsAre422WithLocation(t *testing.T) {
 		{"/endpoints/chat/invocations", map[string]any{"messages": []map[string]string{{"role": "wizard", "content": "x"}}}, []any{"body", "messages", 0.0, "role"}, "'system', 'user'"},
 		{"/endpoints/emb/invocations", map[string]any{"input": inputs}, []any{"body", "input"}, "at most 2048 items"},
 		{"/endpoints/chat/invocations", `{"messages": [}`, []any{"body"}, "Invalid JSON at offset 14"},
+		{"/endpoints/chat/invocations", `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}},{"type":"retrieval"}]}`,
+			[]any{"body", "tools", 1.0}, `Input should be {"type":"function"`},
+		{"/endpoints/chat/invocations", `{"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"function"}}`, []any{"body", "tool_choice"}, "Input should be"},
 	}
 	for _, c := range cases {
 		status, _, body := env.Do("POST", c.path, key, c.body)

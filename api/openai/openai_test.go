@@ -234,6 +234,12 @@ func TestInputCapsAndPreciseErrors(t *testing.T) {
 		{"syntax", "/v1/chat/completions", `{"model": "chat", "messages": [}`, "", "Invalid JSON at offset 31: invalid character '}'"},
 		{"truncated", "/v1/embeddings", `{"model": "emb", "input": "ab`, "", "Invalid JSON at offset 29: unexpected end of JSON input"},
 		{"not an object", "/v1/chat/completions", `["chat"]`, "", "Request body must be a JSON object"},
+		{"tool without a name", "/v1/chat/completions", chat("chat", map[string]any{"tools": []any{map[string]any{"type": "function", "function": map[string]any{}}}}),
+			"tools.0", `Invalid 'tools.0': Input should be {"type":"function","function":{"name":...}}`},
+		{"tool call arguments", "/v1/chat/completions", `{"model":"chat","messages":[{"role":"user","content":"x"},{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"[1]"}}]}]}`,
+			"messages.1.tool_calls.0", "function.arguments should be a JSON object in a string"},
+		{"tool_choice", "/v1/chat/completions", chat("chat", map[string]any{"tool_choice": "sometimes"}), "tool_choice", "Input should be 'auto', 'required' or 'none'"},
+		{"response_format", "/v1/chat/completions", chat("chat", map[string]any{"response_format": map[string]any{"type": "yaml"}}), "response_format", "type should be"},
 	}
 	for _, c := range cases {
 		status, _, body := env.Do("POST", c.path, key, c.body)
