@@ -24,6 +24,11 @@ type Caller struct {
 	RequestID string
 }
 
+// Actor is the caller acting as principal p through api; the credential stays behind.
+func (c Caller) Actor(p *gateway.Principal, api string) Actor {
+	return Actor{Principal: p, RequestID: c.RequestID, ClientIP: c.ClientIP, UserAgent: c.UserAgent, API: api}
+}
+
 // CLIActor is the actor of admin CLI commands, which run with direct database access.
 var CLIActor = Actor{API: "cli"}
 

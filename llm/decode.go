@@ -82,16 +82,6 @@ func objectFields(body []byte) (map[string]json.RawMessage, *gateway.Error) {
 	return fields, nil
 }
 
-// rawRef is a JSON value kept as a slice of the body it was decoded from instead of a copy,
-// so decoding a large body does not duplicate it (json.RawMessage copies). Only for bodies
-// nobody modifies afterwards: the decoded request shares their bytes.
-type rawRef []byte
-
-func (r *rawRef) UnmarshalJSON(b []byte) error {
-	*r = b
-	return nil
-}
-
 // ModelName reads the OpenAI-style "model" member that names the endpoint, with the same
 // precise errors as Decode (the surface maps them to its status).
 func ModelName(body []byte) (string, *gateway.Error) {
@@ -218,15 +208,15 @@ func (d *decoder) embeddings() (*Request, *gateway.Error) {
 
 // wireMessage mirrors Message with content kept raw so its type can be checked.
 type wireMessage struct {
-	Role       *string `json:"role"`
-	Content    rawRef  `json:"content"`
-	Name       *string `json:"name"`
-	ToolCalls  rawRef  `json:"tool_calls"`
-	ToolCallID *string `json:"tool_call_id"`
+	Role       *string        `json:"role"`
+	Content    jsonobj.RawRef `json:"content"`
+	Name       *string        `json:"name"`
+	ToolCalls  jsonobj.RawRef `json:"tool_calls"`
+	ToolCallID *string        `json:"tool_call_id"`
 }
 
 func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
-	var wire []rawRef
+	var wire []jsonobj.RawRef
 	if json.Unmarshal(raw, &wire) != nil {
 		return nil, unprocessable("messages", "Input should be a valid list")
 	}
@@ -291,7 +281,7 @@ func decodeList[T any, P interface {
 	*T
 	json.Unmarshaler
 }](raw json.RawMessage, field string, lo, hi int) ([]T, *gateway.Error) {
-	var items []rawRef
+	var items []jsonobj.RawRef
 	if firstByte(raw) != '[' || json.Unmarshal(raw, &items) != nil {
 		return nil, unprocessable(field, "Input should be a valid list")
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/llmgate/llmgate/internal/jsonobj"
 )
 
 // Tool calling and structured output arrive in OpenAI's shape (tools, tool_choice, assistant
@@ -273,10 +275,7 @@ func (f *ResponseFormat) UnmarshalJSON(raw []byte) error {
 var EmptyObjectSchema = json.RawMessage(`{"type":"object","properties":{}}`)
 
 // Absent reports whether an optional raw field was omitted or sent as null.
-func Absent(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) == 0 || string(raw) == "null"
-}
+func Absent(raw json.RawMessage) bool { return jsonobj.Absent(raw) }
 
 // strictObject decodes raw, which must be a JSON object, into v.
 func strictObject(raw []byte, v any) error {

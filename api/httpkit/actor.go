@@ -10,8 +10,7 @@ import (
 // Actor builds the app.Actor of an authenticated HTTP request: the surface reads the request,
 // app only sees the plain values.
 func Actor(r *http.Request, p *gateway.Principal, api string) app.Actor {
-	return app.Actor{Principal: p, RequestID: RequestID(r.Context()), ClientIP: ClientIP(r),
-		UserAgent: r.UserAgent(), API: api}
+	return CallerOf(r).Actor(p, api)
 }
 
 // CallerOf reads the caller's plain values off r for the core.

@@ -27,7 +27,7 @@ func Split(body []byte) (map[string]json.RawMessage, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, ErrNotObject
 	}
-	var members map[string]rawRef
+	var members map[string]RawRef
 	if err := json.Unmarshal(trimmed, &members); err != nil {
 		return nil, err
 	}
@@ -38,16 +38,22 @@ func Split(body []byte) (map[string]json.RawMessage, error) {
 	return out, nil
 }
 
-// rawRef keeps a value as a slice of the body it was decoded from (json.RawMessage copies).
-type rawRef []byte
+// RawRef keeps a value as a slice of the body it was decoded from instead of a copy
+// (json.RawMessage copies), so decoding a large body does not duplicate it. Only for bodies
+// nobody modifies afterwards: what was decoded shares their bytes.
+type RawRef []byte
 
-func (r *rawRef) UnmarshalJSON(b []byte) error {
+// UnmarshalJSON keeps b itself.
+func (r *RawRef) UnmarshalJSON(b []byte) error {
 	*r = b
 	return nil
 }
 
 // Null reports whether raw is JSON null.
 func Null(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// Absent reports whether an optional raw value was omitted (empty) or sent as null.
+func Absent(raw json.RawMessage) bool { return len(bytes.TrimSpace(raw)) == 0 || Null(raw) }
 
 // Present reports whether member name is there and not null: null means absent.
 func Present(members map[string]json.RawMessage, name string) bool {

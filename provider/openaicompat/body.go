@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/internal/jsonobj"
 	"github.com/llmgate/llmgate/llm"
 	"github.com/llmgate/llmgate/provider"
 )
@@ -111,7 +112,7 @@ func mergeWith(model string, typed any, extra map[string]json.RawMessage, stream
 	if err != nil {
 		return nil, gateway.Wrap(gateway.CodeInvalid, err, "request cannot be encoded")
 	}
-	var named map[string]rawRef
+	var named map[string]jsonobj.RawRef
 	if err := json.Unmarshal(raw, &named); err != nil {
 		return nil, gateway.Wrap(gateway.CodeInternal, err, "internal error")
 	}
@@ -167,15 +168,6 @@ func writeObject(members map[string][][]byte) []byte {
 		}
 	}
 	return append(out, '}')
-}
-
-// rawRef is a member of a body this package just encoded, kept as a slice of it rather than
-// copied as json.RawMessage would be.
-type rawRef []byte
-
-func (r *rawRef) UnmarshalJSON(b []byte) error {
-	*r = b
-	return nil
 }
 
 func mustJSON(s string) json.RawMessage {
