@@ -19,6 +19,3 @@ func (a *App) AuditDenied(act Actor, action, path string, status int) {
 		a.Log.Error("writing denied admin action audit event", "action", action, "err", err)
 	}
 }
-
-// DeniedStatus is the status AuditDenied records for a refused non-admin.
-const DeniedStatus = 403 // Forbidden; app speaks no HTTP, the surfaces share this number

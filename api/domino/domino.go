@@ -111,7 +111,7 @@ func (h *api) user(next handlerFunc) http.HandlerFunc {
 func (h *api) admin(next handlerFunc) http.HandlerFunc {
 	return h.user(func(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
 		if !p.IsAdmin() {
-			h.app.AuditDenied(h.actor(r, p), r.Pattern, r.URL.Path, app.DeniedStatus)
+			h.app.AuditDenied(h.actor(r, p), r.Pattern, r.URL.Path, http.StatusForbidden)
 			h.fail(w, r, gateway.Errorf(gateway.CodeForbidden, "this operation requires an administrator"))
 			return
 		}
