@@ -27,6 +27,10 @@ const (
 	KindRotateMasterKey          = "RotateMasterKey"
 	// KindDeniedAdminAction records a non-admin's refused attempt at an admin route (docs/contract/domino-aigateway.md §6.2).
 	KindDeniedAdminAction = "DeniedAdminAction"
+	// KindSignIn is a console sign-in attempt (metadata outcome success or denied, reason and
+	// method); KindSignOut ends a session.
+	KindSignIn  = "ConsoleSignIn"
+	KindSignOut = "ConsoleSignOut"
 	// Budgets: changes, alerts at 50/80/100 % of a limit, and alert webhooks that failed.
 	KindCreateBudget           = "CreateBudget"
 	KindUpdateBudget           = "UpdateBudget"

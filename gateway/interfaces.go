@@ -20,6 +20,7 @@ type Store interface {
 	StateStore
 	SealedSecretStore
 	AuditLog
+	SessionStore
 	Close() error
 }
 

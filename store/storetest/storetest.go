@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"AuditRetention", testAuditRetention},
 		{"Usage", testUsage},
 		{"Budgets", testBudgets},
+		{"Sessions", testSessions},
 		{"ConcurrentWriters", func(t *testing.T, s gateway.Store) { ConcurrentWriters(t, s) }},
 	}
 	for _, tc := range suite {
