@@ -3,7 +3,6 @@ package domino
 import (
 	"github.com/llmgate/llmgate/breaker"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/llmgate/llmgate/api/httpkit"
@@ -84,14 +83,6 @@ type endpointList struct {
 	Metadata  pagedMetadata      `json:"metadata"`
 }
 
-// sortKeys are the accepted sortByField values and what they compare.
-var sortKeys = map[string]func(e *gateway.Endpoint) string{
-	"endpointName":  func(e *gateway.Endpoint) string { return e.Name },
-	"endpointType":  func(e *gateway.Endpoint) string { return string(e.Type) },
-	"modelName":     func(e *gateway.Endpoint) string { return e.Model },
-	"modelProvider": func(e *gateway.Endpoint) string { return e.Provider },
-}
-
 // listQuery is the validated query of getAllGatewayEndpoints.
 type listQuery struct {
 	page      page
@@ -109,7 +100,7 @@ func parseListQuery(r *http.Request) (listQuery, error) {
 	}
 	if q.Has("sortByField") {
 		lq.sortBy = q.Get("sortByField")
-		if _, ok := sortKeys[lq.sortBy]; !ok && lq.sortBy != "creationDate" {
+		if _, ok := app.EndpointSortKeys[lq.sortBy]; !ok && lq.sortBy != "creationDate" {
 			return lq, gateway.Errorf(gateway.CodeInvalid,
 				"sortByField must be one of creationDate, endpointName, endpointType, modelName, modelProvider")
 		}
@@ -128,53 +119,14 @@ func (h *api) listEndpoints(w http.ResponseWriter, r *http.Request, p *gateway.P
 		h.fail(w, r, err)
 		return
 	}
-	var matched []*gateway.Endpoint
-	for _, e := range h.app.Snapshot().Endpoints() {
-		if gateway.Permit(p, e) && matchesSearch(e, lq.search) {
-			matched = append(matched, e)
-		}
-	}
-	sortEndpoints(matched, lq.sortBy, lq.ascending)
-	lo, hi := lq.page.window(len(matched))
-	out := endpointList{Endpoints: make([]endpointEnvelope, 0, hi-lo),
-		Metadata: newPagedMetadata(w, r, lq.page, len(matched))}
-	for _, e := range matched[lo:hi] {
+	list, total := h.app.ListEndpoints(p, app.EndpointQuery{Search: lq.search, SortBy: lq.sortBy, Ascending: lq.ascending,
+		Offset: lq.page.offset, Limit: lq.page.limit})
+	out := endpointList{Endpoints: make([]endpointEnvelope, 0, len(list)),
+		Metadata: newPagedMetadata(w, r, lq.page, total)}
+	for _, e := range list {
 		out.Endpoints = append(out.Endpoints, h.toEnvelope(e))
 	}
 	httpkit.WriteJSON(w, http.StatusOK, out)
-}
-
-func matchesSearch(e *gateway.Endpoint, search string) bool {
-	if search == "" {
-		return true
-	}
-	for _, s := range []string{e.Name, string(e.Type), e.Provider, e.Model} {
-		if strings.Contains(strings.ToLower(s), search) {
-			return true
-		}
-	}
-	return false
-}
-
-// sortEndpoints orders by the field, ties by endpointId; descending is the exact reverse of
-// ascending, so paging either way visits every endpoint once.
-func sortEndpoints(list []*gateway.Endpoint, field string, ascending bool) {
-	less := func(a, b *gateway.Endpoint) bool {
-		if key := sortKeys[field]; key != nil {
-			if ka, kb := key(a), key(b); ka != kb {
-				return ka < kb
-			}
-		} else if !a.CreatedAt.Equal(b.CreatedAt) {
-			return a.CreatedAt.Before(b.CreatedAt)
-		}
-		return a.ID < b.ID
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if ascending {
-			return less(list[i], list[j])
-		}
-		return less(list[j], list[i])
-	})
 }
 
 // endpointRef is the endpoint named by the path: a name, or the endpointId create returned
