@@ -22,6 +22,10 @@ type Caller struct {
 	ClientIP  string
 	UserAgent string
 	RequestID string
+	// Principal, when set, is who the caller already is: a surface that authenticates without
+	// a key (the web console's session) resolves it from the current snapshot, and the query
+	// path then uses it instead of APIKey. Surfaces reading a key never set it.
+	Principal *gateway.Principal
 }
 
 // Actor is the caller acting as principal p through api; the credential stays behind.

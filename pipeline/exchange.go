@@ -143,6 +143,10 @@ func (x *exchange) limit() *gateway.Error {
 }
 
 func (x *exchange) authenticate() *gateway.Error {
+	if p := x.q.Caller.Principal; p != nil {
+		x.principal = p
+		return nil
+	}
 	p, err := x.p.app.AuthenticateFresh(x.r.Context(), x.q.Caller.APIKey)
 	if err != nil {
 		x.outcome = outcomeUnauthenticated

@@ -57,6 +57,8 @@ const (
 	orgRead                     // an organization: its members and admins only
 	ownerOnly                   // another user's object (the admin's spare key): admins only
 	unknownRoute                // catch-all under an API prefix: 401 first, then 404
+	consolePage                 // a console page: an API key is no session, so it lands on sign-in (2xx after the redirect)
+	consoleAction               // a console action: without a session (and its CSRF token) 401 or 403 for everyone
 )
 
 // knownLeaks are routes whose 2xx answers still name restricted endpoints to callers without
@@ -172,6 +174,21 @@ func (e *matrixEnv) rows() map[string]row {
 		"POST /v1/messages/count_tokens":           {"/v1/messages/count_tokens", claudeCount, endpointUse},
 		"POST /anthropic/v1/messages":              {"/anthropic/v1/messages", anthropicChat, endpointUse},
 		"POST /anthropic/v1/messages/count_tokens": {"/anthropic/v1/messages/count_tokens", claudeCount, endpointUse},
+
+		"GET /{$}":                        {"/", nil, consolePage},
+		"GET /console/assets/":            {"/console/assets/console.css", nil, public},
+		"GET /console/{$}":                {"/console/", nil, consolePage},
+		"GET /console/signin":             {"/console/signin", nil, public},
+		"POST /console/signin":            {"/console/signin", map[string]any{"username": "admin"}, consoleAction},
+		"POST /console/signout":           {"/console/signout", nil, consoleAction},
+		"GET /console/llms":               {"/console/llms", nil, consolePage},
+		"GET /console/keys":               {"/console/keys", nil, consolePage},
+		"POST /console/keys":              {"/console/keys", map[string]any{"name": "mx"}, consoleAction},
+		"POST /console/keys/{id}/revoke":  {"/console/keys/" + e.ids["adminSpareKey"] + "/revoke", nil, consoleAction},
+		"GET /console/playground":         {"/console/playground", nil, consolePage},
+		"POST /console/playground/{type}": {"/console/playground/chat", openaiChat, consoleAction},
+		"GET /console/usage":              {"/console/usage", nil, consolePage},
+		"/console/":                       {"/console/no-such-page", nil, consolePage},
 	}
 }
 
@@ -206,8 +223,10 @@ func want(a access, caller string, status int) (ok bool, expected string) {
 	invalid := map[string]bool{"anonymous": true, "malformed": true, "revoked": true, "expired": true, "deactivated": true}[caller]
 	class := func(lo, hi int) bool { return status >= lo && status <= hi }
 	switch {
-	case a == public:
+	case a == public || a == consolePage:
 		return class(200, 299), "2xx"
+	case a == consoleAction:
+		return status == http.StatusUnauthorized || status == http.StatusForbidden, "401 or 403"
 	case a == unimplemented:
 		return status == http.StatusNotImplemented, "501"
 	case invalid:

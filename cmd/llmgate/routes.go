@@ -19,6 +19,7 @@ import (
 	"github.com/llmgate/llmgate/api/openai"
 	"github.com/llmgate/llmgate/api/responses"
 	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/console"
 	"github.com/llmgate/llmgate/metrics"
 	"github.com/llmgate/llmgate/pipeline"
 	"github.com/llmgate/llmgate/transport"
@@ -44,6 +45,7 @@ func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, c
 	models := anthropic.Register(mux, a, p, anthropic.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes})
 	openai.Register(mux, a, p, openai.Options{Models: models.Serve})
 	responses.Register(mux, p)
+	console.Register(mux, a, console.Options{Query: playground(p), SecureCookies: s.TLSCert != ""})
 	if m != nil {
 		m.Registry().MustRegister(budget.NewGauges(func() []*gateway.Budget { return a.Snapshot().Budgets() }, a.Budgets),
 			breaker.NewGauges(func() []*gateway.Endpoint { return a.Snapshot().Endpoints() }, p.Breaker()))
@@ -53,6 +55,19 @@ func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, c
 	}
 	return nil
 }
+
+// playground runs the console's playground queries through the one query path, on the OpenAI
+// wire (the page's script reads it), recorded in the audit as the console's.
+func playground(p *pipeline.Pipeline) console.Querier {
+	return func(w http.ResponseWriter, r *http.Request, t gateway.EndpointType, c app.Caller) {
+		p.Serve(w, r, pipeline.Query{Surface: consoleSurface{}, Type: t, Caller: c})
+	}
+}
+
+// consoleSurface is the OpenAI surface under the console's name.
+type consoleSurface struct{ openai.Surface }
+
+func (consoleSurface) API() string { return "console" }
 
 // newMetrics names endpoints in series only when /metrics is protected: on its own listener
 // (which the operator keeps off the callers' network) or behind a token. Otherwise anyone
