@@ -10,7 +10,7 @@ build:
 run:
 	go run ./cmd/llmgate serve
 
-# Every test: installs PostgreSQL, Redis and the Python clients if missing, starts throwaway
+# Every test: installs PostgreSQL, Redis, Chromium and the Python clients if missing, starts throwaway
 # servers, runs the Go and Python suites.
 test:
 	scripts/test.sh

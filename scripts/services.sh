@@ -16,6 +16,8 @@ services_install() {
   local need=()
   services_pg_bin >/dev/null || need+=(postgresql)
   command -v redis-server >/dev/null || need+=(redis-server)
+  # The console's browser tests drive Debian's Chromium headless.
+  command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need+=(chromium)
   [ ${#need[@]} -eq 0 ] && return 0
   echo "services: installing ${need[*]}" >&2
   local sudo=""

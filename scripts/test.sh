@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs what the tests need (Debian packages for
-# PostgreSQL and Redis, Python virtualenvs with the real clients), starts throwaway servers on
+# PostgreSQL, Redis and Chromium, Python virtualenvs with the real clients), starts throwaway servers on
 # free loopback ports, runs the Go suites and the Python client suites, and stops the servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,8 @@ go vet ./...
 echo "== go test" >&2
 # End-to-end tests start these binaries instead of building their own.
 export LLMGATE_BIN="$PWD/bin/llmgate" FAKEUPSTREAM_BIN="$PWD/bin/fakeupstream"
+# The console's browser tests run the code snippets it shows with the real clients.
+export LLMGATE_TEST_PYTHON="$PWD/.venv/mlflow3/bin/python"
 go test -count=1 -timeout 20m ./...
 
 echo "== python client tests (MLflow 2.x)" >&2
