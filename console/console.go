@@ -53,6 +53,7 @@ func Register(mux httpkit.Mux, a *app.App, o Options) *Console {
 	mux.HandleFunc("POST "+Prefix+"/signin", c.signIn)
 	mux.HandleFunc("POST "+Prefix+"/signout", c.user(c.signOut))
 	c.userRoutes(mux)
+	c.adminRoutes(mux)
 
 	mux.HandleFunc(Prefix+"/", c.user(c.notFound))
 	return c

@@ -74,6 +74,11 @@ var funcs = template.FuncMap{
 	},
 	"query": func(kv ...any) template.URL { return template.URL(pageQuery(kv...)) },
 	"add":   func(a, b int) int { return a + b },
+	"sortColumns": func() []struct{ Key, Label string } {
+		return []struct{ Key, Label string }{{"endpointName", "Name"}, {"endpointType", "Type"}, {"modelProvider", "Provider"},
+			{"modelName", "Model"}, {"creationDate", "Created"}}
+	},
+	"limitRow": func(kind string) []string { return []string{kind + "_endpoint", kind + "_user", kind + "_org"} },
 	"avgms": func(sum, n int64) string {
 		if n == 0 {
 			return "—"
@@ -90,10 +95,11 @@ func loadPages() *pages {
 	}
 	for _, f := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || name == "partials" {
 			continue
 		}
-		p.sets[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", f))
+		p.sets[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html",
+			"templates/partials.html", f))
 	}
 	return p
 }

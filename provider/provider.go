@@ -8,6 +8,7 @@
 package provider
 
 import (
+	"fmt"
 	"time"
 
 	"net/http"
@@ -124,7 +125,8 @@ func IsLocationKey(key string) bool {
 func (s *Spec) CheckConfig(config map[string]string) error {
 	for _, k := range s.RequiredKeys {
 		if strings.TrimSpace(config[k]) == "" {
-			return gateway.Errorf(gateway.CodeInvalid, "modelConfig is missing required key %q for provider %q", k, s.Name)
+			return &gateway.Error{Code: gateway.CodeInvalid, Field: "modelConfig." + k,
+				Message: fmt.Sprintf("modelConfig is missing required key %q for provider %q", k, s.Name)}
 		}
 	}
 	if s.Validate != nil {

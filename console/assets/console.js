@@ -111,3 +111,27 @@ document.addEventListener("submit", (e) => {
     out.textContent = (c.message && c.message.content) || c.text || text;
   }
 })();
+
+// Type-ahead pickers: an input with data-lookup="users|orgs" fills its datalist with the
+// gateway's matches as the admin types.
+(function typeAhead() {
+  for (const input of document.querySelectorAll("input[data-lookup]")) {
+    const list = document.getElementById(input.getAttribute("list"));
+    let timer = 0;
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const resp = await fetch("/console/admin/lookup/" + input.dataset.lookup + "?q=" + encodeURIComponent(input.value),
+          { credentials: "same-origin" });
+        if (!resp.ok) return;
+        const found = await resp.json();
+        list.replaceChildren(...found.map((g) => {
+          const o = document.createElement("option");
+          o.value = g.Name;
+          o.label = g.Detail || g.Name;
+          return o;
+        }));
+      }, 150);
+    });
+  }
+})();

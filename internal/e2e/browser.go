@@ -62,8 +62,17 @@ func (b *Browser) Do(steps ...chromedp.Action[chromedp.Void]) {
 	ctx, cancel := b.timeout()
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
-		b.t.Fatalf("browser: %v", err)
+		b.t.Fatalf("browser: %v\n%s", err, b.page())
 	}
+}
+
+// page describes where the browser is, for a failure message.
+func (b *Browser) page() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	u, _ := chromedp.Run(ctx, chromedp.Location())
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body ? document.body.innerText.slice(0, 2000) : ''"))
+	return "at " + u + ":\n" + text
 }
 
 // Get runs one action that returns a value, failing t on an error or after 30 s.
@@ -73,7 +82,7 @@ func Get[T any](b *Browser, a chromedp.Action[T]) T {
 	defer cancel()
 	v, err := chromedp.Run(ctx, a)
 	if err != nil {
-		b.t.Fatalf("browser: %v", err)
+		b.t.Fatalf("browser: %v\n%s", err, b.page())
 	}
 	return v
 }

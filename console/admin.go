@@ -1,0 +1,27 @@
+package console
+
+import (
+	"net/http"
+
+	"github.com/llmgate/llmgate/api/httpkit"
+)
+
+// adminRoutes are the administrators' pages; each is checked server-side (admin) and calls the
+// same app operation as its REST and CLI twins.
+func (c *Console) adminRoutes(mux httpkit.Mux) {
+	const a = Prefix + "/admin"
+	mux.HandleFunc("GET "+a+"/endpoints", c.admin(c.adminEndpoints))
+	mux.HandleFunc("GET "+a+"/endpoints/new", c.admin(c.newEndpointForm))
+	mux.HandleFunc("POST "+a+"/endpoints", c.admin(c.createEndpoint))
+	mux.HandleFunc("GET "+a+"/endpoints/{name}", c.admin(c.editEndpointForm))
+	mux.HandleFunc("POST "+a+"/endpoints/{name}", c.admin(c.updateEndpoint))
+	mux.HandleFunc("POST "+a+"/endpoints/{name}/delete", c.admin(c.deleteEndpoint))
+	mux.HandleFunc("GET "+a+"/endpoints/{name}/permissions", c.admin(c.permissionsForm))
+	mux.HandleFunc("POST "+a+"/endpoints/{name}/permissions", c.admin(c.updatePermissions))
+	mux.HandleFunc("GET "+a+"/lookup/{kind}", c.admin(c.lookup))
+}
+
+func redirect(w http.ResponseWriter, r *http.Request, path string) error {
+	http.Redirect(w, r, path, http.StatusSeeOther)
+	return nil
+}
