@@ -33,7 +33,9 @@ type Options struct {
 	// Budgets keeps budget usage, shared by replicas when it is Redis (default: in process).
 	Budgets budget.Ledger
 	Audit   *audit.Writer
-	Log     *slog.Logger
+	// AuditKeys is the audit chain's keyring, for verifying the trail (VerifyAudit).
+	AuditKeys gateway.AuditKeys
+	Log       *slog.Logger
 	// MaxKeyLifetime bounds the keys non-admin users create for themselves; 0 = no bound.
 	MaxKeyLifetime time.Duration
 }
@@ -47,6 +49,7 @@ type App struct {
 	Budgets   budget.Ledger
 	Audit     *audit.Writer
 	Log       *slog.Logger
+	auditKeys gateway.AuditKeys
 	// maxKeyLifetime is Options.MaxKeyLifetime.
 	maxKeyLifetime time.Duration
 
@@ -58,8 +61,8 @@ type App struct {
 
 // New loads the first snapshot.
 func New(ctx context.Context, o Options) (*App, error) {
-	if o.Store == nil || o.Secrets == nil || o.Providers == nil || o.Limiter == nil || o.Audit == nil {
-		return nil, errors.New("app: Store, Secrets, Providers, Limiter and Audit are required")
+	if o.Store == nil || o.Secrets == nil || o.Providers == nil || o.Limiter == nil || o.Audit == nil || o.AuditKeys == nil {
+		return nil, errors.New("app: Store, Secrets, Providers, Limiter, Audit and AuditKeys are required")
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -68,7 +71,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.Budgets = budgetmemory.New()
 	}
 	a := &App{Store: o.Store, Secrets: o.Secrets, Providers: o.Providers, Limiter: o.Limiter, Budgets: o.Budgets,
-		Audit: o.Audit, Log: o.Log, maxKeyLifetime: o.MaxKeyLifetime}
+		Audit: o.Audit, Log: o.Log, maxKeyLifetime: o.MaxKeyLifetime, auditKeys: o.AuditKeys}
 	if err := a.Reload(ctx); err != nil {
 		return nil, err
 	}

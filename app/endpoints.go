@@ -291,9 +291,12 @@ func (a *App) UpdatePermissions(ctx context.Context, act Actor, name string, pat
 	return &perms, nil
 }
 
-func requireAdmin(act Actor) error {
+func requireAdmin(act Actor) error { return requireAdminTo(act, "manage endpoints") }
+
+// requireAdminTo refuses a non-admin actor (the CLI, with no principal, is the operator).
+func requireAdminTo(act Actor, what string) error {
 	if act.Principal != nil && !act.Principal.IsAdmin() {
-		return gateway.Errorf(gateway.CodeForbidden, "only administrators may manage endpoints")
+		return gateway.Errorf(gateway.CodeForbidden, "only administrators may %s", what)
 	}
 	return nil
 }

@@ -19,6 +19,11 @@ func (c *Console) adminRoutes(mux httpkit.Mux) {
 	mux.HandleFunc("GET "+a+"/endpoints/{name}/permissions", c.admin(c.permissionsForm))
 	mux.HandleFunc("POST "+a+"/endpoints/{name}/permissions", c.admin(c.updatePermissions))
 	mux.HandleFunc("GET "+a+"/lookup/{kind}", c.admin(c.lookup))
+	mux.HandleFunc("GET "+a+"/audit", c.admin(c.auditTrail))
+	mux.HandleFunc("GET "+a+"/audit/events/{seq}", c.admin(c.auditEvent))
+	mux.HandleFunc("GET "+a+"/audit/export", c.admin(c.exportAudit))
+	mux.HandleFunc("POST "+a+"/audit/verify", c.admin(c.verifyAudit))
+	mux.HandleFunc("GET "+a+"/usage", c.admin(c.adminUsage))
 }
 
 func redirect(w http.ResponseWriter, r *http.Request, path string) error {

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -108,7 +110,8 @@ func TestEveryPageRendersForAnAdmin(t *testing.T) {
 	for _, path := range []string{"/console/llms", "/console/llms?q=ch&offset=0", "/console/keys", "/console/playground",
 		"/console/usage?days=30", "/console/admin/endpoints", "/console/admin/endpoints?sort=modelName&desc=true",
 		"/console/admin/endpoints/new", "/console/admin/endpoints/new?provider=fakeai", "/console/admin/endpoints/chat",
-		"/console/admin/endpoints/chat/permissions"} {
+		"/console/admin/endpoints/chat/permissions", "/console/admin/audit", "/console/admin/audit?kind=CreateUser&outcome=success",
+		"/console/admin/audit/events/1", "/console/admin/usage?by=organization&days=30", "/console/admin/usage?by=user"} {
 		status, page := admin.get(path)
 		if status != http.StatusOK || !strings.Contains(page, `<footer>`) {
 			t.Errorf("%s: %d\n%.500s", path, status, page)
@@ -121,5 +124,94 @@ func TestEveryPageRendersForAnAdmin(t *testing.T) {
 	resp.Body.Close()
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || resp.Header.Get("X-Frame-Options") != "DENY" {
 		t.Fatalf("security headers: CSP %q, X-Frame-Options %q", csp, resp.Header.Get("X-Frame-Options"))
+	}
+}
+
+// The audit page pages through a filtered trail with a keyset cursor, every event once; its
+// download holds the whole filtered set; verification reports the chain intact; a bad filter
+// value is a 400 naming the field; a non-admin gets 403.
+func TestAuditPagePagesFiltersExportsAndVerifies(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 60; i++ {
+		e.User("user" + strconv.Itoa(i))
+	}
+	admin := e.signIn(t, "admin", e.AdminKey)
+	seen := map[string]bool{}
+	path := "/console/admin/audit?kind=CreateUser"
+	for pages := 0; path != ""; pages++ {
+		status, page := admin.get(path)
+		if status != http.StatusOK || pages > 3 {
+			t.Fatalf("%s: %d after %d pages", path, status, pages)
+		}
+		for _, m := range seqRE.FindAllStringSubmatch(page, -1) {
+			if seen[m[1]] {
+				t.Fatalf("event %s shown twice", m[1])
+			}
+			seen[m[1]] = true
+		}
+		path = html.UnescapeString(hidden(strings.ReplaceAll(page, `rel="next" id="audit-next" href=`, `name="next" value=`), "next"))
+	}
+	if len(seen) != 61 { // 60 users and the bootstrap admin
+		t.Fatalf("paged through %d CreateUser events, want 61", len(seen))
+	}
+	status, csv := admin.get("/console/admin/audit/export?format=csv&kind=CreateUser")
+	if status != http.StatusOK || strings.Count(csv, "\n") != 62 {
+		t.Fatalf("CSV export: %d with %d lines, want a header and 61 rows", status, strings.Count(csv, "\n"))
+	}
+	status, page, _ := admin.post("/console/admin/audit/verify", url.Values{"csrf": {admin.csrf}})
+	if status != http.StatusOK || !strings.Contains(page, "Chain intact") {
+		t.Fatalf("verify: %d %.300s", status, page)
+	}
+	if status, page := admin.get("/console/admin/audit?from=yesterday"); status != http.StatusBadRequest || !strings.Contains(page, `id="error-from"`) {
+		t.Fatalf("bad from: %d", status)
+	}
+	_, key := e.User("plain")
+	plain := e.signIn(t, "plain", key)
+	if status, _ := plain.get("/console/admin/audit"); status != http.StatusForbidden {
+		t.Fatalf("non-admin on the audit page: %d, want 403", status)
+	}
+	if status, _ := plain.get("/console/admin/audit/export?format=jsonl"); status != http.StatusForbidden {
+		t.Fatalf("non-admin export: %d, want 403", status)
+	}
+}
+
+var seqRE = regexp.MustCompile(`<tr data-seq="(\d+)">`)
+
+// A playground query runs as the signed-in user through the query path (their permissions,
+// audited with the console as its API) and shows in their usage; without the CSRF header it
+// is refused, and a user may not use an endpoint not granted to them.
+func TestPlaygroundRunsAsTheUserAndShowsInTheirUsage(t *testing.T) {
+	e := newEnv(t)
+	e.Endpoint("open", gateway.TypeChat, "m", nil)
+	e.Endpoint("closed", gateway.TypeChat, "m", func(in *app.EndpointInput) { in.Permissions = gateway.Permissions{} })
+	_, key := e.User("uma")
+	uma := e.signIn(t, "uma", key)
+	ask := func(model, csrf string) int {
+		req, _ := http.NewRequest("POST", e.url+"/console/playground/chat", strings.NewReader(
+			`{"model":"`+model+`","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", csrf)
+		resp, err := uma.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := ask("open", ""); got != http.StatusForbidden {
+		t.Fatalf("without the CSRF token: %d, want 403", got)
+	}
+	if got := ask("closed", uma.csrf); got != http.StatusForbidden && got != http.StatusNotFound {
+		t.Fatalf("an endpoint not granted: %d", got)
+	}
+	if got := ask("open", uma.csrf); got != http.StatusOK {
+		t.Fatalf("playground query: %d", got)
+	}
+	evs := e.AccessEvents("open")
+	if len(evs) != 1 || evs[0].Metadata["api"] != "openai" || evs[0].Metadata["accessedByUsername"] != "uma" {
+		t.Fatalf("access events %+v", evs)
+	}
+	if _, page := uma.get("/console/usage"); !regexp.MustCompile(`<td>open</td>\s*<td>1</td>`).MatchString(page) {
+		t.Fatalf("My usage does not show one request to open:\n%s", page)
 	}
 }

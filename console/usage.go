@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"slices"
 	"html"
 	"html/template"
 	"net/http"
@@ -18,6 +19,7 @@ type usageData struct {
 	Tokens   template.HTML
 	Totals   usage.Counts
 	Scope    string
+	Groups   []string // the dashboard's group-by choices (admins)
 }
 
 // myUsage shows the signed-in user's requests and tokens per endpoint over the last days.
@@ -108,4 +110,34 @@ func formatCount(v float64) string {
 		return fmt.Sprintf("%d", int64(v))
 	}
 	return fmt.Sprintf("%.2f", v)
+}
+
+// usageGroups are what the admin dashboard can break usage down by.
+var usageGroups = []string{"endpoint", "user", "organization", "model"}
+
+// adminUsage is the usage dashboard: every user's requests, errors, tokens and latency over
+// the chosen period, by endpoint, user, organization or model.
+func (c *Console) adminUsage(w http.ResponseWriter, r *http.Request, v *view) error {
+	by := r.URL.Query().Get("by")
+	if !slices.Contains(usageGroups, by) {
+		by = "endpoint"
+	}
+	d, err := c.usage(r, v, "", by)
+	if err != nil {
+		return err
+	}
+	if by == "organization" {
+		snap := c.app.Snapshot()
+		for i := range d.Rows {
+			if o := snap.Org(d.Rows[i].Organization); o != nil {
+				d.Rows[i].Organization = o.Name
+			} else if d.Rows[i].Organization == "" {
+				d.Rows[i].Organization = "(no organization)"
+			}
+		}
+	}
+	d.Groups = usageGroups
+	v.Title, v.Nav, v.Data = "Usage", "adminusage", d
+	c.render(w, http.StatusOK, "usage", v)
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -164,6 +165,22 @@ type AuditFilter struct {
 type AuditCursor struct {
 	Timestamp time.Time
 	Seq       int64
+}
+
+// String carries the position as "<unix ms>.<seq>", for a URL or a header.
+func (c *AuditCursor) String() string {
+	return strconv.FormatInt(c.Timestamp.UnixMilli(), 10) + "." + strconv.FormatInt(c.Seq, 10)
+}
+
+// ParseAuditCursor reads what String wrote.
+func ParseAuditCursor(s string) (*AuditCursor, bool) {
+	ms, seq, ok := strings.Cut(strings.TrimSpace(s), ".")
+	t, err1 := strconv.ParseInt(ms, 10, 64)
+	n, err2 := strconv.ParseInt(seq, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n < 0 {
+		return nil, false
+	}
+	return &AuditCursor{Timestamp: time.UnixMilli(t).UTC(), Seq: n}, true
 }
 
 // CursorOf is the cursor just past ev.

@@ -56,7 +56,7 @@ func FuzzImport(f *testing.F) {
 	writer := audit.NewWriter(store, log)
 	f.Cleanup(writer.Close)
 	a, err := app.New(ctx, app.Options{Store: store, Secrets: local.New(store, keys), Providers: registry.Default(),
-		Limiter: ratememory.New(), Audit: writer, Log: log})
+		Limiter: ratememory.New(), Audit: writer, AuditKeys: audit.NewDerivedKeyring(keys), Log: log})
 	if err != nil {
 		f.Fatal(err)
 	}

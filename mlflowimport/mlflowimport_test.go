@@ -38,7 +38,7 @@ func newApp(t testing.TB) (*app.App, *local.Store, *bytes.Buffer) {
 	writer := audit.NewWriter(store, log)
 	t.Cleanup(writer.Close)
 	a, err := app.New(ctx, app.Options{Store: store, Secrets: secrets, Providers: reg, Limiter: ratememory.New(),
-		Audit: writer, Log: log})
+		Audit: writer, AuditKeys: audit.NewDerivedKeyring(keys), Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,18 +102,14 @@ func parseAuditPage(q url.Values, f *gateway.AuditFilter) error {
 }
 
 // formatCursor and parseCursor carry a (timestamp, seq) position as "<unix ms>.<seq>".
-func formatCursor(c *gateway.AuditCursor) string {
-	return strconv.FormatInt(c.Timestamp.UnixMilli(), 10) + "." + strconv.FormatInt(c.Seq, 10)
-}
+func formatCursor(c *gateway.AuditCursor) string { return c.String() }
 
 func parseCursor(s string) (*gateway.AuditCursor, error) {
-	ms, seq, ok := strings.Cut(strings.TrimSpace(s), ".")
-	t, err1 := strconv.ParseInt(ms, 10, 64)
-	n, err2 := strconv.ParseInt(seq, 10, 64)
-	if !ok || err1 != nil || err2 != nil || n < 0 {
+	c, ok := gateway.ParseAuditCursor(s)
+	if !ok {
 		return nil, gateway.Errorf(gateway.CodeInvalid, "after must be the X-Llmgate-Audit-Next value of the previous page")
 	}
-	return &gateway.AuditCursor{Timestamp: time.UnixMilli(t).UTC(), Seq: n}, nil
+	return c, nil
 }
 
 // queryAudit answers a bare JSON array, as Domino's contract has no envelope. A full page

@@ -61,7 +61,7 @@ func newEnv(t *testing.T) *env {
 	writer := audit.NewWriter(e.store, slog.New(slog.DiscardHandler))
 	t.Cleanup(writer.Close)
 	a, err := app.New(ctx, app.Options{Store: e.store, Secrets: e.secrets, Providers: registry.Default(),
-		Limiter: ratememory.New(), Audit: writer, Log: slog.New(slog.DiscardHandler)})
+		Limiter: ratememory.New(), Audit: writer, AuditKeys: audit.NewDerivedKeyring(keys), Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

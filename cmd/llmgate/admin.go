@@ -100,7 +100,7 @@ func (a *admin) open() error {
 	// the App has every dependency, and it is closed (flushed) before the store.
 	writer := audit.NewWriter(d.store, quiet)
 	a.app, err = app.New(a.ctx, app.Options{Store: d.store, Secrets: d.secrets, Providers: registry.Default(),
-		Limiter: ratememory.New(), Audit: writer, Log: quiet})
+		Limiter: ratememory.New(), Audit: writer, AuditKeys: d.auditKeys, Log: quiet})
 	if err != nil {
 		writer.Close()
 		d.close()

@@ -199,6 +199,11 @@ func (e *matrixEnv) rows() map[string]row {
 		"GET /console/admin/endpoints/{name}/permissions":  {"/console/admin/endpoints/mx-chat/permissions", nil, consolePage},
 		"POST /console/admin/endpoints/{name}/permissions": {"/console/admin/endpoints/mx-scratch/permissions", nil, consoleAction},
 		"GET /console/admin/lookup/{kind}":                 {"/console/admin/lookup/users?q=a", nil, consolePage},
+		"GET /console/admin/audit":                         {"/console/admin/audit", nil, consolePage},
+		"GET /console/admin/audit/events/{seq}":            {"/console/admin/audit/events/1", nil, consolePage},
+		"GET /console/admin/audit/export":                  {"/console/admin/audit/export?format=csv", nil, consolePage},
+		"POST /console/admin/audit/verify":                 {"/console/admin/audit/verify", nil, consoleAction},
+		"GET /console/admin/usage":                         {"/console/admin/usage", nil, consolePage},
 	}
 }
 
@@ -365,7 +370,7 @@ func startMatrix(t *testing.T) *matrixEnv {
 	writer := audit.NewWriter(d.store, log)
 	t.Cleanup(writer.Close)
 	m := newMetrics(&s)
-	a, err := app.New(ctx, app.Options{Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Audit: writer,
+	a, err := app.New(ctx, app.Options{Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Audit: writer, AuditKeys: d.auditKeys,
 		Log: log, MaxKeyLifetime: s.maxKeyLifetime, Limiter: d.limiter(&s, nil)})
 	if err != nil {
 		t.Fatal(err)

@@ -252,7 +252,7 @@ func start(ctx context.Context, s *settings, log *slog.Logger, p *phases, m *met
 		return nil, err
 	}
 	a, err := app.New(ctx, app.Options{
-		Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Audit: writer, Log: log,
+		Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Audit: writer, AuditKeys: d.auditKeys, Log: log,
 		MaxKeyLifetime: s.maxKeyLifetime,
 		Budgets:        d.budgets(),
 		Limiter: d.limiter(s, func(err error) {

@@ -74,7 +74,7 @@ func New(t testing.TB, o Options) *Env {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	writer := audit.NewWriter(store, log)
 	a, err := app.New(ctx, app.Options{Store: store, Secrets: secrets.NewResolver(local.New(store, keys), nil),
-		Providers: provider.NewRegistry(Spec), Limiter: memory.New(), Audit: writer, Log: log})
+		Providers: provider.NewRegistry(Spec), Limiter: memory.New(), Audit: writer, AuditKeys: auditKeys, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
