@@ -24,6 +24,15 @@ func (c *Console) adminRoutes(mux httpkit.Mux) {
 	mux.HandleFunc("GET "+a+"/audit/export", c.admin(c.exportAudit))
 	mux.HandleFunc("POST "+a+"/audit/verify", c.admin(c.verifyAudit))
 	mux.HandleFunc("GET "+a+"/usage", c.admin(c.adminUsage))
+	mux.HandleFunc("GET "+a+"/users", c.admin(c.adminUsers))
+	mux.HandleFunc("POST "+a+"/users", c.admin(c.createUser))
+	mux.HandleFunc("POST "+a+"/users/{id}/active", c.admin(c.setUserActive))
+	mux.HandleFunc("GET "+a+"/orgs", c.admin(c.adminOrgs))
+	mux.HandleFunc("POST "+a+"/orgs", c.admin(c.createOrg))
+	mux.HandleFunc("GET "+a+"/orgs/{id}", c.admin(c.adminOrg))
+	mux.HandleFunc("POST "+a+"/orgs/{id}/members", c.admin(c.setMember))
+	mux.HandleFunc("POST "+a+"/orgs/{id}/members/remove", c.admin(c.removeMember))
+	mux.HandleFunc("GET "+a+"/keys", c.admin(c.adminKeys))
 }
 
 func redirect(w http.ResponseWriter, r *http.Request, path string) error {

@@ -111,7 +111,7 @@ func TestEveryPageRendersForAnAdmin(t *testing.T) {
 		"/console/usage?days=30", "/console/admin/endpoints", "/console/admin/endpoints?sort=modelName&desc=true",
 		"/console/admin/endpoints/new", "/console/admin/endpoints/new?provider=fakeai", "/console/admin/endpoints/chat",
 		"/console/admin/endpoints/chat/permissions", "/console/admin/audit", "/console/admin/audit?kind=CreateUser&outcome=success",
-		"/console/admin/audit/events/1", "/console/admin/usage?by=organization&days=30", "/console/admin/usage?by=user"} {
+		"/console/admin/audit/events/1", "/console/admin/usage?by=organization&days=30", "/console/admin/usage?by=user", "/console/admin/users", "/console/admin/users?q=adm&offset=50", "/console/admin/orgs", "/console/admin/keys"} {
 		status, page := admin.get(path)
 		if status != http.StatusOK || !strings.Contains(page, `<footer>`) {
 			t.Errorf("%s: %d\n%.500s", path, status, page)
@@ -213,5 +213,48 @@ func TestPlaygroundRunsAsTheUserAndShowsInTheirUsage(t *testing.T) {
 	}
 	if _, page := uma.get("/console/usage"); !regexp.MustCompile(`<td>open</td>\s*<td>1</td>`).MatchString(page) {
 		t.Fatalf("My usage does not show one request to open:\n%s", page)
+	}
+}
+
+// An admin creates a user and an organization, adds the user as a member, and deactivates
+// them: the user's open console session is refused on its next page. A taken username is
+// shown next to the field with 409.
+func TestAdminManagesUsersAndOrganizations(t *testing.T) {
+	e := newEnv(t)
+	admin := e.signIn(t, "admin", e.AdminKey)
+	form := url.Values{"csrf": {admin.csrf}, "username": {"vic"}, "email": {"vic@example.org"}}
+	if status, _, loc := admin.post("/console/admin/users", form); status != http.StatusSeeOther || !strings.Contains(loc, "q=vic") {
+		t.Fatalf("create user: %d %s", status, loc)
+	}
+	if status, page, _ := admin.post("/console/admin/users", form); status != http.StatusConflict || !strings.Contains(page, `id="username-error"`) {
+		t.Fatalf("duplicate username: %d", status)
+	}
+	status, _, loc := admin.post("/console/admin/orgs", url.Values{"csrf": {admin.csrf}, "name": {"lab"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("create org: %d", status)
+	}
+	if status, _, _ := admin.post(loc+"/members", url.Values{"csrf": {admin.csrf}, "username": {"vic"}, "role": {"member"}}); status != http.StatusSeeOther {
+		t.Fatalf("add member: %d", status)
+	}
+	if _, page := admin.get(loc); !strings.Contains(page, `data-member="vic"`) {
+		t.Fatal("the organization page does not list vic")
+	}
+	if status, page, _ := admin.post(loc+"/members", url.Values{"csrf": {admin.csrf}, "username": {"nobody"}}); status != http.StatusBadRequest || !strings.Contains(page, `id="member-error"`) {
+		t.Fatalf("unknown member: %d", status)
+	}
+	vic := e.App.Snapshot().UserByName("vic")
+	key, _, err := e.App.CreateKey(t.Context(), app.CLIActor, vic.ID, "k", 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := e.signIn(t, "vic", key)
+	if status, _, _ := admin.post("/console/admin/users/"+vic.ID+"/active", url.Values{"csrf": {admin.csrf}, "active": {"false"}}); status != http.StatusSeeOther {
+		t.Fatalf("deactivate: %d", status)
+	}
+	if status, _ := session.get("/console/llms"); status != http.StatusSeeOther {
+		t.Fatalf("a deactivated user's session: %d, want the redirect to sign-in", status)
+	}
+	if _, page := admin.get("/console/admin/keys?q=vic"); !strings.Contains(page, "1 live key") {
+		t.Fatalf("all keys for vic: %.2000s", page)
 	}
 }

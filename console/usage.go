@@ -2,10 +2,10 @@ package console
 
 import (
 	"fmt"
-	"slices"
 	"html"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 

@@ -204,6 +204,15 @@ func (e *matrixEnv) rows() map[string]row {
 		"GET /console/admin/audit/export":                  {"/console/admin/audit/export?format=csv", nil, consolePage},
 		"POST /console/admin/audit/verify":                 {"/console/admin/audit/verify", nil, consoleAction},
 		"GET /console/admin/usage":                         {"/console/admin/usage", nil, consolePage},
+		"GET /console/admin/users":                         {"/console/admin/users", nil, consolePage},
+		"POST /console/admin/users":                        {"/console/admin/users", nil, consoleAction},
+		"POST /console/admin/users/{id}/active":            {"/console/admin/users/" + e.ids["spare"] + "/active", nil, consoleAction},
+		"GET /console/admin/orgs":                          {"/console/admin/orgs", nil, consolePage},
+		"POST /console/admin/orgs":                         {"/console/admin/orgs", nil, consoleAction},
+		"GET /console/admin/orgs/{id}":                     {"/console/admin/orgs/" + e.ids["org"], nil, consolePage},
+		"POST /console/admin/orgs/{id}/members":            {"/console/admin/orgs/" + e.ids["org"] + "/members", nil, consoleAction},
+		"POST /console/admin/orgs/{id}/members/remove":     {"/console/admin/orgs/" + e.ids["org"] + "/members/remove", nil, consoleAction},
+		"GET /console/admin/keys":                          {"/console/admin/keys", nil, consolePage},
 	}
 }
 

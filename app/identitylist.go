@@ -1,0 +1,93 @@
+package app
+
+import (
+	"strings"
+
+	"github.com/llmgate/llmgate/gateway"
+)
+
+// Listings for administrators' screens, read from the snapshot (no store read per page). Each
+// takes a search string (any case, substring) and an offset/limit page, and returns the page
+// and how many matched in all.
+
+// Page is an offset/limit window; Limit 0 means no limit.
+type Page struct{ Offset, Limit int }
+
+func window[T any](all []T, p Page) []T {
+	lo := min(max(p.Offset, 0), len(all))
+	hi := len(all)
+	if p.Limit > 0 {
+		hi = min(lo+p.Limit, hi)
+	}
+	return all[lo:hi]
+}
+
+func matches(q string, fields ...string) bool {
+	if q == "" {
+		return true
+	}
+	for _, f := range fields {
+		if strings.Contains(strings.ToLower(f), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// ListUsers pages through users whose username, name or email contains q, oldest first.
+func (a *App) ListUsers(act Actor, q string, p Page) ([]*gateway.User, int, error) {
+	if err := requireAdminTo(act, "list every user"); err != nil {
+		return nil, 0, err
+	}
+	q = strings.ToLower(strings.TrimSpace(q))
+	var out []*gateway.User
+	for _, u := range a.Snapshot().Users() {
+		if matches(q, u.UserName, u.Email, u.FirstName+" "+u.LastName) {
+			out = append(out, u)
+		}
+	}
+	return window(out, p), len(out), nil
+}
+
+// ListOrgs pages through organizations whose name contains q, by name.
+func (a *App) ListOrgs(act Actor, q string, p Page) ([]*gateway.Org, int, error) {
+	if err := requireAdminTo(act, "list every organization"); err != nil {
+		return nil, 0, err
+	}
+	q = strings.ToLower(strings.TrimSpace(q))
+	var out []*gateway.Org
+	for _, o := range a.Snapshot().Orgs() {
+		if matches(q, o.Name) {
+			out = append(out, o)
+		}
+	}
+	return window(out, p), len(out), nil
+}
+
+// OwnedKey is a live key with its owner.
+type OwnedKey struct {
+	*gateway.APIKey
+	Owner *gateway.User
+}
+
+// ListAllKeys pages through every live key in the system (newest first) whose name, prefix or
+// owner's username contains q.
+func (a *App) ListAllKeys(act Actor, q string, p Page) ([]OwnedKey, int, error) {
+	if err := requireAdminTo(act, "list every key"); err != nil {
+		return nil, 0, err
+	}
+	q = strings.ToLower(strings.TrimSpace(q))
+	snap := a.Snapshot()
+	var out []OwnedKey
+	for _, k := range snap.Keys() {
+		owner := snap.User(k.UserID)
+		name := ""
+		if owner != nil {
+			name = owner.UserName
+		}
+		if matches(q, k.Name, k.Prefix, name) {
+			out = append(out, OwnedKey{APIKey: k, Owner: owner})
+		}
+	}
+	return window(out, p), len(out), nil
+}

@@ -1,0 +1,19 @@
+package gateway
+
+import "sort"
+
+// Keys returns every live key (revoked ones are not in the snapshot), newest first. Callers
+// must not modify the keys.
+func (s *Snapshot) Keys() []*APIKey {
+	out := make([]*APIKey, 0, len(s.keysByID))
+	for _, k := range s.keysByID {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.After(out[j].CreatedAt)
+		}
+		return out[i].ID > out[j].ID
+	})
+	return out
+}
