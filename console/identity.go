@@ -182,4 +182,3 @@ func (c *Console) adminKeys(w http.ResponseWriter, r *http.Request, v *view) err
 	c.render(w, http.StatusOK, "allkeys", v)
 	return nil
 }
-
