@@ -257,4 +257,16 @@ func TestAdminManagesUsersAndOrganizations(t *testing.T) {
 	if _, page := admin.get("/console/admin/keys?q=vic"); !strings.Contains(page, "1 live key") {
 		t.Fatalf("all keys for vic: %.2000s", page)
 	}
+	if status, _, _ := admin.post("/console/admin/users/"+vic.ID+"/admin", url.Values{"csrf": {admin.csrf}, "admin": {"true"}}); status != http.StatusSeeOther || !e.App.Snapshot().User(vic.ID).Admin {
+		t.Fatalf("make admin: %d", status)
+	}
+	if status, _, _ := admin.post(loc+"/rename", url.Values{"csrf": {admin.csrf}, "name": {"research"}}); status != http.StatusSeeOther || e.App.Snapshot().OrgByName("research") == nil {
+		t.Fatalf("rename: %d", status)
+	}
+	if status, page, _ := admin.post(loc+"/delete", url.Values{"csrf": {admin.csrf}, "confirm": {"lab"}}); status != http.StatusBadRequest || !strings.Contains(page, `id="org-confirm-error"`) {
+		t.Fatalf("delete with the wrong name: %d", status)
+	}
+	if status, _, _ := admin.post(loc+"/delete", url.Values{"csrf": {admin.csrf}, "confirm": {"research"}}); status != http.StatusSeeOther || e.App.Snapshot().OrgByName("research") != nil {
+		t.Fatalf("delete: %d", status)
+	}
 }

@@ -182,3 +182,44 @@ func (c *Console) adminKeys(w http.ResponseWriter, r *http.Request, v *view) err
 	c.render(w, http.StatusOK, "allkeys", v)
 	return nil
 }
+
+// setUserAdmin makes a user an administrator or takes that away (app.SetUserAdmin).
+func (c *Console) setUserAdmin(w http.ResponseWriter, r *http.Request, v *view) error {
+	if _, err := c.app.SetUserAdmin(r.Context(), v.actor(), r.PathValue("id"), r.PostFormValue("admin") == "true"); err != nil {
+		return err
+	}
+	return redirect(w, r, Prefix+"/admin/users"+pageQuery("q", r.PostFormValue("q")))
+}
+
+func (c *Console) renameOrg(w http.ResponseWriter, r *http.Request, v *view) error {
+	o, err := c.orgOf(r)
+	if err != nil {
+		return err
+	}
+	if _, err := c.app.RenameOrg(r.Context(), v.actor(), o.ID, r.PostFormValue("name")); err != nil {
+		return c.formError(w, v, err, func() error {
+			v.Errors["rename"], v.Flash = v.Flash+v.Errors["rename"], ""
+			return c.renderOrg(w, v, statusOf(asErr(err)), o, "")
+		})
+	}
+	return redirect(w, r, Prefix+"/admin/orgs/"+o.ID)
+}
+
+// deleteOrg needs the organization's name typed again.
+func (c *Console) deleteOrg(w http.ResponseWriter, r *http.Request, v *view) error {
+	o, err := c.orgOf(r)
+	if err != nil {
+		return err
+	}
+	if r.PostFormValue("confirm") != o.Name {
+		v.Errors["confirm"] = "Type the organization's name exactly to delete it."
+		return c.renderOrg(w, v, http.StatusBadRequest, o, "")
+	}
+	if err := c.app.DeleteOrg(r.Context(), v.actor(), o.ID); err != nil {
+		return c.formError(w, v, err, func() error {
+			v.Errors["confirm"], v.Flash = v.Flash, ""
+			return c.renderOrg(w, v, statusOf(asErr(err)), o, "")
+		})
+	}
+	return redirect(w, r, Prefix+"/admin/orgs")
+}

@@ -25,6 +25,9 @@ const (
 	KindCreateOrganization       = "CreateOrganization"
 	KindAddOrganizationMember    = "AddOrganizationMember"
 	KindRemoveOrganizationMember = "RemoveOrganizationMember"
+	KindSetUserAdmin             = "SetUserAdmin"
+	KindRenameOrganization       = "RenameOrganization"
+	KindDeleteOrganization       = "DeleteOrganization"
 	KindRotateMasterKey          = "RotateMasterKey"
 	// KindDeniedAdminAction records a non-admin's refused attempt at an admin route (docs/contract/domino-aigateway.md §6.2).
 	KindDeniedAdminAction = "DeniedAdminAction"

@@ -41,6 +41,12 @@ type StateStore interface {
 	// SetOrgMember adds the member or updates its role.
 	SetOrgMember(ctx context.Context, orgID string, m OrgMember, ev *AuditEvent) error
 	RemoveOrgMember(ctx context.Context, orgID, userID string, ev *AuditEvent) error
+	// SetUserAdmin makes the user an administrator or not; unknown: CodeNotFound.
+	SetUserAdmin(ctx context.Context, userID string, admin bool, ev *AuditEvent) error
+	// RenameOrg renames an organization; a taken name is CodeConflict, unknown CodeNotFound.
+	RenameOrg(ctx context.Context, orgID, name string, ev *AuditEvent) error
+	// DeleteOrg removes an organization and its memberships; unknown: CodeNotFound.
+	DeleteOrg(ctx context.Context, orgID string, ev *AuditEvent) error
 
 	CreateKey(ctx context.Context, k *APIKey, ev *AuditEvent) error
 	RevokeKey(ctx context.Context, keyID string, at time.Time, ev *AuditEvent) error

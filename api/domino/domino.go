@@ -73,6 +73,8 @@ func Register(mux httpkit.Mux, a *app.App, opts Options) {
 	mux.HandleFunc("GET "+orgs+"/all", h.admin(h.allOrgs))
 	mux.HandleFunc("GET "+orgs+"/{id}", h.user(h.getOrg))
 	mux.HandleFunc("POST "+orgs, h.admin(h.createOrg))
+	mux.HandleFunc("PATCH "+orgs+"/{id}", h.admin(h.renameOrg))
+	mux.HandleFunc("DELETE "+orgs+"/{id}", h.admin(h.deleteOrg))
 	mux.HandleFunc("PUT "+orgs+"/{id}/user", h.admin(h.addOrgMember))
 	mux.HandleFunc("DELETE "+orgs+"/{id}/user", h.admin(h.removeOrgMember))
 

@@ -106,20 +106,39 @@ func (h *api) updateUser(w http.ResponseWriter, r *http.Request, p *gateway.Prin
 		h.fail(w, r, err)
 		return
 	}
-	active, ok, err := f.boolean("isActive")
-	if err == nil && !ok {
-		err = missing("isActive")
-	}
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	u, err := h.app.SetUserActive(r.Context(), h.actor(r, p), r.PathValue("id"), active)
+	u, err := h.applyUserUpdate(r, p, f)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	httpkit.WriteJSON(w, http.StatusOK, userEnvelope{User: toUserV1(u), Metadata: newMetadata(w, r)})
+}
+
+// applyUserUpdate applies isActive and/or admin (at least one is required), each through its
+// own audited app operation.
+func (h *api) applyUserUpdate(r *http.Request, p *gateway.Principal, f fields) (*gateway.User, error) {
+	active, hasActive, err := f.boolean("isActive")
+	if err != nil {
+		return nil, err
+	}
+	admin, hasAdmin, err := f.boolean("admin")
+	if err != nil {
+		return nil, err
+	}
+	if !hasActive && !hasAdmin {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "give isActive or admin")
+	}
+	id, act := r.PathValue("id"), h.actor(r, p)
+	var u *gateway.User
+	if hasAdmin {
+		if u, err = h.app.SetUserAdmin(r.Context(), act, id, admin); err != nil {
+			return nil, err
+		}
+	}
+	if hasActive {
+		u, err = h.app.SetUserActive(r.Context(), act, id, active)
+	}
+	return u, err
 }
 
 func decodeNewUser(f fields) (app.NewUser, error) {
@@ -310,6 +329,34 @@ func (h *api) removeOrgMember(w http.ResponseWriter, r *http.Request, p *gateway
 		return
 	}
 	h.writeOrg(w, r, orgID)
+}
+
+// renameOrg is PATCH …/organizations/{id} {"name": …} (llmgate extension).
+func (h *api) renameOrg(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	f, err := h.readFields(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	name, err := f.requiredStr("name")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if _, err := h.app.RenameOrg(r.Context(), h.actor(r, p), r.PathValue("id"), name); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeOrg(w, r, r.PathValue("id"))
+}
+
+// deleteOrg is DELETE …/organizations/{id} (llmgate extension).
+func (h *api) deleteOrg(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
+	if err := h.app.DeleteOrg(r.Context(), h.actor(r, p), r.PathValue("id")); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpkit.WriteJSON(w, http.StatusOK, map[string]any{"metadata": newMetadata(w, r)})
 }
 
 func isMember(o *gateway.Org, userID string) bool {

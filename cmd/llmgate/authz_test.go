@@ -134,6 +134,8 @@ func (e *matrixEnv) rows() map[string]row {
 		"GET " + orgs + "/all":                   {orgs + "/all", nil, adminOnly},
 		"GET " + orgs + "/{id}":                  {orgs + "/" + e.ids["org"], nil, orgRead},
 		"POST " + orgs:                           {orgs, map[string]any{"name": "mx-created-org", "members": []any{}}, adminOnly},
+		"PATCH " + orgs + "/{id}":                {orgs + "/" + e.ids["org2"], map[string]any{"name": "mx-renamed-org"}, adminOnly},
+		"DELETE " + orgs + "/{id}":               {orgs + "/" + e.ids["orgToDelete"], nil, adminOnly},
 		"PUT " + orgs + "/{id}/user":             {orgs + "/" + e.ids["org"] + "/user", map[string]any{"userId": e.ids["spare"], "organizationRole": "member"}, adminOnly},
 		"DELETE " + orgs + "/{id}/user":          {orgs + "/" + e.ids["org2"] + "/user?memberToRemoveId=" + e.ids["spare"], nil, adminOnly},
 		"/api/organizations/v1/":                 {"/api/organizations/v1/no-such-route", nil, unknownRoute},
@@ -207,6 +209,9 @@ func (e *matrixEnv) rows() map[string]row {
 		"GET /console/admin/users":                         {"/console/admin/users", nil, consolePage},
 		"POST /console/admin/users":                        {"/console/admin/users", nil, consoleAction},
 		"POST /console/admin/users/{id}/active":            {"/console/admin/users/" + e.ids["spare"] + "/active", nil, consoleAction},
+		"POST /console/admin/users/{id}/admin":             {"/console/admin/users/" + e.ids["spare"] + "/admin", nil, consoleAction},
+		"POST /console/admin/orgs/{id}/rename":             {"/console/admin/orgs/" + e.ids["org"] + "/rename", nil, consoleAction},
+		"POST /console/admin/orgs/{id}/delete":             {"/console/admin/orgs/" + e.ids["org2"] + "/delete", nil, consoleAction},
 		"GET /console/admin/orgs":                          {"/console/admin/orgs", nil, consolePage},
 		"POST /console/admin/orgs":                         {"/console/admin/orgs", nil, consoleAction},
 		"GET /console/admin/orgs/{id}":                     {"/console/admin/orgs/" + e.ids["org"], nil, consolePage},
@@ -469,6 +474,11 @@ func (e *matrixEnv) fixtures(t *testing.T, a *app.App) {
 		t.Fatal(err)
 	}
 	e.ids["org2"] = org2.ID
+	orgToDelete, err := a.CreateOrg(ctx, cli, "mx-org-to-delete", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ids["orgToDelete"] = orgToDelete.ID
 	for _, name := range []string{"budget", "budgetToDelete"} {
 		limit := int64(1 << 40)
 		b, err := a.CreateBudget(ctx, cli, gateway.Budget{Scope: "global", Period: "month", LimitTokens: &limit})

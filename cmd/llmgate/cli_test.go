@@ -262,3 +262,43 @@ func TestImportMLflowSaysWhoCanUseItAndGrants(t *testing.T) {
 		t.Fatalf("granted endpoint:\n%s", show)
 	}
 }
+
+// The identity operations the console has are on the CLI too: set-admin, and renaming,
+// deleting and removing members of organizations.
+func TestIdentityOperationsOnTheCLI(t *testing.T) {
+	dir := t.TempDir()
+	cli := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := llmgate(t, append(args, "--data-dir", dir)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		return out
+	}
+	cli("users", "create", "--init", "--username", "bo", "--admin")
+	cli("users", "create", "--username", "cy")
+	if out := cli("users", "set-admin", "--username", "cy"); !strings.Contains(out, "cy admin=true") {
+		t.Fatalf("set-admin: %q", out)
+	}
+	if out := cli("users", "show", "cy"); !strings.Contains(out, "admin") {
+		t.Fatalf("users show after set-admin:\n%s", out)
+	}
+	cli("users", "set-admin", "--username", "cy", "--admin=false")
+	cli("orgs", "create", "--name", "eng")
+	cli("orgs", "add-member", "--name", "eng", "--username", "cy")
+	cli("orgs", "remove-member", "--name", "eng", "--username", "cy")
+	if out := cli("orgs", "show", "eng"); strings.Contains(out, "cy") {
+		t.Fatalf("removed member still shown:\n%s", out)
+	}
+	cli("orgs", "rename", "--name", "eng", "--to", "platform")
+	if out := cli("orgs", "list"); !strings.Contains(out, "platform") || strings.Contains(out, "eng\n") {
+		t.Fatalf("orgs list after rename:\n%s", out)
+	}
+	cli("orgs", "delete", "--name", "platform")
+	if _, errOut, code := llmgate(t, "orgs", "show", "platform", "--data-dir", dir); code != 1 || !strings.Contains(errOut, "no organization named") {
+		t.Fatalf("show after delete: exit %d %q", code, errOut)
+	}
+	if out := cli("audit", "export", "--kind", "RenameOrganization"); !strings.Contains(out, "platform") {
+		t.Fatalf("rename not audited:\n%s", out)
+	}
+}

@@ -14,7 +14,8 @@ import (
 )
 
 func usersCommand() *cobra.Command {
-	return group("users", "Create, inspect, deactivate and reactivate users", usersCreate(), usersList(), usersShow(), usersSetActive(false), usersSetActive(true))
+	return group("users", "Create, inspect, deactivate and reactivate users, and make administrators", usersCreate(), usersList(), usersShow(),
+		usersSetActive(false), usersSetActive(true), usersSetAdmin())
 }
 
 func usersCreate() *cobra.Command {
@@ -231,7 +232,8 @@ func keysRevoke() *cobra.Command {
 }
 
 func orgsCommand() *cobra.Command {
-	return group("orgs", "Create and inspect organizations", orgsCreate(), orgsList(), orgsShow(), orgsAddMember())
+	return group("orgs", "Create, inspect, rename and delete organizations and manage their members", orgsCreate(), orgsList(), orgsShow(),
+		orgsAddMember(), orgsRemoveMember(), orgsRename(), orgsDelete())
 }
 
 func orgsCreate() *cobra.Command {
