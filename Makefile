@@ -1,5 +1,5 @@
 # llmgate — every target does its own set-up, so each works on a fresh machine.
-.PHONY: run test test-go build bench fmt fuzz fuzz-seeds soak
+.PHONY: run test test-go build bench bench-console fmt fuzz fuzz-seeds soak
 
 build:
 	mkdir -p bin
@@ -21,6 +21,12 @@ test-go:
 
 bench: build
 	scripts/bench.sh
+
+# Console page load times with 10,000 endpoints and 1,000,000 audit events (server and browser
+# time, headless Chromium). Installs Chromium when missing.
+bench-console: build
+	bash -c 'source scripts/services.sh && services_install'
+	LLMGATE_BIN=$(CURDIR)/bin/llmgate go test -tags scale -count=1 -v -timeout 30m -run TestConsolePageTimesAtScale ./e2e/
 
 # Soak: 32 callers, mixed normal/faulty/oversized upstream answers for SOAK (default 10m,
 # e.g. SOAK=60s); fails if the gateway's RSS passes SOAK_MAX_RSS MiB (200).

@@ -270,3 +270,34 @@ func TestAdminManagesUsersAndOrganizations(t *testing.T) {
 		t.Fatalf("delete: %d", status)
 	}
 }
+
+// Signing out ends the session on the server: the same cookie presented again is refused and
+// sent to sign-in. An unknown page is a 404 inside the layout. A sign-in form posted without
+// its token, or from another site, is refused with 403.
+func TestSignOutEndsTheSessionAndUnknownPagesAre404(t *testing.T) {
+	e := newEnv(t)
+	admin := e.signIn(t, "admin", e.AdminKey)
+	if status, page := admin.get("/console/no-such-page"); status != http.StatusNotFound || !strings.Contains(page, `id="signout"`) {
+		t.Fatalf("unknown page: %d", status)
+	}
+	u, _ := url.Parse(e.url + "/console/")
+	stolen := admin.c.Jar.Cookies(u)
+	if status, _, loc := admin.post("/console/signout", url.Values{"csrf": {admin.csrf}}); status != http.StatusSeeOther || loc != "/console/signin" {
+		t.Fatalf("sign-out: %d %s", status, loc)
+	}
+	replay, _ := cookiejar.New(nil)
+	replay.SetCookies(u, stolen)
+	c := &http.Client{Jar: replay, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(e.url + "/console/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/signin?next=") {
+		t.Fatalf("the signed-out cookie replayed: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	anon := &browser{t: t, c: &http.Client{}, base: e.url}
+	if status, _, _ := anon.post("/console/signin", url.Values{"username": {"admin"}, "apiKey": {e.AdminKey}}); status != http.StatusForbidden {
+		t.Fatalf("sign-in without the form's token: %d, want 403", status)
+	}
+}
