@@ -79,6 +79,7 @@ func Register(mux httpkit.Mux, a *app.App, opts Options) {
 	mux.HandleFunc("DELETE "+orgs+"/{id}/user", h.admin(h.removeOrgMember))
 
 	mux.HandleFunc("GET /api/pat/v1/tokens", h.user(h.listOwnTokens))
+	mux.HandleFunc("GET /api/pat/v1/tokens/all", h.admin(h.listAllTokens))
 	mux.HandleFunc("POST /api/pat/v1/tokens", h.user(h.createOwnToken))
 	mux.HandleFunc("DELETE /api/pat/v1/tokens/{id}", h.user(h.revokeToken))
 	mux.HandleFunc("GET /api/pat/v1/users/{userId}/tokens", h.admin(h.listUserTokens))

@@ -140,6 +140,7 @@ func (e *matrixEnv) rows() map[string]row {
 		"DELETE " + orgs + "/{id}/user":          {orgs + "/" + e.ids["org2"] + "/user?memberToRemoveId=" + e.ids["spare"], nil, adminOnly},
 		"/api/organizations/v1/":                 {"/api/organizations/v1/no-such-route", nil, unknownRoute},
 		"GET /api/pat/v1/tokens":                 {"/api/pat/v1/tokens", nil, anyUser},
+		"GET /api/pat/v1/tokens/all":             {"/api/pat/v1/tokens/all?q=mx", nil, adminOnly},
 		"POST /api/pat/v1/tokens":                {"/api/pat/v1/tokens", map[string]any{"name": "mx-own", "expiresIn": "1h"}, anyUser},
 		"DELETE /api/pat/v1/tokens/{id}":         {"/api/pat/v1/tokens/" + e.ids["adminSpareKey"], nil, ownerOnly},
 		"GET /api/pat/v1/users/{userId}/tokens":  {"/api/pat/v1/users/" + e.ids["ordinary"] + "/tokens", nil, adminOnly},

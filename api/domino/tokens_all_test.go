@@ -1,0 +1,76 @@
+package domino
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/llmgate/llmgate/app"
+)
+
+// GET /api/pat/v1/tokens/all lists every live key with its owner, newest first, searchable
+// and paged; a revoked key is gone from it, a deactivated owner's key shows as not valid; it
+// is for administrators only and refuses bad paging with a 400.
+func TestAllTokensListsEveryLiveKeyWithItsOwner(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	annID, annKey := e.user("ann-tokens")
+	bobID, _ := e.user("bob-tokens")
+	_, spare, err := e.app.CreateKey(ctx, app.CLIActor, annID, "ann-spare", 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, gone, err := e.app.CreateKey(ctx, app.CLIActor, bobID, "bob-gone", 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.RevokeKey(ctx, app.CLIActor, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.SetUserActive(ctx, app.CLIActor, bobID, false); err != nil {
+		t.Fatal(err)
+	}
+	e.notifyServer()
+
+	const path = "/api/pat/v1/tokens/all"
+	assertEnvelope(t, e.do("GET", path, annKey, nil), 403)
+	assertEnvelope(t, e.do("GET", path+"?limit=0", e.adminKey, nil), 400)
+	assertEnvelope(t, e.do("GET", path+"?offset=x", e.adminKey, nil), 400)
+
+	type token struct {
+		PatID    string `json:"patId"`
+		UserID   string `json:"userId"`
+		UserName string `json:"userName"`
+		Name     string `json:"name"`
+		IsValid  bool   `json:"isValid"`
+	}
+	var page struct {
+		Tokens   []token `json:"tokens"`
+		Metadata struct {
+			TotalCount int `json:"totalCount"`
+		} `json:"metadata"`
+	}
+	e.do("GET", path+"?q=-TOKENS", e.adminKey, nil).expect(t, 200).json(t, &page)
+	var got []string
+	for _, tk := range page.Tokens {
+		got = append(got, tk.UserName+"/"+tk.Name)
+		if tk.PatID == gone.ID {
+			t.Errorf("revoked key %s listed", gone.ID)
+		}
+		if want := tk.UserName == "ann-tokens"; tk.IsValid != want {
+			t.Errorf("%s/%s isValid = %v, want %v (bob is deactivated)", tk.UserName, tk.Name, tk.IsValid, want)
+		}
+	}
+	if strings.Join(got, ",") != "ann-tokens/ann-spare,bob-tokens/test,ann-tokens/test" || page.Metadata.TotalCount != 3 {
+		t.Fatalf("tokens matching -tokens, newest first = %v (total %d)", got, page.Metadata.TotalCount)
+	}
+
+	e.do("GET", path+"?q=ann-tokens&offset=1&limit=1", e.adminKey, nil).expect(t, 200).json(t, &page)
+	if len(page.Tokens) != 1 || page.Tokens[0].Name != "test" || page.Metadata.TotalCount != 2 {
+		t.Fatalf("second page of ann's keys = %+v (total %d)", page.Tokens, page.Metadata.TotalCount)
+	}
+	e.do("GET", path+"?q="+spare.Prefix, e.adminKey, nil).expect(t, 200).json(t, &page)
+	if len(page.Tokens) != 1 || page.Tokens[0].PatID != spare.ID || page.Tokens[0].UserID != annID {
+		t.Fatalf("search by prefix = %+v", page.Tokens)
+	}
+}
