@@ -38,6 +38,8 @@ type Options struct {
 	Log       *slog.Logger
 	// MaxKeyLifetime bounds the keys non-admin users create for themselves; 0 = no bound.
 	MaxKeyLifetime time.Duration
+	// Bearers accept identity providers' JWTs in place of keys (none: keys only).
+	Bearers []BearerVerifier
 }
 
 // App is safe for concurrent use.
@@ -57,6 +59,10 @@ type App struct {
 	reloadMu sync.Mutex
 	// missChecks coalesces this App's concurrent staleness checks into one store read.
 	missChecks singleflight.Group
+	bearers    struct {
+		verifiers []BearerVerifier
+		cache     bearerCache
+	}
 }
 
 // New loads the first snapshot.
@@ -72,6 +78,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a := &App{Store: o.Store, Secrets: o.Secrets, Providers: o.Providers, Limiter: o.Limiter, Budgets: o.Budgets,
 		Audit: o.Audit, Log: o.Log, maxKeyLifetime: o.MaxKeyLifetime, auditKeys: o.AuditKeys}
+	a.bearers.verifiers = o.Bearers
 	if err := a.Reload(ctx); err != nil {
 		return nil, err
 	}

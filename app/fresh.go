@@ -26,6 +26,9 @@ func (a *App) RefreshOnMiss(ctx context.Context) bool {
 // AuthenticateFresh is Authenticate that re-checks an unknown key against the store once, so a
 // key created on another replica works on its very first request.
 func (a *App) AuthenticateFresh(ctx context.Context, key string) (*gateway.Principal, error) {
+	if len(a.bearers.verifiers) > 0 && looksLikeJWT(key) {
+		return a.authenticateBearer(ctx, key)
+	}
 	p, err := a.Authenticate(key)
 	if err == nil || key == "" {
 		return p, err

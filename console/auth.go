@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -13,7 +14,10 @@ type signInData struct {
 	Next     string
 	UserName string
 	Token    string // the form's double-submit token
+	SSO      []ssoLink
 }
+
+type ssoLink struct{ Name, Label, URL string }
 
 func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
@@ -26,7 +30,12 @@ func (c *Console) renderSignIn(w http.ResponseWriter, r *http.Request, status in
 	c.setCookie(w, signInCookie, token, time.Now().Add(time.Hour))
 	v := c.newView(r, nil, nil)
 	v.Title, v.Flash = "Sign in", message
-	v.Data = signInData{Next: safeNext(next), UserName: userName, Token: token}
+	d := signInData{Next: safeNext(next), UserName: userName, Token: token}
+	for _, p := range c.opts.SSO {
+		d.SSO = append(d.SSO, ssoLink{Name: p.Name(), Label: p.DisplayName(),
+			URL: Prefix + "/oidc/" + url.PathEscape(p.Name()) + "/login?next=" + url.QueryEscape(d.Next)})
+	}
+	v.Data = d
 	c.render(w, status, "signin", v)
 }
 

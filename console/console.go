@@ -14,6 +14,7 @@ import (
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/identity/oidc"
 )
 
 // Prefix is where the console lives.
@@ -29,9 +30,11 @@ type Options struct {
 	Query Querier
 	// SecureCookies marks the session cookie Secure (set when TLS is on, or behind a TLS proxy).
 	SecureCookies bool
-	// PublicURL is the gateway's address as clients reach it, for the code snippets; empty
-	// means the address the browser used.
+	// PublicURL is the gateway's address as clients reach it, for the code snippets and the
+	// single sign-on callback; empty means the address the browser used.
 	PublicURL string
+	// SSO are the identity providers offered on the sign-in page.
+	SSO []*oidc.Provider
 }
 
 // Console serves the pages. Safe for concurrent use.
@@ -52,6 +55,9 @@ func Register(mux httpkit.Mux, a *app.App, o Options) *Console {
 	mux.HandleFunc("GET "+Prefix+"/signin", c.signInPage)
 	mux.HandleFunc("POST "+Prefix+"/signin", c.signIn)
 	mux.HandleFunc("POST "+Prefix+"/signout", c.user(c.signOut))
+	if len(o.SSO) > 0 {
+		c.ssoRoutes(mux)
+	}
 	c.userRoutes(mux)
 	c.adminRoutes(mux)
 

@@ -391,7 +391,7 @@ func startMatrix(t *testing.T) *matrixEnv {
 		t.Fatal(err)
 	}
 	mux := &recordingMux{ServeMux: http.NewServeMux()}
-	if err := mountRoutes(mux, a, &s, m, nil, nil); err != nil {
+	if err := mountRoutes(mux, a, &s, m, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(httpkit.Middleware(log, mux))

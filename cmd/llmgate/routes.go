@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/llmgate/llmgate/api/anthropic"
@@ -20,6 +21,7 @@ import (
 	"github.com/llmgate/llmgate/api/responses"
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/console"
+	"github.com/llmgate/llmgate/identity/oidc"
 	"github.com/llmgate/llmgate/metrics"
 	"github.com/llmgate/llmgate/pipeline"
 	"github.com/llmgate/llmgate/transport"
@@ -29,7 +31,7 @@ import (
 // Deployments, OpenAI-compatible (chat completions and Responses) and Anthropic Messages query surfaces (sharing one pipeline), and /metrics unless
 // it has its own listener (--metrics-addr). Every route it mounts needs a row in the
 // authorization matrix (authz_test.go).
-func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, cache respcache.Cache, brk breaker.Breaker) error {
+func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, cache respcache.Cache, brk breaker.Breaker, sso []*oidc.Provider) error {
 	p, err := pipeline.New(a, pipeline.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes, Metrics: m,
 		MaxResponseBytes: s.MaxResponseBytes, MaxInflightResponseBytes: s.MaxInflightResponseBytes,
 		MaxConcurrentPerUser: s.MaxConcurrentPerUser, MaxInflightRequestBytes: s.MaxInflightRequestBytes,
@@ -45,7 +47,8 @@ func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, c
 	models := anthropic.Register(mux, a, p, anthropic.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes})
 	openai.Register(mux, a, p, openai.Options{Models: models.Serve})
 	responses.Register(mux, p)
-	console.Register(mux, a, console.Options{Query: playground(p), SecureCookies: s.TLSCert != ""})
+	console.Register(mux, a, console.Options{Query: playground(p), SecureCookies: s.TLSCert != "" || strings.HasPrefix(s.PublicURL, "https:"),
+		PublicURL: s.PublicURL, SSO: sso})
 	if m != nil {
 		m.Registry().MustRegister(budget.NewGauges(func() []*gateway.Budget { return a.Snapshot().Budgets() }, a.Budgets),
 			breaker.NewGauges(func() []*gateway.Endpoint { return a.Snapshot().Endpoints() }, p.Breaker()))

@@ -251,10 +251,14 @@ func start(ctx context.Context, s *settings, log *slog.Logger, p *phases, m *met
 		closeStores()
 		return nil, err
 	}
+	sso, err := s.OIDC.providers(ctx, d.secrets)
+	if err != nil {
+		return fail(err)
+	}
 	a, err := app.New(ctx, app.Options{
 		Store: d.store, Secrets: d.secrets, Providers: registry.Default(), Audit: writer, AuditKeys: d.auditKeys, Log: log,
-		MaxKeyLifetime: s.maxKeyLifetime,
-		Budgets:        d.budgets(),
+		MaxKeyLifetime: s.maxKeyLifetime, Bearers: bearers(sso),
+		Budgets: d.budgets(),
 		Limiter: d.limiter(s, func(err error) {
 			m.LimiterError()
 			log.Warn("rate limiter unavailable", "err", err, "failOpen", s.RedisFailOpen)
@@ -268,7 +272,7 @@ func start(ctx context.Context, s *settings, log *slog.Logger, p *phases, m *met
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ready", p.ready)
-	if err := mountRoutes(mux, a, s, m, d.responseCache(s), d.breaker()); err != nil {
+	if err := mountRoutes(mux, a, s, m, d.responseCache(s), d.breaker(), sso); err != nil {
 		return fail(err)
 	}
 	keepFresh(ctx, a, s, log)

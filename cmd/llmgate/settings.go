@@ -61,6 +61,10 @@ type settings struct {
 	ReadTimeout time.Duration
 	// TrustedProxies are the peers whose X-Forwarded-For / Forwarded headers name the client.
 	TrustedProxies string
+	// PublicURL is the gateway's external address (console snippets, SSO callback).
+	PublicURL string
+	// OIDC configures single sign-on (oidc.go).
+	OIDC oidcSettings
 
 	// MaxResponseBytes and MaxInflightResponseBytes bound non-streamed upstream answers.
 	MaxResponseBytes, MaxInflightResponseBytes int64
@@ -126,7 +130,8 @@ func (s *settings) table() []setting {
 		{"audit-sink-url", "LLMGATE_AUDIT_SINK_URL", scopeServe, "", "POST every committed audit event batch (a JSON array) to this URL, signed with --audit-sink-secret, retried, in commit order (off when empty)", stringValue(&s.AuditSinkURL, httpURL)},
 		{"audit-sink-secret", "LLMGATE_AUDIT_SINK_SECRET", scopeServe, "", "key that signs the audit sink's deliveries (HMAC-SHA256, header X-Llmgate-Signature); required with --audit-sink-url", stringValue(&s.AuditSinkSecret, nil)},
 		{"budget-webhook-secret", "LLMGATE_BUDGET_WEBHOOK_SECRET", scopeServe, "", "key that signs budget alert webhooks (HMAC-SHA256, header X-Llmgate-Signature); without it alerts are audited but not sent", stringValue(&s.BudgetWebhookSecret, nil)},
-	}, s.Audit.rows()...)
+		{"public-url", "LLMGATE_PUBLIC_URL", scopeServe, "", "the gateway's address as users reach it (e.g. https://llm.example.com), for the console's code snippets and the single sign-on callback; empty = the address the browser used", stringValue(&s.PublicURL, publicURL)},
+	}, append(s.Audit.rows(), s.OIDC.rows()...)...)
 }
 
 // bind registers the settings that apply to sc on fs: defaults first, then the environment.
@@ -157,6 +162,9 @@ func (s *settings) bind(fs *pflag.FlagSet, sc scope) {
 func (s *settings) validate() error {
 	if len(s.envErrs) > 0 {
 		return errors.Join(s.envErrs...)
+	}
+	if err := s.OIDC.validate(); err != nil {
+		return err
 	}
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together (one of them is empty)")
