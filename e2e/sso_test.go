@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -73,6 +75,23 @@ print(get_deploy_client("`+g.URL+`").predict(endpoint="team-chat", inputs={"mess
 		}
 	}
 
+	// The provider's JWT exchanged for a short-lived llmgate key (RFC 8693).
+	exchanged := exchangeToken(t, g.URL, url.Values{"grant_type": {oauthExchange}, "subject_token": {jwt},
+		"subject_token_type": {"urn:ietf:params:oauth:token-type:jwt"}, "expires_in": {"300"}, "name": {"notebook"}}, http.StatusOK)
+	if exchanged["token_type"] != "Bearer" || exchanged["expires_in"] != float64(300) {
+		t.Fatalf("exchange answer %v", exchanged)
+	}
+	if r := g.Chat(t, exchanged["access_token"].(string), "team-chat", "hi"); r.Status != http.StatusOK {
+		t.Fatalf("the exchanged key: %d %s", r.Status, r.Body)
+	}
+	if e := exchangeToken(t, g.URL, url.Values{"grant_type": {"password"}}, http.StatusBadRequest); e["error"] != "unsupported_grant_type" {
+		t.Fatalf("wrong grant: %v", e)
+	}
+	if e := exchangeToken(t, g.URL, url.Values{"grant_type": {oauthExchange}, "subject_token": {unsigned(jwt)},
+		"subject_token_type": {"urn:ietf:params:oauth:token-type:jwt"}}, http.StatusBadRequest); e["error"] != "invalid_grant" {
+		t.Fatalf("unsigned subject token: %v", e)
+	}
+
 	// The group goes away at the provider: the next sign-in removes the membership.
 	op.SetGroups("dana")
 	b.Do(chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("signin")))
@@ -94,6 +113,22 @@ print(get_deploy_client("`+g.URL+`").predict(endpoint="team-chat", inputs={"mess
 	if got := strings.Join(kinds, ","); !strings.Contains(got, "CreateUser/,AddOrganizationMember/") || !strings.Contains(got, "RemoveOrganizationMember/") {
 		t.Fatalf("identity events %s, want the JIT creation, the mapping changes and the sign-ins (like %s)", got, want)
 	}
+}
+
+const oauthExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+func exchangeToken(t *testing.T, base string, form url.Values, want int) map[string]any {
+	t.Helper()
+	resp, err := http.PostForm(base+"/oauth2/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != want {
+		t.Fatalf("token exchange: %d %v %v, want %d", resp.StatusCode, out, err, want)
+	}
+	return out
 }
 
 func ssoSignIn(t *testing.T, b *e2e.Browser, base, user, password string) {

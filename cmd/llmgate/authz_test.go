@@ -49,16 +49,17 @@ func (m *recordingMux) HandleFunc(p string, h func(http.ResponseWriter, *http.Re
 type access int
 
 const (
-	public        access = iota // anyone, no credential: 2xx
-	unimplemented               // MLflow's limits API, 501 for everyone as in MLflow itself
-	anyUser                     // any active user's valid key: not 401/403
-	adminOnly                   // 403 for non-admins before the target is looked up
-	endpointUse                 // reads and queries of a restricted endpoint: permitted users only
-	orgRead                     // an organization: its members and admins only
-	ownerOnly                   // another user's object (the admin's spare key): admins only
-	unknownRoute                // catch-all under an API prefix: 401 first, then 404
-	consolePage                 // a console page: an API key is no session, so it lands on sign-in (2xx after the redirect)
-	consoleAction               // a console action: without a session (and its CSRF token) 401 or 403 for everyone
+	public           access = iota // anyone, no credential: 2xx
+	unimplemented                  // MLflow's limits API, 501 for everyone as in MLflow itself
+	anyUser                        // any active user's valid key: not 401/403
+	adminOnly                      // 403 for non-admins before the target is looked up
+	endpointUse                    // reads and queries of a restricted endpoint: permitted users only
+	orgRead                        // an organization: its members and admins only
+	ownerOnly                      // another user's object (the admin's spare key): admins only
+	unknownRoute                   // catch-all under an API prefix: 401 first, then 404
+	consolePage                    // a console page: an API key is no session, so it lands on sign-in (2xx after the redirect)
+	consoleAction                  // a console action: without a session (and its CSRF token) 401 or 403 for everyone
+	credentialInBody               // the token exchange: the header key means nothing; without a subject token 400 for everyone
 )
 
 // knownLeaks are routes whose 2xx answers still name restricted endpoints to callers without
@@ -178,6 +179,7 @@ func (e *matrixEnv) rows() map[string]row {
 		"POST /anthropic/v1/messages":              {"/anthropic/v1/messages", anthropicChat, endpointUse},
 		"POST /anthropic/v1/messages/count_tokens": {"/anthropic/v1/messages/count_tokens", claudeCount, endpointUse},
 
+		"POST /oauth2/token":              {"/oauth2/token", nil, credentialInBody},
 		"GET /{$}":                        {"/", nil, consolePage},
 		"GET /console/assets/":            {"/console/assets/console.css", nil, public},
 		"GET /console/{$}":                {"/console/", nil, consolePage},
@@ -257,6 +259,8 @@ func want(a access, caller string, status int) (ok bool, expected string) {
 		return class(200, 299), "2xx"
 	case a == consoleAction:
 		return status == http.StatusUnauthorized || status == http.StatusForbidden, "401 or 403"
+	case a == credentialInBody:
+		return status == http.StatusBadRequest, "400"
 	case a == unimplemented:
 		return status == http.StatusNotImplemented, "501"
 	case invalid:

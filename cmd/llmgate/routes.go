@@ -17,6 +17,7 @@ import (
 	"github.com/llmgate/llmgate/api/domino"
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/api/mlflow"
+	"github.com/llmgate/llmgate/api/oauth"
 	"github.com/llmgate/llmgate/api/openai"
 	"github.com/llmgate/llmgate/api/responses"
 	"github.com/llmgate/llmgate/app"
@@ -47,6 +48,7 @@ func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, c
 	models := anthropic.Register(mux, a, p, anthropic.Options{Transport: transport.Do, MaxBodyBytes: s.MaxBodyBytes})
 	openai.Register(mux, a, p, openai.Options{Models: models.Serve})
 	responses.Register(mux, p)
+	oauth.Register(mux, a)
 	console.Register(mux, a, console.Options{Query: playground(p), SecureCookies: s.TLSCert != "" || strings.HasPrefix(s.PublicURL, "https:"),
 		PublicURL: s.PublicURL, SSO: sso})
 	if m != nil {
