@@ -235,10 +235,13 @@ func checkMember(snap *gateway.Snapshot, m gateway.OrgMember) error {
 	return nil
 }
 
-// SetOrgMember adds a user to an organization (or changes their role).
+// SetOrgMember adds a user to an organization, or changes the role of a member: an addition
+// is an AddOrganizationMember event, a role change a ChangeOrganizationMemberRole event that
+// also names the previous role, and setting the role a member already has records nothing.
 func (a *App) SetOrgMember(ctx context.Context, act Actor, orgID string, m gateway.OrgMember) error {
 	snap := a.Snapshot()
-	if snap.Org(orgID) == nil {
+	o := snap.Org(orgID)
+	if o == nil {
 		return gateway.Errorf(gateway.CodeNotFound, "organization %s not found", orgID)
 	}
 	if err := checkMember(snap, m); err != nil {
@@ -247,10 +250,26 @@ func (a *App) SetOrgMember(ctx context.Context, act Actor, orgID string, m gatew
 	if m.Role == "" {
 		m.Role = gateway.OrgRoleMember
 	}
-	ev := act.event(gateway.KindAddOrganizationMember)
+	kind, previous := gateway.KindAddOrganizationMember, gateway.OrgRole("")
+	for _, cur := range o.Members {
+		if cur.UserID == m.UserID {
+			if cur.Role == m.Role {
+				return nil
+			}
+			kind, previous = gateway.KindChangeOrganizationMemberRole, cur.Role
+		}
+	}
+	ev := act.event(kind)
 	ev.Metadata["organizationId"] = orgID
+	ev.Metadata["organizationName"] = o.Name
 	ev.Metadata["userId"] = m.UserID
+	if u := snap.User(m.UserID); u != nil {
+		ev.Metadata["userName"] = u.UserName
+	}
 	ev.Metadata["organizationRole"] = string(m.Role)
+	if previous != "" {
+		ev.Metadata["previousRole"] = string(previous)
+	}
 	if err := a.Store.SetOrgMember(ctx, orgID, m, ev); err != nil {
 		return err
 	}

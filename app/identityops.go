@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -81,7 +80,7 @@ func (a *App) RenameOrg(ctx context.Context, act Actor, orgID, name string) (*ga
 }
 
 // DeleteOrg removes an organization: its members lose what it granted on their next request.
-// Endpoints that named it stop naming it first (each an audited permission change), so no
+// Endpoints that named it (in organizationIds or userIds) stop naming it first (each an audited permission change), so no
 // endpoint keeps a grant to an organization that no longer exists. A budget that names it
 // must go first.
 func (a *App) DeleteOrg(ctx context.Context, act Actor, orgID string) error {
@@ -98,11 +97,12 @@ func (a *App) DeleteOrg(ctx context.Context, act Actor, orgID string) error {
 		}
 	}
 	for _, e := range a.Snapshot().Endpoints() {
-		if !slices.Contains(e.Permissions.OrganizationIDs, o.ID) {
+		// Domino's userIds may name organizations too, so both lists lose the id.
+		perms, named := e.Permissions.Without(o.ID)
+		if !named {
 			continue
 		}
-		if _, err := a.UpdatePermissions(ctx, act, e.Name, PermissionsPatch{
-			OrganizationIDs: slices.DeleteFunc(slices.Clone(e.Permissions.OrganizationIDs), func(id string) bool { return id == o.ID })}); err != nil {
+		if _, err := a.UpdatePermissions(ctx, act, e.Name, PermissionsPatch{UserIDs: perms.UserIDs, OrganizationIDs: perms.OrganizationIDs}); err != nil {
 			return err
 		}
 	}

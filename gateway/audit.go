@@ -28,7 +28,9 @@ const (
 	KindSetUserAdmin             = "SetUserAdmin"
 	KindRenameOrganization       = "RenameOrganization"
 	KindDeleteOrganization       = "DeleteOrganization"
-	KindRotateMasterKey          = "RotateMasterKey"
+	// KindChangeOrganizationMemberRole is a member's role changed (metadata previousRole).
+	KindChangeOrganizationMemberRole = "ChangeOrganizationMemberRole"
+	KindRotateMasterKey              = "RotateMasterKey"
 	// KindDeniedAdminAction records a non-admin's refused attempt at an admin route (docs/contract/domino-aigateway.md §6.2).
 	KindDeniedAdminAction = "DeniedAdminAction"
 	// KindSignIn is a console sign-in attempt (metadata outcome success or denied, reason and

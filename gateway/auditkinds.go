@@ -6,7 +6,7 @@ var AuditKinds = []string{
 	KindAccessEndpoint, KindCreateEndpoint, KindUpdateEndpoint, KindDeleteEndpoint,
 	KindUpdateEndpointPerms, KindCreateUser, KindDeactivateUser, KindReactivateUser, KindCreateAPIKey, KindRevokeAPIKey,
 	KindCreateOrganization, KindAddOrganizationMember, KindRemoveOrganizationMember,
-	KindSetUserAdmin, KindRenameOrganization, KindDeleteOrganization,
+	KindSetUserAdmin, KindRenameOrganization, KindDeleteOrganization, KindChangeOrganizationMemberRole,
 	KindRotateMasterKey, KindDeniedAdminAction, KindSignIn, KindSignOut,
 	KindCreateBudget, KindUpdateBudget, KindDeleteBudget, KindBudgetAlert, KindBudgetAlertUndelivered,
 }

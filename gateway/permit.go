@@ -41,3 +41,23 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Without returns p with id taken out of both grant lists, and whether it was in either: an
+// organization's deletion takes it out of every endpoint so no stale id lingers.
+func (p Permissions) Without(id string) (Permissions, bool) {
+	drop := func(list []string) ([]string, bool) {
+		out, found := make([]string, 0, len(list)), false
+		for _, v := range list {
+			if v == id {
+				found = true
+				continue
+			}
+			out = append(out, v)
+		}
+		return out, found
+	}
+	var inUsers, inOrgs bool
+	p.UserIDs, inUsers = drop(p.UserIDs)
+	p.OrganizationIDs, inOrgs = drop(p.OrganizationIDs)
+	return p, inUsers || inOrgs
+}

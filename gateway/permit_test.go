@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -95,5 +96,21 @@ func TestNewIDIsHexUniqueAndOrderedWithinAProcess(t *testing.T) {
 			t.Fatalf("id %s sorts before its predecessor %s", id, prev)
 		}
 		seen[id], prev = true, id
+	}
+}
+
+// Without takes an id out of both grant lists, keeps the others in order, and says whether
+// the id was there.
+func TestPermissionsWithoutDropsTheIDFromBothLists(t *testing.T) {
+	p := Permissions{IsEveryoneAllowed: true, UserIDs: []string{"u1", "o1", "u2"}, OrganizationIDs: []string{"o1", "o2"}}
+	got, found := p.Without("o1")
+	if !found || !got.IsEveryoneAllowed || strings.Join(got.UserIDs, ",") != "u1,u2" || strings.Join(got.OrganizationIDs, ",") != "o2" {
+		t.Fatalf("Without(o1) = %+v, %v", got, found)
+	}
+	if strings.Join(p.UserIDs, ",") != "u1,o1,u2" {
+		t.Fatalf("Without changed its receiver's list: %v", p.UserIDs)
+	}
+	if _, found := p.Without("o3"); found {
+		t.Fatal("Without(o3) found an id that is not there")
 	}
 }

@@ -233,7 +233,7 @@ func keysRevoke() *cobra.Command {
 
 func orgsCommand() *cobra.Command {
 	return group("orgs", "Create, inspect, rename and delete organizations and manage their members", orgsCreate(), orgsList(), orgsShow(),
-		orgsAddMember(), orgsRemoveMember(), orgsRename(), orgsDelete())
+		orgsAddMember(), orgsRemoveMember(), orgsSetRole(), orgsRename(), orgsDelete())
 }
 
 func orgsCreate() *cobra.Command {

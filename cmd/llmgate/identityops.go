@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/gateway"
 )
 
 // usersSetAdmin is `llmgate users set-admin --username U --admin=true|false`.
@@ -87,6 +89,38 @@ func orgsRemoveMember() *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(a.out, "removed %s from %s\n", u.UserName, o.Name)
+		return nil
+	})
+}
+
+// orgsSetRole is `llmgate orgs set-role --name ORG --username USER --role admin|member`: it
+// changes the role of an existing member (add-member adds one).
+func orgsSetRole() *cobra.Command {
+	var name, userName, role string
+	c := &cobra.Command{Use: "set-role --name ORG --username USER --role admin|member",
+		Short: "Change a member's role in an organization (audited as ChangeOrganizationMemberRole)", Args: cobra.NoArgs}
+	c.Flags().StringVar(&name, "name", "", "organization name or id (required)")
+	c.Flags().StringVar(&userName, "username", "", "the member (required)")
+	c.Flags().Var(enumValue(&role, "member", "admin"), "role", "member or admin (required)")
+	return adminCommand(c, adminOpts{writes: true}, func(a *admin, _ []string) error {
+		if role == "" {
+			return gateway.Errorf(gateway.CodeInvalid, "--role is required: admin or member")
+		}
+		o, err := a.org(name)
+		if err != nil {
+			return err
+		}
+		u, err := a.user(userName)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(o.Members, func(m gateway.OrgMember) bool { return m.UserID == u.ID }) {
+			return gateway.Errorf(gateway.CodeNotFound, "%s is not a member of %s (add it with 'llmgate orgs add-member')", u.UserName, o.Name)
+		}
+		if err := a.app.SetOrgMember(a.ctx, app.CLIActor, o.ID, gateway.OrgMember{UserID: u.ID, Role: gateway.OrgRole(role)}); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "%s is %s of %s\n", u.UserName, role, o.Name)
 		return nil
 	})
 }
