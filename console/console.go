@@ -73,6 +73,8 @@ func (c *Console) userRoutes(mux httpkit.Mux) {
 	mux.HandleFunc("GET "+Prefix+"/playground", c.user(c.playground))
 	mux.HandleFunc("POST "+Prefix+"/playground/{type}", c.user(c.playgroundQuery))
 	mux.HandleFunc("GET "+Prefix+"/usage", c.user(c.myUsage))
+	mux.HandleFunc("GET "+Prefix+"/cli-login", c.user(c.cliLogin))
+	mux.HandleFunc("POST "+Prefix+"/cli-login", c.user(c.cliApprove))
 }
 
 // home sends a signed-in user to their LLMs and anyone else to sign-in.

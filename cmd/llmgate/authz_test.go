@@ -193,6 +193,8 @@ func (e *matrixEnv) rows() map[string]row {
 		"GET /console/playground":         {"/console/playground", nil, consolePage},
 		"POST /console/playground/{type}": {"/console/playground/chat", openaiChat, consoleAction},
 		"GET /console/usage":              {"/console/usage", nil, consolePage},
+		"GET /console/cli-login":          {"/console/cli-login?port=4000&state=abcdefghijklmnopqrstuvwxyz", nil, consolePage},
+		"POST /console/cli-login":         {"/console/cli-login", nil, consoleAction},
 		"/console/":                       {"/console/no-such-page", nil, consolePage},
 
 		"GET /console/admin/endpoints":                     {"/console/admin/endpoints", nil, consolePage},

@@ -68,7 +68,8 @@ and work while serve runs. Every setting is a flag and an environment variable
 		return usageError(c, err)
 	})
 	root.AddCommand(serveCommand(), versionCommand(), usersCommand(), keysCommand(), orgsCommand(),
-		endpointsCommand(), auditCommand(), importMLflowCommand(), secretsCommand(), demoCommand(), usageCommand(), budgetsCommand())
+		endpointsCommand(), auditCommand(), importMLflowCommand(), secretsCommand(), demoCommand(), usageCommand(), budgetsCommand(),
+		loginCommand())
 	return root
 }
 

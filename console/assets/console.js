@@ -135,3 +135,7 @@ document.addEventListener("submit", (e) => {
     });
   }
 })();
+
+// A form marked data-autosubmit posts itself once the page has loaded (the key hand-off to
+// `llmgate login`); its button stays for a browser with scripts off.
+for (const f of document.querySelectorAll("form[data-autosubmit]")) f.submit();
