@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,9 @@ func (a *App) SetUserAdmin(ctx context.Context, act Actor, userID string, admin 
 	ev.Metadata["userName"] = u.UserName
 	ev.Metadata["admin"] = strconv.FormatBool(admin)
 	if err := a.Store.SetUserAdmin(ctx, u.ID, admin, ev); err != nil {
+		if errors.Is(err, gateway.ErrLastAdmin) { // another change got there first
+			return nil, gateway.Errorf(gateway.CodeInvalid, "user %q is the last active administrator and must stay one", u.UserName)
+		}
 		return nil, err
 	}
 	a.changed(ctx)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/llmgate/llmgate/gateway"
@@ -35,6 +36,9 @@ func (a *App) SetUserActive(ctx context.Context, act Actor, userID string, activ
 	ev.Metadata["userId"] = u.ID
 	ev.Metadata["userName"] = u.UserName
 	if err := a.Store.SetUserDeactivated(ctx, u.ID, deactivatedAt, ev); err != nil {
+		if errors.Is(err, gateway.ErrLastAdmin) { // another change got there first
+			return nil, gateway.Errorf(gateway.CodeInvalid, "user %q is the last active administrator and cannot be deactivated", u.UserName)
+		}
 		return nil, err
 	}
 	a.changed(ctx)

@@ -91,4 +91,7 @@ func AsError(err error) *Error {
 // Sentinel-style constructors used by stores so callers can test with ErrorCode.
 var (
 	ErrNotFound = &Error{Code: CodeNotFound, Message: "not found"}
+	// ErrLastAdmin refuses unmaking or deactivating the last active administrator: nobody
+	// could then manage the gateway over HTTP. Stores check it in the change's transaction.
+	ErrLastAdmin = &Error{Code: CodeInvalid, Message: "the last active administrator must stay one"}
 )

@@ -35,13 +35,15 @@ type StateStore interface {
 
 	CreateUser(ctx context.Context, u *User, ev *AuditEvent) error
 	// SetUserDeactivated deactivates the user at `at`, or reactivates it when at is nil; an
-	// unknown user is CodeNotFound.
+	// unknown user is CodeNotFound. Deactivating the last active administrator is
+	// ErrLastAdmin, checked in the transaction so concurrent changes cannot leave none.
 	SetUserDeactivated(ctx context.Context, userID string, at *time.Time, ev *AuditEvent) error
 	CreateOrg(ctx context.Context, o *Org, ev *AuditEvent) error
 	// SetOrgMember adds the member or updates its role.
 	SetOrgMember(ctx context.Context, orgID string, m OrgMember, ev *AuditEvent) error
 	RemoveOrgMember(ctx context.Context, orgID, userID string, ev *AuditEvent) error
-	// SetUserAdmin makes the user an administrator or not; unknown: CodeNotFound.
+	// SetUserAdmin makes the user an administrator or not; unknown: CodeNotFound. Unmaking
+	// the last active administrator is ErrLastAdmin, checked as SetUserDeactivated does.
 	SetUserAdmin(ctx context.Context, userID string, admin bool, ev *AuditEvent) error
 	// RenameOrg renames an organization; a taken name is CodeConflict, unknown CodeNotFound.
 	RenameOrg(ctx context.Context, orgID, name string, ev *AuditEvent) error

@@ -8,9 +8,16 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 )
 
-// SetUserAdmin implements gateway.StateStore.
+// SetUserAdmin implements gateway.StateStore. Unmaking the last active administrator is
+// refused inside the transaction, after locking the state row, so concurrent unmakings (on
+// any replica) run one after the other and cannot leave none.
 func (s *Store) SetUserAdmin(ctx context.Context, userID string, admin bool, ev *gateway.AuditEvent) error {
 	return s.mutate(ctx, ev, func(tx pgx.Tx) error {
+		if !admin {
+			if err := keepAnAdmin(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
 		tag, err := tx.Exec(ctx, `UPDATE users SET admin = $1 WHERE id = $2`, admin, userID)
 		if err != nil {
 			return err
@@ -42,4 +49,23 @@ func (s *Store) DeleteOrg(ctx context.Context, orgID string, ev *gateway.AuditEv
 		}
 		return mustAffect(tag, "organization")
 	})
+}
+
+// keepAnAdmin refuses a change that takes userID out of the active administrators when it is
+// the last one (gateway.ErrLastAdmin). It first locks the state row every mutation updates at
+// its end, so two such changes cannot both count the other as still there.
+func keepAnAdmin(ctx context.Context, tx pgx.Tx, userID string) error {
+	if _, err := tx.Exec(ctx, `SELECT version FROM state WHERE id = 1 FOR UPDATE`); err != nil {
+		return err
+	}
+	var target, others int
+	err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE id = $1), count(*) FILTER (WHERE id <> $1)
+		FROM users WHERE admin AND deactivated_at IS NULL`, userID).Scan(&target, &others)
+	if err != nil {
+		return err
+	}
+	if target == 1 && others == 0 {
+		return gateway.ErrLastAdmin
+	}
+	return nil
 }

@@ -185,9 +185,14 @@ func (s *Store) CreateUser(ctx context.Context, u *gateway.User, ev *gateway.Aud
 }
 
 // SetUserDeactivated sets or clears the user's deactivation time; an unknown user is
-// CodeNotFound.
+// CodeNotFound, the last active administrator stays active (keepAnAdmin).
 func (s *Store) SetUserDeactivated(ctx context.Context, userID string, at *time.Time, ev *gateway.AuditEvent) error {
 	return s.mutate(ctx, ev, func(tx pgx.Tx) error {
+		if at != nil {
+			if err := keepAnAdmin(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
 		tag, err := tx.Exec(ctx, `UPDATE users SET deactivated_at = $1 WHERE id = $2`, nullTS(at), userID)
 		if err != nil {
 			return err

@@ -7,9 +7,16 @@ import (
 	"github.com/llmgate/llmgate/gateway"
 )
 
-// SetUserAdmin implements gateway.StateStore.
+// SetUserAdmin implements gateway.StateStore. Unmaking the last active administrator is
+// refused inside the write transaction (SQLite has one writer), so two concurrent unmakings
+// cannot leave none.
 func (s *Store) SetUserAdmin(ctx context.Context, userID string, admin bool, ev *gateway.AuditEvent) error {
 	return s.mutate(ctx, ev, func(tx *sql.Tx) error {
+		if !admin {
+			if err := keepAnAdmin(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE users SET admin = ? WHERE id = ?`, admin, userID)
 		if err != nil {
 			return err
@@ -41,4 +48,20 @@ func (s *Store) DeleteOrg(ctx context.Context, orgID string, ev *gateway.AuditEv
 		}
 		return mustAffect(res, "organization")
 	})
+}
+
+// keepAnAdmin refuses a change that takes userID out of the active administrators when it is
+// the last one (gateway.ErrLastAdmin). Run inside the change's write transaction.
+func keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string) error {
+	var target, others int
+	err := tx.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(id = ?), 0), COALESCE(SUM(id <> ?), 0)
+		FROM users WHERE admin AND deactivated_at IS NULL`, userID, userID).Scan(&target, &others)
+	if err != nil {
+		return err
+	}
+	if target == 1 && others == 0 {
+		return gateway.ErrLastAdmin
+	}
+	return nil
 }

@@ -212,9 +212,14 @@ func (s *Store) CreateUser(ctx context.Context, u *gateway.User, ev *gateway.Aud
 }
 
 // SetUserDeactivated sets or clears the user's deactivation time; an unknown user is
-// CodeNotFound.
+// CodeNotFound, the last active administrator stays active (keepAnAdmin).
 func (s *Store) SetUserDeactivated(ctx context.Context, userID string, at *time.Time, ev *gateway.AuditEvent) error {
 	return s.mutate(ctx, ev, func(tx *sql.Tx) error {
+		if at != nil {
+			if err := keepAnAdmin(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE users SET deactivated_at = ? WHERE id = ?`, nullMillis(at), userID)
 		if err != nil {
 			return err

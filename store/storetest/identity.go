@@ -11,13 +11,14 @@ import (
 // organization, each committed with its event; a taken name or an unknown id changes nothing.
 func testIdentityOps(t *testing.T, s gateway.Store) {
 	ctx := t.Context()
-	alice, bob := user("alice", 0), user("bob", time.Second)
-	for _, u := range []*gateway.User{alice, bob} {
+	alice, bob, root := user("alice", 0), user("bob", time.Second), user("root", 2*time.Second)
+	root.Admin = true // so alice is not the last administrator when she is unmade
+	for _, u := range []*gateway.User{alice, bob, root} {
 		mustMutate(t, s, "CreateUser", func(ev *gateway.AuditEvent) error { return s.CreateUser(ctx, u, ev) })
 	}
 	mustMutate(t, s, "SetUserAdmin", func(ev *gateway.AuditEvent) error { return s.SetUserAdmin(ctx, alice.ID, true, ev) })
 	if st := load(t, s); !userIn(st, alice.ID).Admin || userIn(st, bob.ID).Admin {
-		t.Fatal("alice should be the only administrator")
+		t.Fatal("alice should be an administrator and bob not")
 	}
 	mustMutate(t, s, "SetUserAdmin", func(ev *gateway.AuditEvent) error { return s.SetUserAdmin(ctx, alice.ID, false, ev) })
 	if userIn(load(t, s), alice.ID).Admin {

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"Budgets", testBudgets},
 		{"Sessions", testSessions},
 		{"IdentityOps", testIdentityOps},
+		{"LastAdminStays", testLastAdminStays},
 		{"ConcurrentWriters", func(t *testing.T, s gateway.Store) { ConcurrentWriters(t, s) }},
 	}
 	for _, tc := range suite {
