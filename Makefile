@@ -1,5 +1,5 @@
 # llmgate — every target does its own set-up, so each works on a fresh machine.
-.PHONY: run test test-go build bench bench-console fmt fuzz fuzz-seeds soak
+.PHONY: run test test-go build bench bench-console bench-audit fmt fuzz fuzz-seeds soak
 
 build:
 	mkdir -p bin
@@ -21,6 +21,11 @@ test-go:
 
 bench: build
 	scripts/bench.sh
+
+# The audit chain's ceiling on PostgreSQL: three replicas' group-commit writers, 32 callers
+# each, on one database (needs LLMGATE_TEST_DATABASE_URL, e.g. from scripts/services.sh).
+bench-audit:
+	go test -tags scale -count=1 -v -run TestAuditCeilingWithThreeReplicas ./store/postgres/
 
 # Console page load times with 10,000 endpoints and 1,000,000 audit events (server and browser
 # time, headless Chromium). Installs Chromium when missing.
