@@ -39,14 +39,19 @@ func (a *App) ListUsers(act Actor, q string, p Page) ([]*gateway.User, int, erro
 	if err := requireAdminTo(act, "list every user"); err != nil {
 		return nil, 0, err
 	}
-	q = strings.ToLower(strings.TrimSpace(q))
 	var out []*gateway.User
 	for _, u := range a.Snapshot().Users() {
-		if matches(q, u.UserName, u.Email, u.FirstName+" "+u.LastName) {
+		if UserMatches(u, q) {
 			out = append(out, u)
 		}
 	}
 	return window(out, p), len(out), nil
+}
+
+// UserMatches reports whether u's username, name or email contains q (any case; "" matches
+// every user): the one user search of the console and the REST API.
+func UserMatches(u *gateway.User, q string) bool {
+	return matches(strings.ToLower(strings.TrimSpace(q)), u.UserName, u.Email, u.FirstName+" "+u.LastName)
 }
 
 // ListOrgs pages through organizations whose name contains q, by name.

@@ -54,7 +54,8 @@ func (h *api) self(w http.ResponseWriter, r *http.Request, p *gateway.Principal)
 
 // listUsers shows every active user to every caller: admins need the ids for grants, and
 // Domino lets anyone list "visible" users (docs/contract/domino-aigateway.md §8 U17). Admins also see deactivated users.
-// [EXT] userName narrows to one exact name.
+// [EXT] userName narrows to one exact name; q to users whose username, name or email contains
+// it (any case), for type-ahead pickers.
 func (h *api) listUsers(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
 	q := r.URL.Query()
 	pg, err := parsePage(q)
@@ -68,6 +69,9 @@ func (h *api) listUsers(w http.ResponseWriter, r *http.Request, p *gateway.Princ
 	}
 	if q.Has("userName") {
 		users = filter(users, func(u *gateway.User) bool { return u.UserName == q.Get("userName") })
+	}
+	if q.Has("q") {
+		users = filter(users, func(u *gateway.User) bool { return app.UserMatches(u, q.Get("q")) })
 	}
 	lo, hi := pg.window(len(users))
 	out := userList{Users: make([]userV1, 0, hi-lo), Metadata: newPagedMetadata(w, r, pg, len(users))}
