@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +152,41 @@ func with(claims map[string]any, kv ...any) map[string]any {
 func unsigned(jwt string) string {
 	parts := strings.Split(jwt, ".")
 	return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
+}
+
+// Several identity providers: one from the flags, one from --oidc-providers-file; the sign-in
+// page offers both, each signs its own users in, and each one's tokens are accepted.
+func TestTwoIdentityProviders(t *testing.T) {
+	corp, partner := oidctest.Start(t), oidctest.Start(t)
+	corp.AddUser(oidctest.User{Username: "cora", Password: "cora-password-1", Email: "cora@corp.example"})
+	partner.AddUser(oidctest.User{Username: "pia", Password: "pia-password-1", Email: "pia@partner.example"})
+	file := filepath.Join(t.TempDir(), "providers.yaml")
+	if err := os.WriteFile(file, []byte("providers:\n  - name: partner\n    displayName: Partner IdP\n    issuer: "+partner.Issuer+
+		"\n    clientId: "+partner.ClientID+"\n    clientSecret: env:PARTNER_SECRET\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := e2e.Start(t, e2e.Options{Env: []string{"PARTNER_SECRET=" + partner.Secret}, ExtraArgs: []string{
+		"--oidc-issuer", corp.Issuer, "--oidc-client-id", corp.ClientID, "--oidc-client-secret", corp.Secret,
+		"--oidc-name", "corp", "--oidc-providers-file", file}})
+	corp.AllowRedirect(g.URL + "/console/oidc/corp/callback")
+	partner.AllowRedirect(g.URL + "/console/oidc/partner/callback")
+
+	b := e2e.NewBrowser(t)
+	b.Open(g.URL+"/console/signin", "#sso-partner")
+	if n := e2e.Eval[int](b, `document.querySelectorAll("a.sso").length`); n != 2 {
+		t.Fatalf("%d sign-in buttons, want 2", n)
+	}
+	b.Do(chromedp.Click(chromedp.ID("sso-partner")), chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("username"), "pia"), chromedp.SendKeys(chromedp.ID("password"), "pia-password-1"),
+		chromedp.Submit(chromedp.ID("password")))
+	b.Wait(`document.getElementById("who") !== null && document.getElementById("who").textContent === "pia"`)
+	for _, c := range []struct {
+		op   *oidctest.OP
+		user string
+	}{{corp, "cora"}, {partner, "pia"}} {
+		tok := c.op.Sign(t, c.op.Claims(c.user, time.Minute))
+		if r := g.Do(t, "GET", "/api/users/v1/self", tok, nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), c.user) {
+			t.Errorf("%s's token from %s: %d %s", c.user, c.op.Issuer, r.Status, r.Body)
+		}
+	}
 }

@@ -18,6 +18,8 @@ type oidcSettings struct {
 	UsernameClaim, GroupsClaim, EmailClaim   string
 	Name, DisplayName, Scopes                string
 	AdminGroups, GroupMap                    string
+	// ProvidersFile lists further providers (oidcfile.go).
+	ProvidersFile string
 }
 
 func (o *oidcSettings) rows() []setting {
@@ -33,6 +35,7 @@ func (o *oidcSettings) rows() []setting {
 		{"oidc-name", "LLMGATE_OIDC_NAME", scopeServe, "sso", "short name of the provider in URLs and audit events (oidc:NAME)", stringValue(&o.Name, providerName)},
 		{"oidc-display-name", "LLMGATE_OIDC_DISPLAY_NAME", scopeServe, "single sign-on", "what the console's sign-in button says", stringValue(&o.DisplayName, nil)},
 		{"oidc-admin-groups", "LLMGATE_OIDC_ADMIN_GROUPS", scopeServe, "", "comma-separated groups whose members are administrators (empty: sign-in never changes who is one)", stringValue(&o.AdminGroups, nil)},
+		{"oidc-providers-file", "LLMGATE_OIDC_PROVIDERS_FILE", scopeServe, "", "YAML file listing further identity providers (see docs/sso.md); each gets its own sign-in button and accepted tokens", stringValue(&o.ProvidersFile, readableProvidersFile)},
 		{"oidc-group-map", "LLMGATE_OIDC_GROUP_MAP", scopeServe, "", "comma-separated GROUP=ORGANIZATION[:admin|member]: members of the IdP group are members of the organization, kept in step at every sign-in", stringValue(&o.GroupMap, groupMap)},
 	}
 }
@@ -83,10 +86,31 @@ func splitList(s string) []string {
 	return out
 }
 
-// validate checks the combination: an issuer needs a client id.
+func readableProvidersFile(s string) error {
+	if s == "" {
+		return nil
+	}
+	_, err := readProvidersFile(s)
+	return err
+}
+
+// validate checks the combination: an issuer needs a client id, and the flags' provider and
+// the file's must have different names.
 func (o *oidcSettings) validate() error {
 	if o.Issuer != "" && o.ClientID == "" {
 		return fmt.Errorf("--oidc-issuer needs --oidc-client-id")
+	}
+	if o.ProvidersFile == "" || o.Issuer == "" {
+		return nil
+	}
+	entries, err := readProvidersFile(o.ProvidersFile)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name == o.Name {
+			return fmt.Errorf("--oidc-providers-file: provider %q has the name of the --oidc-issuer provider (--oidc-name)", e.Name)
+		}
 	}
 	return nil
 }
@@ -94,16 +118,26 @@ func (o *oidcSettings) validate() error {
 // providers builds the configured identity providers (none without --oidc-issuer); the client
 // secret may be a secret reference, resolved once here.
 func (o *oidcSettings) providers(ctx context.Context, store gateway.SecretStore) ([]*oidc.Provider, error) {
-	if o.Issuer == "" {
-		return nil, nil
-	}
-	secret := o.ClientSecret
-	if strings.HasPrefix(secret, secrets.EnvPrefix) || strings.HasPrefix(secret, secrets.VaultPrefix) {
-		v, err := store.Resolve(ctx, secret)
+	var out []*oidc.Provider
+	if o.ProvidersFile != "" {
+		entries, err := readProvidersFile(o.ProvidersFile)
 		if err != nil {
-			return nil, fmt.Errorf("--oidc-client-secret: %w", err)
+			return nil, err
 		}
-		secret = v
+		for _, e := range entries {
+			p, err := e.provider(ctx, store)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p)
+		}
+	}
+	if o.Issuer == "" {
+		return out, nil
+	}
+	secret, err := resolveSecret(ctx, store, o.ClientSecret)
+	if err != nil {
+		return nil, fmt.Errorf("--oidc-client-secret: %w", err)
 	}
 	maps, _ := parseGroupMap(o.GroupMap) // validated with the settings
 	p, err := oidc.New(oidc.Config{Name: o.Name, DisplayName: o.DisplayName, Issuer: o.Issuer, ClientID: o.ClientID,
@@ -113,7 +147,15 @@ func (o *oidcSettings) providers(ctx context.Context, store gateway.SecretStore)
 	if err != nil {
 		return nil, err
 	}
-	return []*oidc.Provider{p}, nil
+	return append([]*oidc.Provider{p}, out...), nil
+}
+
+// resolveSecret reads an env: or vault: reference; anything else is the value itself.
+func resolveSecret(ctx context.Context, store gateway.SecretStore, s string) (string, error) {
+	if strings.HasPrefix(s, secrets.EnvPrefix) || strings.HasPrefix(s, secrets.VaultPrefix) {
+		return store.Resolve(ctx, s)
+	}
+	return s, nil
 }
 
 // publicURL checks --public-url.
