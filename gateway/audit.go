@@ -31,6 +31,8 @@ const (
 	// KindChangeOrganizationMemberRole is a member's role changed (metadata previousRole).
 	KindChangeOrganizationMemberRole = "ChangeOrganizationMemberRole"
 	KindRotateMasterKey              = "RotateMasterKey"
+	KindCreateSCIMToken              = "CreateScimToken"
+	KindRevokeSCIMToken              = "RevokeScimToken"
 	// KindDeniedAdminAction records a non-admin's refused attempt at an admin route (docs/contract/domino-aigateway.md §6.2).
 	KindDeniedAdminAction = "DeniedAdminAction"
 	// KindSignIn is a console sign-in attempt (metadata outcome success or denied, reason and

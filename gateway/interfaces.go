@@ -21,6 +21,7 @@ type Store interface {
 	SealedSecretStore
 	AuditLog
 	SessionStore
+	SCIMTokenStore
 	Close() error
 }
 

@@ -60,6 +60,7 @@ const (
 	consolePage                    // a console page: an API key is no session, so it lands on sign-in (2xx after the redirect)
 	consoleAction                  // a console action: without a session (and its CSRF token) 401 or 403 for everyone
 	credentialInBody               // the token exchange: the header key means nothing; without a subject token 400 for everyone
+	scimToken                      // SCIM provisioning: only a SCIM token opens it, so every API key (the admin's too) is 401
 )
 
 // knownLeaks are routes whose 2xx answers still name restricted endpoints to callers without
@@ -179,7 +180,24 @@ func (e *matrixEnv) rows() map[string]row {
 		"POST /anthropic/v1/messages":              {"/anthropic/v1/messages", anthropicChat, endpointUse},
 		"POST /anthropic/v1/messages/count_tokens": {"/anthropic/v1/messages/count_tokens", claudeCount, endpointUse},
 
-		"POST /oauth2/token":              {"/oauth2/token", nil, credentialInBody},
+		"POST /oauth2/token": {"/oauth2/token", nil, credentialInBody},
+
+		"GET /scim/v2/Users":                 {"/scim/v2/Users", nil, scimToken},
+		"POST /scim/v2/Users":                {"/scim/v2/Users", map[string]any{"userName": "mx-scim"}, scimToken},
+		"GET /scim/v2/Users/{id}":            {"/scim/v2/Users/" + e.ids["spare"], nil, scimToken},
+		"PUT /scim/v2/Users/{id}":            {"/scim/v2/Users/" + e.ids["spare"], map[string]any{"userName": "spare", "active": false}, scimToken},
+		"PATCH /scim/v2/Users/{id}":          {"/scim/v2/Users/" + e.ids["spare"], map[string]any{"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}, scimToken},
+		"DELETE /scim/v2/Users/{id}":         {"/scim/v2/Users/" + e.ids["spare"], nil, scimToken},
+		"GET /scim/v2/Groups":                {"/scim/v2/Groups", nil, scimToken},
+		"POST /scim/v2/Groups":               {"/scim/v2/Groups", map[string]any{"displayName": "mx-scim"}, scimToken},
+		"GET /scim/v2/Groups/{id}":           {"/scim/v2/Groups/" + e.ids["org"], nil, scimToken},
+		"PUT /scim/v2/Groups/{id}":           {"/scim/v2/Groups/" + e.ids["org"], map[string]any{"displayName": "mx-scim"}, scimToken},
+		"PATCH /scim/v2/Groups/{id}":         {"/scim/v2/Groups/" + e.ids["org"], map[string]any{"Operations": []any{map[string]any{"op": "remove", "path": "members"}}}, scimToken},
+		"DELETE /scim/v2/Groups/{id}":        {"/scim/v2/Groups/" + e.ids["org"], nil, scimToken},
+		"GET /scim/v2/ServiceProviderConfig": {"/scim/v2/ServiceProviderConfig", nil, scimToken},
+		"GET /scim/v2/ResourceTypes":         {"/scim/v2/ResourceTypes", nil, scimToken},
+		"GET /scim/v2/Schemas":               {"/scim/v2/Schemas", nil, scimToken},
+
 		"GET /{$}":                        {"/", nil, consolePage},
 		"GET /console/assets/":            {"/console/assets/console.css", nil, public},
 		"GET /console/{$}":                {"/console/", nil, consolePage},
@@ -263,6 +281,8 @@ func want(a access, caller string, status int) (ok bool, expected string) {
 		return status == http.StatusUnauthorized || status == http.StatusForbidden, "401 or 403"
 	case a == credentialInBody:
 		return status == http.StatusBadRequest, "400"
+	case a == scimToken:
+		return status == http.StatusUnauthorized, "401 (a SCIM token only)"
 	case a == unimplemented:
 		return status == http.StatusNotImplemented, "501"
 	case invalid:

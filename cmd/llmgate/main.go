@@ -69,7 +69,7 @@ and work while serve runs. Every setting is a flag and an environment variable
 	})
 	root.AddCommand(serveCommand(), versionCommand(), usersCommand(), keysCommand(), orgsCommand(),
 		endpointsCommand(), auditCommand(), importMLflowCommand(), secretsCommand(), demoCommand(), usageCommand(), budgetsCommand(),
-		loginCommand())
+		loginCommand(), scimCommand())
 	return root
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/llmgate/llmgate/api/oauth"
 	"github.com/llmgate/llmgate/api/openai"
 	"github.com/llmgate/llmgate/api/responses"
+	"github.com/llmgate/llmgate/api/scim"
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/console"
 	"github.com/llmgate/llmgate/identity/oidc"
@@ -49,6 +50,7 @@ func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, c
 	openai.Register(mux, a, p, openai.Options{Models: models.Serve})
 	responses.Register(mux, p)
 	oauth.Register(mux, a)
+	scim.Register(mux, a, scim.Options{PublicURL: s.PublicURL, MaxBodyBytes: s.MaxBodyBytes})
 	console.Register(mux, a, console.Options{Query: playground(p), SecureCookies: s.TLSCert != "" || strings.HasPrefix(s.PublicURL, "https:"),
 		PublicURL: s.PublicURL, SSO: sso})
 	if m != nil {

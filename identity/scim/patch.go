@@ -206,6 +206,12 @@ func (p *Patch) GroupChanges() (GroupChanges, error) {
 	return c, nil
 }
 
+// ReplaceGroup is a PUT of g as changes: its displayName and exactly its members.
+func ReplaceGroup(g *Group) GroupChanges {
+	name := g.DisplayName
+	return GroupChanges{DisplayName: &name, steps: []memberStep{{op: "replace", ids: MemberIDs(g.Members)}}}
+}
+
 // TouchesMembers reports whether the patch changes membership at all.
 func (c GroupChanges) TouchesMembers() bool { return len(c.steps) > 0 }
 

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"Usage", testUsage},
 		{"Budgets", testBudgets},
 		{"Sessions", testSessions},
+		{"SCIMTokens", testSCIMTokens},
 		{"IdentityOps", testIdentityOps},
 		{"LastAdminStays", testLastAdminStays},
 		{"ConcurrentWriters", func(t *testing.T, s gateway.Store) { ConcurrentWriters(t, s) }},
