@@ -211,7 +211,7 @@ func TestPlaygroundRunsAsTheUserAndShowsInTheirUsage(t *testing.T) {
 	if len(evs) != 1 || evs[0].Metadata["api"] != "openai" || evs[0].Metadata["accessedByUsername"] != "uma" {
 		t.Fatalf("access events %+v", evs)
 	}
-	if _, page := uma.get("/console/usage"); !regexp.MustCompile(`<td>open</td>\s*<td>1</td>`).MatchString(page) {
+	if _, page := uma.get("/console/usage"); !regexp.MustCompile(`<td>open</td>\s*<td>1</td>`).MatchString(page) || !strings.Contains(page, "≤ 25 ms") {
 		t.Fatalf("My usage does not show one request to open:\n%s", page)
 	}
 }

@@ -79,6 +79,18 @@ var funcs = template.FuncMap{
 			{"modelName", "Model"}, {"creationDate", "Created"}}
 	},
 	"limitRow": func(kind string) []string { return []string{kind + "_endpoint", kind + "_user", kind + "_org"} },
+	"pct": func(c gateway.UsageCounts, q float64) string {
+		ms, ok := c.LatencyPercentile(q)
+		switch {
+		case !ok:
+			return "—"
+		case ms < 0:
+			return "> 60 s"
+		case ms >= 1000:
+			return "≤ " + strconv.FormatFloat(float64(ms)/1000, 'g', -1, 64) + " s"
+		}
+		return "≤ " + strconv.FormatInt(ms, 10) + " ms"
+	},
 	"avgms": func(sum, n int64) string {
 		if n == 0 {
 			return "—"

@@ -50,6 +50,9 @@ func fromEvent(ev *gateway.AuditEvent) (Key, Counts) {
 		EndpointName: md["endpointName"], UserID: ev.PerformedBy, UserName: md["accessedByUsername"],
 		Provider: md["modelProvider"], Model: md["modelName"], OrgIDs: md["organizationIds"]}
 	c := Counts{Requests: 1, LatencyMsSum: number(md["latencyMs"])}
+	if ms, ok := count(md["latencyMs"]); ok {
+		c.Latency[gateway.LatencyBucket(ms)] = 1
+	}
 	if md["outcome"] != "success" {
 		c.Errors = 1
 	}

@@ -15,25 +15,30 @@ import (
 // usageRow is one row of GET /api/aigateway/v1/usage [EXT]: the group keys asked for, the
 // bucket's start, the counts, and the cost (null until prices are known).
 type usageRow struct {
-	Endpoint         *string  `json:"endpoint,omitempty"`
-	EndpointID       *string  `json:"endpointId,omitempty"`
-	User             *string  `json:"user,omitempty"`
-	UserID           *string  `json:"userId,omitempty"`
-	Organization     *string  `json:"organization,omitempty"`
-	OrganizationID   *string  `json:"organizationId,omitempty"`
-	Model            *string  `json:"model,omitempty"`
-	Provider         *string  `json:"provider,omitempty"`
-	BucketStart      *string  `json:"bucketStart,omitempty"`
-	Requests         int64    `json:"requests"`
-	Errors           int64    `json:"errors"`
-	PromptTokens     int64    `json:"promptTokens"`
-	CompletionTokens int64    `json:"completionTokens"`
-	TotalTokens      int64    `json:"totalTokens"`
-	UnknownUsage     int64    `json:"requestsWithUnknownUsage"`
-	UnknownCost      int64    `json:"requestsWithUnknownCost"`
-	MeanLatencyMs    float64  `json:"meanLatencyMs"`
-	Cost             *float64 `json:"cost"`
-	Currency         string   `json:"currency"`
+	Endpoint         *string `json:"endpoint,omitempty"`
+	EndpointID       *string `json:"endpointId,omitempty"`
+	User             *string `json:"user,omitempty"`
+	UserID           *string `json:"userId,omitempty"`
+	Organization     *string `json:"organization,omitempty"`
+	OrganizationID   *string `json:"organizationId,omitempty"`
+	Model            *string `json:"model,omitempty"`
+	Provider         *string `json:"provider,omitempty"`
+	BucketStart      *string `json:"bucketStart,omitempty"`
+	Requests         int64   `json:"requests"`
+	Errors           int64   `json:"errors"`
+	PromptTokens     int64   `json:"promptTokens"`
+	CompletionTokens int64   `json:"completionTokens"`
+	TotalTokens      int64   `json:"totalTokens"`
+	UnknownUsage     int64   `json:"requestsWithUnknownUsage"`
+	UnknownCost      int64   `json:"requestsWithUnknownCost"`
+	MeanLatencyMs    float64 `json:"meanLatencyMs"`
+	// [EXT] latency percentiles as the upper bound (ms) of their histogram bucket; -1 means
+	// slower than 60 s; absent without requests counted in the histogram.
+	LatencyP50Ms *int64   `json:"latencyP50Ms,omitempty"`
+	LatencyP95Ms *int64   `json:"latencyP95Ms,omitempty"`
+	LatencyP99Ms *int64   `json:"latencyP99Ms,omitempty"`
+	Cost         *float64 `json:"cost"`
+	Currency     string   `json:"currency"`
 }
 
 // usageParams are the parameters the route reads; any other is refused.
@@ -107,6 +112,11 @@ func toUsageRow(snap *gateway.Snapshot, q usage.Query, a usage.Aggregate) usageR
 	}
 	if a.Requests > 0 {
 		row.MeanLatencyMs = float64(a.LatencyMsSum) / float64(a.Requests)
+	}
+	for q, dst := range map[float64]**int64{0.5: &row.LatencyP50Ms, 0.95: &row.LatencyP95Ms, 0.99: &row.LatencyP99Ms} {
+		if ms, ok := a.LatencyPercentile(q); ok {
+			*dst = &ms
+		}
 	}
 	for _, g := range q.GroupBy {
 		switch g {

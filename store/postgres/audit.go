@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/store/internal/usagecols"
 	"github.com/llmgate/llmgate/usage"
 )
 
@@ -58,8 +59,7 @@ func appendEvents(ctx context.Context, tx pgx.Tx, keys gateway.AuditKeys, events
 	}
 	batch.Queue(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, head)
 	for _, r := range usage.Tally(events) {
-		batch.Queue(usageUpsert, r.Hour, r.EndpointID, r.EndpointName, r.UserID, r.UserName, r.Provider, r.Model, r.OrgIDs,
-			r.Requests, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.UnknownUsage, r.LatencyMsSum, r.Cost, r.UnknownCost)
+		batch.Queue(usageUpsert, usagecols.Args(r)...)
 	}
 	return tx.SendBatch(ctx, batch).Close()
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/store/internal/usagecols"
 	"github.com/llmgate/llmgate/usage"
 )
 
@@ -101,8 +102,7 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 	}
 	upsert := tx.StmtContext(ctx, s.audit.usage)
 	for _, r := range usage.Tally(events) {
-		if _, err := upsert.ExecContext(ctx, r.Hour, r.EndpointID, r.EndpointName, r.UserID, r.UserName, r.Provider, r.Model, r.OrgIDs,
-			r.Requests, r.Errors, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.UnknownUsage, r.LatencyMsSum, r.Cost, r.UnknownCost); err != nil {
+		if _, err := upsert.ExecContext(ctx, usagecols.Args(r)...); err != nil {
 			return err
 		}
 	}
