@@ -50,7 +50,7 @@ type Env struct {
 
 // Options tweak the environment.
 type Options struct {
-	Pipeline pipeline.Options // Transport and Metrics are filled in
+	Pipeline pipeline.Options // Metrics is filled in, and Transport when nil
 	BasePath string
 	PageSize int
 }
@@ -85,7 +85,9 @@ func New(t testing.TB, o Options) *Env {
 	e := &Env{T: t, App: a, Upstream: NewUpstream(UpstreamKey), Metrics: metrics.New(), logs: logs, AdminKey: adminKey,
 		AuditKeys: auditKeys, DataDir: dir}
 	po := o.Pipeline
-	po.Transport = Transport
+	if po.Transport == nil {
+		po.Transport = Transport
+	}
 	po.Metrics = e.Metrics
 	p, err := pipeline.New(a, po)
 	if err != nil {
