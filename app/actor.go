@@ -58,7 +58,12 @@ func (act Actor) event(kind string) *gateway.AuditEvent {
 }
 
 // Authenticate resolves an API key (as the surface extracted it from its request) against the
-// current snapshot.
+// current snapshot; a success counts as a use of the key (KeyLastUsed).
 func (a *App) Authenticate(key string) (*gateway.Principal, error) {
-	return a.Snapshot().Authenticate(key, gateway.Now())
+	now := gateway.Now()
+	p, err := a.Snapshot().Authenticate(key, now)
+	if err == nil && p.KeyID != "" {
+		a.keyUses.note(p.KeyID, now)
+	}
+	return p, err
 }

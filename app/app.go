@@ -59,6 +59,7 @@ type App struct {
 	reloadMu sync.Mutex
 	// missChecks coalesces this App's concurrent staleness checks into one store read.
 	missChecks singleflight.Group
+	keyUses    keyUses // when each key was last used (keyuse.go)
 	bearers    struct {
 		verifiers []BearerVerifier
 		cache     bearerCache

@@ -2,6 +2,7 @@ package app
 
 import (
 	"strings"
+	"time"
 
 	"github.com/llmgate/llmgate/gateway"
 )
@@ -69,14 +70,16 @@ func (a *App) ListOrgs(act Actor, q string, p Page) ([]*gateway.Org, int, error)
 	return window(out, p), len(out), nil
 }
 
-// OwnedKey is a live key with its owner.
+// OwnedKey is a live key with its owner and when it was last used (nil: never, as far as the
+// recorded uses go; see KeyLastUsed).
 type OwnedKey struct {
 	*gateway.APIKey
-	Owner *gateway.User
+	Owner    *gateway.User
+	LastUsed *time.Time
 }
 
 // ListAllKeys pages through every live key in the system (newest first) whose name, prefix or
-// owner's username contains q.
+// owner's username contains q, each with its last use.
 func (a *App) ListAllKeys(act Actor, q string, p Page) ([]OwnedKey, int, error) {
 	if err := requireAdminTo(act, "list every key"); err != nil {
 		return nil, 0, err
@@ -94,5 +97,9 @@ func (a *App) ListAllKeys(act Actor, q string, p Page) ([]OwnedKey, int, error) 
 			out = append(out, OwnedKey{APIKey: k, Owner: owner})
 		}
 	}
-	return window(out, p), len(out), nil
+	page := window(out, p)
+	for i := range page {
+		page[i].LastUsed = a.KeyLastUsed(page[i].ID)
+	}
+	return page, len(out), nil
 }

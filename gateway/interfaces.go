@@ -22,6 +22,7 @@ type Store interface {
 	AuditLog
 	SessionStore
 	SCIMTokenStore
+	KeyUseStore
 	Close() error
 }
 

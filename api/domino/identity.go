@@ -392,6 +392,8 @@ type tokenDetail struct {
 	ExpiresAt *string `json:"expiresAt"`
 	Prefix    string  `json:"prefix"`
 	RevokedAt *string `json:"revokedAt,omitempty"`
+	// LastUsedAt [EXT] is the key's last use, recorded by the serving processes (listings only).
+	LastUsedAt *string `json:"lastUsedAt,omitempty"`
 }
 
 // newToken is the create response: the detail plus the key, shown this once.
@@ -448,7 +450,9 @@ func (h *api) listTokens(w http.ResponseWriter, r *http.Request, userID string) 
 	lo, hi := pg.window(len(keys))
 	out := tokenList{Tokens: make([]tokenDetail, 0, hi-lo), Metadata: newPagedMetadata(w, r, pg, len(keys))}
 	for i := lo; i < hi; i++ {
-		out.Tokens = append(out.Tokens, toTokenDetail(snap, &keys[i], now))
+		d := toTokenDetail(snap, &keys[i], now)
+		d.LastUsedAt = formatTimePtr(h.app.KeyLastUsed(keys[i].ID))
+		out.Tokens = append(out.Tokens, d)
 	}
 	httpkit.WriteJSON(w, http.StatusOK, out)
 }

@@ -2,6 +2,7 @@ package domino
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/app"
@@ -21,8 +22,9 @@ type ownedTokenList struct {
 
 // listAllTokens is GET /api/pat/v1/tokens/all [EXT] (admin): every live key in the system,
 // newest first, narrowed by q (a substring of the key's name or prefix or the owner's
-// userName), paged with offset and limit. It is served from the in-memory snapshot, so it
-// costs no database read; revoked keys are not in it (a user's own listing shows them).
+// userName), paged with offset and limit, each with lastUsedAt once it has been used. It is
+// served from memory (the snapshot and the recorded uses), so it costs no database read;
+// revoked keys are not in it (a user's own listing shows them).
 func (h *api) listAllTokens(w http.ResponseWriter, r *http.Request, p *gateway.Principal) {
 	q := r.URL.Query()
 	pg, err := parsePage(q)
@@ -39,10 +41,19 @@ func (h *api) listAllTokens(w http.ResponseWriter, r *http.Request, p *gateway.P
 	out := ownedTokenList{Tokens: make([]ownedToken, 0, len(keys)), Metadata: newPagedMetadata(w, r, pg, total)}
 	for _, k := range keys {
 		t := ownedToken{tokenDetail: toTokenDetail(snap, k.APIKey, now)}
+		t.LastUsedAt = formatTimePtr(k.LastUsed)
 		if k.Owner != nil {
 			t.UserName = k.Owner.UserName
 		}
 		out.Tokens = append(out.Tokens, t)
 	}
 	httpkit.WriteJSON(w, http.StatusOK, out)
+}
+
+func formatTimePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := gateway.FormatTime(*t)
+	return &s
 }

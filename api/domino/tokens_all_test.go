@@ -8,8 +8,8 @@ import (
 	"github.com/llmgate/llmgate/app"
 )
 
-// GET /api/pat/v1/tokens/all lists every live key with its owner, newest first, searchable
-// and paged; a revoked key is gone from it, a deactivated owner's key shows as not valid; it
+// GET /api/pat/v1/tokens/all lists every live key with its owner and last use, newest first,
+// searchable and paged; a revoked key is gone from it, a deactivated owner's key shows as not valid; it
 // is for administrators only and refuses bad paging with a 400.
 func TestAllTokensListsEveryLiveKeyWithItsOwner(t *testing.T) {
 	e := newEnv(t)
@@ -43,6 +43,7 @@ func TestAllTokensListsEveryLiveKeyWithItsOwner(t *testing.T) {
 		UserName string `json:"userName"`
 		Name     string `json:"name"`
 		IsValid  bool   `json:"isValid"`
+		LastUsed string `json:"lastUsedAt"`
 	}
 	var page struct {
 		Tokens   []token `json:"tokens"`
@@ -59,6 +60,10 @@ func TestAllTokensListsEveryLiveKeyWithItsOwner(t *testing.T) {
 		}
 		if want := tk.UserName == "ann-tokens"; tk.IsValid != want {
 			t.Errorf("%s/%s isValid = %v, want %v (bob is deactivated)", tk.UserName, tk.Name, tk.IsValid, want)
+		}
+		// Only ann's "test" key made a request (the refused listing above).
+		if used := tk.UserName == "ann-tokens" && tk.Name == "test"; (tk.LastUsed != "") != used {
+			t.Errorf("%s/%s lastUsedAt = %q, want it set: %v", tk.UserName, tk.Name, tk.LastUsed, used)
 		}
 	}
 	if strings.Join(got, ",") != "ann-tokens/ann-spare,bob-tokens/test,ann-tokens/test" || page.Metadata.TotalCount != 3 {

@@ -276,6 +276,12 @@ func start(ctx context.Context, s *settings, log *slog.Logger, p *phases, m *met
 		return fail(err)
 	}
 	keepFresh(ctx, a, s, log)
+	finalKeyUses := keepKeyUses(ctx, a, log)
+	closeAll := closeStores
+	closeStores = func() {
+		finalKeyUses()
+		closeAll()
+	}
 	if s.DebugAddr != "" {
 		go serveDebug(s.DebugAddr, log)
 	}

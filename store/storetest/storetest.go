@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"Users", testUsers},
 		{"Orgs", testOrgs},
 		{"Keys", testKeys},
+		{"KeyUses", testKeyUses},
 		{"EndpointRoundTrip", testEndpointRoundTrip},
 		{"EndpointLifecycle", testEndpointLifecycle},
 		{"Secrets", testSecrets},
