@@ -24,14 +24,8 @@ type NewUser struct {
 // CreateUser adds a user. Only admins (or the CLI) may call it; the caller checks the role.
 func (a *App) CreateUser(ctx context.Context, act Actor, in NewUser) (*gateway.User, error) {
 	in.UserName = strings.TrimSpace(in.UserName)
-	if !gateway.ValidUserName(in.UserName) {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "userName must be 1-128 characters of letters, digits, '_', '.', '@' or '-'")
-	}
-	if len(in.Email) > 320 || len(in.FirstName) > 256 || len(in.LastName) > 256 {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "email, firstName or lastName is too long")
-	}
-	if in.Email != "" && !strings.Contains(in.Email, "@") {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "email %q is not an email address", in.Email)
+	if err := checkProfile(in.UserName, in.Email, in.FirstName, in.LastName); err != nil {
+		return nil, err
 	}
 	u := &gateway.User{ID: gateway.NewID(), UserName: in.UserName, Email: in.Email, FirstName: in.FirstName,
 		LastName: in.LastName, Admin: in.Admin, CreatedAt: gateway.Now()}
@@ -47,6 +41,20 @@ func (a *App) CreateUser(ctx context.Context, act Actor, in NewUser) (*gateway.U
 	}
 	a.changed(ctx)
 	return u, nil
+}
+
+// checkProfile validates what CreateUser and UpdateUser store about a person.
+func checkProfile(userName, email, firstName, lastName string) error {
+	if !gateway.ValidUserName(userName) {
+		return gateway.Errorf(gateway.CodeInvalid, "userName must be 1-128 characters of letters, digits, '_', '.', '@' or '-'")
+	}
+	if len(email) > 320 || len(firstName) > 256 || len(lastName) > 256 {
+		return gateway.Errorf(gateway.CodeInvalid, "email, firstName or lastName is too long")
+	}
+	if email != "" && !strings.Contains(email, "@") {
+		return gateway.Errorf(gateway.CodeInvalid, "email %q is not an email address", truncate(email, 320))
+	}
+	return nil
 }
 
 // KeyPrefix starts every llmgate API key, so leaked keys are recognisable by scanners.

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"strings"
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/identity/scim"
@@ -55,25 +54,21 @@ func (a *App) SCIMCreateUser(ctx context.Context, act Actor, p scim.Profile) (*g
 	return u, nil
 }
 
-// SCIMReplaceUser applies a PUT: llmgate keeps the user's active state from it. A different
-// userName is refused (llmgate usernames are immutable); other profile attributes are kept
-// as they were at creation.
+// SCIMReplaceUser applies a PUT: the user's name, email and names become the request's (an
+// absent email or name clears it), then its active state.
 func (a *App) SCIMReplaceUser(ctx context.Context, act Actor, id string, p scim.Profile) (*gateway.User, error) {
 	active := p.Active
-	return a.SCIMPatchUser(ctx, act, id, scim.UserChanges{UserName: &p.UserName, Active: &active})
+	return a.SCIMPatchUser(ctx, act, id, scim.UserChanges{UserName: &p.UserName, Email: &p.Email,
+		GivenName: &p.GivenName, FamilyName: &p.FamilyName, Active: &active})
 }
 
-// SCIMPatchUser applies a PATCH's changes: active=false deprovisions, active=true reactivates
-// (the revoked keys stay revoked).
+// SCIMPatchUser applies a PATCH's changes: profile attributes through UpdateUser (audited
+// UpdateUser), then active=false deprovisions and active=true reactivates (the keys revoked
+// at deprovisioning stay revoked).
 func (a *App) SCIMPatchUser(ctx context.Context, act Actor, id string, c scim.UserChanges) (*gateway.User, error) {
-	u, err := a.userForChange(ctx, id)
+	u, err := a.UpdateUser(ctx, act, id, UserUpdate{UserName: c.UserName, Email: c.Email, FirstName: c.GivenName, LastName: c.FamilyName})
 	if err != nil {
 		return nil, err
-	}
-	if c.UserName != nil && !strings.EqualFold(strings.TrimSpace(*c.UserName), u.UserName) {
-		e := gateway.Errorf(gateway.CodeInvalid, "userName %q cannot be changed to %q", u.UserName, truncate(*c.UserName, 128))
-		e.Field = "mutability"
-		return nil, e
 	}
 	switch {
 	case c.Active == nil:

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/llmgate/llmgate/gateway"
@@ -71,4 +72,56 @@ func (a *App) activeAdmins() int {
 		}
 	}
 	return n
+}
+
+// UserUpdate is the input of UpdateUser; nil fields stay as they are.
+type UserUpdate struct {
+	UserName, Email, FirstName, LastName *string
+}
+
+// UpdateUser changes a user's name, email or names (an identity provider renaming someone).
+// The id, keys, memberships and audit history stay; a taken name is CodeConflict. A change
+// to nothing records no event.
+func (a *App) UpdateUser(ctx context.Context, act Actor, userID string, in UserUpdate) (*gateway.User, error) {
+	if err := requireAdminTo(act, "change users"); err != nil {
+		return nil, err
+	}
+	u, err := a.userForChange(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	next := *u
+	var fields []string
+	for _, f := range []struct {
+		name string
+		in   *string
+		dst  *string
+	}{{"userName", in.UserName, &next.UserName}, {"email", in.Email, &next.Email},
+		{"firstName", in.FirstName, &next.FirstName}, {"lastName", in.LastName, &next.LastName}} {
+		if f.in != nil && strings.TrimSpace(*f.in) != *f.dst {
+			*f.dst = strings.TrimSpace(*f.in)
+			fields = append(fields, f.name)
+		}
+	}
+	if len(fields) == 0 {
+		return u, nil
+	}
+	if err := checkProfile(next.UserName, next.Email, next.FirstName, next.LastName); err != nil {
+		return nil, err
+	}
+	ev := act.event(gateway.KindUpdateUser)
+	ev.Metadata["userId"] = u.ID
+	ev.Metadata["userName"] = next.UserName
+	ev.Metadata["fields"] = strings.Join(fields, ",")
+	if next.UserName != u.UserName {
+		ev.Metadata["previousUserName"] = u.UserName
+	}
+	if err := a.Store.UpdateUser(ctx, &next, ev); err != nil {
+		if gateway.ErrorCode(err) == gateway.CodeConflict {
+			return nil, gateway.Errorf(gateway.CodeConflict, "a user named %q already exists", next.UserName)
+		}
+		return nil, err
+	}
+	a.changed(ctx)
+	return a.userForChange(ctx, u.ID)
 }

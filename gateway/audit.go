@@ -32,7 +32,9 @@ const (
 	KindChangeOrganizationMemberRole = "ChangeOrganizationMemberRole"
 	KindRotateMasterKey              = "RotateMasterKey"
 	KindCreateSCIMToken              = "CreateScimToken"
-	KindRevokeSCIMToken              = "RevokeScimToken"
+	// KindUpdateUser is a change of a user's name, email or names (metadata lists the fields).
+	KindUpdateUser      = "UpdateUser"
+	KindRevokeSCIMToken = "RevokeScimToken"
 	// KindDeniedAdminAction records a non-admin's refused attempt at an admin route (docs/contract/domino-aigateway.md §6.2).
 	KindDeniedAdminAction = "DeniedAdminAction"
 	// KindSignIn is a console sign-in attempt (metadata outcome success or denied, reason and

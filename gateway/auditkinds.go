@@ -9,7 +9,7 @@ var AuditKinds = []string{
 	KindSetUserAdmin, KindRenameOrganization, KindDeleteOrganization, KindChangeOrganizationMemberRole,
 	KindRotateMasterKey, KindDeniedAdminAction, KindSignIn, KindSignOut,
 	KindCreateBudget, KindUpdateBudget, KindDeleteBudget, KindBudgetAlert, KindBudgetAlertUndelivered,
-	KindCreateSCIMToken, KindRevokeSCIMToken,
+	KindCreateSCIMToken, KindRevokeSCIMToken, KindUpdateUser,
 }
 
 // AccessOutcomes lists every value of an access event's metadata.outcome.

@@ -44,6 +44,9 @@ type StateStore interface {
 	// SetOrgMember adds the member or updates its role.
 	SetOrgMember(ctx context.Context, orgID string, m OrgMember, ev *AuditEvent) error
 	RemoveOrgMember(ctx context.Context, orgID, userID string, ev *AuditEvent) error
+	// UpdateUser replaces the user name, email, first and last name of the user with u.ID (the
+	// other fields stay); a taken name is CodeConflict, an unknown user CodeNotFound.
+	UpdateUser(ctx context.Context, u *User, ev *AuditEvent) error
 	// SetUserAdmin makes the user an administrator or not; unknown: CodeNotFound. Unmaking
 	// the last active administrator is ErrLastAdmin, checked as SetUserDeactivated does.
 	SetUserAdmin(ctx context.Context, userID string, admin bool, ev *AuditEvent) error

@@ -68,7 +68,7 @@ func (s *surface) schemas(w http.ResponseWriter, r *http.Request, _ app.Actor) e
 			"attributes": attrs, "meta": map[string]string{"resourceType": "Schema", "location": base + "/Schemas/" + id}}
 	}
 	user := schema(scim.SchemaUser, "User",
-		attr("userName", "string", true, "immutable", "server", false),
+		attr("userName", "string", true, "readWrite", "server", false),
 		attr("name", "complex", false, "readWrite", "none", false,
 			attr("givenName", "string", false, "readWrite", "none", false),
 			attr("familyName", "string", false, "readWrite", "none", false)),

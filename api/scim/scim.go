@@ -146,8 +146,6 @@ func scimType(e *gateway.Error) string {
 			return "invalidFilter"
 		case scim.FieldPath:
 			return "invalidPath"
-		case "mutability":
-			return "mutability"
 		case "syntax":
 			return "invalidSyntax"
 		}

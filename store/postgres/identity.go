@@ -69,3 +69,15 @@ func keepAnAdmin(ctx context.Context, tx pgx.Tx, userID string) error {
 	}
 	return nil
 }
+
+// UpdateUser implements gateway.StateStore.
+func (s *Store) UpdateUser(ctx context.Context, u *gateway.User, ev *gateway.AuditEvent) error {
+	return s.mutate(ctx, ev, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET user_name = $1, email = $2, first_name = $3, last_name = $4 WHERE id = $5`,
+			u.UserName, u.Email, u.FirstName, u.LastName, u.ID)
+		if err != nil {
+			return conflictAs(err, "user name already taken")
+		}
+		return mustAffect(tag, "user")
+	})
+}

@@ -65,3 +65,15 @@ func keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string) error {
 	}
 	return nil
 }
+
+// UpdateUser implements gateway.StateStore.
+func (s *Store) UpdateUser(ctx context.Context, u *gateway.User, ev *gateway.AuditEvent) error {
+	return s.mutate(ctx, ev, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET user_name = ?, email = ?, first_name = ?, last_name = ? WHERE id = ?`,
+			u.UserName, u.Email, u.FirstName, u.LastName, u.ID)
+		if err != nil {
+			return conflictAs(err, "user name already taken")
+		}
+		return mustAffect(res, "user")
+	})
+}

@@ -28,6 +28,19 @@ func testIdentityOps(t *testing.T, s gateway.Store) {
 		return s.SetUserAdmin(ctx, gateway.NewID(), true, ev)
 	})
 
+	renamed := *bob
+	renamed.UserName, renamed.Email, renamed.FirstName, renamed.LastName = "robert", "robert@example.com", "Robert", "Tables"
+	renamed.Admin = true // not UpdateUser's to change
+	mustMutate(t, s, "UpdateUser", func(ev *gateway.AuditEvent) error { return s.UpdateUser(ctx, &renamed, ev) })
+	renamed.Admin = false
+	equal(t, "updated user", userIn(load(t, s), bob.ID), &renamed)
+	taken := renamed
+	taken.UserName = "alice"
+	mustReject(t, s, "UpdateUser(taken name)", gateway.CodeConflict, func(ev *gateway.AuditEvent) error { return s.UpdateUser(ctx, &taken, ev) })
+	mustReject(t, s, "UpdateUser(unknown)", gateway.CodeNotFound, func(ev *gateway.AuditEvent) error {
+		return s.UpdateUser(ctx, &gateway.User{ID: gateway.NewID(), UserName: "nobody"}, ev)
+	})
+
 	lab := &gateway.Org{ID: gateway.NewID(), Name: "lab", CreatedAt: at(0), Members: []gateway.OrgMember{{UserID: alice.ID, Role: gateway.OrgRoleMember}}}
 	ops := &gateway.Org{ID: gateway.NewID(), Name: "ops", CreatedAt: at(0)}
 	for _, o := range []*gateway.Org{lab, ops} {
