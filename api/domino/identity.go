@@ -125,7 +125,7 @@ func (h *api) applyUserUpdate(r *http.Request, p *gateway.Principal, f fields) (
 	if err != nil {
 		return nil, err
 	}
-	admin, hasAdmin, err := f.boolean("admin")
+	admin, hasAdmin, err := adminField(f)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +143,25 @@ func (h *api) applyUserUpdate(r *http.Request, p *gateway.Principal, f fields) (
 		u, err = h.app.SetUserActive(r.Context(), act, id, active)
 	}
 	return u, err
+}
+
+// adminField reads the admin role as `admin` (the name user creation takes) or `isAdmin` (the
+// name that sits next to isActive); both given must agree.
+func adminField(f fields) (admin, ok bool, err error) {
+	admin, ok, err = f.boolean("admin")
+	if err != nil {
+		return false, false, err
+	}
+	isAdmin, isOK, err := f.boolean("isAdmin")
+	switch {
+	case err != nil:
+		return false, false, err
+	case ok && isOK && admin != isAdmin:
+		return false, false, gateway.Errorf(gateway.CodeInvalid, "admin and isAdmin disagree; give one")
+	case isOK:
+		return isAdmin, true, nil
+	}
+	return admin, ok, nil
 }
 
 func decodeNewUser(f fields) (app.NewUser, error) {

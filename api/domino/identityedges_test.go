@@ -87,3 +87,29 @@ func TestListUsersSearchesNameAndEmail(t *testing.T) {
 		}
 	}
 }
+
+// PATCH …/users/{id} takes the admin role as isAdmin too (next to isActive); admin and
+// isAdmin that disagree are refused without a change.
+func TestUpdateUserTakesIsAdmin(t *testing.T) {
+	e := newEnv(t)
+	id, _ := e.user("max")
+	var got struct {
+		User userV1 `json:"user"`
+	}
+	e.do("PATCH", "/api/users/v1/users/"+id, e.adminKey, map[string]any{"isAdmin": true}).expect(t, 200).json(t, &got)
+	if len(got.User.Roles) != 1 || got.User.Roles[0] != roleAdmin {
+		t.Fatalf("roles after isAdmin=true: %v", got.User.Roles)
+	}
+	body := assertEnvelope(t, e.do("PATCH", "/api/users/v1/users/"+id, e.adminKey, map[string]any{"isAdmin": false, "admin": true}), 400)
+	if msg, _ := body["error"].(string); !strings.Contains(msg, "disagree") {
+		t.Fatalf("disagreeing fields: %q", msg)
+	}
+	assertEnvelope(t, e.do("PATCH", "/api/users/v1/users/"+id, e.adminKey, map[string]any{"isAdmin": "no"}), 400)
+	e.do("PATCH", "/api/users/v1/users/"+id, e.adminKey, map[string]any{"isAdmin": false, "admin": false}).expect(t, 200).json(t, &got)
+	if got.User.Roles[0] != roleUser {
+		t.Fatalf("roles after isAdmin=false: %v", got.User.Roles)
+	}
+	if n := len(e.auditEvents("?eventKinds=SetUserAdmin")); n != 2 {
+		t.Fatalf("%d SetUserAdmin events, want 2", n)
+	}
+}
