@@ -1,5 +1,5 @@
 # llmgate — every target does its own set-up, so each works on a fresh machine.
-.PHONY: run test test-go build bench bench-console bench-audit fmt fuzz fuzz-seeds soak
+.PHONY: run test test-go build bench bench-console bench-audit bench-scale fmt fuzz fuzz-seeds soak
 
 build:
 	mkdir -p bin
@@ -26,6 +26,11 @@ bench: build
 # each, on one database (needs LLMGATE_TEST_DATABASE_URL, e.g. from scripts/services.sh).
 bench-audit:
 	go test -tags scale -count=1 -v -run TestAuditCeilingWithThreeReplicas ./store/postgres/
+
+# Start-up time and RSS with 10,000 endpoints, 100,000 users and 100,000 API keys (seeds the
+# SQLite file directly; takes a few minutes), and that an admin change is seen at once.
+bench-scale: build
+	LLMGATE_BIN=$(CURDIR)/bin/llmgate FAKEUPSTREAM_BIN=$(CURDIR)/bin/fakeupstream go test -tags scale -count=1 -v -timeout 30m -run TestStartAndMemoryAtConfigurationScale ./e2e/
 
 # Console page load times with 10,000 endpoints and 1,000,000 audit events (server and browser
 # time, headless Chromium). Installs Chromium when missing.
