@@ -201,7 +201,8 @@ func (a *admin) keyRows(users []*gateway.User, all bool) ([]keyRow, error) {
 	return rows, nil
 }
 
-// keysLastUsed reads the last use of each key from the access events of users.
+// keysLastUsed reads the last use of each key from the access events of users and from the
+// uses serving processes recorded (KeyUseStore), whichever is later.
 func (a *admin) keysLastUsed(users []*gateway.User) (map[string]time.Time, error) {
 	f := gateway.AuditFilter{Kinds: []string{gateway.KindAccessEndpoint}}
 	for _, u := range users {
@@ -216,6 +217,16 @@ func (a *admin) keysLastUsed(users []*gateway.User) (map[string]time.Time, error
 	})
 	if err != nil {
 		return nil, err
+	}
+	// The uses servers recorded cover what retention pruned from the trail.
+	stored, err := a.deps.store.KeysLastUsed(a.ctx)
+	if err != nil {
+		return nil, err
+	}
+	for id, t := range stored {
+		if t.After(last[id]) {
+			last[id] = t
+		}
 	}
 	return last, nil
 }
