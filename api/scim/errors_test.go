@@ -30,6 +30,10 @@ func TestSCIMTakesOnlyALiveSCIMToken(t *testing.T) {
 		}
 	}
 	e.call("GET", "/scim/v2/ServiceProviderConfig", "").must(t, 200)
+	e.callAs("", "GET", "/scim/v2/Me", "").scimError(t, http.StatusUnauthorized)
+	if s := e.query(e.token); s != http.StatusUnauthorized {
+		t.Fatalf("a SCIM token used as an API key: HTTP %d, want 401", s)
+	}
 }
 
 // Every malformed request is a 4xx with the SCIM error type a client can act on.
@@ -59,6 +63,8 @@ func TestSCIMRefusesBadRequestsWithTheirSCIMType(t *testing.T) {
 		{"DELETE", "/scim/v2/Groups/nope", "", 404, ""},
 		{"POST", "/scim/v2/Groups", `{"displayName":"g","members":[{"value":"nobody"}]}`, 400, "invalidValue"},
 		{"POST", "/scim/v2/Groups", `{"members":[]}`, 400, "invalidValue"},
+		{"POST", "/scim/v2/Bulk", `{}`, 404, ""},
+		{"POST", "/scim/v2/Users/" + id, `{}`, 404, ""},
 	}
 	for _, c := range cases {
 		if got := e.call(c.method, c.path, c.body).scimError(t, c.status); got != c.scimType {

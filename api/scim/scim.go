@@ -73,6 +73,18 @@ func Register(mux httpkit.Mux, a *app.App, o Options) {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.HandleFunc(method+" "+Prefix+path, s.guard(h))
 	}
+	// Anything else under /scim/v2 (Bulk, /Me, a method a resource does not take) is a 404 in
+	// SCIM's envelope, after the token check like every other route.
+	mux.HandleFunc(Prefix+"/", s.guard(func(_ http.ResponseWriter, r *http.Request, _ app.Actor) error {
+		return gateway.Errorf(gateway.CodeNotFound, "no SCIM endpoint for %s %s", r.Method, clip(r.URL.Path))
+	}))
+}
+
+func clip(s string) string {
+	if len(s) > 128 {
+		return s[:128] + "…"
+	}
+	return s
 }
 
 // guard authenticates the SCIM token and renders the handler's error.

@@ -197,6 +197,7 @@ func (e *matrixEnv) rows() map[string]row {
 		"GET /scim/v2/ServiceProviderConfig": {"/scim/v2/ServiceProviderConfig", nil, scimToken},
 		"GET /scim/v2/ResourceTypes":         {"/scim/v2/ResourceTypes", nil, scimToken},
 		"GET /scim/v2/Schemas":               {"/scim/v2/Schemas", nil, scimToken},
+		"/scim/v2/":                          {"/scim/v2/Bulk", nil, scimToken},
 
 		"GET /{$}":                        {"/", nil, consolePage},
 		"GET /console/assets/":            {"/console/assets/console.css", nil, public},
