@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/llmgate/llmgate/gateway"
 )
@@ -11,6 +12,8 @@ import (
 type KeyView struct {
 	gateway.APIKey
 	Usable bool
+	// LastUsed is when the key last authenticated (KeyLastUsed); nil: never, as far as recorded.
+	LastUsed *time.Time
 }
 
 // UserKeys lists every key of userID, revoked ones included, newest first. It reads the store:
@@ -23,7 +26,8 @@ func (a *App) UserKeys(ctx context.Context, userID string) ([]KeyView, error) {
 	now, snap := gateway.Now(), a.Snapshot()
 	out := make([]KeyView, len(keys))
 	for i := range keys {
-		out[i] = KeyView{APIKey: keys[i], Usable: keys[i].RevokedAt == nil && snap.KeyUsable(&keys[i], now)}
+		out[i] = KeyView{APIKey: keys[i], Usable: keys[i].RevokedAt == nil && snap.KeyUsable(&keys[i], now),
+			LastUsed: a.KeyLastUsed(keys[i].ID)}
 	}
 	return out, nil
 }

@@ -101,7 +101,7 @@ func TestConsoleUserFindsCallsAndManagesTheirLLMs(t *testing.T) {
 	// Clicked from a timer: the confirmation it opens (accepted by the browser helper) and the
 	// navigation that follows must not cut the click action short.
 	e2e.Eval[any](ann, `setTimeout(() => document.querySelector("#keys tbody tr:first-child button.danger").click(), 0)`)
-	ann.Wait(`document.querySelector("#keys tbody tr:first-child td:nth-child(5)").textContent.startsWith("revoked")`)
+	ann.Wait(`document.querySelector("#keys tbody tr:first-child td:nth-child(6)").textContent.startsWith("revoked")`)
 	if r := g.Chat(t, key, "team-chat", "hi"); r.Status != http.StatusUnauthorized {
 		t.Fatalf("revoked key: %d %s, want 401", r.Status, r.Body)
 	}
