@@ -104,11 +104,11 @@ func (a *App) CreateEndpoint(ctx context.Context, act Actor, in EndpointInput) (
 	}
 	ev := act.event(gateway.KindCreateEndpoint)
 	describeCreate(ev, e)
-	if err := a.Store.CreateEndpoint(ctx, e, ev); err != nil {
+	err = a.commit(ctx, func(ctx context.Context) error { return a.Store.CreateEndpoint(ctx, e, ev) }, withEndpoint(e))
+	if err != nil {
 		a.deleteSecrets(ctx, append(plan.newRefs(e), targetRefs(e.Targets)...))
 		return nil, endpointStoreError(err, e.Name)
 	}
-	a.changed(ctx)
 	return e, nil
 }
 
@@ -215,12 +215,12 @@ func (a *App) UpdateEndpoint(ctx context.Context, act Actor, name string, patch 
 		ev.Metadata["after.targets"] = targetsText(e.Targets)
 	}
 	e.UpdatedAt = gateway.Now()
-	if err := a.Store.UpdateEndpoint(ctx, e, ev); err != nil {
+	err = a.commit(ctx, func(ctx context.Context) error { return a.Store.UpdateEndpoint(ctx, e, ev) }, withEndpoint(e))
+	if err != nil {
 		a.deleteSecrets(ctx, append(plan.newRefs(e), newTargetRefs...))
 		return nil, endpointStoreError(err, e.Name)
 	}
 	a.deleteSecrets(ctx, append(plan.dropped, oldTargetRefs...))
-	a.changed(ctx)
 	return e, nil
 }
 
@@ -242,11 +242,12 @@ func (a *App) DeleteEndpoint(ctx context.Context, act Actor, name string) error 
 	for field, v := range scalarFields(e) {
 		ev.Metadata["before."+field] = v
 	}
-	if err := a.Store.DeleteEndpoint(ctx, e.ID, gateway.Now(), ev); err != nil {
+	err = a.commit(ctx, func(ctx context.Context) error { return a.Store.DeleteEndpoint(ctx, e.ID, gateway.Now(), ev) },
+		func(s *gateway.Snapshot) *gateway.Snapshot { return s.WithoutEndpoint(e.ID) })
+	if err != nil {
 		return err
 	}
 	a.deleteSecrets(ctx, append(ownedRefs(e.Secrets), targetRefs(e.Targets)...))
-	a.changed(ctx)
 	return nil
 }
 
@@ -284,10 +285,9 @@ func (a *App) UpdatePermissions(ctx context.Context, act Actor, name string, pat
 	e := cloneEndpoint(old)
 	e.Permissions = perms
 	e.UpdatedAt = gateway.Now()
-	if err := a.Store.UpdateEndpoint(ctx, e, ev); err != nil {
+	if err := a.commit(ctx, func(ctx context.Context) error { return a.Store.UpdateEndpoint(ctx, e, ev) }, withEndpoint(e)); err != nil {
 		return nil, err
 	}
-	a.changed(ctx)
 	return &perms, nil
 }
 

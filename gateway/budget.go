@@ -87,10 +87,12 @@ func PeriodEnd(period string, t time.Time) time.Time {
 
 // SortBudgets orders budgets oldest first (then by id), as stores return them.
 func SortBudgets(b []Budget) {
-	slices.SortFunc(b, func(x, y Budget) int {
-		if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(x.ID, y.ID)
-	})
+	slices.SortFunc(b, compareBudgets)
+}
+
+func compareBudgets(x, y Budget) int {
+	if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(x.ID, y.ID)
 }

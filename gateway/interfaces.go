@@ -27,7 +27,8 @@ type Store interface {
 }
 
 // StateStore holds users, organizations, keys, budgets and endpoints: what the snapshot is
-// built from. Every mutation commits its audit event with it.
+// built from. Every mutation commits its audit event with it, raises the state version by
+// exactly one and, once committed, reports that version with RecordCommit(ctx, version).
 type StateStore interface {
 	// LoadState reads users, organizations with members, non-revoked keys and active endpoints
 	// in one consistent read.

@@ -23,15 +23,15 @@ type State struct {
 // builds a new Snapshot and swaps it in atomically.
 type Snapshot struct {
 	Version         int64
-	users           map[string]*User
-	usersByName     map[string]*User
-	orgs            map[string]*Org
-	orgsByName      map[string]*Org
-	orgsOfUser      map[string][]string
-	keys            map[[32]byte]*APIKey
-	keysByID        map[string]*APIKey
-	endpoints       map[string]*Endpoint // by name
-	endpointsByID   map[string]*Endpoint
+	users           *index[string, *User]
+	usersByName     *index[string, *User]
+	orgs            *index[string, *Org]
+	orgsByName      *index[string, *Org]
+	orgsOfUser      *index[string, []string] // org ids, ordered by org name
+	keys            *index[[32]byte, *APIKey]
+	keysByID        *index[string, *APIKey]
+	endpoints       *index[string, *Endpoint] // by name
+	endpointsByID   *index[string, *Endpoint]
 	endpointsSorted []*Endpoint // by creation, then id
 	budgets         []*Budget   // by creation
 }
@@ -72,28 +72,35 @@ func (s *Snapshot) BudgetsFor(p *Principal, ep *Endpoint) []*Budget {
 // afterwards.
 func NewSnapshot(st *State) *Snapshot {
 	s := &Snapshot{
-		Version:       st.Version,
-		users:         make(map[string]*User, len(st.Users)),
-		usersByName:   make(map[string]*User, len(st.Users)),
-		orgs:          make(map[string]*Org, len(st.Orgs)),
-		orgsByName:    make(map[string]*Org, len(st.Orgs)),
-		orgsOfUser:    make(map[string][]string),
-		keys:          make(map[[32]byte]*APIKey, len(st.Keys)),
-		keysByID:      make(map[string]*APIKey, len(st.Keys)),
-		endpoints:     make(map[string]*Endpoint, len(st.Endpoints)),
-		endpointsByID: make(map[string]*Endpoint, len(st.Endpoints)),
+		Version:         st.Version,
+		users:           newStringIndex[*User](len(st.Users)),
+		usersByName:     newStringIndex[*User](len(st.Users)),
+		orgs:            newStringIndex[*Org](len(st.Orgs)),
+		orgsByName:      newStringIndex[*Org](len(st.Orgs)),
+		orgsOfUser:      newStringIndex[[]string](0),
+		keys:            newIndex[[32]byte, *APIKey](hashKeyHash, len(st.Keys)),
+		keysByID:        newStringIndex[*APIKey](len(st.Keys)),
+		endpoints:       newStringIndex[*Endpoint](len(st.Endpoints)),
+		endpointsByID:   newStringIndex[*Endpoint](len(st.Endpoints)),
+		endpointsSorted: make([]*Endpoint, 0, len(st.Endpoints)),
+		budgets:         make([]*Budget, 0, len(st.Budgets)),
 	}
 	for i := range st.Users {
 		u := &st.Users[i]
-		s.users[u.ID] = u
-		s.usersByName[u.UserName] = u
+		s.users.set(u.ID, u)
+		s.usersByName.set(u.UserName, u)
 	}
+	orgs := make([]*Org, 0, len(st.Orgs))
 	for i := range st.Orgs {
 		o := &st.Orgs[i]
-		s.orgs[o.ID] = o
-		s.orgsByName[o.Name] = o
+		s.orgs.set(o.ID, o)
+		s.orgsByName.set(o.Name, o)
+		orgs = append(orgs, o)
+	}
+	sort.SliceStable(orgs, func(i, j int) bool { return orgs[i].Name < orgs[j].Name })
+	for _, o := range orgs {
 		for _, m := range o.Members {
-			s.orgsOfUser[m.UserID] = append(s.orgsOfUser[m.UserID], o.ID)
+			s.orgsOfUser.set(m.UserID, append(s.orgsOfUser.get(m.UserID), o.ID))
 		}
 	}
 	for i := range st.Keys {
@@ -101,26 +108,28 @@ func NewSnapshot(st *State) *Snapshot {
 		if len(k.Hash) != 32 || k.RevokedAt != nil {
 			continue
 		}
-		s.keys[[32]byte(k.Hash)] = k
-		s.keysByID[k.ID] = k
+		s.keys.set([32]byte(k.Hash), k)
+		s.keysByID.set(k.ID, k)
 	}
 	for i := range st.Endpoints {
 		e := &st.Endpoints[i]
-		s.endpoints[e.Name] = e
-		s.endpointsByID[e.ID] = e
+		s.endpoints.set(e.Name, e)
+		s.endpointsByID.set(e.ID, e)
 		s.endpointsSorted = append(s.endpointsSorted, e)
 	}
 	for i := range st.Budgets {
 		s.budgets = append(s.budgets, &st.Budgets[i])
 	}
-	sort.Slice(s.endpointsSorted, func(i, j int) bool {
-		a, b := s.endpointsSorted[i], s.endpointsSorted[j]
-		if !a.CreatedAt.Equal(b.CreatedAt) {
-			return a.CreatedAt.Before(b.CreatedAt)
-		}
-		return a.ID < b.ID
-	})
+	sort.Slice(s.endpointsSorted, func(i, j int) bool { return endpointBefore(s.endpointsSorted[i], s.endpointsSorted[j]) })
 	return s
+}
+
+// endpointBefore is the order of Endpoints: by creation, then id.
+func endpointBefore(a, b *Endpoint) bool {
+	if !a.CreatedAt.Equal(b.CreatedAt) {
+		return a.CreatedAt.Before(b.CreatedAt)
+	}
+	return a.ID < b.ID
 }
 
 // HashKey is how API keys are stored and looked up.
@@ -133,18 +142,18 @@ func (s *Snapshot) Authenticate(key string, now time.Time) (*Principal, error) {
 		return nil, Errorf(CodeUnauthenticated, "missing API key")
 	}
 	h := HashKey(key)
-	k, ok := s.keys[h]
+	k, ok := s.keys.lookup(h)
 	if !ok || subtle.ConstantTimeCompare(k.Hash, h[:]) != 1 || !s.keyLive(k, now) {
 		return nil, Errorf(CodeUnauthenticated, "invalid or expired API key")
 	}
-	u, ok := s.users[k.UserID]
+	u, ok := s.users.lookup(k.UserID)
 	if !ok {
 		return nil, Errorf(CodeUnauthenticated, "invalid or expired API key")
 	}
 	if !u.Active() {
 		return nil, Errorf(CodeUnauthenticated, "the API key's user is deactivated")
 	}
-	return &Principal{User: u, OrgIDs: s.orgsOfUser[u.ID], KeyID: k.ID}, nil
+	return &Principal{User: u, OrgIDs: s.orgsOfUser.get(u.ID), KeyID: k.ID}, nil
 }
 
 // maxKeyChain bounds the parent walk; real chains are a few keys long.
@@ -160,7 +169,7 @@ func (s *Snapshot) keyLive(k *APIKey, now time.Time) bool {
 		if k.ParentID == "" {
 			return true
 		}
-		if k = s.keysByID[k.ParentID]; k == nil {
+		if k = s.keysByID.get(k.ParentID); k == nil {
 			return false
 		}
 	}
@@ -174,33 +183,33 @@ func (s *Snapshot) KeyUsable(k *APIKey, now time.Time) bool {
 	if !s.keyLive(k, now) {
 		return false
 	}
-	u := s.users[k.UserID]
+	u := s.users.get(k.UserID)
 	return u != nil && u.Active()
 }
 
 // Key returns the non-revoked key with id, or nil.
-func (s *Snapshot) Key(id string) *APIKey { return s.keysByID[id] }
+func (s *Snapshot) Key(id string) *APIKey { return s.keysByID.get(id) }
 
 // User returns the user with id, or nil.
-func (s *Snapshot) User(id string) *User { return s.users[id] }
+func (s *Snapshot) User(id string) *User { return s.users.get(id) }
 
 // UserByName returns the user with userName, or nil.
-func (s *Snapshot) UserByName(name string) *User { return s.usersByName[name] }
+func (s *Snapshot) UserByName(name string) *User { return s.usersByName.get(name) }
 
 // Org returns the organization with id, or nil.
-func (s *Snapshot) Org(id string) *Org { return s.orgs[id] }
+func (s *Snapshot) Org(id string) *Org { return s.orgs.get(id) }
 
 // OrgByName returns the organization named name, or nil.
-func (s *Snapshot) OrgByName(name string) *Org { return s.orgsByName[name] }
+func (s *Snapshot) OrgByName(name string) *Org { return s.orgsByName.get(name) }
 
 // OrgsOf returns the ids of the organizations user id belongs to.
-func (s *Snapshot) OrgsOf(userID string) []string { return s.orgsOfUser[userID] }
+func (s *Snapshot) OrgsOf(userID string) []string { return s.orgsOfUser.get(userID) }
 
 // Endpoint returns the active endpoint named name, or nil.
-func (s *Snapshot) Endpoint(name string) *Endpoint { return s.endpoints[name] }
+func (s *Snapshot) Endpoint(name string) *Endpoint { return s.endpoints.get(name) }
 
 // EndpointByID returns the active endpoint with id, or nil.
-func (s *Snapshot) EndpointByID(id string) *Endpoint { return s.endpointsByID[id] }
+func (s *Snapshot) EndpointByID(id string) *Endpoint { return s.endpointsByID.get(id) }
 
 // Endpoints returns every active endpoint ordered by creation time then id. Callers must not
 // modify the returned slice or its elements.
@@ -208,8 +217,8 @@ func (s *Snapshot) Endpoints() []*Endpoint { return s.endpointsSorted }
 
 // Users returns every user, ordered by creation time then id.
 func (s *Snapshot) Users() []*User {
-	out := make([]*User, 0, len(s.users))
-	for _, u := range s.users {
+	out := make([]*User, 0, s.users.len())
+	for u := range s.users.values() {
 		out = append(out, u)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -223,8 +232,8 @@ func (s *Snapshot) Users() []*User {
 
 // Orgs returns every organization, ordered by name.
 func (s *Snapshot) Orgs() []*Org {
-	out := make([]*Org, 0, len(s.orgs))
-	for _, o := range s.orgs {
+	out := make([]*Org, 0, s.orgs.len())
+	for o := range s.orgs.values() {
 		out = append(out, o)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -5,8 +5,8 @@ import "sort"
 // Keys returns every live key (revoked ones are not in the snapshot), newest first. Callers
 // must not modify the keys.
 func (s *Snapshot) Keys() []*APIKey {
-	out := make([]*APIKey, 0, len(s.keysByID))
-	for _, k := range s.keysByID {
+	out := make([]*APIKey, 0, s.keysByID.len())
+	for k := range s.keysByID.values() {
 		out = append(out, k)
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -91,11 +91,11 @@ func (s *Store) mutate(ctx context.Context, ev *gateway.AuditEvent, change func(
 	if ev == nil {
 		return gateway.Errorf(gateway.CodeInternal, "store: a mutation needs its audit event")
 	}
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	var version int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := change(tx); err != nil {
 			return err
 		}
-		var version int64
 		if err := tx.QueryRow(ctx, `UPDATE state SET version = version + 1 WHERE id = 1 RETURNING version`).Scan(&version); err != nil {
 			return err
 		}
@@ -104,6 +104,11 @@ func (s *Store) mutate(ctx context.Context, ev *gateway.AuditEvent, change func(
 		}
 		return appendEvents(ctx, tx, s.auditKeys, []*gateway.AuditEvent{ev})
 	})
+	if err != nil {
+		return err
+	}
+	gateway.RecordCommit(ctx, version)
+	return nil
 }
 
 func pgCode(err error) string {

@@ -152,16 +152,21 @@ func (s *Store) mutate(ctx context.Context, ev *gateway.AuditEvent, change func(
 	if ev == nil {
 		return gateway.Errorf(gateway.CodeInternal, "store: a mutation needs its audit event")
 	}
+	var version int64
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
 		if err := change(tx); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE state SET version = version + 1 WHERE id = 1`); err != nil {
+		if err := tx.QueryRowContext(ctx, `UPDATE state SET version = version + 1 WHERE id = 1 RETURNING version`).Scan(&version); err != nil {
 			return err
 		}
 		return s.appendEvents(ctx, tx, []*gateway.AuditEvent{ev})
 	})
-	return dbError(err)
+	if err != nil {
+		return dbError(err)
+	}
+	gateway.RecordCommit(ctx, version)
+	return nil
 }
 
 // sqliteCode returns the extended result code of an SQLite error, or 0.

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"SCIMTokens", testSCIMTokens},
 		{"IdentityOps", testIdentityOps},
 		{"LastAdminStays", testLastAdminStays},
+		{"CommitReceipts", testCommitReceipts},
 		{"ConcurrentWriters", func(t *testing.T, s gateway.Store) { ConcurrentWriters(t, s) }},
 	}
 	for _, tc := range suite {
