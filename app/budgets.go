@@ -29,10 +29,9 @@ func (a *App) CreateBudget(ctx context.Context, act Actor, b gateway.Budget) (*g
 	b.ID, b.CreatedAt, b.UpdatedAt = gateway.NewID(), now, now
 	ev := act.event(gateway.KindCreateBudget)
 	describeBudget(ev, "after", &b)
-	if err := a.Store.PutBudget(ctx, &b, ev); err != nil {
+	if err := a.commit(ctx, func(ctx context.Context) error { return a.Store.PutBudget(ctx, &b, ev) }, withBudget(&b)); err != nil {
 		return nil, err
 	}
-	a.changed(ctx)
 	return &b, nil
 }
 
@@ -68,10 +67,9 @@ func (a *App) UpdateBudget(ctx context.Context, act Actor, id string, p BudgetPa
 	ev := act.event(gateway.KindUpdateBudget)
 	describeBudget(ev, "before", old)
 	describeBudget(ev, "after", &b)
-	if err := a.Store.PutBudget(ctx, &b, ev); err != nil {
+	if err := a.commit(ctx, func(ctx context.Context) error { return a.Store.PutBudget(ctx, &b, ev) }, withBudget(&b)); err != nil {
 		return nil, err
 	}
-	a.changed(ctx)
 	return &b, nil
 }
 
@@ -83,11 +81,7 @@ func (a *App) DeleteBudget(ctx context.Context, act Actor, id string) error {
 	}
 	ev := act.event(gateway.KindDeleteBudget)
 	describeBudget(ev, "before", old)
-	if err := a.Store.DeleteBudget(ctx, id, ev); err != nil {
-		return err
-	}
-	a.changed(ctx)
-	return nil
+	return a.commit(ctx, func(ctx context.Context) error { return a.Store.DeleteBudget(ctx, id, ev) }, withoutBudget(id))
 }
 
 // resolveBudgetScope accepts a user, organization or endpoint name where an id is expected

@@ -243,7 +243,7 @@ func (a *App) DeleteEndpoint(ctx context.Context, act Actor, name string) error 
 		ev.Metadata["before."+field] = v
 	}
 	err = a.commit(ctx, func(ctx context.Context) error { return a.Store.DeleteEndpoint(ctx, e.ID, gateway.Now(), ev) },
-		func(s *gateway.Snapshot) *gateway.Snapshot { return s.WithoutEndpoint(e.ID) })
+		withoutEndpoint(e.ID))
 	if err != nil {
 		return err
 	}

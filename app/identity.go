@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,13 +34,12 @@ func (a *App) CreateUser(ctx context.Context, act Actor, in NewUser) (*gateway.U
 	ev.Metadata["userId"] = u.ID
 	ev.Metadata["userName"] = u.UserName
 	ev.Metadata["admin"] = strconv.FormatBool(u.Admin)
-	if err := a.Store.CreateUser(ctx, u, ev); err != nil {
+	if err := a.commit(ctx, func(ctx context.Context) error { return a.Store.CreateUser(ctx, u, ev) }, withUser(u)); err != nil {
 		if gateway.ErrorCode(err) == gateway.CodeConflict {
 			return nil, gateway.Errorf(gateway.CodeConflict, "a user named %q already exists", in.UserName)
 		}
 		return nil, err
 	}
-	a.changed(ctx)
 	return u, nil
 }
 
@@ -119,10 +119,9 @@ func (a *App) CreateKey(ctx context.Context, act Actor, userID, name string, exp
 	if k.ParentID != "" {
 		ev.Metadata["parentKeyId"] = k.ParentID
 	}
-	if err := a.Store.CreateKey(ctx, k, ev); err != nil {
+	if err := a.commit(ctx, func(ctx context.Context) error { return a.Store.CreateKey(ctx, k, ev) }, withKey(k)); err != nil {
 		return "", nil, err
 	}
-	a.changed(ctx)
 	return key, k, nil
 }
 
@@ -197,10 +196,10 @@ func (a *App) RevokeKey(ctx context.Context, act Actor, keyID string) error {
 	ev := act.event(gateway.KindRevokeAPIKey)
 	ev.Metadata["keyId"] = keyID
 	ev.Metadata["userId"] = k.UserID
-	if err := a.Store.RevokeKey(ctx, keyID, gateway.Now(), ev); err != nil {
+	err = a.commit(ctx, func(ctx context.Context) error { return a.Store.RevokeKey(ctx, keyID, gateway.Now(), ev) }, withoutKey(keyID))
+	if err != nil {
 		return err
 	}
-	a.changed(ctx)
 	return nil
 }
 
@@ -223,13 +222,12 @@ func (a *App) CreateOrg(ctx context.Context, act Actor, name string, members []g
 	ev := act.event(gateway.KindCreateOrganization)
 	ev.Metadata["organizationId"] = o.ID
 	ev.Metadata["organizationName"] = name
-	if err := a.Store.CreateOrg(ctx, o, ev); err != nil {
+	if err := a.commit(ctx, func(ctx context.Context) error { return a.Store.CreateOrg(ctx, o, ev) }, withNewOrg(o)); err != nil {
 		if gateway.ErrorCode(err) == gateway.CodeConflict {
 			return nil, gateway.Errorf(gateway.CodeConflict, "an organization named %q already exists", name)
 		}
 		return nil, err
 	}
-	a.changed(ctx)
 	return o, nil
 }
 
@@ -278,10 +276,11 @@ func (a *App) SetOrgMember(ctx context.Context, act Actor, orgID string, m gatew
 	if previous != "" {
 		ev.Metadata["previousRole"] = string(previous)
 	}
-	if err := a.Store.SetOrgMember(ctx, orgID, m, ev); err != nil {
+	err := a.commit(ctx, func(ctx context.Context) error { return a.Store.SetOrgMember(ctx, orgID, m, ev) },
+		orgChange(orgID, func(o *gateway.Org) { o.Members = setMember(o.Members, m) }))
+	if err != nil {
 		return err
 	}
-	a.changed(ctx)
 	return nil
 }
 
@@ -293,10 +292,13 @@ func (a *App) RemoveOrgMember(ctx context.Context, act Actor, orgID, userID stri
 	ev := act.event(gateway.KindRemoveOrganizationMember)
 	ev.Metadata["organizationId"] = orgID
 	ev.Metadata["userId"] = userID
-	if err := a.Store.RemoveOrgMember(ctx, orgID, userID, ev); err != nil {
+	err := a.commit(ctx, func(ctx context.Context) error { return a.Store.RemoveOrgMember(ctx, orgID, userID, ev) },
+		orgChange(orgID, func(o *gateway.Org) {
+			o.Members = slices.DeleteFunc(o.Members, func(m gateway.OrgMember) bool { return m.UserID == userID })
+		}))
+	if err != nil {
 		return err
 	}
-	a.changed(ctx)
 	return nil
 }
 

@@ -30,13 +30,14 @@ func (a *App) SetUserAdmin(ctx context.Context, act Actor, userID string, admin 
 	ev.Metadata["userId"] = u.ID
 	ev.Metadata["userName"] = u.UserName
 	ev.Metadata["admin"] = strconv.FormatBool(admin)
-	if err := a.Store.SetUserAdmin(ctx, u.ID, admin, ev); err != nil {
+	err = a.commit(ctx, func(ctx context.Context) error { return a.Store.SetUserAdmin(ctx, u.ID, admin, ev) },
+		userChange(u.ID, func(u *gateway.User) { u.Admin = admin }))
+	if err != nil {
 		if errors.Is(err, gateway.ErrLastAdmin) { // another change got there first
 			return nil, gateway.Errorf(gateway.CodeInvalid, "user %q is the last active administrator and must stay one", u.UserName)
 		}
 		return nil, err
 	}
-	a.changed(ctx)
 	if now := a.Snapshot().User(u.ID); now != nil {
 		return now, nil
 	}
@@ -73,13 +74,14 @@ func (a *App) RenameOrg(ctx context.Context, act Actor, orgID, name string) (*ga
 	ev.Metadata["organizationId"] = o.ID
 	ev.Metadata["organizationName"] = name
 	ev.Metadata["previousName"] = o.Name
-	if err := a.Store.RenameOrg(ctx, o.ID, name, ev); err != nil {
+	err = a.commit(ctx, func(ctx context.Context) error { return a.Store.RenameOrg(ctx, o.ID, name, ev) },
+		orgChange(o.ID, func(o *gateway.Org) { o.Name = name }))
+	if err != nil {
 		if gateway.ErrorCode(err) == gateway.CodeConflict {
 			return nil, gateway.Errorf(gateway.CodeConflict, "an organization named %q already exists", name)
 		}
 		return nil, err
 	}
-	a.changed(ctx)
 	return a.orgForChange(ctx, o.ID)
 }
 
@@ -113,9 +115,5 @@ func (a *App) DeleteOrg(ctx context.Context, act Actor, orgID string) error {
 	ev := act.event(gateway.KindDeleteOrganization)
 	ev.Metadata["organizationId"] = o.ID
 	ev.Metadata["organizationName"] = o.Name
-	if err := a.Store.DeleteOrg(ctx, o.ID, ev); err != nil {
-		return err
-	}
-	a.changed(ctx)
-	return nil
+	return a.commit(ctx, func(ctx context.Context) error { return a.Store.DeleteOrg(ctx, o.ID, ev) }, withoutOrg(o.ID))
 }

@@ -36,13 +36,14 @@ func (a *App) SetUserActive(ctx context.Context, act Actor, userID string, activ
 	ev := act.event(kind)
 	ev.Metadata["userId"] = u.ID
 	ev.Metadata["userName"] = u.UserName
-	if err := a.Store.SetUserDeactivated(ctx, u.ID, deactivatedAt, ev); err != nil {
+	err = a.commit(ctx, func(ctx context.Context) error { return a.Store.SetUserDeactivated(ctx, u.ID, deactivatedAt, ev) },
+		userChange(u.ID, func(u *gateway.User) { u.DeactivatedAt = deactivatedAt }))
+	if err != nil {
 		if errors.Is(err, gateway.ErrLastAdmin) { // another change got there first
 			return nil, gateway.Errorf(gateway.CodeInvalid, "user %q is the last active administrator and cannot be deactivated", u.UserName)
 		}
 		return nil, err
 	}
-	a.changed(ctx)
 	if now := a.Snapshot().User(u.ID); now != nil {
 		return now, nil
 	}
