@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/identity/oidc"
 )
@@ -20,19 +21,19 @@ import (
 // SameSite=Lax, because the provider sends the browser back with a cross-site GET.
 const pendingCookie = "llmgate_sso"
 
-func (c *Console) ssoRoutes(mux interface {
-	HandleFunc(string, func(http.ResponseWriter, *http.Request))
-}) {
+func (c *Console) ssoRoutes(mux httpkit.Mux) {
 	mux.HandleFunc("GET "+Prefix+"/oidc/{provider}/login", c.ssoLogin)
 	mux.HandleFunc("GET "+Prefix+"/oidc/{provider}/callback", c.ssoCallback)
 }
 
-func (c *Console) provider(r *http.Request) *oidc.Provider {
+// provider is the provider the path names; an unknown one is answered 404 here (nil).
+func (c *Console) provider(w http.ResponseWriter, r *http.Request) *oidc.Provider {
 	for _, p := range c.opts.SSO {
 		if p.Name() == r.PathValue("provider") {
 			return p
 		}
 	}
+	c.fail(w, r, c.newView(r, nil, nil), gateway.Errorf(gateway.CodeNotFound, "no sign-in provider %q", truncate(r.PathValue("provider"), 64)))
 	return nil
 }
 
@@ -42,9 +43,8 @@ func (c *Console) callbackURL(r *http.Request, p *oidc.Provider) string {
 
 func (c *Console) ssoLogin(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
-	p := c.provider(r)
+	p := c.provider(w, r)
 	if p == nil {
-		c.fail(w, r, c.newView(r, nil, nil), gateway.Errorf(gateway.CodeNotFound, "no sign-in provider %q", truncate(r.PathValue("provider"), 64)))
 		return
 	}
 	dest, pl, err := p.Start(r.Context(), c.callbackURL(r, p), safeNext(r.URL.Query().Get("next")))
@@ -62,9 +62,8 @@ func (c *Console) ssoLogin(w http.ResponseWriter, r *http.Request) {
 // the sign-in page.
 func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
-	p := c.provider(r)
+	p := c.provider(w, r)
 	if p == nil {
-		c.fail(w, r, c.newView(r, nil, nil), gateway.Errorf(gateway.CodeNotFound, "no sign-in provider %q", truncate(r.PathValue("provider"), 64)))
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: "", Path: Prefix + "/oidc/" + p.Name(), MaxAge: -1,
