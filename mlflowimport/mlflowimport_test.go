@@ -20,12 +20,18 @@ import (
 
 func newApp(t testing.TB) (*app.App, *local.Store, *bytes.Buffer) {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "llmgate.db"))
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "llmgate.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newAppOn(t, store, dir)
+}
+
+// newAppOn makes an App over store, its master key in dir; it closes store when t ends.
+func newAppOn(t testing.TB, store gateway.Store, dir string) (*app.App, *local.Store, *bytes.Buffer) {
+	t.Helper()
+	ctx := context.Background()
 	t.Cleanup(func() { store.Close() })
 	keys, err := local.LoadKeyring(dir, "")
 	if err != nil {

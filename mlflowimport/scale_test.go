@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +12,9 @@ import (
 
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/internal/e2e"
+	"github.com/llmgate/llmgate/store/postgres"
+	"github.com/llmgate/llmgate/store/sqlite"
 )
 
 // scaleEndpoints is how many endpoints BenchmarkCreateEndpointAtScale seeds before it measures
@@ -36,12 +40,32 @@ func mlflowConfig(prefix string, n int) []byte {
 	return []byte(sb.String())
 }
 
-// BenchmarkCreateEndpointAtScale seeds N endpoints with import-mlflow on SQLite (reporting how
-// long that took), then measures creating further endpoints one by one through the admin
-// operation, each visible in this App's snapshot on return.
+// BenchmarkCreateEndpointAtScale seeds N endpoints with import-mlflow on SQLite and on
+// PostgreSQL (LLMGATE_TEST_DATABASE_URL; skipped without it), reporting how long that took,
+// then measures creating further endpoints one by one through the admin operation, each
+// visible in this App's snapshot on return.
 func BenchmarkCreateEndpointAtScale(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) {
+		dir := b.TempDir()
+		store, err := sqlite.Open(context.Background(), filepath.Join(dir, "llmgate.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, _, _ := newAppOn(b, store, dir)
+		benchCreateAtScale(b, a)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		store, err := postgres.Open(context.Background(), e2e.PostgresURL(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, _, _ := newAppOn(b, store, b.TempDir())
+		benchCreateAtScale(b, a)
+	})
+}
+
+func benchCreateAtScale(b *testing.B, a *app.App) {
 	n := scaleEndpoints(b)
-	a, _, _ := newApp(b)
 	ctx := context.Background()
 	start := time.Now()
 	created, err := Import(ctx, a, app.CLIActor, mlflowConfig("seed", n), envOf(nil))
