@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,4 +108,53 @@ func BenchmarkAuthenticate(b *testing.B) {
 			}
 		})
 	})
+}
+
+// Uses noted while flushes run are never lost: a flush after the last use leaves the store
+// holding each key's latest use (run with -race for the memory side).
+func TestKeyUsesNotedDuringFlushesAreKept(t *testing.T) {
+	e := pipelinetest.New(t, pipelinetest.Options{})
+	ctx := context.Background()
+	var keys []string
+	for _, name := range []string{"ola", "pia", "quy"} {
+		_, key := e.User(name)
+		keys = append(keys, key)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, key := range keys {
+		wg.Go(func() {
+			for i := 0; i < 2000; i++ {
+				if _, err := e.App.Authenticate(key); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(done) }()
+	for flushing := true; flushing; {
+		select {
+		case <-done:
+			flushing = false
+		default:
+		}
+		if err := e.App.FlushKeyUses(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored, err := e.App.Store.KeysLastUsed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range keys {
+		p, err := e.App.Snapshot().Authenticate(key, gateway.Now()) // resolves without noting a use
+		if err != nil {
+			t.Fatal(err)
+		}
+		noted := e.App.KeyLastUsed(p.KeyID)
+		if noted == nil || !stored[p.KeyID].Equal(*noted) {
+			t.Fatalf("key %s: stored %v after the last flush, latest use noted %v", p.KeyID, stored[p.KeyID], noted)
+		}
+	}
 }
