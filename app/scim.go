@@ -13,15 +13,58 @@ import (
 // never deletes a user row: deprovisioning (active=false or DELETE) deactivates the user,
 // revokes every key and ends every console session, so the next request anywhere is refused.
 
-// SCIMUsers returns the users passing f (nil: all), oldest first, paged.
-func (a *App) SCIMUsers(f *scim.Filter, p Page) ([]*gateway.User, int) {
+// Kinds of SCIM resources, as SCIMLinkStore records externalIds.
+const (
+	SCIMUserKind  = "User"
+	SCIMGroupKind = "Group"
+)
+
+// SCIMUsers returns the users passing f (nil: all), oldest first, paged, and how many passed.
+func (a *App) SCIMUsers(ctx context.Context, f *scim.Filter, p Page) ([]*gateway.User, int, error) {
+	linked, err := a.linkedTo(ctx, SCIMUserKind, f)
+	if err != nil {
+		return nil, 0, err
+	}
 	var out []*gateway.User
 	for _, u := range a.Snapshot().Users() {
-		if f.Matches(map[string]string{"userName": u.UserName, "id": u.ID, "displayName": u.FullName()}) {
+		if linked != nil && linked[u.ID] || linked == nil && f.Matches(map[string]string{"userName": u.UserName, "id": u.ID, "displayName": u.FullName()}) {
 			out = append(out, u)
 		}
 	}
-	return window(out, p), len(out)
+	return window(out, p), len(out), nil
+}
+
+// linkedTo answers an externalId filter from the store: the ids linked to its value (a
+// non-nil set, maybe empty). Any other filter is nil: the caller matches the snapshot.
+func (a *App) linkedTo(ctx context.Context, kind string, f *scim.Filter) (map[string]bool, error) {
+	if f == nil || f.Attr != "externalId" {
+		return nil, nil
+	}
+	ids, err := a.Store.ResourcesByExternalID(ctx, kind, f.Value)
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set, nil
+}
+
+// SCIMExternalIDs returns the externalIds of the given resources (those that have one).
+func (a *App) SCIMExternalIDs(ctx context.Context, kind string, ids []string) (map[string]string, error) {
+	return a.Store.ExternalIDs(ctx, kind, ids)
+}
+
+// setExternalID records the IdP's externalId when the request carried one (nil: unchanged).
+func (a *App) setExternalID(ctx context.Context, kind, id string, ext *string) error {
+	if ext == nil {
+		return nil
+	}
+	if len(*ext) > 1024 {
+		return gateway.Errorf(gateway.CodeInvalid, "externalId is longer than 1024 characters")
+	}
+	return a.Store.SetExternalID(ctx, kind, id, *ext)
 }
 
 // SCIMUser returns one user; unknown is CodeNotFound.
@@ -44,8 +87,14 @@ func (a *App) SCIMGroupsOf(userID string) []*gateway.Org {
 // SCIMCreateUser creates a user from a provisioning request; one created inactive is
 // deprovisioned at once. A taken userName is CodeConflict.
 func (a *App) SCIMCreateUser(ctx context.Context, act Actor, p scim.Profile) (*gateway.User, error) {
+	if len(p.ExternalID) > 1024 {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "externalId is longer than 1024 characters")
+	}
 	u, err := a.CreateUser(ctx, act, NewUser{UserName: p.UserName, Email: p.Email, FirstName: p.GivenName, LastName: p.FamilyName})
 	if err != nil {
+		return nil, err
+	}
+	if err := a.setExternalID(ctx, SCIMUserKind, u.ID, &p.ExternalID); err != nil {
 		return nil, err
 	}
 	if !p.Active {
@@ -59,7 +108,7 @@ func (a *App) SCIMCreateUser(ctx context.Context, act Actor, p scim.Profile) (*g
 func (a *App) SCIMReplaceUser(ctx context.Context, act Actor, id string, p scim.Profile) (*gateway.User, error) {
 	active := p.Active
 	return a.SCIMPatchUser(ctx, act, id, scim.UserChanges{UserName: &p.UserName, Email: &p.Email,
-		GivenName: &p.GivenName, FamilyName: &p.FamilyName, Active: &active})
+		GivenName: &p.GivenName, FamilyName: &p.FamilyName, ExternalID: &p.ExternalID, Active: &active})
 }
 
 // SCIMPatchUser applies a PATCH's changes: profile attributes through UpdateUser (audited
@@ -68,6 +117,9 @@ func (a *App) SCIMReplaceUser(ctx context.Context, act Actor, id string, p scim.
 func (a *App) SCIMPatchUser(ctx context.Context, act Actor, id string, c scim.UserChanges) (*gateway.User, error) {
 	u, err := a.UpdateUser(ctx, act, id, UserUpdate{UserName: c.UserName, Email: c.Email, FirstName: c.GivenName, LastName: c.FamilyName})
 	if err != nil {
+		return nil, err
+	}
+	if err := a.setExternalID(ctx, SCIMUserKind, u.ID, c.ExternalID); err != nil {
 		return nil, err
 	}
 	switch {
@@ -113,14 +165,18 @@ func (a *App) EndUserSessions(ctx context.Context, userID string) (int, error) {
 }
 
 // SCIMGroups returns the organizations passing f (nil: all), by name, paged.
-func (a *App) SCIMGroups(f *scim.Filter, p Page) ([]*gateway.Org, int) {
+func (a *App) SCIMGroups(ctx context.Context, f *scim.Filter, p Page) ([]*gateway.Org, int, error) {
+	linked, err := a.linkedTo(ctx, SCIMGroupKind, f)
+	if err != nil {
+		return nil, 0, err
+	}
 	var out []*gateway.Org
 	for _, o := range a.Snapshot().Orgs() {
-		if f.Matches(map[string]string{"displayName": o.Name, "id": o.ID}) {
+		if linked != nil && linked[o.ID] || linked == nil && f.Matches(map[string]string{"displayName": o.Name, "id": o.ID}) {
 			out = append(out, o)
 		}
 	}
-	return window(out, p), len(out)
+	return window(out, p), len(out), nil
 }
 
 // SCIMGroup returns one organization; unknown is CodeNotFound.
@@ -129,12 +185,19 @@ func (a *App) SCIMGroup(ctx context.Context, id string) (*gateway.Org, error) {
 }
 
 // SCIMCreateGroup creates an organization with members (each an existing user id).
-func (a *App) SCIMCreateGroup(ctx context.Context, act Actor, name string, memberIDs []string) (*gateway.Org, error) {
+func (a *App) SCIMCreateGroup(ctx context.Context, act Actor, name, externalID string, memberIDs []string) (*gateway.Org, error) {
+	if len(externalID) > 1024 {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "externalId is longer than 1024 characters")
+	}
 	members := make([]gateway.OrgMember, len(memberIDs))
 	for i, id := range memberIDs {
 		members[i] = gateway.OrgMember{UserID: id, Role: gateway.OrgRoleMember}
 	}
-	return a.CreateOrg(ctx, act, name, members)
+	o, err := a.CreateOrg(ctx, act, name, members)
+	if err != nil {
+		return nil, err
+	}
+	return o, a.setExternalID(ctx, SCIMGroupKind, o.ID, &externalID)
 }
 
 // SCIMPatchGroup renames an organization and adds or removes members as the patch says; a
@@ -148,6 +211,9 @@ func (a *App) SCIMPatchGroup(ctx context.Context, act Actor, id string, c scim.G
 		if o, err = a.RenameOrg(ctx, act, o.ID, *c.DisplayName); err != nil {
 			return nil, err
 		}
+	}
+	if err := a.setExternalID(ctx, SCIMGroupKind, o.ID, c.ExternalID); err != nil {
+		return nil, err
 	}
 	current := make([]string, len(o.Members))
 	for i, m := range o.Members {

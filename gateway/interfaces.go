@@ -22,6 +22,7 @@ type Store interface {
 	AuditLog
 	SessionStore
 	SCIMTokenStore
+	SCIMLinkStore
 	KeyUseStore
 	Close() error
 }

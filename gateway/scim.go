@@ -36,3 +36,15 @@ type SCIMTokenStore interface {
 	// SCIMTokenByHash returns the token with hash, revoked or not; unknown: CodeNotFound.
 	SCIMTokenByHash(ctx context.Context, hash []byte) (*SCIMToken, error)
 }
+
+// SCIMLinkStore keeps the externalId an identity provider gave each SCIM resource (kind
+// "User" or "Group", resource id = the llmgate user or organization id). It is the IdP's
+// bookkeeping: not audited, not part of the state version.
+type SCIMLinkStore interface {
+	// SetExternalID links the resource to externalID, replacing any link; "" removes it.
+	SetExternalID(ctx context.Context, kind, resourceID, externalID string) error
+	// ExternalIDs returns the externalIds of those of resourceIDs that have one.
+	ExternalIDs(ctx context.Context, kind string, resourceIDs []string) (map[string]string, error)
+	// ResourcesByExternalID returns the ids of the resources linked to externalID.
+	ResourcesByExternalID(ctx context.Context, kind, externalID string) ([]string, error)
+}

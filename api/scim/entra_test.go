@@ -35,6 +35,13 @@ func TestEntraProvisioningSequence(t *testing.T) {
 	if q.total() != 1 || q.resources()[0]["id"] != id {
 		t.Fatalf("query by userName: %s", q.raw)
 	}
+	byExt := e.call("GET", `/scim/v2/Users?filter=externalId+eq+%220a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef%22`, "").must(t, 200)
+	if byExt.total() != 1 || byExt.resources()[0]["id"] != id || byExt.resources()[0]["externalId"] != "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef" {
+		t.Fatalf("query by externalId: %s", byExt.raw)
+	}
+	if e.call("GET", `/scim/v2/Users?filter=externalId+eq+%220A21F0F2-8d2a-4f8e-bf98-7363c4aed4ef%22`, "").must(t, 200).total() != 0 {
+		t.Fatal("externalId matched in another case (it is caseExact)")
+	}
 	key := e.keyFor(id)
 	token, _, err := e.App.StartSession(context.Background(), app.Caller{ClientIP: "192.0.2.1"}, e.App.Snapshot().User(id), "", "oidc:entra", time.Now().Add(time.Hour))
 	if err != nil {
@@ -78,7 +85,7 @@ func (e *env) entraGroups(t *testing.T) {
 		"externalId":"8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159","displayName":"displayName","meta":{"resourceType":"Group"}}`).must(t, 201).str("id")
 	e.call("PATCH", "/scim/v2/Groups/"+gid, `{`+patchOp+`,"Operations":[{"op":"Add","path":"members","value":[{"$ref":null,"value":"`+member+`"}]}]}`).must(t, 200)
 	got := e.call("GET", "/scim/v2/Groups/"+gid+"?excludedAttributes=members", "").must(t, 200)
-	if _, has := got.body["members"]; has || got.str("displayName") != "displayName" {
+	if _, has := got.body["members"]; has || got.str("displayName") != "displayName" || got.str("externalId") != "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159" {
 		t.Fatalf("excludedAttributes=members: %s", got.raw)
 	}
 	q := e.call("GET", `/scim/v2/Groups?excludedAttributes=members&filter=displayName+eq+%22displayName%22`, "").must(t, 200)

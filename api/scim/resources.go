@@ -9,23 +9,77 @@ import (
 	"github.com/llmgate/llmgate/identity/scim"
 )
 
-func (s *surface) renderUser(r *http.Request, u *gateway.User) *scim.User {
-	base := s.base(r)
-	var groups []scim.Ref
-	for _, o := range s.a.SCIMGroupsOf(u.ID) {
-		groups = append(groups, scim.Ref{Value: o.ID, Ref: base + "/Groups/" + o.ID, Display: o.Name})
+// renderUsers renders users with their externalIds (one store read for the page).
+func (s *surface) renderUsers(r *http.Request, users ...*gateway.User) ([]*scim.User, error) {
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
 	}
-	return scim.FromUser(u, "", groups, base)
+	ext, err := s.a.SCIMExternalIDs(r.Context(), app.SCIMUserKind, ids)
+	if err != nil {
+		return nil, err
+	}
+	base := s.base(r)
+	out := make([]*scim.User, len(users))
+	for i, u := range users {
+		var groups []scim.Ref
+		for _, o := range s.a.SCIMGroupsOf(u.ID) {
+			groups = append(groups, scim.Ref{Value: o.ID, Ref: base + "/Groups/" + o.ID, Display: o.Name})
+		}
+		out[i] = scim.FromUser(u, ext[u.ID], groups, base)
+	}
+	return out, nil
 }
 
-func (s *surface) renderGroup(r *http.Request, o *gateway.Org, withMembers bool) *scim.Group {
+// writeUser answers one user.
+func (s *surface) writeUser(w http.ResponseWriter, r *http.Request, status int, u *gateway.User) error {
+	out, err := s.renderUsers(r, u)
+	if err != nil {
+		return err
+	}
+	if status == http.StatusCreated {
+		w.Header().Set("Location", out[0].Meta.Location)
+	}
+	writeJSON(w, status, out[0])
+	return nil
+}
+
+// renderGroups renders organizations with their externalIds.
+func (s *surface) renderGroups(r *http.Request, withMembers bool, orgs ...*gateway.Org) ([]*scim.Group, error) {
+	ids := make([]string, len(orgs))
+	for i, o := range orgs {
+		ids[i] = o.ID
+	}
+	ext, err := s.a.SCIMExternalIDs(r.Context(), app.SCIMGroupKind, ids)
+	if err != nil {
+		return nil, err
+	}
 	snap := s.a.Snapshot()
-	return scim.FromOrg(o, func(id string) string {
+	name := func(id string) string {
 		if u := snap.User(id); u != nil {
 			return u.UserName
 		}
 		return ""
-	}, s.base(r), withMembers)
+	}
+	out := make([]*scim.Group, len(orgs))
+	for i, o := range orgs {
+		out[i] = scim.FromOrg(o, name, s.base(r), withMembers)
+		out[i].ExternalID = ext[o.ID]
+	}
+	return out, nil
+}
+
+// writeGroup answers one group.
+func (s *surface) writeGroup(w http.ResponseWriter, r *http.Request, status int, o *gateway.Org, withMembers bool) error {
+	out, err := s.renderGroups(r, withMembers, o)
+	if err != nil {
+		return err
+	}
+	if status == http.StatusCreated {
+		w.Header().Set("Location", out[0].Meta.Location)
+	}
+	writeJSON(w, status, out[0])
+	return nil
 }
 
 func (s *surface) listUsers(w http.ResponseWriter, r *http.Request, _ app.Actor) error {
@@ -37,10 +91,17 @@ func (s *surface) listUsers(w http.ResponseWriter, r *http.Request, _ app.Actor)
 	if err != nil {
 		return err
 	}
-	users, total := s.a.SCIMUsers(f, p)
-	items := make([]any, len(users))
-	for i, u := range users {
-		items[i] = s.renderUser(r, u)
+	users, total, err := s.a.SCIMUsers(r.Context(), f, p)
+	if err != nil {
+		return err
+	}
+	rendered, err := s.renderUsers(r, users...)
+	if err != nil {
+		return err
+	}
+	items := make([]any, len(rendered))
+	for i, u := range rendered {
+		items[i] = u
 	}
 	writeJSON(w, http.StatusOK, list(total, start, items))
 	return nil
@@ -51,8 +112,7 @@ func (s *surface) getUser(w http.ResponseWriter, r *http.Request, _ app.Actor) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.renderUser(r, u))
-	return nil
+	return s.writeUser(w, r, http.StatusOK, u)
 }
 
 func (s *surface) decodeUser(r *http.Request) (scim.Profile, error) {
@@ -76,10 +136,7 @@ func (s *surface) createUser(w http.ResponseWriter, r *http.Request, act app.Act
 	if err != nil {
 		return err
 	}
-	out := s.renderUser(r, u)
-	w.Header().Set("Location", out.Meta.Location)
-	writeJSON(w, http.StatusCreated, out)
-	return nil
+	return s.writeUser(w, r, http.StatusCreated, u)
 }
 
 func (s *surface) replaceUser(w http.ResponseWriter, r *http.Request, act app.Actor) error {
@@ -91,8 +148,7 @@ func (s *surface) replaceUser(w http.ResponseWriter, r *http.Request, act app.Ac
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.renderUser(r, u))
-	return nil
+	return s.writeUser(w, r, http.StatusOK, u)
 }
 
 func (s *surface) decodePatch(r *http.Request) (*scim.Patch, error) {
@@ -117,8 +173,7 @@ func (s *surface) patchUser(w http.ResponseWriter, r *http.Request, act app.Acto
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.renderUser(r, u))
-	return nil
+	return s.writeUser(w, r, http.StatusOK, u)
 }
 
 // deleteUser deprovisions: llmgate keeps the row (the audit trail names it), deactivated,
@@ -150,10 +205,17 @@ func (s *surface) listGroups(w http.ResponseWriter, r *http.Request, _ app.Actor
 	if err != nil {
 		return err
 	}
-	orgs, total := s.a.SCIMGroups(f, p)
-	items := make([]any, len(orgs))
-	for i, o := range orgs {
-		items[i] = s.renderGroup(r, o, withMembers(r))
+	orgs, total, err := s.a.SCIMGroups(r.Context(), f, p)
+	if err != nil {
+		return err
+	}
+	rendered, err := s.renderGroups(r, withMembers(r), orgs...)
+	if err != nil {
+		return err
+	}
+	items := make([]any, len(rendered))
+	for i, g := range rendered {
+		items[i] = g
 	}
 	writeJSON(w, http.StatusOK, list(total, start, items))
 	return nil
@@ -164,8 +226,7 @@ func (s *surface) getGroup(w http.ResponseWriter, r *http.Request, _ app.Actor) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.renderGroup(r, o, withMembers(r)))
-	return nil
+	return s.writeGroup(w, r, http.StatusOK, o, withMembers(r))
 }
 
 func (s *surface) decodeGroup(r *http.Request) (*scim.Group, error) {
@@ -182,14 +243,11 @@ func (s *surface) createGroup(w http.ResponseWriter, r *http.Request, act app.Ac
 	if err != nil {
 		return err
 	}
-	o, err := s.a.SCIMCreateGroup(r.Context(), act, g.DisplayName, scim.MemberIDs(g.Members))
+	o, err := s.a.SCIMCreateGroup(r.Context(), act, g.DisplayName, g.ExternalID, scim.MemberIDs(g.Members))
 	if err != nil {
 		return err
 	}
-	out := s.renderGroup(r, o, true)
-	w.Header().Set("Location", out.Meta.Location)
-	writeJSON(w, http.StatusCreated, out)
-	return nil
+	return s.writeGroup(w, r, http.StatusCreated, o, true)
 }
 
 func (s *surface) replaceGroup(w http.ResponseWriter, r *http.Request, act app.Actor) error {
@@ -201,8 +259,7 @@ func (s *surface) replaceGroup(w http.ResponseWriter, r *http.Request, act app.A
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.renderGroup(r, o, true))
-	return nil
+	return s.writeGroup(w, r, http.StatusOK, o, true)
 }
 
 func (s *surface) patchGroup(w http.ResponseWriter, r *http.Request, act app.Actor) error {
@@ -218,8 +275,7 @@ func (s *surface) patchGroup(w http.ResponseWriter, r *http.Request, act app.Act
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.renderGroup(r, o, withMembers(r)))
-	return nil
+	return s.writeGroup(w, r, http.StatusOK, o, withMembers(r))
 }
 
 func (s *surface) deleteGroup(w http.ResponseWriter, r *http.Request, act app.Actor) error {

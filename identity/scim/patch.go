@@ -99,12 +99,14 @@ func (c *UserChanges) set(op, path string, v json.RawMessage) error {
 			return invalid(FieldPath, "%s cannot be removed", attr)
 		case "externalId":
 			c.ExternalID = &empty
-		case "email":
+		case "email", "emails":
 			c.Email = &empty
 		case "givenName":
 			c.GivenName = &empty
 		case "familyName":
 			c.FamilyName = &empty
+		case "name":
+			c.GivenName, c.FamilyName = &empty, &empty
 		}
 		return nil
 	}
@@ -173,6 +175,7 @@ func setString(dst **string, v json.RawMessage, name string) error {
 // steps in request order (MemberDiff turns them into who to add and who to remove).
 type GroupChanges struct {
 	DisplayName *string
+	ExternalID  *string
 	steps       []memberStep
 }
 
@@ -208,8 +211,8 @@ func (p *Patch) GroupChanges() (GroupChanges, error) {
 
 // ReplaceGroup is a PUT of g as changes: its displayName and exactly its members.
 func ReplaceGroup(g *Group) GroupChanges {
-	name := g.DisplayName
-	return GroupChanges{DisplayName: &name, steps: []memberStep{{op: "replace", ids: MemberIDs(g.Members)}}}
+	name, ext := g.DisplayName, g.ExternalID
+	return GroupChanges{DisplayName: &name, ExternalID: &ext, steps: []memberStep{{op: "replace", ids: MemberIDs(g.Members)}}}
 }
 
 // TouchesMembers reports whether the patch changes membership at all.
@@ -270,6 +273,14 @@ func (c *GroupChanges) apply(op, path string, v json.RawMessage) error {
 			return invalid(FieldValue, "displayName must be a non-empty string")
 		}
 		c.DisplayName = &s
+	case p == "externalid":
+		ext := ""
+		if op != "remove" {
+			if json.Unmarshal(v, &ext) != nil {
+				return invalid(FieldValue, "externalId must be a string")
+			}
+		}
+		c.ExternalID = &ext
 	case p == "members":
 		return c.members(op, v)
 	case strings.HasPrefix(p, "members["):

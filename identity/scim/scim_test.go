@@ -104,6 +104,13 @@ func TestUserPatchReadsProfileAttributesAndIgnoresUnkeptOnes(t *testing.T) {
 	}
 }
 
+func TestUserPatchRemovingEmailsOrNameClearsThem(t *testing.T) {
+	c := userPatch(t, `{"Operations":[{"op":"Remove","path":"emails"},{"op":"remove","path":"name"}]}`)
+	if c.Email == nil || *c.Email != "" || c.GivenName == nil || *c.GivenName != "" || c.FamilyName == nil || *c.FamilyName != "" {
+		t.Fatalf("changes = %+v", c)
+	}
+}
+
 func TestUserPatchRefusesMalformedOperations(t *testing.T) {
 	cases := map[string]string{
 		`{"Operations":[]}`: "",
@@ -168,9 +175,12 @@ func TestGroupPatchMembershipInEveryShape(t *testing.T) {
 func TestGroupPatchRenamesWithAndWithoutPath(t *testing.T) {
 	for _, body := range []string{
 		`{"Operations":[{"op":"replace","value":{"id":"g1","displayName":"Renamed"}}]}`,
-		`{"Operations":[{"op":"Replace","path":"displayName","value":"Renamed"}]}`,
+		`{"Operations":[{"op":"Replace","path":"displayName","value":"Renamed"},{"op":"Add","path":"externalId","value":"e1"}]}`,
 	} {
 		c := groupPatch(t, body)
+		if c.ExternalID != nil && *c.ExternalID != "e1" {
+			t.Errorf("%s: externalId %q", body, *c.ExternalID)
+		}
 		if c.DisplayName == nil || *c.DisplayName != "Renamed" || c.TouchesMembers() {
 			t.Errorf("%s: %+v", body, c)
 		}

@@ -58,3 +58,38 @@ func (s *Store) scimTokens(ctx context.Context, query string, args ...any) ([]ga
 	})
 	return out, dbError(err)
 }
+
+// SetExternalID implements gateway.SCIMLinkStore.
+func (s *Store) SetExternalID(ctx context.Context, kind, resourceID, externalID string) error {
+	if externalID == "" {
+		_, err := s.pool.Exec(ctx, `DELETE FROM scim_external_ids WHERE kind = $1 AND resource_id = $2`, kind, resourceID)
+		return dbError(err)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO scim_external_ids (kind, resource_id, external_id) VALUES ($1, $2, $3)
+		ON CONFLICT (kind, resource_id) DO UPDATE SET external_id = excluded.external_id`, kind, resourceID, externalID)
+	return dbError(err)
+}
+
+// ExternalIDs implements gateway.SCIMLinkStore.
+func (s *Store) ExternalIDs(ctx context.Context, kind string, resourceIDs []string) (map[string]string, error) {
+	out := make(map[string]string)
+	if len(resourceIDs) == 0 {
+		return out, nil
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT resource_id, external_id FROM scim_external_ids
+		WHERE kind = $1 AND resource_id = ANY($2)`, kind, resourceIDs)
+	var id, ext string
+	_, err := pgx.ForEachRow(rows, []any{&id, &ext}, func() error {
+		out[id] = ext
+		return nil
+	})
+	return out, dbError(err)
+}
+
+// ResourcesByExternalID implements gateway.SCIMLinkStore.
+func (s *Store) ResourcesByExternalID(ctx context.Context, kind, externalID string) ([]string, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT resource_id FROM scim_external_ids WHERE kind = $1 AND external_id = $2
+		ORDER BY resource_id`, kind, externalID)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return ids, dbError(err)
+}

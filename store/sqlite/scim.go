@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/llmgate/llmgate/gateway"
@@ -65,4 +67,66 @@ func (s *Store) scimTokens(ctx context.Context, query string, args ...any) ([]ga
 		out = append(out, t)
 	}
 	return out, dbError(rows.Err())
+}
+
+// SetExternalID implements gateway.SCIMLinkStore.
+func (s *Store) SetExternalID(ctx context.Context, kind, resourceID, externalID string) error {
+	return dbError(s.inWrite(ctx, func(tx *sql.Tx) error {
+		if externalID == "" {
+			_, err := tx.ExecContext(ctx, `DELETE FROM scim_external_ids WHERE kind = ? AND resource_id = ?`, kind, resourceID)
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO scim_external_ids (kind, resource_id, external_id) VALUES (?, ?, ?)
+			ON CONFLICT (kind, resource_id) DO UPDATE SET external_id = excluded.external_id`, kind, resourceID, externalID)
+		return err
+	}))
+}
+
+// ExternalIDs implements gateway.SCIMLinkStore, asking in chunks that stay under SQLite's
+// bound on query parameters.
+func (s *Store) ExternalIDs(ctx context.Context, kind string, resourceIDs []string) (map[string]string, error) {
+	out := make(map[string]string)
+	for chunk := range slices.Chunk(resourceIDs, 500) {
+		args := []any{kind}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := s.read.QueryContext(ctx, `SELECT resource_id, external_id FROM scim_external_ids
+			WHERE kind = ? AND resource_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, dbError(err)
+		}
+		for rows.Next() {
+			var id, ext string
+			if err := rows.Scan(&id, &ext); err != nil {
+				rows.Close()
+				return nil, dbError(err)
+			}
+			out[id] = ext
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, dbError(err)
+		}
+	}
+	return out, nil
+}
+
+// ResourcesByExternalID implements gateway.SCIMLinkStore.
+func (s *Store) ResourcesByExternalID(ctx context.Context, kind, externalID string) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT resource_id FROM scim_external_ids WHERE kind = ? AND external_id = ?
+		ORDER BY resource_id`, kind, externalID)
+	if err != nil {
+		return nil, dbError(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, dbError(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, dbError(rows.Err())
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -50,4 +51,47 @@ func testSCIMTokens(t *testing.T, s gateway.Store) {
 	}
 	okta.RevokedAt = ptr(at(time.Hour))
 	equal(t, "ListSCIMTokens", list, []gateway.SCIMToken{*entra, *okta})
+}
+
+// testSCIMLinks: an externalId is set, replaced, looked up both ways per kind, and removed;
+// none of it touches the state version or the audit trail.
+func testSCIMLinks(t *testing.T, s gateway.Store) {
+	ctx := t.Context()
+	before := observe(t, s)
+	set := func(kind, id, ext string) {
+		t.Helper()
+		if err := s.SetExternalID(ctx, kind, id, ext); err != nil {
+			t.Fatalf("SetExternalID(%s, %s, %q): %v", kind, id, ext, err)
+		}
+	}
+	set("User", "u1", "ext-a")
+	set("User", "u2", "ext-b")
+	set("User", "u2", "ext-a") // replaced; two resources may share one externalId (two IdPs)
+	set("Group", "u1", "ext-g")
+	set("User", "u3", "ext-c")
+	set("User", "u3", "") // removed
+	got, err := s.ExternalIDs(ctx, "User", []string{"u1", "u2", "u3", "u4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "ExternalIDs", got, map[string]string{"u1": "ext-a", "u2": "ext-a"})
+	ids, err := s.ResourcesByExternalID(ctx, "User", "ext-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "ResourcesByExternalID", ids, []string{"u1", "u2"})
+	if ids, _ := s.ResourcesByExternalID(ctx, "User", "ext-g"); len(ids) != 0 {
+		t.Fatalf("a Group's externalId found a User: %v", ids)
+	}
+	many := make([]string, 1200)
+	for i := range many {
+		many[i] = fmt.Sprintf("x%d", i)
+	}
+	many[1100] = "u1"
+	if got, err := s.ExternalIDs(ctx, "User", many); err != nil || len(got) != 1 || got["u1"] != "ext-a" {
+		t.Fatalf("ExternalIDs of 1,200 ids: %v, %v", got, err)
+	}
+	if after := observe(t, s); after != before {
+		t.Fatalf("externalIds changed the state version or the trail: %+v -> %+v", before, after)
+	}
 }

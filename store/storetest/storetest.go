@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) gateway.Store) {
 		{"Budgets", testBudgets},
 		{"Sessions", testSessions},
 		{"SCIMTokens", testSCIMTokens},
+		{"SCIMLinks", testSCIMLinks},
 		{"IdentityOps", testIdentityOps},
 		{"LastAdminStays", testLastAdminStays},
 		{"CommitReceipts", testCommitReceipts},
