@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin
 go build -o bin/llmbench ./cmd/llmbench
-exec bin/llmbench -llmgate bin/llmgate -fakeupstream bin/fakeupstream "$@"
+exec bin/llmbench -llmgate bin/llmgate -fakeupstream bin/fakeupstream -doc "${LLMBENCH_DOC:-docs/benchmarks.md}" "$@"

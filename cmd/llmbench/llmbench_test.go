@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,5 +74,28 @@ func TestParseConfig(t *testing.T) {
 		if _, err := parseConfig(bad); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
+	}
+}
+
+// The bench writes its own report document and chart: the tables it printed, the method and
+// the machine, and one throughput and one CPU bar per system at the highest concurrency.
+func TestWriteDocFromTheRunsNumbers(t *testing.T) {
+	dir := t.TempDir()
+	rows := []result{
+		{target: "proxy", concurrency: 32, ok: 1000, elapsed: time.Second, cpu: 150 * time.Millisecond, latency: []time.Duration{time.Millisecond}},
+		{target: "gateway", concurrency: 32, ok: 800, elapsed: time.Second, cpu: 200 * time.Millisecond, latency: []time.Duration{2 * time.Millisecond}},
+		{target: "gateway", concurrency: 32, stream: true, ok: 10, elapsed: time.Second, latency: []time.Duration{time.Millisecond}},
+	}
+	path := filepath.Join(dir, "benchmarks.md")
+	if err := writeDoc(path, &config{duration: time.Second, concurrency: []int{32}}, rows, memory{}); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(path)
+	svg, _ := os.ReadFile(filepath.Join(dir, "benchmarks.svg"))
+	if !strings.Contains(string(md), "![throughput and CPU per request](benchmarks.svg)") || !strings.Contains(string(md), "targets:") {
+		t.Fatalf("document:\n%s", md)
+	}
+	if strings.Count(string(svg), "<rect") != 4 || !strings.Contains(string(svg), ">1000<") || !strings.Contains(string(svg), ">250<") {
+		t.Fatalf("chart (2 unstreamed systems × 2 bars, proxy 1000 req/s, gateway 250 µs/req):\n%s", svg)
 	}
 }

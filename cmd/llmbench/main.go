@@ -42,6 +42,7 @@ type config struct {
 	soakMaxRSSMiB int
 	// cpuprofile, when set, saves the gateway's CPU profile of its busiest unstreamed phase.
 	cpuprofile string
+	doc        string // -doc: the markdown report to write (doc.go)
 }
 
 func main() {
@@ -73,12 +74,13 @@ func parseConfig(args []string) (*config, error) {
 	soakFor := fs.Duration("soak", envDuration("LLMBENCH_SOAK", 0), "run the soak for this long instead of the benchmark")
 	soakCallers := fs.Int("soak-callers", 32, "concurrent callers of the soak")
 	soakMaxRSS := fs.Int("soak-max-rss", 200, "the soak fails if the gateway's RSS passes this many MiB")
+	doc := fs.String("doc", os.Getenv("LLMBENCH_DOC"), "also write the report as this markdown file, with an SVG chart beside it (docs/benchmarks.md)")
 	cpuprofile := fs.String("cpuprofile", os.Getenv("LLMBENCH_CPUPROFILE"), "save the gateway's CPU profile of the busiest unstreamed OpenAI phase to this file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	cfg := &config{duration: *duration, warmup: *warmup, llmgate: *llmgate, fake: *fake,
-		soak: *soakFor, soakCallers: *soakCallers, soakMaxRSSMiB: *soakMaxRSS, cpuprofile: *cpuprofile}
+		soak: *soakFor, soakCallers: *soakCallers, soakMaxRSSMiB: *soakMaxRSS, cpuprofile: *cpuprofile, doc: *doc}
 	if cfg.soak < 0 || cfg.soakCallers < 1 || cfg.soakMaxRSSMiB < 1 {
 		return nil, fmt.Errorf("-soak must not be negative, -soak-callers and -soak-max-rss must be positive")
 	}
@@ -169,6 +171,9 @@ func run(cfg *config) error {
 		return err
 	}
 	printReport(os.Stdout, rows, mem, gw.errorLogs.Load())
+	if cfg.doc != "" {
+		return writeDoc(cfg.doc, cfg, rows, mem)
+	}
 	return nil
 }
 
