@@ -58,6 +58,11 @@ func TestSCIMDeprovisioningRefusesTheKeyOnEveryReplica(t *testing.T) {
 		t.Fatalf("SCIM deprovisioning on replica 2: %d %s", r.Status, r.Body)
 	}
 	t.Logf("the deprovisioning PATCH took %v", time.Since(start).Round(time.Microsecond))
+	// The replica that served the PATCH refuses the very next request; the others follow
+	// through PostgreSQL's notification within the propagation budget.
+	if r, err := chat(c.replicas[1]); err != nil || r.Status != http.StatusUnauthorized {
+		t.Fatalf("the next request on the replica that deprovisioned: %v %v, want 401", err, statusOf(r))
+	}
 	awaitStatusEverywhere(t, c, start, "SCIM deprovisioning", chat, http.StatusUnauthorized)
 
 	var keys []struct {
