@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/gateway"
 )
 
 const patchOp = `"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]`
@@ -69,6 +70,9 @@ func TestEntraProvisioningSequence(t *testing.T) {
 	}
 	if _, _, err := e.App.Session(context.Background(), token); err == nil {
 		t.Fatal("the disabled user's console session still works")
+	}
+	if _, err := e.App.Store.GetSession(context.Background(), gateway.HashSessionToken(token)); gateway.ErrorCode(err) != gateway.CodeNotFound {
+		t.Fatalf("the disabled user's session is still stored: %v", err)
 	}
 	e.call("DELETE", "/scim/v2/Users/"+id, "").must(t, 204)
 	if got := e.call("GET", "/scim/v2/Users/"+id, "").must(t, 200); got.body["active"] != false {

@@ -40,6 +40,7 @@ func TestSCIMTakesOnlyALiveSCIMToken(t *testing.T) {
 func TestSCIMRefusesBadRequestsWithTheirSCIMType(t *testing.T) {
 	e := newEnv(t)
 	id := e.call("POST", "/scim/v2/Users", `{"userName":"ann"}`).must(t, 201).str("id")
+	admin := e.App.Snapshot().UserByName("admin").ID
 	cases := []struct {
 		method, path, body string
 		status             int
@@ -64,12 +65,16 @@ func TestSCIMRefusesBadRequestsWithTheirSCIMType(t *testing.T) {
 		{"POST", "/scim/v2/Groups", `{"displayName":"g","members":[{"value":"nobody"}]}`, 400, "invalidValue"},
 		{"POST", "/scim/v2/Groups", `{"members":[]}`, 400, "invalidValue"},
 		{"POST", "/scim/v2/Bulk", `{}`, 404, ""},
+		{"DELETE", "/scim/v2/Users/" + admin, "", 400, "invalidValue"}, // the last active administrator stays
 		{"POST", "/scim/v2/Users/" + id, `{}`, 404, ""},
 	}
 	for _, c := range cases {
 		if got := e.call(c.method, c.path, c.body).scimError(t, c.status); got != c.scimType {
 			t.Errorf("%s %s %.60s: scimType %q, want %q", c.method, c.path, c.body, got, c.scimType)
 		}
+	}
+	if s := e.query(e.AdminKey); s != http.StatusOK {
+		t.Fatalf("the refused deprovisioning of the last administrator touched its key: HTTP %d", s)
 	}
 	req, _ := http.NewRequest("POST", e.scimURL+"/scim/v2/Users", strings.NewReader("userName=x"))
 	req.Header.Set("Authorization", "Bearer "+e.token)
