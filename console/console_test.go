@@ -33,7 +33,7 @@ func newEnv(t *testing.T) *env {
 	e := pipelinetest.New(t, pipelinetest.Options{})
 	mux := http.NewServeMux()
 	console.Register(mux, e.App, console.Options{Query: func(w http.ResponseWriter, r *http.Request, typ gateway.EndpointType, c app.Caller) {
-		e.Pipeline.Serve(w, r, pipeline.Query{Surface: openai.Surface{}, Type: typ, Caller: c})
+		httpkit.ServeQuery(w, r, e.Pipeline, openai.Surface{}, pipeline.Query{Type: typ, Caller: c})
 	}})
 	srv := httptest.NewServer(httpkit.Middleware(slog.New(slog.DiscardHandler), mux))
 	t.Cleanup(srv.Close)

@@ -65,40 +65,43 @@ func (a *admission) leave(user string) {
 
 // admit counts the caller's query against the per-user cap; leave undoes it.
 func (x *exchange) admit() *gateway.Error {
-	user := x.principal.User.ID
-	if !x.p.admission.enter(user) {
+	user := x.principal.User
+	if !x.p.admission.enter(user.ID) {
 		return &gateway.Error{Code: gateway.CodeRateLimited, RetryAfter: time.Second,
 			Message: fmt.Sprintf("Too many concurrent requests: at most %d at a time per user", x.p.opts.MaxConcurrentPerUser)}
 	}
-	x.leave = append(x.leave, func() { x.p.admission.leave(user) })
+	x.admitted = user
 	return nil
 }
 
 // reserveBody takes the body's share of the request budget (see above).
 func (x *exchange) reserveBody() *gateway.Error {
-	need := x.r.ContentLength
+	need := x.q.Body.Size()
 	if need < 0 {
 		need = x.p.opts.MaxBodyBytes // not declared: the worst case
 	}
 	if need <= smallBody || need > x.p.opts.MaxBodyBytes {
 		return nil // small, or refused with 413 without being read
 	}
-	ctx, cancel := context.WithTimeout(x.r.Context(), x.p.opts.RequestBudgetWait)
+	ctx, cancel := context.WithTimeout(x.ctx, x.p.opts.RequestBudgetWait)
 	defer cancel()
 	if err := x.p.bodies.Acquire(ctx, need); err != nil {
-		if x.r.Context().Err() != nil {
+		if x.ctx.Err() != nil {
 			return &gateway.Error{Code: codeClientGone, Message: "client closed the request", Err: err}
 		}
 		return &gateway.Error{Code: gateway.CodeUnavailable, RetryAfter: time.Second, Err: err,
 			Message: "the gateway is busy reading other large requests; retry shortly"}
 	}
-	x.leave = append(x.leave, func() { x.p.bodies.Release(need) })
+	x.bodyShare = need
 	return nil
 }
 
 // release gives back everything the query held.
 func (x *exchange) release() {
-	for _, f := range x.leave {
-		f()
+	if x.admitted != nil {
+		x.p.admission.leave(x.admitted.ID)
+	}
+	if x.bodyShare > 0 {
+		x.p.bodies.Release(x.bodyShare)
 	}
 }

@@ -52,23 +52,20 @@ func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *ga
 		ID: gateway.NewID(), Kind: gateway.KindAccessEndpoint, Timestamp: gateway.Now(),
 		PerformedBy: x.principal.User.ID, EndpointID: x.ep.ID, EndpointType: string(x.ep.Type), Metadata: md,
 	}
-	_, endSpan := x.child(x.r.Context(), "audit write", trace.SpanKindInternal)
+	_, endSpan := x.child(x.ctx, "audit write", trace.SpanKindInternal)
 	err := x.p.app.Audit.Write(ev)
 	endSpan()
 	if err != nil {
 		x.p.log.Error("writing access audit event", "requestId", md["requestId"], "error", err)
 		return gateway.Wrap(gateway.CodeUnavailable, err, "the audit trail is unavailable; the request was not served")
 	}
-	x.w.Header().Set(ReceiptHeader, Receipt(ev))
+	x.out.Receipt(Receipt(ev))
 	return nil
 }
 
-// ReceiptHeader carries the durable access event's place in the chain, so a caller can later
-// prove its call was recorded (and unaltered) by asking for that seq and checking its hash.
-// A stream's headers are out before its event is written, so streams declare it as a trailer.
-const ReceiptHeader = "X-Llmgate-Audit-Receipt"
-
-// Receipt is the ReceiptHeader value of a committed event.
+// Receipt is a committed event's place in the chain, so a caller can later prove its call was
+// recorded (and unaltered) by asking for that seq and checking its hash. HTTP surfaces send it
+// as httpkit.ReceiptHeader.
 func Receipt(ev *gateway.AuditEvent) string {
 	return "seq=" + strconv.FormatInt(ev.Seq, 10) + "; hash=" + ev.Hash
 }

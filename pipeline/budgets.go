@@ -47,7 +47,7 @@ func (x *exchange) reserveBudgets() *gateway.Error {
 	now := time.Now()
 	buckets := budget.Buckets(budgets, now)
 	est := x.budgetEstimate()
-	ctx, cancel := context.WithTimeout(x.r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(x.ctx, 2*time.Second)
 	defer cancel()
 	i, err := x.p.app.Budgets.Reserve(ctx, buckets, est)
 	if err != nil {
@@ -99,7 +99,7 @@ func (x *exchange) settleBudgets(cost *float64) {
 			actual.CostMicros = budget.Micros(*cost)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.r.Context()), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.ctx), 2*time.Second)
 	defer cancel()
 	settled, err := x.p.app.Budgets.Settle(ctx, buckets, x.reservation, actual)
 	if err != nil {

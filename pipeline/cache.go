@@ -24,7 +24,7 @@ func (x *exchange) cacheLookup() (done bool, err *gateway.Error) {
 	if x.ep.Cache == nil || x.req.Stream() || x.p.opts.Cache == nil {
 		return false, nil
 	}
-	cc := strings.ToLower(x.r.Header.Get("Cache-Control"))
+	cc := strings.ToLower(x.q.CacheControl)
 	x.cacheStore = !strings.Contains(cc, "no-store")
 	key, ok := respcache.Key(x.ep, x.req)
 	if !ok {
@@ -36,7 +36,7 @@ func (x *exchange) cacheLookup() (done bool, err *gateway.Error) {
 		return false, nil
 	}
 	x.cacheState = "miss"
-	ctx, cancel := context.WithTimeout(x.r.Context(), 250*time.Millisecond)
+	ctx, cancel := context.WithTimeout(x.ctx, 250*time.Millisecond)
 	defer cancel()
 	raw, hit, gerr := x.p.opts.Cache.Get(ctx, key)
 	if gerr != nil || !hit {
@@ -59,7 +59,7 @@ func (x *exchange) cacheAnswer(resp *llm.Response) {
 	if err != nil || len(raw) > respcache.MaxEntryBytes {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.r.Context()), 250*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.ctx), 250*time.Millisecond)
 	defer cancel()
 	if err := x.p.opts.Cache.Set(ctx, x.cacheKey, raw, time.Duration(x.ep.Cache.TTLSeconds)*time.Second); err != nil {
 		x.p.log.Warn("response cache write failed", "endpoint", x.ep.Name, "err", err)

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/budget"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
@@ -36,9 +35,10 @@ const (
 
 // exchange is the state of one request as it walks the path.
 type exchange struct {
-	p     *Pipeline
-	w     http.ResponseWriter
-	r     *http.Request
+	p *Pipeline
+	// ctx is the client's: it ends when the client leaves (and carries the query's span).
+	ctx   context.Context
+	out   Sink
 	q     Query
 	start time.Time
 
@@ -47,7 +47,6 @@ type exchange struct {
 	spec         *provider.Spec
 	body         []byte
 	req          *llm.Request
-	includeUsage bool
 	usage        llm.Usage
 	tokenRules   []gateway.LimitRule // charged with the answer's tokens before it is audited
 	outcome      string
@@ -57,7 +56,11 @@ type exchange struct {
 	// credentials are the values scrub removes: the config's and any minted while sending.
 	credentials []string
 	// calledUpstream: a request went to the provider, so tokens it did not report are unknown.
+	// includeUsage is the caller's stream_options.include_usage; cacheStore see cacheKey. (The
+	// flags sit together so they share a word.)
 	calledUpstream bool
+	includeUsage   bool
+	cacheStore     bool
 	// firstByte is the time from arrival to the answer's first byte (0 until one is written).
 	firstByte time.Duration
 	// sentText and sentBytes are the streamed text, for an estimate of unreported usage
@@ -77,7 +80,6 @@ type exchange struct {
 	// the query (cache.go).
 	cacheKey   string
 	cacheState string
-	cacheStore bool
 	// routesTried are the targets a query with several tried, with how each ended (routes.go).
 	routesTried []string
 	// budgets, buckets and reservation are what the query reserved (budgets.go); buckets is
@@ -85,17 +87,17 @@ type exchange struct {
 	budgets     []*gateway.Budget
 	buckets     []budget.Bucket
 	reservation budget.Amount
-	// leave gives back the admission slots and budget the query holds (admission.go).
-	leave []func()
-	// abort asks Serve to break the connection: a stream broke on a surface that has no
-	// in-band error frame.
-	abort bool
+	// admitted is the user whose admission slot the query holds (nil: none), bodyShare the
+	// bytes of the request budget it holds; release gives both back (admission.go). Fields,
+	// not closures, so holding them costs no allocation.
+	admitted  *gateway.User
+	bodyShare int64
 }
 
 // run walks the path; an error return means nothing has been written yet unless the stream
 // already started (then stream handled it).
 func (x *exchange) run() *gateway.Error {
-	_, endAuth := x.child(x.r.Context(), "authenticate", trace.SpanKindInternal)
+	_, endAuth := x.child(x.ctx, "authenticate", trace.SpanKindInternal)
 	err := x.authenticate()
 	endAuth()
 	if err != nil {
@@ -132,7 +134,7 @@ func (x *exchange) run() *gateway.Error {
 
 // limit takes the rate limits and reserves the budgets.
 func (x *exchange) limit() *gateway.Error {
-	_, end := x.child(x.r.Context(), "limits and budgets", trace.SpanKindInternal)
+	_, end := x.child(x.ctx, "limits and budgets", trace.SpanKindInternal)
 	defer end()
 	rules, err := x.takeLimits()
 	if err != nil {
@@ -147,7 +149,7 @@ func (x *exchange) authenticate() *gateway.Error {
 		x.principal = p
 		return nil
 	}
-	p, err := x.p.app.AuthenticateFresh(x.r.Context(), x.q.Caller.APIKey)
+	p, err := x.p.app.AuthenticateFresh(x.ctx, x.q.Caller.APIKey)
 	if err != nil {
 		x.outcome = outcomeUnauthenticated
 		return gateway.AsError(err)
@@ -160,15 +162,18 @@ func (x *exchange) authenticate() *gateway.Error {
 // request is attributable, so every failure is audited.
 func (x *exchange) resolveEndpoint(name string) *gateway.Error {
 	ep := x.p.app.Snapshot().Endpoint(name)
-	if (ep == nil || !gateway.Permit(x.principal, ep)) && x.p.app.RefreshOnMiss(x.r.Context()) {
+	if (ep == nil || !gateway.Permit(x.principal, ep)) && x.p.app.RefreshOnMiss(x.ctx) {
 		// A change committed on another replica just now: judge by the newer state, in which
-		// the key itself may have been revoked.
-		p, err := x.p.app.Authenticate(x.q.Caller.APIKey)
-		if err != nil {
-			x.outcome = outcomeUnauthenticated
-			return gateway.AsError(err)
+		// the key itself may have been revoked. A principal the surface resolved stands (it has
+		// no key to re-read; the surface resolved it from the current snapshot).
+		if x.q.Caller.Principal == nil {
+			p, err := x.p.app.Authenticate(x.q.Caller.APIKey)
+			if err != nil {
+				x.outcome = outcomeUnauthenticated
+				return gateway.AsError(err)
+			}
+			x.principal = p
 		}
-		x.principal = p
 		ep = x.p.app.Snapshot().Endpoint(name)
 	}
 	if ep == nil {
@@ -186,7 +191,7 @@ func (x *exchange) readBody() *gateway.Error {
 	if err := x.reserveBody(); err != nil {
 		return err
 	}
-	body, err := httpkit.ReadBody(x.r, x.p.opts.MaxBodyBytes)
+	body, err := x.q.Body.Read()
 	if err != nil {
 		return gateway.AsError(err)
 	}
@@ -241,7 +246,7 @@ func (x *exchange) takeLimits() ([]gateway.LimitRule, *gateway.Error) {
 	if len(rules) == 0 {
 		return nil, nil
 	}
-	d, err := x.p.app.Limiter.Take(x.r.Context(), rules)
+	d, err := x.p.app.Limiter.Take(x.ctx, rules)
 	if err != nil {
 		return nil, gateway.AsError(err)
 	}
@@ -271,7 +276,7 @@ func (x *exchange) config() (map[string]string, *gateway.Error) {
 		cfg[k] = v
 	}
 	for k, ref := range x.ep.Secrets {
-		v, err := x.p.app.Secrets.Resolve(x.r.Context(), ref.Ref)
+		v, err := x.p.app.Secrets.Resolve(x.ctx, ref.Ref)
 		if err != nil {
 			x.p.log.Error("resolving endpoint credential", "endpoint", x.ep.Name, "configKey", k,
 				"error", gateway.ErrorMessage(err))
@@ -305,7 +310,7 @@ func (x *exchange) callRoute() *gateway.Error {
 	if x.ep.TimeoutSeconds > 0 {
 		timeout = time.Duration(x.ep.TimeoutSeconds) * time.Second
 	}
-	ctx, cancel := context.WithTimeout(x.r.Context(), timeout)
+	ctx, cancel := context.WithTimeout(x.ctx, timeout)
 	defer cancel()
 	if sp, ok := x.spec.Translator.(provider.Splitter); ok && !x.req.Stream() {
 		if parts := sp.Split(call); len(parts) > 1 {
@@ -393,7 +398,7 @@ func (x *exchange) callSplit(ctx context.Context, sp provider.Splitter, call *pr
 // then our deadline, then whatever transport said.
 func (x *exchange) upstreamFailure(ctx context.Context, err error) *gateway.Error {
 	switch {
-	case x.r.Context().Err() != nil:
+	case x.ctx.Err() != nil:
 		return &gateway.Error{Code: codeClientGone, Message: "client closed the request", Err: err}
 	case ctx.Err() != nil:
 		return &gateway.Error{Code: gateway.CodeTimeout, Message: "the provider did not answer in time", Err: err}
@@ -443,7 +448,7 @@ func (x *exchange) complete(resp *llm.Response) *gateway.Error {
 		return err
 	}
 	x.firstByte = time.Since(x.start)
-	x.q.Surface.WriteResponse(x.w, resp)
+	x.out.Answer(resp)
 	x.cacheAnswer(resp)
 	return nil
 }
@@ -500,11 +505,6 @@ func responseBody(r *llm.Response) any {
 	return r.Embeddings
 }
 
-// WriteJSONResponse writes resp as 200 JSON; both query surfaces share the llm/v1 shapes.
-func WriteJSONResponse(w http.ResponseWriter, resp *llm.Response) {
-	httpkit.WriteJSON(w, http.StatusOK, responseBody(resp))
-}
-
 // chargeTokens records the answer's tokens against the token limits, before the answer
 // completes so the caller's next request already sees them. The client may be gone, but the
 // tokens were spent, so this runs on a context detached from it.
@@ -514,7 +514,7 @@ func (x *exchange) chargeTokens() {
 	if len(rules) == 0 || total <= 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.r.Context()), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.ctx), 2*time.Second)
 	defer cancel()
 	if err := x.p.app.Limiter.Record(ctx, rules, total); err != nil {
 		x.p.log.Warn("recording token usage", "endpoint", x.ep.Name, "error", gateway.ErrorMessage(err))
@@ -559,7 +559,7 @@ func (x *exchange) fail(err *gateway.Error) {
 		}
 	}
 	if err.Code != codeClientGone {
-		x.q.Surface.WriteError(x.w, status, err)
+		x.out.Error(status, err)
 	}
 }
 

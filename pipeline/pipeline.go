@@ -6,8 +6,11 @@
 // tokens, and write exactly one AccessGatewayEndpoint audit event that is durable before the
 // response's last byte.
 //
-// Surfaces own only their wire shapes: how errors, answers and stream frames look. Nothing here
-// reads the database per request: the snapshot and the secret resolver's cache serve it all.
+// Surfaces own their wire shapes (how errors, answers and stream frames look) and the writing:
+// the pipeline takes plain values (a context, the Query with its Caller and Body) and answers
+// through a Sink, so it knows no HTTP request or response; net/http appears here only for the
+// upstream side. Nothing here reads the database per request: the snapshot and the secret
+// resolver's cache serve it all.
 package pipeline
 
 import (
@@ -20,7 +23,6 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
-	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/app"
 	"github.com/llmgate/llmgate/breaker"
 	breakermemory "github.com/llmgate/llmgate/breaker/memory"
@@ -32,6 +34,10 @@ import (
 	"github.com/llmgate/llmgate/respcache"
 	cachememory "github.com/llmgate/llmgate/respcache/memory"
 )
+
+// DefaultMaxBodyBytes is the request body limit when none is configured
+// (docs/contract/product.md: 10 MiB, as httpkit.DefaultMaxBody for the admin API).
+const DefaultMaxBodyBytes = 10 << 20
 
 // DefaultCacheBytes bounds the in-process response cache.
 const DefaultCacheBytes = 64 << 20
@@ -55,7 +61,8 @@ type Options struct {
 	Rules     RuleBuilder // default ratelimit.Rules
 	// DefaultTimeout applies when an endpoint's TimeoutSeconds is 0 (default DefaultTimeout).
 	DefaultTimeout time.Duration
-	// MaxBodyBytes bounds request bodies (default httpkit.DefaultMaxBody); larger is 413.
+	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes); a larger one is
+	// CodeTooLarge (413). The surface side reads the body within it (MaxBodyBytes()).
 	MaxBodyBytes int64
 	// MaxResponseBytes bounds a non-streamed upstream answer (default
 	// DefaultMaxResponseBytes); a larger one is a 502.
@@ -126,7 +133,7 @@ func New(a *app.App, o Options) (*Pipeline, error) {
 		o.DefaultTimeout = DefaultTimeout
 	}
 	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = httpkit.DefaultMaxBody
+		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if o.MaxResponseBytes <= 0 {
 		o.MaxResponseBytes = DefaultMaxResponseBytes
@@ -153,7 +160,11 @@ func New(a *app.App, o Options) (*Pipeline, error) {
 		admission: newAdmission(o.MaxConcurrentPerUser), bodies: newBudget(o.MaxInflightRequestBytes)}, nil
 }
 
-// Surface is what a query API contributes: its name, its body validation and its wire shapes.
+// MaxBodyBytes is the request body limit the surface side reads Query.Body within.
+func (p *Pipeline) MaxBodyBytes() int64 { return p.opts.MaxBodyBytes }
+
+// Surface is what a query API contributes: its name, its body validation, its status table
+// and its stream framing. Writing errors and complete answers is the Sink's.
 type Surface interface {
 	// API is the surface's name as recorded in audit events and metrics ("mlflow", "openai").
 	API() string
@@ -161,10 +172,6 @@ type Surface interface {
 	Decode(t gateway.EndpointType, body []byte) (*llm.Request, *gateway.Error)
 	// ErrorStatus maps an error to the surface's HTTP status.
 	ErrorStatus(err *gateway.Error) int
-	// WriteError writes the surface's error envelope with status (and Retry-After when due).
-	WriteError(w http.ResponseWriter, status int, err *gateway.Error)
-	// WriteResponse writes a complete answer as 200 JSON.
-	WriteResponse(w http.ResponseWriter, resp *llm.Response)
 	// AppendChunk appends the SSE frames for one chunk to dst (possibly none, e.g. a usage-only
 	// chunk the caller did not ask for). includeUsage is the caller's stream_options.
 	AppendChunk(dst []byte, t gateway.EndpointType, c *llm.Chunk, includeUsage bool) []byte
@@ -197,7 +204,8 @@ func (q Query) streamEncoder(req *llm.Request) StreamEncoder {
 	return q.Surface
 }
 
-// Query says which endpoint a request addresses and through which surface.
+// Query says which endpoint a request addresses, through which surface, from whom and with
+// what body.
 type Query struct {
 	Surface Surface
 	// Endpoint is the endpoint name from the path; empty means the body's "model" names it
@@ -205,13 +213,23 @@ type Query struct {
 	Endpoint string
 	// Type, when set, is the endpoint type the route requires (e.g. /v1/chat/completions).
 	Type gateway.EndpointType
-	// Caller is who sent the query, as the surface read it off the request (httpkit.CallerOf).
+	// Caller is who sent the query, as the surface read it off the request (httpkit.CallerOf),
+	// or a principal the surface resolved itself (app.Caller.Principal).
 	Caller app.Caller
+	// Body is the request body (nil: empty).
+	Body Body
+	// CacheControl is the caller's cache directives as sent ("no-cache" skips the response
+	// cache's lookup, "no-store" its write; see cache.go).
+	CacheControl string
 }
 
-// Serve runs one query to completion: it writes the response and the audit event.
-func (p *Pipeline) Serve(w http.ResponseWriter, r *http.Request, q Query) {
-	x := &exchange{p: p, w: w, r: r, q: q, start: time.Now(), status: http.StatusOK}
+// Serve runs one query to completion under ctx (the client's: its end stops the upstream
+// call): it answers through out, writes the audit event and returns what the access log needs.
+func (p *Pipeline) Serve(ctx context.Context, q Query, out Sink) Result {
+	if q.Body == nil {
+		q.Body = noBody{}
+	}
+	x := &exchange{p: p, ctx: ctx, out: out, q: q, start: time.Now(), status: http.StatusOK}
 	defer x.release()
 	x.startTrace()
 	if err := x.run(); err != nil {
@@ -220,14 +238,9 @@ func (p *Pipeline) Serve(w http.ResponseWriter, r *http.Request, q Query) {
 	x.endTrace(x.status)
 	p.opts.Metrics.ObserveRequest(x.metricEndpoint(), q.Surface.API(), x.outcome, time.Since(x.start))
 	x.observeAnswer()
-	note := httpkit.Note(r.Context())
-	note.Endpoint, note.Outcome = x.metricEndpoint(), x.outcome
+	res := Result{Endpoint: x.metricEndpoint(), Outcome: x.outcome, Status: x.status}
 	if x.principal != nil {
-		note.User = x.principal.User.UserName
+		res.User = x.principal.User.UserName
 	}
-	if x.abort {
-		// Ends the response without its final chunk (HTTP/1.1) or with a stream reset
-		// (HTTP/2): clients then report an error instead of a complete answer.
-		panic(http.ErrAbortHandler)
-	}
+	return res
 }

@@ -6,9 +6,9 @@ import (
 	"io"
 	"testing"
 
+	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/gateway"
-	"github.com/llmgate/llmgate/pipeline"
 	"github.com/llmgate/llmgate/pipeline/pipelinetest"
 )
 
@@ -21,7 +21,7 @@ func TestEveryAnswerCarriesAReceiptOfItsAuditEvent(t *testing.T) {
 	env.Endpoint("chat", gateway.TypeChat, "m", nil)
 
 	_, hdr, body := env.Do("POST", "/endpoints/chat/invocations", key, chatBody)
-	plain := hdr.Get(pipeline.ReceiptHeader)
+	plain := hdr.Get(httpkit.ReceiptHeader)
 
 	streamBody := map[string]any{"model": "chat", "stream": true, "messages": []map[string]string{{"role": "user", "content": "a b"}}}
 	resp := env.Send("POST", "/v1/chat/completions", key, streamBody)
@@ -29,13 +29,13 @@ func TestEveryAnswerCarriesAReceiptOfItsAuditEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.Header.Get(pipeline.ReceiptHeader) != "" {
+	if resp.Header.Get(httpkit.ReceiptHeader) != "" {
 		t.Fatal("a stream cannot know its receipt when its headers go out")
 	}
-	streamed := resp.Trailer.Get(pipeline.ReceiptHeader)
+	streamed := resp.Trailer.Get(httpkit.ReceiptHeader)
 
 	_, denied, _ := env.Do("POST", "/endpoints/nope/invocations", key, chatBody)
-	if denied.Get(pipeline.ReceiptHeader) != "" {
+	if denied.Get(httpkit.ReceiptHeader) != "" {
 		t.Fatal("a request that reached no endpoint has no event and must carry no receipt")
 	}
 

@@ -45,7 +45,7 @@ func (x *exchange) sendWithRetries(ctx context.Context, call *provider.Call) (*h
 		}
 		a.class = failureClass(gerr, a.status)
 		x.attempts = append(x.attempts, a)
-		if i+1 >= attempts || !x.ep.Routing.Retries(a.class) || x.r.Context().Err() != nil {
+		if i+1 >= attempts || !x.ep.Routing.Retries(a.class) || x.ctx.Err() != nil {
 			return nil, gerr
 		}
 		wait := retryBase << i

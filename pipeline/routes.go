@@ -56,7 +56,7 @@ func (x *exchange) callRoutes() *gateway.Error {
 			break
 		}
 		x.routesTried[len(x.routesTried)-1] = name + ":" + map[bool]string{true: class, false: "failed"}[class != ""]
-		if x.firstByte > 0 || n == len(order)-1 || class == "" || x.r.Context().Err() != nil {
+		if x.firstByte > 0 || n == len(order)-1 || class == "" || x.ctx.Err() != nil {
 			break
 		}
 	}
@@ -92,13 +92,13 @@ func (x *exchange) breakerAllows(ep *gateway.Endpoint, i int) bool {
 	if cd == 0 || x.p.opts.Breaker == nil {
 		return true
 	}
-	ok, err := x.p.opts.Breaker.Allow(x.r.Context(), breaker.RouteKey(ep, i), cd)
+	ok, err := x.p.opts.Breaker.Allow(x.ctx, breaker.RouteKey(ep, i), cd)
 	return ok || err != nil // an unreachable breaker lets calls through
 }
 
 func (x *exchange) breakerReport(ep *gateway.Endpoint, i int, healthy bool) {
 	if cd := cooldown(ep); cd > 0 && x.p.opts.Breaker != nil {
-		if err := x.p.opts.Breaker.Report(context.WithoutCancel(x.r.Context()), breaker.RouteKey(ep, i), healthy, cd); err != nil {
+		if err := x.p.opts.Breaker.Report(context.WithoutCancel(x.ctx), breaker.RouteKey(ep, i), healthy, cd); err != nil {
 			x.p.log.Warn("recording a target's health", "endpoint", ep.Name, "err", err)
 		}
 	}

@@ -21,7 +21,6 @@ const streamReadSize = 16 << 10
 type streamer struct {
 	x       *exchange
 	enc     StreamEncoder
-	rc      *http.ResponseController
 	started bool
 	frame   []byte
 	// held is a finish-only chunk kept back one step so that a usage-only chunk right behind
@@ -37,7 +36,7 @@ type streamer struct {
 // stream relays the upstream stream. It never buffers the answer: every decoded chunk is
 // written and flushed before the next read.
 func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *provider.Call, body io.Reader) *gateway.Error {
-	s := &streamer{x: x, enc: x.q.streamEncoder(x.req), rc: http.NewResponseController(x.w), frame: make([]byte, 0, 1024)}
+	s := &streamer{x: x, enc: x.q.streamEncoder(x.req), frame: make([]byte, 0, 1024)}
 	if x.scrub != nil {
 		s.scrub = &chunkScrubber{s: x.scrub, choices: map[int]*redact.Stream{}}
 	}
@@ -203,10 +202,7 @@ func (s *streamer) write(p []byte) error {
 		return nil
 	}
 	s.start()
-	if _, err := s.x.w.Write(p); err != nil {
-		return err
-	}
-	return s.rc.Flush()
+	return s.x.out.Frame(p)
 }
 
 func (s *streamer) start() {
@@ -215,12 +211,7 @@ func (s *streamer) start() {
 	}
 	s.started = true
 	s.x.firstByte = time.Since(s.x.start)
-	h := s.x.w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no") // tell nginx-style proxies not to buffer the stream
-	h.Set("Trailer", ReceiptHeader)
-	s.x.w.WriteHeader(http.StatusOK)
+	s.x.out.StartStream()
 }
 
 // finish audits the completed stream, then writes the end marker: the event is durable
@@ -254,12 +245,12 @@ func (s *streamer) broken(err *gateway.Error) *gateway.Error {
 }
 
 // tell lets the client know its stream broke, in the surface's error frame. A surface without
-// one (MLflow's server just drops the connection) gets the connection aborted once the
-// request is accounted for (see Serve): a cleanly ended body would read as a complete answer.
+// one (MLflow's server just drops the connection) gets the answer aborted (Sink.Abort) once
+// the request is accounted for: a cleanly ended body would read as a complete answer.
 func (s *streamer) tell(err *gateway.Error) {
 	frame := s.enc.AppendStreamError(s.frame[:0], err)
 	if len(frame) == 0 {
-		s.x.abort = true
+		s.x.out.Abort()
 		return
 	}
 	_ = s.write(frame)

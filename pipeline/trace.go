@@ -18,14 +18,13 @@ import (
 // traceparent goes to the provider) and the audit write. Prompts and completions are never in
 // spans. Cost per query when tracing is off: one atomic load.
 
-// startTrace starts the query's span and puts it in the request's context.
+// startTrace starts the query's span in the query's context, as a child of the caller's trace
+// the surface side put there (httpkit.ServeQuery extracts its traceparent).
 func (x *exchange) startTrace() {
 	if !telemetry.Active() {
 		return
 	}
-	ctx := telemetry.Propagator.Extract(x.r.Context(), propagation.HeaderCarrier(x.r.Header))
-	ctx, x.span = telemetry.Tracer().Start(ctx, "llmgate query", trace.WithSpanKind(trace.SpanKindServer))
-	x.r = x.r.WithContext(ctx)
+	x.ctx, x.span = telemetry.Tracer().Start(x.ctx, "llmgate query", trace.WithSpanKind(trace.SpanKindServer))
 }
 
 // endTrace names the span after the endpoint and records what the query did.

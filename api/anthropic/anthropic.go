@@ -103,15 +103,15 @@ func (m *Models) Serve(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (h *handler) messages(w http.ResponseWriter, r *http.Request) {
-	h.pipe.Serve(w, r, pipeline.Query{Surface: Surface{}, Type: gateway.TypeChat, Caller: httpkit.CallerOf(r)})
+	httpkit.ServeQuery(w, r, h.pipe, Surface{}, pipeline.Query{Type: gateway.TypeChat, Caller: httpkit.CallerOf(r)})
 }
 
-// Surface renders the query path in Anthropic's shapes. It implements pipeline.Surface and
+// Surface renders the query path in Anthropic's shapes. It implements httpkit.QuerySurface and
 // pipeline.StreamSurface.
 type Surface struct{}
 
 var (
-	_ pipeline.Surface       = Surface{}
+	_ httpkit.QuerySurface   = Surface{}
 	_ pipeline.StreamSurface = Surface{}
 )
 

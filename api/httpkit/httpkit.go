@@ -1,6 +1,8 @@
 // Package httpkit holds the HTTP plumbing every surface shares: request ids, credential
 // extraction from the five accepted header forms, client IP, bounded JSON decoding and JSON
-// writing. Surfaces keep their own error envelopes; this package never renders errors.
+// writing, and ServeQuery, the one HTTP side of the query pipeline (its Body and Sink), so
+// the core takes plain values and the surface alone writes its answer. Surfaces keep their own
+// error envelopes; this package never renders errors.
 package httpkit
 
 import (

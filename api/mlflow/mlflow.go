@@ -85,7 +85,7 @@ func notImplemented(op string) http.HandlerFunc {
 }
 
 func (h *handler) invoke(w http.ResponseWriter, r *http.Request) {
-	h.pipe.Serve(w, r, pipeline.Query{Surface: h.surface, Endpoint: r.PathValue("name"), Caller: httpkit.CallerOf(r)})
+	httpkit.ServeQuery(w, r, h.pipe, h.surface, pipeline.Query{Endpoint: r.PathValue("name"), Caller: httpkit.CallerOf(r)})
 }
 
 // model is MLflow's endpoint model object.

@@ -10,13 +10,12 @@ import (
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/llm"
-	"github.com/llmgate/llmgate/pipeline"
 )
 
-// Surface renders the query path in MLflow's shapes. It implements pipeline.Surface.
+// Surface renders the query path in MLflow's shapes. It implements httpkit.QuerySurface.
 type Surface struct{}
 
-var _ pipeline.Surface = Surface{}
+var _ httpkit.QuerySurface = Surface{}
 
 // API names the surface in audit events and metrics.
 func (Surface) API() string { return "mlflow" }
@@ -80,7 +79,7 @@ func location(field string) []any {
 
 // WriteResponse writes the llm/v1 answer as JSON.
 func (Surface) WriteResponse(w http.ResponseWriter, resp *llm.Response) {
-	pipeline.WriteJSONResponse(w, resp)
+	httpkit.WriteAnswer(w, resp)
 }
 
 // chunk is MLflow's chat.completion.chunk / text_completion_chunk; both carry text in

@@ -55,7 +55,7 @@ func Register(mux httpkit.Mux, a *app.App, p *pipeline.Pipeline, opts Options) {
 
 func (h *handler) query(t gateway.EndpointType) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		h.pipe.Serve(w, r, pipeline.Query{Surface: Surface{}, Type: t, Caller: httpkit.CallerOf(r)})
+		httpkit.ServeQuery(w, r, h.pipe, Surface{}, pipeline.Query{Type: t, Caller: httpkit.CallerOf(r)})
 	}
 }
 
@@ -107,10 +107,10 @@ func (h *handler) getModel(w http.ResponseWriter, r *http.Request) {
 	httpkit.WriteJSON(w, http.StatusOK, toModel(e))
 }
 
-// Surface renders the query path in OpenAI's shapes. It implements pipeline.Surface.
+// Surface renders the query path in OpenAI's shapes. It implements httpkit.QuerySurface.
 type Surface struct{}
 
-var _ pipeline.Surface = Surface{}
+var _ httpkit.QuerySurface = Surface{}
 
 // API names the surface in audit events and metrics.
 func (Surface) API() string { return "openai" }
@@ -199,7 +199,7 @@ func writeErrorStatus(w http.ResponseWriter, code int, err *gateway.Error) {
 
 // WriteResponse writes the answer as JSON; llm/v1 shapes are OpenAI's.
 func (Surface) WriteResponse(w http.ResponseWriter, resp *llm.Response) {
-	pipeline.WriteJSONResponse(w, resp)
+	httpkit.WriteAnswer(w, resp)
 }
 
 type chatChunk struct {

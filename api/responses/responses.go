@@ -30,7 +30,7 @@ import (
 // Register mounts POST /v1/responses.
 func Register(mux httpkit.Mux, p *pipeline.Pipeline) {
 	mux.HandleFunc("POST /v1/responses", func(w http.ResponseWriter, r *http.Request) {
-		p.Serve(w, r, pipeline.Query{Surface: Surface{}, Type: gateway.TypeChat, Caller: httpkit.CallerOf(r)})
+		httpkit.ServeQuery(w, r, p, Surface{}, pipeline.Query{Type: gateway.TypeChat, Caller: httpkit.CallerOf(r)})
 	})
 }
 
@@ -39,7 +39,7 @@ func Register(mux httpkit.Mux, p *pipeline.Pipeline) {
 type Surface struct{ openai.Surface }
 
 var (
-	_ pipeline.Surface       = Surface{}
+	_ httpkit.QuerySurface   = Surface{}
 	_ pipeline.StreamSurface = Surface{}
 )
 

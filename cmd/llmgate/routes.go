@@ -67,7 +67,7 @@ func mountRoutes(mux httpkit.Mux, a *app.App, s *settings, m *metrics.Metrics, c
 // wire (the page's script reads it), recorded in the audit as the console's.
 func playground(p *pipeline.Pipeline) console.Querier {
 	return func(w http.ResponseWriter, r *http.Request, t gateway.EndpointType, c app.Caller) {
-		p.Serve(w, r, pipeline.Query{Surface: consoleSurface{}, Type: t, Caller: c})
+		httpkit.ServeQuery(w, r, p, consoleSurface{}, pipeline.Query{Type: t, Caller: c})
 	}
 }
 

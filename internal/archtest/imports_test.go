@@ -1,5 +1,5 @@
 // Package archtest holds the import rules that keep llmgate's layers apart: the core (domain,
-// operations, usage, providers) never depends on an HTTP surface, so a new surface or the console
+// operations, the query path, usage, providers) never depends on an HTTP surface, so a new surface or the console
 // is a folder under api/ that calls down, never something the core calls up into.
 package archtest
 
@@ -23,6 +23,8 @@ type rule struct {
 var rules = []rule{
 	{dir: "gateway", forbidden: []string{module + "api/", "net/http"}},
 	{dir: "app", forbidden: []string{module + "api/", "net/http"}},
+	// pipeline keeps net/http for the upstream side only: it answers through a Sink.
+	{dir: "pipeline", forbidden: []string{module + "api/"}},
 	{dir: "usage", tree: true, forbidden: []string{module + "api/"}},
 	{dir: "llm", tree: true, forbidden: []string{module + "api/"}},
 	{dir: "provider", tree: true, forbidden: []string{module + "api/", module + "app", module + "pipeline"}},
