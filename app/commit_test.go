@@ -147,6 +147,11 @@ func TestAdminChangesApplyInPlaceAndMatchAReload(t *testing.T) {
 		{"CreateKey", func() error { _, _, err := a.CreateKey(ctx, act, bob.ID, "laptop", 0, ""); return err }},
 		{"RevokeKey", func() error { return a.RevokeKey(ctx, act, keyID) }},
 		{"SetUserAdmin", func() error { _, err := a.SetUserAdmin(ctx, act, bob.ID, true); return err }},
+		{"UpdateUser(rename)", func() error {
+			name, email := "robert", "robert@example.org"
+			_, err := a.UpdateUser(ctx, act, bob.ID, app.UserUpdate{UserName: &name, Email: &email})
+			return err
+		}},
 		{"SetUserActive(false)", func() error { _, err := a.SetUserActive(ctx, act, bob.ID, false); return err }},
 		{"SetUserActive(true)", func() error { _, err := a.SetUserActive(ctx, act, bob.ID, true); return err }},
 		{"CreateBudget", func() (err error) {

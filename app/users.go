@@ -117,12 +117,15 @@ func (a *App) UpdateUser(ctx context.Context, act Actor, userID string, in UserU
 	if next.UserName != u.UserName {
 		ev.Metadata["previousUserName"] = u.UserName
 	}
-	if err := a.Store.UpdateUser(ctx, &next, ev); err != nil {
+	err = a.commit(ctx, func(ctx context.Context) error { return a.Store.UpdateUser(ctx, &next, ev) },
+		userChange(u.ID, func(c *gateway.User) {
+			c.UserName, c.Email, c.FirstName, c.LastName = next.UserName, next.Email, next.FirstName, next.LastName
+		}))
+	if err != nil {
 		if gateway.ErrorCode(err) == gateway.CodeConflict {
 			return nil, gateway.Errorf(gateway.CodeConflict, "a user named %q already exists", next.UserName)
 		}
 		return nil, err
 	}
-	a.changed(ctx)
 	return a.userForChange(ctx, u.ID)
 }
