@@ -32,7 +32,7 @@ func newIndex[K comparable, V any](shardOf func(K) uint64, hint int) *index[K, V
 	x := &index[K, V]{shardOf: shardOf}
 	if per := hint / indexShards; per > 0 {
 		for i := range x.shards {
-			x.shards[i] = make(map[K]V, per+per/4)
+			x.shards[i] = make(map[K]V, per)
 		}
 	}
 	return x

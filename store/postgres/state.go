@@ -40,9 +40,10 @@ func loadVersion(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
 }
 
 func loadUsers(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
+	users := sized[gateway.User](ctx, tx, `SELECT COUNT(*) FROM users`)
 	rows, _ := tx.Query(ctx, `SELECT id, user_name, email, first_name, last_name, admin, created_at, deactivated_at
 		FROM users ORDER BY created_at, id`)
-	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (gateway.User, error) {
+	users, err := pgx.AppendRows(users, rows, func(row pgx.CollectableRow) (gateway.User, error) {
 		var u gateway.User
 		err := row.Scan(&u.ID, &u.UserName, &u.Email, &u.FirstName, &u.LastName, &u.Admin, &u.CreatedAt, &u.DeactivatedAt)
 		u.CreatedAt, u.DeactivatedAt = u.CreatedAt.UTC(), utc(u.DeactivatedAt)
@@ -83,8 +84,9 @@ func loadOrgs(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
 const keyColumns = `id, user_id, name, hash, prefix, created_at, expires_at, revoked_at, parent_key_id`
 
 func loadKeys(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
-	keys, err := queryKeys(ctx, tx, `SELECT `+keyColumns+` FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, pos`)
-	st.Keys = keys
+	keys := sized[gateway.APIKey](ctx, tx, `SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL`)
+	keys, err := appendKeys(ctx, tx, keys, `SELECT `+keyColumns+` FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, pos`)
+	st.Keys = nilIfEmpty(keys)
 	return err
 }
 
@@ -93,8 +95,14 @@ type querier interface {
 }
 
 func queryKeys(ctx context.Context, q querier, query string, args ...any) ([]gateway.APIKey, error) {
+	keys, err := appendKeys(ctx, q, nil, query, args...)
+	return nilIfEmpty(keys), err
+}
+
+// appendKeys appends the keys query returns to out.
+func appendKeys(ctx context.Context, q querier, out []gateway.APIKey, query string, args ...any) ([]gateway.APIKey, error) {
 	rows, _ := q.Query(ctx, query, args...)
-	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (gateway.APIKey, error) {
+	return pgx.AppendRows(out, rows, func(row pgx.CollectableRow) (gateway.APIKey, error) {
 		var k gateway.APIKey
 		var parent *string
 		err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.Hash, &k.Prefix, &k.CreatedAt, &k.ExpiresAt, &k.RevokedAt, &parent)
@@ -104,7 +112,6 @@ func queryKeys(ctx context.Context, q querier, query string, args ...any) ([]gat
 		}
 		return k, err
 	})
-	return nilIfEmpty(keys), err
 }
 
 const endpointColumns = `id, name, type, provider, model, config, secrets, permissions, rate_limits,
@@ -119,8 +126,9 @@ type extensions struct {
 }
 
 func loadEndpoints(ctx context.Context, tx pgx.Tx, st *gateway.State) error {
+	endpoints := sized[gateway.Endpoint](ctx, tx, `SELECT COUNT(*) FROM endpoints WHERE deleted_at IS NULL`)
 	rows, _ := tx.Query(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE deleted_at IS NULL ORDER BY created_at, id`)
-	endpoints, err := pgx.CollectRows(rows, scanEndpoint)
+	endpoints, err := pgx.AppendRows(endpoints, rows, scanEndpoint)
 	st.Endpoints = nilIfEmpty(endpoints)
 	return err
 }
@@ -165,6 +173,17 @@ func endpointArgs(e *gateway.Endpoint) ([]any, error) {
 		return nil, err
 	}
 	return append(args, e.LogPayloads, e.TimeoutSeconds, ts(e.CreatedAt), ts(e.UpdatedAt), string(ext)), nil
+}
+
+// sized returns an empty slice with room for the rows query counts, so a load allocates its
+// slice once: the snapshot keeps it, and growing it by appending could keep twice the memory.
+// The count is a hint: if it fails, the load's own query reports the error.
+func sized[T any](ctx context.Context, tx pgx.Tx, query string) []T {
+	var n int
+	if tx.QueryRow(ctx, query).Scan(&n) != nil || n <= 0 {
+		return nil
+	}
+	return make([]T, 0, n)
 }
 
 // nilIfEmpty makes "no rows" nil, as the SQLite store returns it, so States compare equal.

@@ -38,7 +38,22 @@ func loadVersion(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
 	return tx.QueryRowContext(ctx, `SELECT version FROM state WHERE id = 1`).Scan(&st.Version)
 }
 
+// count returns how many rows query counts, so a load can size its slice once: the snapshot
+// keeps the slice, and growing it by appending would keep up to twice the memory.
+func count(ctx context.Context, tx *sql.Tx, query string) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, query).Scan(&n)
+	return n, err
+}
+
 func loadUsers(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
+	n, err := count(ctx, tx, `SELECT COUNT(*) FROM users`)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		st.Users = make([]gateway.User, 0, n)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, user_name, email, first_name, last_name, admin, created_at,
 		deactivated_at FROM users ORDER BY created_at, id`)
 	if err != nil {
@@ -100,8 +115,14 @@ func loadOrgs(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
 const keyColumns = `id, user_id, name, hash, prefix, created_at, expires_at, revoked_at, parent_key_id`
 
 func loadKeys(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
-	keys, err := queryKeys(ctx, tx, `SELECT `+keyColumns+` FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, rowid`)
-	st.Keys = keys
+	n, err := count(ctx, tx, `SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL`)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		st.Keys = make([]gateway.APIKey, 0, n)
+	}
+	st.Keys, err = appendKeys(ctx, tx, st.Keys, `SELECT `+keyColumns+` FROM api_keys WHERE revoked_at IS NULL ORDER BY created_at, rowid`)
 	return err
 }
 
@@ -110,19 +131,23 @@ type querier interface {
 }
 
 func queryKeys(ctx context.Context, q querier, query string, args ...any) ([]gateway.APIKey, error) {
+	return appendKeys(ctx, q, nil, query, args...)
+}
+
+// appendKeys appends the keys query returns to out.
+func appendKeys(ctx context.Context, q querier, out []gateway.APIKey, query string, args ...any) ([]gateway.APIKey, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	defer rows.Close()
-	var out []gateway.APIKey
 	for rows.Next() {
 		var k gateway.APIKey
 		var created int64
 		var expires, revoked sql.NullInt64
 		var parent sql.NullString
 		if err := rows.Scan(&k.ID, &k.UserID, &k.Name, &k.Hash, &k.Prefix, &created, &expires, &revoked, &parent); err != nil {
-			return nil, err
+			return out, err
 		}
 		k.ParentID = parent.String
 		k.CreatedAt, k.ExpiresAt, k.RevokedAt = fromMillis(created), fromNullMillis(expires), fromNullMillis(revoked)
@@ -143,6 +168,13 @@ type extensions struct {
 }
 
 func loadEndpoints(ctx context.Context, tx *sql.Tx, st *gateway.State) error {
+	n, err := count(ctx, tx, `SELECT COUNT(*) FROM endpoints WHERE deleted_at IS NULL`)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		st.Endpoints = make([]gateway.Endpoint, 0, n)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints
 		WHERE deleted_at IS NULL ORDER BY created_at, id`)
 	if err != nil {
