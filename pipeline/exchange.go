@@ -164,10 +164,11 @@ func (x *exchange) resolveEndpoint(name string) *gateway.Error {
 	ep := x.p.app.Snapshot().Endpoint(name)
 	if (ep == nil || !gateway.Permit(x.principal, ep)) && x.p.app.RefreshOnMiss(x.ctx) {
 		// A change committed on another replica just now: judge by the newer state, in which
-		// the key itself may have been revoked. A principal the surface resolved stands (it has
-		// no key to re-read; the surface resolved it from the current snapshot).
+		// the key itself may have been revoked, the way the caller authenticated (a key or an
+		// identity provider's JWT). A principal the surface resolved stands (it has no key to
+		// re-read; the surface resolved it from the current snapshot).
 		if x.q.Caller.Principal == nil {
-			p, err := x.p.app.Authenticate(x.q.Caller.APIKey)
+			p, err := x.p.app.AuthenticateFresh(x.ctx, x.q.Caller.APIKey)
 			if err != nil {
 				x.outcome = outcomeUnauthenticated
 				return gateway.AsError(err)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/llmgate/llmgate/api/openai"
 	"github.com/llmgate/llmgate/app"
@@ -201,5 +202,46 @@ func TestStreamReachesTheSinkAsFramesWithTheReceiptLast(t *testing.T) {
 	}
 	if evs := env.AccessEvents("chat"); len(evs) != 1 || out.receipt != pipeline.Receipt(&evs[0]) {
 		t.Fatalf("receipt %q, events %+v", out.receipt, evs)
+	}
+}
+
+// jwtVerifier accepts one made-up JWT as the identity of user "jwt-user".
+type jwtVerifier struct{ token string }
+
+func (v jwtVerifier) VerifyBearer(_ context.Context, raw string) (app.ExternalIdentity, bool, error) {
+	if raw != v.token {
+		return app.ExternalIdentity{}, false, nil
+	}
+	return app.ExternalIdentity{Method: "oidc:test", Subject: "s-1", UserName: "jwt-user",
+		Expiry: time.Now().Add(time.Hour)}, true, nil
+}
+
+func (jwtVerifier) Mapping() app.GroupMapping { return app.GroupMapping{} }
+
+// TestBearerTokenReachesAnEndpointCreatedOnAnotherReplica: a caller presenting an identity
+// provider's JWT is judged again after the miss refreshes the snapshot, the way it was
+// authenticated (a JWT, not a key), so the new endpoint answers instead of a 401.
+func TestBearerTokenReachesAnEndpointCreatedOnAnotherReplica(t *testing.T) {
+	const token = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJzLTEifQ.c2ln"
+	env := pipelinetest.New(t, pipelinetest.Options{Bearers: []app.BearerVerifier{jwtVerifier{token}}})
+	other := replica(t, env)
+	in := app.EndpointInput{Name: "chat", Type: gateway.TypeChat, Provider: "fakeai", Model: "fake-model",
+		Config: map[string]app.ConfigValue{
+			pipelinetest.KeyAPIKey:  {Value: pipelinetest.UpstreamKey},
+			pipelinetest.KeyAPIBase: {Value: env.Upstream.BaseURL()},
+		},
+		Permissions: gateway.Permissions{IsEveryoneAllowed: true}}
+	var out recorder
+	// The first query provisions the token's user; the endpoint does not exist yet anywhere.
+	if res := env.Pipeline.Serve(context.Background(), chatQuery(app.Caller{APIKey: token}), &out); res.Outcome != "not_found" {
+		t.Fatalf("before the endpoint exists: %+v (%v)", res, out.err)
+	}
+	if _, err := other.CreateEndpoint(context.Background(), app.CLIActor, in); err != nil {
+		t.Fatal(err)
+	}
+	out = recorder{}
+	res := env.Pipeline.Serve(context.Background(), chatQuery(app.Caller{APIKey: token}), &out)
+	if res.Outcome != gateway.OutcomeSuccess || res.User != "jwt-user" || out.answer == nil {
+		t.Fatalf("result %+v, error %v", res, out.err)
 	}
 }

@@ -53,6 +53,8 @@ type Options struct {
 	Pipeline pipeline.Options // Metrics is filled in, and Transport when nil
 	BasePath string
 	PageSize int
+	// Bearers accept identity providers' JWTs in place of keys (app.Options.Bearers).
+	Bearers []app.BearerVerifier
 }
 
 // New starts an environment; everything stops at test cleanup.
@@ -74,7 +76,7 @@ func New(t testing.TB, o Options) *Env {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	writer := audit.NewWriter(store, log)
 	a, err := app.New(ctx, app.Options{Store: store, Secrets: secrets.NewResolver(local.New(store, keys), nil),
-		Providers: provider.NewRegistry(Spec), Limiter: memory.New(), Audit: writer, AuditKeys: auditKeys, Log: log})
+		Providers: provider.NewRegistry(Spec), Limiter: memory.New(), Audit: writer, AuditKeys: auditKeys, Log: log, Bearers: o.Bearers})
 	if err != nil {
 		t.Fatal(err)
 	}
