@@ -51,6 +51,9 @@ func checkProfile(userName, email, firstName, lastName string) error {
 	if len(email) > 320 || len(firstName) > 256 || len(lastName) > 256 {
 		return gateway.Errorf(gateway.CodeInvalid, "email, firstName or lastName is too long")
 	}
+	if strings.ContainsRune(email+firstName+lastName, 0) {
+		return gateway.Errorf(gateway.CodeInvalid, "email, firstName or lastName contains a NUL character")
+	}
 	if email != "" && !strings.Contains(email, "@") {
 		return gateway.Errorf(gateway.CodeInvalid, "email %q is not an email address", truncate(email, 320))
 	}
@@ -206,7 +209,7 @@ func (a *App) RevokeKey(ctx context.Context, act Actor, keyID string) error {
 // CreateOrg adds an organization with initial members.
 func (a *App) CreateOrg(ctx context.Context, act Actor, name string, members []gateway.OrgMember) (*gateway.Org, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 256 {
+	if name == "" || len(name) > 256 || strings.ContainsRune(name, 0) {
 		return nil, gateway.Errorf(gateway.CodeInvalid, "organization name must be 1-256 characters")
 	}
 	snap := a.Snapshot()

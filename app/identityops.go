@@ -63,7 +63,7 @@ func (a *App) RenameOrg(ctx context.Context, act Actor, orgID, name string) (*ga
 		return nil, err
 	}
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 256 {
+	if name == "" || len(name) > 256 || strings.ContainsRune(name, 0) {
 		return nil, gateway.Errorf(gateway.CodeInvalid, "organization name must be 1-256 characters")
 	}
 	o, err := a.orgForChange(ctx, orgID)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/identity/scim"
@@ -61,8 +62,8 @@ func (a *App) setExternalID(ctx context.Context, kind, id string, ext *string) e
 	if ext == nil {
 		return nil
 	}
-	if len(*ext) > 1024 {
-		return gateway.Errorf(gateway.CodeInvalid, "externalId is longer than 1024 characters")
+	if len(*ext) > 1024 || strings.ContainsRune(*ext, 0) {
+		return gateway.Errorf(gateway.CodeInvalid, "externalId must be at most 1024 characters, without NUL")
 	}
 	return a.Store.SetExternalID(ctx, kind, id, *ext)
 }
@@ -87,8 +88,8 @@ func (a *App) SCIMGroupsOf(userID string) []*gateway.Org {
 // SCIMCreateUser creates a user from a provisioning request; one created inactive is
 // deprovisioned at once. A taken userName is CodeConflict.
 func (a *App) SCIMCreateUser(ctx context.Context, act Actor, p scim.Profile) (*gateway.User, error) {
-	if len(p.ExternalID) > 1024 {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "externalId is longer than 1024 characters")
+	if len(p.ExternalID) > 1024 || strings.ContainsRune(p.ExternalID, 0) {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "externalId must be at most 1024 characters, without NUL")
 	}
 	u, err := a.CreateUser(ctx, act, NewUser{UserName: p.UserName, Email: p.Email, FirstName: p.GivenName, LastName: p.FamilyName})
 	if err != nil {
@@ -186,8 +187,8 @@ func (a *App) SCIMGroup(ctx context.Context, id string) (*gateway.Org, error) {
 
 // SCIMCreateGroup creates an organization with members (each an existing user id).
 func (a *App) SCIMCreateGroup(ctx context.Context, act Actor, name, externalID string, memberIDs []string) (*gateway.Org, error) {
-	if len(externalID) > 1024 {
-		return nil, gateway.Errorf(gateway.CodeInvalid, "externalId is longer than 1024 characters")
+	if len(externalID) > 1024 || strings.ContainsRune(externalID, 0) {
+		return nil, gateway.Errorf(gateway.CodeInvalid, "externalId must be at most 1024 characters, without NUL")
 	}
 	members := make([]gateway.OrgMember, len(memberIDs))
 	for i, id := range memberIDs {

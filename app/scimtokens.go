@@ -25,7 +25,7 @@ func (a *App) CreateSCIMToken(ctx context.Context, act Actor, name string) (stri
 		return "", nil, gateway.Errorf(gateway.CodeForbidden, "SCIM tokens are created with the CLI")
 	}
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 256 {
+	if name == "" || len(name) > 256 || strings.ContainsRune(name, 0) {
 		return "", nil, gateway.Errorf(gateway.CodeInvalid, "SCIM token name must be 1-256 characters")
 	}
 	var b [32]byte

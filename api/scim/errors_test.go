@@ -65,6 +65,10 @@ func TestSCIMRefusesBadRequestsWithTheirSCIMType(t *testing.T) {
 		{"POST", "/scim/v2/Groups", `{"displayName":"g","members":[{"value":"nobody"}]}`, 400, "invalidValue"},
 		{"POST", "/scim/v2/Groups", `{"members":[]}`, 400, "invalidValue"},
 		{"POST", "/scim/v2/Bulk", `{}`, 404, ""},
+		{"POST", "/scim/v2/Users", `{"userName":"d","emails":[{"value":"d\u0000@example.org"}]}`, 400, "invalidValue"},
+		{"POST", "/scim/v2/Users", `{"userName":"e","externalId":"e\u0000"}`, 400, "invalidValue"},
+		{"POST", "/scim/v2/Groups", `{"displayName":"g\u0000"}`, 400, "invalidValue"},
+		{"PATCH", "/scim/v2/Users/" + id, `{"Operations":[{"op":"replace","path":"name.givenName","value":"\u0000"}]}`, 400, "invalidValue"},
 		{"DELETE", "/scim/v2/Users/" + admin, "", 400, "invalidValue"}, // the last active administrator stays
 		{"POST", "/scim/v2/Users/" + id, `{}`, 404, ""},
 	}
