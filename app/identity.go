@@ -329,7 +329,7 @@ func ParseExpiry(s string) (time.Duration, error) {
 // LLMGATE_ADMIN_API_KEY; when empty a key is generated and returned (created=true) so the
 // caller can show it once.
 func (a *App) Bootstrap(ctx context.Context, presetKey string) (key string, created bool, err error) {
-	for _, u := range a.Snapshot().Users() {
+	for u := range a.Snapshot().AllUsers() {
 		if u.Admin {
 			return "", false, nil
 		}

@@ -67,7 +67,7 @@ func (a *App) userForChange(ctx context.Context, id string) (*gateway.User, erro
 
 func (a *App) activeAdmins() int {
 	n := 0
-	for _, u := range a.Snapshot().Users() {
+	for u := range a.Snapshot().AllUsers() {
 		if u.Admin && u.Active() {
 			n++
 		}
