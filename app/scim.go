@@ -41,6 +41,9 @@ func (a *App) linkedTo(ctx context.Context, kind string, f *scim.Filter) (map[st
 	if f == nil || f.Attr != "externalId" {
 		return nil, nil
 	}
+	if strings.ContainsRune(f.Value, 0) { // no externalId holds one (setExternalID refuses it)
+		return map[string]bool{}, nil
+	}
 	ids, err := a.Store.ResourcesByExternalID(ctx, kind, f.Value)
 	if err != nil {
 		return nil, err

@@ -100,6 +100,9 @@ func TestSCIMListsPageWithStartIndexAndCount(t *testing.T) {
 		page.resources()[0]["id"] != all.resources()[1]["id"] {
 		t.Fatalf("page: %s\nall: %s", page.raw, all.raw)
 	}
+	if e.call("GET", `/scim/v2/Users?filter=externalId+eq+%22%5Cu0000%22`, "").must(t, 200).total() != 0 {
+		t.Fatal("an externalId filter with NUL matched something")
+	}
 	if e.call("GET", "/scim/v2/Users?count=0", "").must(t, 200).total() != all.total() {
 		t.Fatal("count=0 should still report totalResults")
 	}
