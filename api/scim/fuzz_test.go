@@ -11,28 +11,59 @@ import (
 	"github.com/llmgate/llmgate/api/httpkit"
 	"github.com/llmgate/llmgate/api/scim"
 	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/audit"
+	"github.com/llmgate/llmgate/internal/e2e"
 	"github.com/llmgate/llmgate/pipeline/pipelinetest"
+	"github.com/llmgate/llmgate/provider/registry"
+	ratememory "github.com/llmgate/llmgate/ratelimit/memory"
+	"github.com/llmgate/llmgate/secrets/local"
+	"github.com/llmgate/llmgate/store/postgres"
 )
 
 // Whatever an IdP (or anyone holding a SCIM token) sends to any route, the answer is never a
 // 5xx and always SCIM's content type.
 func FuzzSCIMSurfaceNeverAnswers5xx(f *testing.F) {
-	e := pipelinetest.New(f, pipelinetest.Options{})
+	fuzzSurface(f, pipelinetest.New(f, pipelinetest.Options{}).App)
+}
+
+// The same on PostgreSQL, whose text columns refuse what SQLite stores (NUL characters).
+func FuzzSCIMSurfaceOnPostgresNeverAnswers5xx(f *testing.F) {
 	ctx := context.Background()
-	token, _, err := e.App.CreateSCIMToken(ctx, app.CLIActor, "fuzz")
+	store, err := postgres.Open(ctx, e2e.PostgresURL(f))
 	if err != nil {
 		f.Fatal(err)
 	}
-	u, err := e.App.CreateUser(ctx, app.CLIActor, app.NewUser{UserName: "target"})
+	f.Cleanup(func() { store.Close() })
+	keys, err := local.LoadKeyring(f.TempDir(), "")
 	if err != nil {
 		f.Fatal(err)
 	}
-	o, err := e.App.CreateOrg(ctx, app.CLIActor, "team", nil)
+	writer := audit.NewWriter(store, slog.New(slog.DiscardHandler))
+	f.Cleanup(writer.Close)
+	a, err := app.New(ctx, app.Options{Store: store, Secrets: local.New(store, keys), Providers: registry.Default(),
+		Limiter: ratememory.New(), Audit: writer, AuditKeys: audit.NewDerivedKeyring(keys), Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	fuzzSurface(f, a)
+}
+
+func fuzzSurface(f *testing.F, a *app.App) {
+	ctx := context.Background()
+	token, _, err := a.CreateSCIMToken(ctx, app.CLIActor, "fuzz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	u, err := a.CreateUser(ctx, app.CLIActor, app.NewUser{UserName: "target"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	o, err := a.CreateOrg(ctx, app.CLIActor, "team", nil)
 	if err != nil {
 		f.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	scim.Register(mux, e.App, scim.Options{MaxBodyBytes: 16 << 10})
+	scim.Register(mux, a, scim.Options{MaxBodyBytes: 16 << 10})
 	h := httpkit.Middleware(slog.New(slog.DiscardHandler), mux)
 	seeds := []struct{ method, path, body string }{
 		{"PATCH", "/Users/{u}", `{"Operations":[{"op":"Replace","path":"active","value":"False"}]}`},
@@ -45,6 +76,8 @@ func FuzzSCIMSurfaceNeverAnswers5xx(f *testing.F) {
 		{"GET", "/Users?filter=userName eq \"target\"&startIndex=0&count=99999", ""},
 		{"GET", "/Groups?filter=externalId eq \"x\"&excludedAttributes=members", ""},
 		{"DELETE", "/Users/{u}", ""},
+		{"GET", "/Users?filter=externalId eq \"\\u0000\"", ""},
+		{"PATCH", "/Groups/{o}", `{"Operations":[{"op":"replace","path":"externalId","value":"\u0000"}]}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.body)
