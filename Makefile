@@ -27,8 +27,8 @@ bench: build
 bench-audit:
 	go test -tags scale -count=1 -v -run TestAuditCeilingWithThreeReplicas ./store/postgres/
 
-# Start-up time and RSS with 10,000 endpoints, 100,000 users and 100,000 API keys (seeds the
-# SQLite file directly; takes a few minutes), and that an admin change is seen at once.
+# Start-up time and RSS with 10,000 endpoints, 100,000 users and 100,000 API keys (seeded through the
+# admin operations; takes a few minutes), and that an admin change is seen at once.
 bench-scale: build
 	LLMGATE_BIN=$(CURDIR)/bin/llmgate FAKEUPSTREAM_BIN=$(CURDIR)/bin/fakeupstream go test -tags scale -count=1 -v -timeout 30m -run TestStartAndMemoryAtConfigurationScale ./e2e/
 

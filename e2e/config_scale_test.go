@@ -4,12 +4,13 @@ package e2e
 
 // Scale of configuration (issue 13, target 5): start-up time and memory of a gateway holding
 // 10,000 endpoints, 100,000 users and 100,000 API keys, and that an admin change is still seen
-// on the next request. Run with `make bench-scale` (go test -tags scale); the state is written
-// straight into the SQLite file (the admin operations would take far longer to create it).
+// on the next request. Run with `make bench-scale` (go test -tags scale); the state is created
+// through the admin operations, as the CLI would, while the gateway is stopped.
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,9 +19,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/audit"
 	"github.com/llmgate/llmgate/fakeupstream"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/internal/e2e"
+	"github.com/llmgate/llmgate/provider/registry"
+	ratememory "github.com/llmgate/llmgate/ratelimit/memory"
+	"github.com/llmgate/llmgate/secrets/local"
 	"github.com/llmgate/llmgate/store/sqlite"
 )
 
@@ -63,42 +69,61 @@ func rssMiB(t *testing.T, pid int) float64 {
 	return 0
 }
 
-// seedConfiguration writes the users, keys and endpoints and returns one user's key.
+// seedConfiguration creates the users, their keys and the endpoints through the admin
+// operations (app.App over the gateway's own database and master key, as the CLI does) and
+// returns one user's key.
 func seedConfiguration(t *testing.T, dir string) string {
 	ctx := context.Background()
 	begin := time.Now()
+	a := adminApp(t, dir)
+	var first string
+	for i := range scaleUsers {
+		u, err := a.CreateUser(ctx, app.CLIActor, app.NewUser{UserName: fmt.Sprintf("user-%06d", i), Email: fmt.Sprintf("user-%06d@example.org", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _, err := a.CreateKey(ctx, app.CLIActor, u.ID, "k", 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == "" {
+			first = key
+		}
+	}
+	usersDone := time.Since(begin)
+	for i := range scaleEndpoints {
+		_, err := a.CreateEndpoint(ctx, app.CLIActor, app.EndpointInput{Name: fmt.Sprintf("scale-%05d", i), Type: gateway.TypeChat,
+			Provider: "openai", Model: "gpt-4o-mini", Config: map[string]app.ConfigValue{"openai_api_key": {SecretRef: "env:SCALE_KEY"}},
+			Permissions: gateway.Permissions{IsEveryoneAllowed: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := time.Since(begin)
+	t.Logf("seeded through the admin operations in %s: %d users and keys %.0f/s, %d endpoints %.0f/s", all.Round(time.Second),
+		scaleUsers, float64(2*scaleUsers)/usersDone.Seconds(), scaleEndpoints, float64(scaleEndpoints)/(all-usersDone).Seconds())
+	return first
+}
+
+// adminApp opens the App the CLI would on dir's database and master key.
+func adminApp(t *testing.T, dir string) *app.App {
+	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(dir, "llmgate.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
-	ev := func() *gateway.AuditEvent {
-		return &gateway.AuditEvent{ID: gateway.NewID(), Kind: gateway.KindCreateUser, Timestamp: gateway.Now(), Metadata: map[string]string{}}
+	t.Cleanup(func() { store.Close() })
+	keys, err := local.LoadKeyring(dir, "")
+	if err != nil {
+		t.Fatal(err)
 	}
-	var first string
-	for i := range scaleUsers {
-		u := &gateway.User{ID: gateway.NewID(), UserName: fmt.Sprintf("user-%06d", i), Email: fmt.Sprintf("user-%06d@example.org", i), CreatedAt: gateway.Now()}
-		if err := store.CreateUser(ctx, u, ev()); err != nil {
-			t.Fatal(err)
-		}
-		secret := fmt.Sprintf("lgk_scale_%06d_%s", i, gateway.NewID())
-		h := gateway.HashKey(secret)
-		k := &gateway.APIKey{ID: gateway.NewID(), UserID: u.ID, Name: "k", Hash: h[:], Prefix: secret[:8], CreatedAt: gateway.Now()}
-		if err := store.CreateKey(ctx, k, ev()); err != nil {
-			t.Fatal(err)
-		}
-		if first == "" {
-			first = secret
-		}
+	log := slog.New(slog.DiscardHandler)
+	writer := audit.NewWriter(store, log)
+	t.Cleanup(writer.Close)
+	a, err := app.New(ctx, app.Options{Store: store, Secrets: local.New(store, keys), Providers: registry.Default(),
+		Limiter: ratememory.New(), Audit: writer, AuditKeys: audit.NewDerivedKeyring(keys), Log: log})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i := range scaleEndpoints {
-		e := &gateway.Endpoint{ID: gateway.NewID(), Name: fmt.Sprintf("scale-%05d", i), Type: gateway.TypeChat, Provider: "openai",
-			Model: "gpt-4o-mini", Config: map[string]string{}, Secrets: map[string]gateway.SecretRef{"openai_api_key": {Ref: "env:SCALE_KEY"}},
-			Permissions: gateway.Permissions{IsEveryoneAllowed: true}, CreatedAt: gateway.Now(), UpdatedAt: gateway.Now()}
-		if err := store.CreateEndpoint(ctx, e, ev()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("seeded in %s", time.Since(begin).Round(time.Second))
-	return first
+	return a
 }
