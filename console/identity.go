@@ -20,12 +20,10 @@ func (c *Console) adminUsers(w http.ResponseWriter, r *http.Request, v *view) er
 }
 
 func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, v *view, status int, nu app.NewUser) error {
-	lp := readListPage(r, "")
-	users, total, err := c.app.ListUsers(v.actor(), lp.Search, app.Page{Offset: lp.Offset, Limit: pageSize})
+	users, lp, err := listed(r, func(q string, p app.Page) ([]*gateway.User, int, error) { return c.app.ListUsers(v.actor(), q, p) })
 	if err != nil {
 		return err
 	}
-	lp.paged(total, len(users))
 	v.Title, v.Nav, v.Data = "Users", "users", usersData{List: lp, Users: users, New: nu}
 	c.render(w, status, "users", v)
 	return nil
@@ -69,12 +67,10 @@ func (c *Console) adminOrgs(w http.ResponseWriter, r *http.Request, v *view) err
 }
 
 func (c *Console) renderOrgs(w http.ResponseWriter, r *http.Request, v *view, status int, name string) error {
-	lp := readListPage(r, "")
-	orgs, total, err := c.app.ListOrgs(v.actor(), lp.Search, app.Page{Offset: lp.Offset, Limit: pageSize})
+	orgs, lp, err := listed(r, func(q string, p app.Page) ([]*gateway.Org, int, error) { return c.app.ListOrgs(v.actor(), q, p) })
 	if err != nil {
 		return err
 	}
-	lp.paged(total, len(orgs))
 	v.Title, v.Nav, v.Data = "Organizations", "orgs", orgsData{List: lp, Orgs: orgs, Name: name}
 	c.render(w, status, "orgs", v)
 	return nil
@@ -172,12 +168,10 @@ type allKeysData struct {
 // adminKeys lists every live key in the system with its owner; revoking goes through the same
 // action as My API keys (app.RevokeKey, which lets an admin revoke anyone's).
 func (c *Console) adminKeys(w http.ResponseWriter, r *http.Request, v *view) error {
-	lp := readListPage(r, "")
-	keys, total, err := c.app.ListAllKeys(v.actor(), lp.Search, app.Page{Offset: lp.Offset, Limit: pageSize})
+	keys, lp, err := listed(r, func(q string, p app.Page) ([]app.OwnedKey, int, error) { return c.app.ListAllKeys(v.actor(), q, p) })
 	if err != nil {
 		return err
 	}
-	lp.paged(total, len(keys))
 	v.Title, v.Nav, v.Data = "All API keys", "allkeys", allKeysData{List: lp, Keys: keys}
 	c.render(w, http.StatusOK, "allkeys", v)
 	return nil
@@ -222,4 +216,16 @@ func (c *Console) deleteOrg(w http.ResponseWriter, r *http.Request, v *view) err
 		})
 	}
 	return redirect(w, r, Prefix+"/admin/orgs")
+}
+
+// listed reads a list page's search and offset from r, fetches that page and says where the
+// neighbouring pages start.
+func listed[T any](r *http.Request, fetch func(q string, p app.Page) ([]T, int, error)) ([]T, listPage, error) {
+	lp := readListPage(r, "")
+	rows, total, err := fetch(lp.Search, app.Page{Offset: lp.Offset, Limit: pageSize})
+	if err != nil {
+		return nil, lp, err
+	}
+	lp.paged(total, len(rows))
+	return rows, lp, nil
 }
