@@ -88,11 +88,14 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 		r = r.WithContext(withNote(WithRequestID(r.Context(), id), note))
 		body := trackBody(r)
 		rec := &statusRecorder{ResponseWriter: w, closeIfUnread: func() bool { return unread(r, body) }}
+		// Every request gets its line, also one that panicked (a 500) or was aborted on purpose
+		// (http.ErrAbortHandler: a broken stream, re-raised once logged).
 		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
+			v := recover()
+			switch {
+			case v == nil:
+				finishUnread(rec, r, body, rec.status)
+			case v != http.ErrAbortHandler:
 				log.Error("panic serving request", "requestId", id, "path", r.URL.Path, "panic", safePanic(v))
 				if rec.status == 0 {
 					WriteJSON(rec, http.StatusInternalServerError, map[string]any{
@@ -100,17 +103,19 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 					})
 				}
 			}
+			if r.URL.Path != "/health" && r.URL.Path != "/metrics" {
+				// LogAttrs: typed attributes skip boxing each value on every request.
+				log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("requestId", id),
+					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
+					slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
+					slog.String("user", note.User), slog.String("endpoint", note.Endpoint), slog.String("outcome", note.Outcome),
+					slog.Int64("bytes", rec.bytes), slog.String("clientIp", ClientIP(r)))
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
 		}()
 		next.ServeHTTP(rec, r)
-		finishUnread(rec, r, body, rec.status)
-		if r.URL.Path != "/health" && r.URL.Path != "/metrics" {
-			// LogAttrs: typed attributes skip boxing each value on every request.
-			log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("requestId", id),
-				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
-				slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000),
-				slog.String("user", note.User), slog.String("endpoint", note.Endpoint), slog.String("outcome", note.Outcome),
-				slog.Int64("bytes", rec.bytes), slog.String("clientIp", ClientIP(r)))
-		}
 	})
 }
 

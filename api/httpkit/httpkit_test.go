@@ -161,3 +161,31 @@ func TestDecodeJSONObjectRefusesANonJSONContentType(t *testing.T) {
 		t.Fatalf("text/plain: %v", err)
 	}
 }
+
+// TestMiddlewareLogsAnAbortedResponseThenAbortsIt: a handler that aborts its response on
+// purpose (a stream that broke with no error frame) still gets its log line, with what it
+// noted, and the abort goes on to net/http.
+func TestMiddlewareLogsAnAbortedResponseThenAbortsIt(t *testing.T) {
+	var logs bytes.Buffer
+	h := Middleware(slog.New(slog.NewJSONHandler(&logs, nil)), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := Note(r.Context())
+		n.User, n.Endpoint, n.Outcome = "alice", "chat", "upstream_error"
+		_, _ = io.WriteString(w, "data: partial\n\n")
+		panic(http.ErrAbortHandler)
+	}))
+	func() {
+		defer func() {
+			if v := recover(); v != http.ErrAbortHandler {
+				t.Errorf("recovered %v, want http.ErrAbortHandler", v)
+			}
+		}()
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/v1/chat/completions", nil))
+	}()
+	var line map[string]any
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", logs.String(), err)
+	}
+	if line["msg"] != "request" || line["status"] != float64(200) || line["outcome"] != "upstream_error" || line["user"] != "alice" {
+		t.Fatalf("log line %v", line)
+	}
+}
