@@ -108,6 +108,9 @@ func NewSnapshot(st *State) *Snapshot {
 		if len(k.Hash) != 32 || k.RevokedAt != nil {
 			continue
 		}
+		if u := s.users.get(k.UserID); u != nil {
+			k.UserID = u.ID // one copy of the id string, not one per key
+		}
 		s.keys.set([32]byte(k.Hash), k)
 		s.keysByID.set(k.ID, k)
 	}
