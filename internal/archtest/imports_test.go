@@ -28,6 +28,9 @@ var rules = []rule{
 	{dir: "usage", tree: true, forbidden: []string{module + "api/"}},
 	{dir: "llm", tree: true, forbidden: []string{module + "api/"}},
 	{dir: "provider", tree: true, forbidden: []string{module + "api/", module + "app", module + "pipeline"}},
+	// The console calls app, never a store; identity providers' protocols know no storage.
+	{dir: "console", forbidden: []string{module + "store", module + "secrets"}},
+	{dir: "identity", tree: true, forbidden: []string{module + "api/", module + "store", module + "console"}},
 }
 
 func TestCoreImportsNoSurface(t *testing.T) {
