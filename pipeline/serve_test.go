@@ -3,8 +3,11 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -243,5 +246,50 @@ func TestBearerTokenReachesAnEndpointCreatedOnAnotherReplica(t *testing.T) {
 	res := env.Pipeline.Serve(context.Background(), chatQuery(app.Caller{APIKey: token}), &out)
 	if res.Outcome != gateway.OutcomeSuccess || res.User != "jwt-user" || out.answer == nil {
 		t.Fatalf("result %+v, error %v", res, out.err)
+	}
+}
+
+// goneSink is a recorder whose client leaves after the first frame: its next Frame fails.
+type goneSink struct {
+	recorder
+	frames int
+}
+
+func (g *goneSink) Frame(p []byte) error {
+	g.frames++
+	if g.frames > 1 {
+		return errors.New("write: broken pipe")
+	}
+	return g.recorder.Frame(p)
+}
+
+// TestSinkThatCannotTakeAFrameStopsTheUpstream: a Sink's failed Frame means the client is
+// gone (Sink's contract), with no HTTP in sight: the provider's call is cancelled while it is
+// still generating (the fake holds the rest of its stream), nothing more is written, and the query is audited and reported as the client's
+// leaving (client_cancelled; the answer's status stays the 200 its stream started with).
+func TestSinkThatCannotTakeAFrameStopsTheUpstream(t *testing.T) {
+	env := pipelinetest.New(t, pipelinetest.Options{})
+	_, key := env.User("ivan")
+	env.Endpoint("stream", gateway.TypeChat, pipelinetest.ModelGate, nil)
+	t.Cleanup(env.Upstream.Release) // a failing run must not leave the fake's stream held open
+	chunk := `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"a "},"finish_reason":null}]}` + "\n\n"
+	env.Upstream.Answer(pipelinetest.ModelGate, strings.Repeat(chunk, 4)+"data: [DONE]\n\n")
+	q := pipeline.Query{Surface: openai.Surface{}, Type: gateway.TypeChat, Caller: app.Caller{APIKey: key},
+		Body: body(`{"model":"stream","stream":true,"messages":[{"role":"user","content":"a b c"}]}`)}
+	out := &goneSink{}
+	done := make(chan pipeline.Result, 1)
+	go func() { done <- env.Pipeline.Serve(context.Background(), q, out) }()
+	if rec := waitFinished(t, env); !rec.Cancelled {
+		t.Fatal("the upstream call survived the client leaving")
+	}
+	res := <-done
+	if res.Outcome != "client_cancelled" || res.Status != 200 {
+		t.Fatalf("result %+v, want client_cancelled after a 200 stream start", res)
+	}
+	if slices.Contains(out.calls, "abort") || slices.Contains(out.calls, "error") {
+		t.Fatalf("a client that left is told nothing more, got sink calls %v", out.calls)
+	}
+	if ev := onlyEvent(t, env, "stream"); ev.Metadata["outcome"] != "client_cancelled" {
+		t.Fatalf("audited as %v", ev.Metadata)
 	}
 }
