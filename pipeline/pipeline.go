@@ -36,7 +36,7 @@ import (
 )
 
 // DefaultMaxBodyBytes is the request body limit when none is configured
-// (docs/contract/product.md: 10 MiB, as httpkit.DefaultMaxBody for the admin API).
+// (docs/contract/product.md: 10 MiB); httpkit.DefaultMaxBody, the admin API's, is this one.
 const DefaultMaxBodyBytes = 10 << 20
 
 // DefaultCacheBytes bounds the in-process response cache.

@@ -18,10 +18,12 @@ import (
 	"time"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/pipeline"
 )
 
-// DefaultMaxBody is the request body limit when none is configured (docs/contract/product.md: 10 MiB).
-const DefaultMaxBody = 10 << 20
+// DefaultMaxBody is the request body limit when none is configured: the query path's
+// (pipeline.DefaultMaxBodyBytes, 10 MiB), so the admin API and the queries agree.
+const DefaultMaxBody = pipeline.DefaultMaxBodyBytes
 
 type ctxKey int
 
