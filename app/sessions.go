@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"strings"
 	"time"
 
@@ -58,9 +56,9 @@ func (a *App) SignInWithKey(ctx context.Context, c Caller, userName, key string)
 func (a *App) StartSession(ctx context.Context, c Caller, u *gateway.User, keyID, method string, expires time.Time) (string, *gateway.Session, error) {
 	now := gateway.Now()
 	expires = minTime(expires, now.Add(SessionLifetime))
-	token := randomToken()
+	token := gateway.NewSecret()
 	s := &gateway.Session{Hash: gateway.HashSessionToken(token), UserID: u.ID, KeyID: keyID, Method: method,
-		CSRF: randomToken(), CreatedAt: now, ExpiresAt: expires}
+		CSRF: gateway.NewSecret(), CreatedAt: now, ExpiresAt: expires}
 	if err := a.auditSignIn(c, u, u.UserName, method, ""); err != nil {
 		return "", nil, err
 	}
@@ -153,12 +151,6 @@ func (a *App) auditSignIn(c Caller, u *gateway.User, userName, method, reason st
 		a.Log.Error("writing sign-in audit event", "err", err)
 	}
 	return err
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func minTime(a, b time.Time) time.Time {

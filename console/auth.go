@@ -26,7 +26,7 @@ func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
 
 // renderSignIn shows the form with a fresh double-submit token in a cookie and the form.
 func (c *Console) renderSignIn(w http.ResponseWriter, r *http.Request, status int, next, userName, message string) {
-	token := randomToken()
+	token := gateway.NewSecret()
 	c.setCookie(w, signInCookie, token, time.Now().Add(time.Hour))
 	v := c.newView(r, nil, nil)
 	v.Title, v.Flash = "Sign in", message

@@ -2,9 +2,7 @@ package console
 
 import (
 	"bytes"
-	"crypto/rand"
 	"embed"
-	"encoding/base64"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -150,12 +148,6 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, v *view, err erro
 // API answers 400 for compatibility).
 func statusOf(ge *gateway.Error) int {
 	return httpkit.Status(ge, map[gateway.Code]int{gateway.CodeConflict: http.StatusConflict})
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // pageQuery builds "?k=v&…" from key/value pairs, skipping empty values.

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"regexp"
@@ -43,6 +44,16 @@ func NewID() string {
 
 // ValidID reports whether s is a 24-hex lowercase id.
 func ValidID(s string) bool { return idPattern.MatchString(s) }
+
+// NewSecret returns 256 random bits, URL-safe base64: session tokens, CSRF and OAuth state and
+// nonce values — anything a guess must never hit.
+func NewSecret() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
 
 // NewRequestID returns a random UUIDv4 string used to correlate responses and logs.
 func NewRequestID() string {

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +18,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/llmgate/llmgate/gateway"
 )
 
 // loginTimeout bounds how long `llmgate login` waits for the browser.
@@ -82,7 +82,7 @@ func browserLogin(ctx context.Context, base string, noBrowser bool, out io.Write
 		return "", fmt.Errorf("listening on loopback: %w", err)
 	}
 	defer ln.Close()
-	state := randomState()
+	state := gateway.NewSecret()
 	keys := make(chan string, 1)
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
@@ -178,10 +178,4 @@ func writeEnvFile(path, base, key string) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-func randomState() string {
-	b := make([]byte, 24)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

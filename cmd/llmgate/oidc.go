@@ -18,8 +18,10 @@ type oidcSettings struct {
 	UsernameClaim, GroupsClaim, EmailClaim   string
 	Name, DisplayName, Scopes                string
 	AdminGroups, GroupMap                    string
-	// ProvidersFile lists further providers (oidcfile.go).
+	// ProvidersFile lists further providers (oidcfile.go); fileEntries is what it held when
+	// the setting was read.
 	ProvidersFile string
+	fileEntries   []providerEntry
 }
 
 func (o *oidcSettings) rows() []setting {
@@ -35,7 +37,7 @@ func (o *oidcSettings) rows() []setting {
 		{"oidc-name", "LLMGATE_OIDC_NAME", scopeServe, "sso", "short name of the provider in URLs and audit events (oidc:NAME)", stringValue(&o.Name, providerName)},
 		{"oidc-display-name", "LLMGATE_OIDC_DISPLAY_NAME", scopeServe, "single sign-on", "what the console's sign-in button says", stringValue(&o.DisplayName, nil)},
 		{"oidc-admin-groups", "LLMGATE_OIDC_ADMIN_GROUPS", scopeServe, "", "comma-separated groups whose members are administrators (empty: sign-in never changes who is one)", stringValue(&o.AdminGroups, nil)},
-		{"oidc-providers-file", "LLMGATE_OIDC_PROVIDERS_FILE", scopeServe, "", "YAML file listing further identity providers (see docs/sso.md); each gets its own sign-in button and accepted tokens", stringValue(&o.ProvidersFile, readableProvidersFile)},
+		{"oidc-providers-file", "LLMGATE_OIDC_PROVIDERS_FILE", scopeServe, "", "YAML file listing further identity providers (see docs/sso.md); each gets its own sign-in button and accepted tokens", stringValue(&o.ProvidersFile, o.loadProvidersFile)},
 		{"oidc-group-map", "LLMGATE_OIDC_GROUP_MAP", scopeServe, "", "comma-separated GROUP=ORGANIZATION[:admin|member]: members of the IdP group are members of the organization, kept in step at every sign-in", stringValue(&o.GroupMap, groupMap)},
 	}
 }
@@ -86,11 +88,15 @@ func splitList(s string) []string {
 	return out
 }
 
-func readableProvidersFile(s string) error {
+// loadProvidersFile reads and checks the file when the setting is given, once: validate and
+// providers use what it kept.
+func (o *oidcSettings) loadProvidersFile(s string) error {
+	o.fileEntries = nil
 	if s == "" {
 		return nil
 	}
-	_, err := readProvidersFile(s)
+	entries, err := readProvidersFile(s)
+	o.fileEntries = entries
 	return err
 }
 
@@ -103,11 +109,7 @@ func (o *oidcSettings) validate() error {
 	if o.ProvidersFile == "" || o.Issuer == "" {
 		return nil
 	}
-	entries, err := readProvidersFile(o.ProvidersFile)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
+	for _, e := range o.fileEntries {
 		if e.Name == o.Name {
 			return fmt.Errorf("--oidc-providers-file: provider %q has the name of the --oidc-issuer provider (--oidc-name)", e.Name)
 		}
@@ -119,18 +121,12 @@ func (o *oidcSettings) validate() error {
 // secret may be a secret reference, resolved once here.
 func (o *oidcSettings) providers(ctx context.Context, store gateway.SecretStore) ([]*oidc.Provider, error) {
 	var out []*oidc.Provider
-	if o.ProvidersFile != "" {
-		entries, err := readProvidersFile(o.ProvidersFile)
+	for _, e := range o.fileEntries {
+		p, err := e.provider(ctx, store)
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range entries {
-			p, err := e.provider(ctx, store)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, p)
-		}
+		out = append(out, p)
 	}
 	if o.Issuer == "" {
 		return out, nil

@@ -8,8 +8,6 @@ package oidc
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/llmgate/llmgate/app"
+	"github.com/llmgate/llmgate/gateway"
 )
 
 // Config is one identity provider.
@@ -117,7 +116,7 @@ func (p *Provider) Start(ctx context.Context, redirectURL, next string) (string,
 	if err != nil {
 		return "", Pending{}, err
 	}
-	pl := Pending{State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), Next: next}
+	pl := Pending{State: gateway.NewSecret(), Nonce: gateway.NewSecret(), Verifier: oauth2.GenerateVerifier(), Next: next}
 	u := p.oauth(d, redirectURL).AuthCodeURL(pl.State, gooidc.Nonce(pl.Nonce), oauth2.S256ChallengeOption(pl.Verifier))
 	return u, pl, nil
 }
@@ -224,10 +223,4 @@ func strs(v any) []string {
 		return out
 	}
 	return nil
-}
-
-func random() string {
-	b := make([]byte, 24)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
