@@ -23,15 +23,32 @@ func runProxy(target string) error {
 	if err != nil {
 		return err
 	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	rp.FlushInterval = -1 // stream events as they come, as the gateway does
-	rp.Transport = &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: 90 * time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	fmt.Println(ln.Addr().String())
-	return (&http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	return (&http.Server{Handler: newProxy(u), ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+}
+
+// newProxy is the bare hop: a ReverseProxy that streams events as they come, as the gateway
+// does. Each request is full duplex: net/http's HTTP/1 server otherwise closes a request body
+// as soon as the handler starts its answer, and when the upstream answers (and the proxy
+// flushes the headers of a stream) before the proxy's transport has finished reading that
+// body to its end, the transport's write fails and it closes the upstream connection under
+// the answer being copied ("ReverseProxy read error during body copy: use of closed network
+// connection"), which the caller sees as an unexpected EOF.
+func newProxy(target *url.URL) http.Handler {
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.FlushInterval = -1
+	rp.Transport = &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: 90 * time.Second}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := http.NewResponseController(w).EnableFullDuplex(); err != nil {
+			http.Error(w, "bare proxy: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	})
 }
 
 // startProxy runs this binary as the bare proxy in front of target.
