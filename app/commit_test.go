@@ -76,9 +76,8 @@ func viewOf(s *gateway.Snapshot) snapshotView {
 		v.Orgs = append(v.Orgs, *o)
 		v.Lookups["org "+o.ID] = fmt.Sprint(s.Org(o.ID) == o, s.OrgByName(o.Name) == o)
 	}
-	for _, k := range s.Keys() {
-		v.Keys = append(v.Keys, *k)
-		v.Lookups["key "+k.ID] = fmt.Sprint(s.Key(k.ID) == k)
+	for _, id := range s.KeyIDs() {
+		v.Keys = append(v.Keys, *s.Key(id))
 	}
 	for _, e := range s.Endpoints() {
 		v.Endpoints = append(v.Endpoints, *e)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -79,15 +80,25 @@ type OwnedKey struct {
 }
 
 // ListAllKeys pages through every live key in the system (newest first) whose name, prefix or
-// owner's username contains q, each with its last use.
-func (a *App) ListAllKeys(act Actor, q string, p Page) ([]OwnedKey, int, error) {
+// owner's username contains q, each with its last use. The keys are read from the store (the
+// snapshot keeps only what authentication needs); those the snapshot does not hold yet or any
+// more are left out, so the list agrees with what authenticates.
+func (a *App) ListAllKeys(ctx context.Context, act Actor, q string, p Page) ([]OwnedKey, int, error) {
 	if err := requireAdminTo(act, "list every key"); err != nil {
+		return nil, 0, err
+	}
+	keys, err := a.Store.ListLiveKeys(ctx)
+	if err != nil {
 		return nil, 0, err
 	}
 	q = strings.ToLower(strings.TrimSpace(q))
 	snap := a.Snapshot()
 	var out []OwnedKey
-	for _, k := range snap.Keys() {
+	for i := range keys {
+		k := &keys[i]
+		if snap.Key(k.ID) == nil {
+			continue
+		}
 		owner := snap.User(k.UserID)
 		name := ""
 		if owner != nil {

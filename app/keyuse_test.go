@@ -28,7 +28,7 @@ func TestListAllKeysShowsWhenEachKeyWasLastUsed(t *testing.T) {
 	}
 	lastUsed := func() map[string]*time.Time {
 		t.Helper()
-		keys, _, err := e.App.ListAllKeys(app.CLIActor, "uma", app.Page{})
+		keys, _, err := e.App.ListAllKeys(t.Context(), app.CLIActor, "uma", app.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}

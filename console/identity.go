@@ -168,7 +168,9 @@ type allKeysData struct {
 // adminKeys lists every live key in the system with its owner; revoking goes through the same
 // action as My API keys (app.RevokeKey, which lets an admin revoke anyone's).
 func (c *Console) adminKeys(w http.ResponseWriter, r *http.Request, v *view) error {
-	keys, lp, err := listed(r, func(q string, p app.Page) ([]app.OwnedKey, int, error) { return c.app.ListAllKeys(v.actor(), q, p) })
+	keys, lp, err := listed(r, func(q string, p app.Page) ([]app.OwnedKey, int, error) {
+		return c.app.ListAllKeys(r.Context(), v.actor(), q, p)
+	})
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,9 @@ type StateStore interface {
 	RevokeKey(ctx context.Context, keyID string, at time.Time, ev *AuditEvent) error
 	// ListKeys returns every key of a user, revoked ones included, newest first.
 	ListKeys(ctx context.Context, userID string) ([]APIKey, error)
+	// ListLiveKeys returns every key not revoked (expired ones included), newest first: the
+	// administrators' list of all keys, which the snapshot does not keep whole.
+	ListLiveKeys(ctx context.Context) ([]APIKey, error)
 	GetKey(ctx context.Context, keyID string) (*APIKey, error)
 
 	// PutBudget creates or replaces the budget with b.ID; DeleteBudget removes it (unknown:

@@ -23,13 +23,13 @@ type State struct {
 // builds a new Snapshot and swaps it in atomically.
 type Snapshot struct {
 	Version         int64
-	users           *index[string, *User]
-	usersByName     *index[string, *User]
+	users           *table[string, User]
+	usersByName     *table[string, nameRef]
 	orgs            *index[string, *Org]
 	orgsByName      *index[string, *Org]
 	orgsOfUser      *index[string, []string] // org ids, ordered by org name
-	keys            *index[[32]byte, *APIKey]
-	keysByID        *index[string, *APIKey]
+	keys            *table[[32]byte, keyRec]
+	keysByID        *table[string, idRef]
 	endpoints       *index[string, *Endpoint] // by name
 	endpointsByID   *index[string, *Endpoint]
 	endpointsSorted []*Endpoint // by creation, then id
@@ -68,28 +68,27 @@ func (s *Snapshot) BudgetsFor(p *Principal, ep *Endpoint) []*Budget {
 	return out
 }
 
-// NewSnapshot indexes st. It copies nothing it does not need to: callers must not mutate st
-// afterwards.
+// NewSnapshot indexes st. It keeps st's endpoints, organizations and budgets: callers must not
+// mutate st afterwards. Users and keys are copied into compact tables, so the rest of st is
+// garbage once the snapshot is built.
 func NewSnapshot(st *State) *Snapshot {
 	s := &Snapshot{
 		Version:         st.Version,
-		users:           newStringIndex[*User](len(st.Users)),
-		usersByName:     newStringIndex[*User](len(st.Users)),
+		users:           newTable(userSpec, st.Users),
 		orgs:            newStringIndex[*Org](len(st.Orgs)),
 		orgsByName:      newStringIndex[*Org](len(st.Orgs)),
 		orgsOfUser:      newStringIndex[[]string](0),
-		keys:            newIndex[[32]byte, *APIKey](hashKeyHash, len(st.Keys)),
-		keysByID:        newStringIndex[*APIKey](len(st.Keys)),
 		endpoints:       newStringIndex[*Endpoint](len(st.Endpoints)),
 		endpointsByID:   newStringIndex[*Endpoint](len(st.Endpoints)),
 		endpointsSorted: make([]*Endpoint, 0, len(st.Endpoints)),
 		budgets:         make([]*Budget, 0, len(st.Budgets)),
 	}
-	for i := range st.Users {
-		u := &st.Users[i]
-		s.users.set(u.ID, u)
-		s.usersByName.set(u.UserName, u)
+	names := make([]nameRef, 0, s.users.len())
+	for u := range s.users.values() {
+		names = append(names, userNameRef(u))
 	}
+	s.usersByName = newTable(nameSpec, names)
+	s.indexKeys(st.Keys)
 	orgs := make([]*Org, 0, len(st.Orgs))
 	for i := range st.Orgs {
 		o := &st.Orgs[i]
@@ -102,17 +101,6 @@ func NewSnapshot(st *State) *Snapshot {
 		for _, m := range o.Members {
 			s.orgsOfUser.set(m.UserID, append(s.orgsOfUser.get(m.UserID), o.ID))
 		}
-	}
-	for i := range st.Keys {
-		k := &st.Keys[i]
-		if len(k.Hash) != 32 || k.RevokedAt != nil {
-			continue
-		}
-		if u := s.users.get(k.UserID); u != nil {
-			k.UserID = u.ID // one copy of the id string, not one per key
-		}
-		s.keys.set([32]byte(k.Hash), k)
-		s.keysByID.set(k.ID, k)
 	}
 	for i := range st.Endpoints {
 		e := &st.Endpoints[i]
@@ -127,6 +115,22 @@ func NewSnapshot(st *State) *Snapshot {
 	return s
 }
 
+// indexKeys fills s.keys and s.keysByID with the live keys among keys.
+func (s *Snapshot) indexKeys(keys []APIKey) {
+	recs := make([]keyRec, 0, len(keys))
+	for i := range keys {
+		if r, ok := s.keyRecOf(&keys[i]); ok {
+			recs = append(recs, r)
+		}
+	}
+	s.keys = newTable(keySpec, recs)
+	ids := make([]idRef, 0, s.keys.len())
+	for r := range s.keys.values() {
+		ids = append(ids, r.idRef())
+	}
+	s.keysByID = newTable(idSpec, ids)
+}
+
 // endpointBefore is the order of Endpoints: by creation, then id.
 func endpointBefore(a, b *Endpoint) bool {
 	if !a.CreatedAt.Equal(b.CreatedAt) {
@@ -138,25 +142,25 @@ func endpointBefore(a, b *Endpoint) bool {
 // HashKey is how API keys are stored and looked up.
 func HashKey(key string) [32]byte { return sha256.Sum256([]byte(key)) }
 
-// Authenticate maps a presented API key to its principal. The map lookup is by hash; the final
+// Authenticate maps a presented API key to its principal. The lookup is by hash; the final
 // comparison is constant-time so timing says nothing about stored hashes.
 func (s *Snapshot) Authenticate(key string, now time.Time) (*Principal, error) {
 	if key == "" {
 		return nil, Errorf(CodeUnauthenticated, "missing API key")
 	}
 	h := HashKey(key)
-	k, ok := s.keys.lookup(h)
-	if !ok || subtle.ConstantTimeCompare(k.Hash, h[:]) != 1 || !s.keyLive(k, now) {
+	k := s.keys.get(h)
+	if k == nil || subtle.ConstantTimeCompare(k.hash[:], h[:]) != 1 || !s.keyLive(k, now) {
 		return nil, Errorf(CodeUnauthenticated, "invalid or expired API key")
 	}
-	u, ok := s.users.lookup(k.UserID)
-	if !ok {
+	u := s.users.get(k.userID)
+	if u == nil {
 		return nil, Errorf(CodeUnauthenticated, "invalid or expired API key")
 	}
 	if !u.Active() {
 		return nil, Errorf(CodeUnauthenticated, "the API key's user is deactivated")
 	}
-	return &Principal{User: u, OrgIDs: s.orgsOfUser.get(u.ID), KeyID: k.ID}, nil
+	return &Principal{User: u, OrgIDs: s.orgsOfUser.get(u.ID), KeyID: k.id}, nil
 }
 
 // maxKeyChain bounds the parent walk; real chains are a few keys long.
@@ -164,40 +168,67 @@ const maxKeyChain = 64
 
 // keyLive reports whether k and every key it descends from is active: a key made with a key
 // never outlives it. A revoked parent is absent from the snapshot, so its children fail.
-func (s *Snapshot) keyLive(k *APIKey, now time.Time) bool {
+func (s *Snapshot) keyLive(k *keyRec, now time.Time) bool {
 	for i := 0; i < maxKeyChain; i++ {
-		if !k.Active(now) {
+		if !k.active(now) {
 			return false
 		}
-		if k.ParentID == "" {
+		if k.parentID == "" {
 			return true
 		}
-		if k = s.keysByID.get(k.ParentID); k == nil {
+		if k = s.keyRec(k.parentID); k == nil {
 			return false
 		}
 	}
 	return false
 }
 
+// keyRec returns the live key with id, or nil.
+func (s *Snapshot) keyRec(id string) *keyRec {
+	ref := s.keysByID.get(id)
+	if ref == nil {
+		return nil
+	}
+	return s.keys.findByHash(ref.hash, func(k *keyRec) bool { return k.id == id })
+}
+
 // KeyUsable reports whether k (as read from the store, revoked or not) would authenticate
 // at now: it and its parent chain are active and its user is not deactivated. Listings use
 // it so a key's isValid agrees with what Authenticate does.
 func (s *Snapshot) KeyUsable(k *APIKey, now time.Time) bool {
-	if !s.keyLive(k, now) {
+	if !k.Active(now) {
 		return false
+	}
+	if k.ParentID != "" {
+		parent := s.keyRec(k.ParentID)
+		if parent == nil || !s.keyLive(parent, now) {
+			return false
+		}
 	}
 	u := s.users.get(k.UserID)
 	return u != nil && u.Active()
 }
 
-// Key returns the non-revoked key with id, or nil.
-func (s *Snapshot) Key(id string) *APIKey { return s.keysByID.get(id) }
+// Key returns what authentication knows of the non-revoked key with id (ID, UserID, Hash,
+// ExpiresAt and ParentID; its name, prefix and creation time are in the store), or nil.
+func (s *Snapshot) Key(id string) *APIKey {
+	if k := s.keyRec(id); k != nil {
+		return k.apiKey()
+	}
+	return nil
+}
 
 // User returns the user with id, or nil.
 func (s *Snapshot) User(id string) *User { return s.users.get(id) }
 
 // UserByName returns the user with userName, or nil.
-func (s *Snapshot) UserByName(name string) *User { return s.usersByName.get(name) }
+func (s *Snapshot) UserByName(name string) *User {
+	ref := s.usersByName.get(name)
+	if ref == nil {
+		return nil
+	}
+	return s.users.findByHash(ref.hash, func(u *User) bool { return u.UserName == name })
+}
 
 // Org returns the organization with id, or nil.
 func (s *Snapshot) Org(id string) *Org { return s.orgs.get(id) }

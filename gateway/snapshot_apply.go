@@ -23,8 +23,8 @@ func (s *Snapshot) WithUser(u *User) *Snapshot {
 	if old := s.users.get(u.ID); old != nil && old.UserName != u.UserName {
 		c.usersByName = c.usersByName.without(old.UserName)
 	}
-	c.users = s.users.with(u.ID, u)
-	c.usersByName = c.usersByName.with(u.UserName, u)
+	c.users = s.users.with(*u)
+	c.usersByName = c.usersByName.with(userNameRef(u))
 	return c
 }
 
@@ -73,19 +73,20 @@ func (s *Snapshot) orgName(id string) string {
 // WithKey adds k, or takes it out when it is revoked.
 func (s *Snapshot) WithKey(k *APIKey) *Snapshot {
 	c := s.WithoutKey(k.ID)
-	if len(k.Hash) != 32 || k.RevokedAt != nil {
+	r, ok := c.keyRecOf(k)
+	if !ok {
 		return c
 	}
-	c.keys = c.keys.with([32]byte(k.Hash), k)
-	c.keysByID = c.keysByID.with(k.ID, k)
+	c.keys = c.keys.with(r)
+	c.keysByID = c.keysByID.with(r.idRef())
 	return c
 }
 
 // WithoutKey removes the key id (revoked keys are not in a snapshot).
 func (s *Snapshot) WithoutKey(id string) *Snapshot {
 	c := s.next()
-	if old := s.keysByID.get(id); old != nil {
-		c.keys = c.keys.without([32]byte(old.Hash))
+	if old := s.keyRec(id); old != nil {
+		c.keys = c.keys.without(old.hash)
 		c.keysByID = c.keysByID.without(id)
 	}
 	return c

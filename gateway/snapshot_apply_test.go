@@ -45,13 +45,14 @@ func TestDerivedSnapshotsLeaveTheirSourceUnchanged(t *testing.T) {
 	}
 }
 
-// Looking up an endpoint, a user or a key costs no allocation, however the snapshot was made.
+// Looking up an endpoint, a user (by id or name) or a key (by hash or id) costs no
+// allocation, however the snapshot was made.
 func TestSnapshotLookupsDoNotAllocate(t *testing.T) {
 	s := bigSnapshot(1000).WithUser(&User{ID: "u", UserName: "bob"})
 	h := HashKey("secret-key-of-bob")
 	s = s.WithKey(&APIKey{ID: "k", UserID: "u", Hash: h[:]})
 	allocs := testing.AllocsPerRun(100, func() {
-		if s.Endpoint("ep-999") == nil || s.User("u") == nil || s.Key("k") == nil || s.keys.get(h) == nil {
+		if s.Endpoint("ep-999") == nil || s.User("u") == nil || s.UserByName("bob") == nil || s.keyRec("k") == nil || s.keys.get(h) == nil {
 			t.Fatal("lookup missed")
 		}
 	})

@@ -2,22 +2,18 @@ package gateway
 
 import (
 	"iter"
-	"sort"
+	"slices"
+	"strings"
 )
 
-// Keys returns every live key (revoked ones are not in the snapshot), newest first. Callers
-// must not modify the keys.
-func (s *Snapshot) Keys() []*APIKey {
-	out := make([]*APIKey, 0, s.keysByID.len())
-	for k := range s.keysByID.values() {
-		out = append(out, k)
+// KeyIDs returns the ids of every live key (revoked ones are not in the snapshot), sorted.
+// Listings read the keys themselves from the store (Store.ListLiveKeys).
+func (s *Snapshot) KeyIDs() []string {
+	out := make([]string, 0, s.keysByID.len())
+	for r := range s.keysByID.values() {
+		out = append(out, r.id)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.After(out[j].CreatedAt)
-		}
-		return out[i].ID > out[j].ID
-	})
+	slices.SortFunc(out, strings.Compare)
 	return out
 }
 

@@ -174,7 +174,7 @@ func (h *api) listAllTokens(w http.ResponseWriter, r *http.Request, p *gateway.P
 		h.fail(w, r, err)
 		return
 	}
-	keys, total, err := h.app.ListAllKeys(h.actor(r, p), q.Get("q"), app.Page{Offset: pg.offset, Limit: pg.limit})
+	keys, total, err := h.app.ListAllKeys(r.Context(), h.actor(r, p), q.Get("q"), app.Page{Offset: pg.offset, Limit: pg.limit})
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -329,6 +329,13 @@ func (s *Store) ListKeys(ctx context.Context, userID string) ([]gateway.APIKey, 
 	return keys, dbError(err)
 }
 
+// ListLiveKeys returns every key not revoked, newest first.
+func (s *Store) ListLiveKeys(ctx context.Context) ([]gateway.APIKey, error) {
+	keys, err := queryKeys(ctx, s.read, `SELECT `+keyColumns+` FROM api_keys WHERE revoked_at IS NULL
+		ORDER BY created_at DESC, rowid DESC`)
+	return keys, dbError(err)
+}
+
 // GetKey returns one key, revoked or not.
 func (s *Store) GetKey(ctx context.Context, keyID string) (*gateway.APIKey, error) {
 	keys, err := queryKeys(ctx, s.read, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, keyID)

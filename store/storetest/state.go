@@ -146,6 +146,11 @@ func testKeys(t *testing.T, s gateway.Store) {
 	}
 	equal(t, "GetKey(revoked)", got, &revoked)
 	equal(t, "LoadState keys exclude revoked", loadState(t, s).Keys, []gateway.APIKey{*ci, *bobs, *notebook})
+	live, err := s.ListLiveKeys(ctx)
+	if err != nil {
+		t.Fatalf("ListLiveKeys: %v", err)
+	}
+	equal(t, "ListLiveKeys newest first, revoked excluded", live, []gateway.APIKey{*notebook, *bobs, *ci})
 
 	_, err = s.GetKey(ctx, gateway.NewID())
 	wantCode(t, "GetKey(unknown)", err, gateway.CodeNotFound)
