@@ -55,6 +55,8 @@ type Options struct {
 	PageSize int
 	// Bearers accept identity providers' JWTs in place of keys (app.Options.Bearers).
 	Bearers []app.BearerVerifier
+	// Providers are served beside fakeai (e.g. a real provider against fakeupstream).
+	Providers []*provider.Spec
 }
 
 // New starts an environment; everything stops at test cleanup.
@@ -76,7 +78,7 @@ func New(t testing.TB, o Options) *Env {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	writer := audit.NewWriter(store, log)
 	a, err := app.New(ctx, app.Options{Store: store, Secrets: secrets.NewResolver(local.New(store, keys), nil),
-		Providers: provider.NewRegistry(Spec), Limiter: memory.New(), Audit: writer, AuditKeys: auditKeys, Log: log, Bearers: o.Bearers})
+		Providers: provider.NewRegistry(append([]*provider.Spec{Spec}, o.Providers...)...), Limiter: memory.New(), Audit: writer, AuditKeys: auditKeys, Log: log, Bearers: o.Bearers})
 	if err != nil {
 		t.Fatal(err)
 	}
