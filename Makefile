@@ -1,5 +1,5 @@
 # llmgate — every target does its own set-up, so each works on a fresh machine.
-.PHONY: run test test-go build bench bench-console bench-audit bench-scale fmt fuzz fuzz-seeds soak
+.PHONY: run test test-go build bench bench-peers bench-console bench-audit bench-scale fmt fuzz fuzz-seeds soak
 
 build:
 	mkdir -p bin
@@ -21,6 +21,12 @@ test-go:
 
 bench: build
 	scripts/bench.sh
+
+# The same load in the same run against LiteLLM's proxy and MLflow's gateway too (installed from
+# PyPI into .venv/peers on first use; needs Python 3), with the table of ratios and a Peers
+# section in docs/benchmarks.md. Plain `make bench` needs no Python.
+bench-peers: build
+	scripts/bench-peers.sh
 
 # The audit chain's ceiling on PostgreSQL: three replicas' group-commit writers, 32 callers
 # each, on one database (needs LLMGATE_TEST_DATABASE_URL, e.g. from scripts/services.sh).

@@ -62,7 +62,7 @@ func (p phase) run(ctx context.Context, d time.Duration) result {
 		fields["model"] = p.target.model
 	}
 	body, _ := json.Marshal(fields)
-	cpu0, _ := cpuTime(p.target.pid)
+	cpu0, _ := treeCPU(p.target.pid)
 	start := time.Now()
 	deadline := start.Add(d)
 	samples := make([][]sample, p.concurrency)
@@ -76,7 +76,7 @@ func (p phase) run(ctx context.Context, d time.Duration) result {
 	}
 	wg.Wait()
 	r := p.summarise(samples, time.Since(start))
-	if cpu1, err := cpuTime(p.target.pid); err == nil {
+	if cpu1, err := treeCPU(p.target.pid); err == nil { // a Python server is a tree of processes
 		r.cpu = cpu1 - cpu0
 	}
 	return r

@@ -15,6 +15,8 @@
 //	-concurrency  LLMBENCH_CONCURRENCY  comma-separated concurrent callers (1,32)
 //	-llmgate      LLMBENCH_LLMGATE      gateway binary (bin/llmgate)
 //	-fakeupstream LLMBENCH_FAKEUPSTREAM fake upstream binary (bin/fakeupstream)
+//	-peers        LLMBENCH_PEERS        virtualenv of LiteLLM's proxy and MLflow's gateway: bench them
+//	                                    too, beside llmgate (peers.go, `make bench-peers`)
 //
 // With -soak DURATION (LLMBENCH_SOAK) it runs the soak instead (soak.go, `make soak`): a
 // mixed load of normal, faulty and oversized upstream answers from -soak-callers callers
@@ -43,6 +45,7 @@ type config struct {
 	// cpuprofile, when set, saves the gateway's CPU profile of its busiest unstreamed phase.
 	cpuprofile string
 	doc        string // -doc: the markdown report to write (doc.go)
+	peers      string // -peers: virtualenv of LiteLLM's proxy and MLflow's gateway (peers.go)
 }
 
 func main() {
@@ -76,11 +79,12 @@ func parseConfig(args []string) (*config, error) {
 	soakMaxRSS := fs.Int("soak-max-rss", 200, "the soak fails if the gateway's RSS passes this many MiB")
 	doc := fs.String("doc", os.Getenv("LLMBENCH_DOC"), "also write the report as this markdown file, with an SVG chart beside it (docs/benchmarks.md)")
 	cpuprofile := fs.String("cpuprofile", os.Getenv("LLMBENCH_CPUPROFILE"), "save the gateway's CPU profile of the busiest unstreamed OpenAI phase to this file")
+	peers := fs.String("peers", os.Getenv("LLMBENCH_PEERS"), "also bench LiteLLM's proxy and MLflow's gateway from this virtualenv (scripts/bench-peers.sh)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	cfg := &config{duration: *duration, warmup: *warmup, llmgate: *llmgate, fake: *fake,
-		soak: *soakFor, soakCallers: *soakCallers, soakMaxRSSMiB: *soakMaxRSS, cpuprofile: *cpuprofile, doc: *doc}
+		soak: *soakFor, soakCallers: *soakCallers, soakMaxRSSMiB: *soakMaxRSS, cpuprofile: *cpuprofile, doc: *doc, peers: *peers}
 	if cfg.soak < 0 || cfg.soakCallers < 1 || cfg.soakMaxRSSMiB < 1 {
 		return nil, fmt.Errorf("-soak must not be negative, -soak-callers and -soak-max-rss must be positive")
 	}
@@ -141,6 +145,12 @@ func run(cfg *config) error {
 		{name: "gateway", url: gw.url + "/v1/chat/completions", key: key, model: endpointName, pid: gw.cmd.Process.Pid},
 		{name: "gateway-mlflow", url: gw.url + "/endpoints/" + endpointName + "/invocations", key: key, pid: gw.cmd.Process.Pid},
 	}
+	peers, err := startPeers(cfg.peers, fake.url, dir)
+	if err != nil {
+		return err
+	}
+	defer peers.stop()
+	targets = append(targets, peers.targets()...)
 	fmt.Printf("llmbench: %v per phase after %v warm-up, concurrency %v, loopback, fake upstream without delay\n\n", cfg.duration, cfg.warmup, cfg.concurrency)
 	var rows []result
 	for _, c := range cfg.concurrency {
@@ -171,8 +181,13 @@ func run(cfg *config) error {
 		return err
 	}
 	printReport(os.Stdout, rows, mem, gw.errorLogs.Load())
+	peerReport := peers.report(rows, proxy.cmd.Process.Pid, gw.cmd.Process.Pid)
+	peerReport.print(os.Stdout)
 	if cfg.doc != "" {
-		return writeDoc(cfg.doc, cfg, rows, mem)
+		if err := writeDoc(cfg.doc, cfg, rows, mem); err != nil {
+			return err
+		}
+		return peerReport.appendDoc(cfg.doc)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -79,22 +78,3 @@ func startProxy(target string) (*process, error) {
 
 // clockTick is Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat.
 const clockTick = 10 * time.Millisecond
-
-// cpuTime is the user plus system CPU a process has used so far.
-func cpuTime(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name (which is in parentheses and may hold spaces).
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	return time.Duration(utime+stime) * clockTick, nil
-}

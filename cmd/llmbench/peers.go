@@ -1,0 +1,238 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Peers: with -peers VENV (`make bench-peers`) the bench also starts LiteLLM's proxy and
+// MLflow's gateway from that virtualenv, each configured for the same fake upstream and the
+// same model, and drives them with the same load as llmgate, so the report can say what the
+// hop costs beside the gateways people would otherwise run. Neither is started, nor Python
+// needed, by a plain `make bench`.
+
+// peerReadyTimeout bounds a peer's start-up (Python imports are slow on a busy machine).
+var peerReadyTimeout = envDuration("LLMBENCH_PEER_TIMEOUT", 180*time.Second)
+
+// peer is one started Python gateway.
+type peer struct {
+	name    string // the target's name in the tables
+	title   string // how the report names it, with its version
+	cmd     *exec.Cmd
+	done    chan struct{}
+	logPath string
+	target  target
+}
+
+// peerSet is every started peer; a nil set (no -peers) has no targets and reports nothing.
+type peerSet struct{ peers []*peer }
+
+// startPeers starts LiteLLM's proxy and MLflow's gateway from venv, each on a free loopback
+// port in front of the fake upstream at fakeURL, and waits until both are ready. Their
+// configuration files and logs go to dir.
+func startPeers(venv, fakeURL, dir string) (*peerSet, error) {
+	if venv == "" {
+		return nil, nil
+	}
+	venv, err := filepath.Abs(venv) // the peers run in dir
+	if err != nil {
+		return nil, err
+	}
+	set := &peerSet{}
+	for _, start := range []func(venv, fakeURL, dir string) (*peer, error){startLiteLLM, startMLflowGateway} {
+		p, err := start(venv, fakeURL, dir)
+		if err != nil {
+			set.stop()
+			return nil, err
+		}
+		set.peers = append(set.peers, p)
+	}
+	return set, nil
+}
+
+func (s *peerSet) targets() []target {
+	if s == nil {
+		return nil
+	}
+	var out []target
+	for _, p := range s.peers {
+		out = append(out, p.target)
+	}
+	return out
+}
+
+func (s *peerSet) stop() {
+	if s == nil {
+		return
+	}
+	for _, p := range s.peers {
+		p.stop()
+	}
+}
+
+// startLiteLLM runs `litellm --config` with one model on the fake's OpenAI wire, a master key
+// (so every call is authenticated, as through a gateway), no database and no telemetry.
+func startLiteLLM(venv, fakeURL, dir string) (*peer, error) {
+	addr := freeLoopbackAddr()
+	host, port, _ := strings.Cut(addr, ":")
+	key := "sk-bench-" + randomHex(16)
+	config := fmt.Sprintf(`model_list:
+  - model_name: %s
+    litellm_params:
+      model: openai/%s
+      api_base: %s/v1
+      api_key: %s
+general_settings:
+  master_key: %s
+`, endpointName, upstreamModel, fakeURL, fakeKey, key)
+	path := filepath.Join(dir, "litellm.yaml")
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		return nil, err
+	}
+	p := &peer{name: "litellm", title: "LiteLLM proxy " + pipVersion(venv, "litellm")}
+	p.target = target{name: p.name, url: "http://" + addr + "/v1/chat/completions", key: key, model: endpointName}
+	err := p.start(dir, venv, "litellm", []string{"--config", path, "--host", host, "--port", port},
+		"http://"+addr+"/health/readiness")
+	return p, err
+}
+
+// startMLflowGateway runs MLflow's AI gateway with one llm/v1/chat endpoint on the fake's
+// OpenAI wire. MLflow's gateway has no authentication of its own; it is called on its
+// endpoint route, which answers OpenAI's chat shape.
+func startMLflowGateway(venv, fakeURL, dir string) (*peer, error) {
+	addr := freeLoopbackAddr()
+	host, port, _ := strings.Cut(addr, ":")
+	config := fmt.Sprintf(`endpoints:
+  - name: %s
+    endpoint_type: llm/v1/chat
+    model:
+      provider: openai
+      name: %s
+      config:
+        openai_api_key: %s
+        openai_api_base: %s/v1
+`, endpointName, upstreamModel, fakeKey, fakeURL)
+	path := filepath.Join(dir, "mlflow-gateway.yaml")
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		return nil, err
+	}
+	p := &peer{name: "mlflow-gateway", title: "MLflow gateway " + pipVersion(venv, "mlflow")}
+	p.target = target{name: p.name, url: "http://" + addr + "/gateway/" + endpointName + "/invocations", key: "unused"}
+	args := []string{"gateway", "start", "--config-path", path, "--host", host, "--port", port}
+	if !mlflowHasGatewayStart(venv) {
+		args = []string{"deployments", "start-server", "--config-path", path, "--host", host, "--port", port}
+	}
+	err := p.start(dir, venv, "mlflow", args, "http://"+addr+"/health")
+	return p, err
+}
+
+// mlflowHasGatewayStart tells whether the installed MLflow still has `mlflow gateway start`
+// (older and newer lines call it `mlflow deployments start-server`).
+func mlflowHasGatewayStart(venv string) bool {
+	return exec.Command(filepath.Join(venv, "bin", "mlflow"), "gateway", "start", "--help").Run() == nil
+}
+
+// start runs the peer's command in its own process group (so its workers stop with it),
+// logging to a file, and waits for health to answer 200.
+func (p *peer) start(dir, venv, command string, args []string, health string) error {
+	p.logPath = filepath.Join(dir, p.name+".log")
+	log, err := os.Create(p.logPath)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	p.cmd = exec.Command(filepath.Join(venv, "bin", command), args...)
+	p.cmd.Dir = dir
+	p.cmd.Env = append(os.Environ(), offlineEnv...)
+	p.cmd.Stdout, p.cmd.Stderr = log, log
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w (run scripts/bench-peers.sh, which installs it)", p.title, err)
+	}
+	p.done = make(chan struct{})
+	go func() { p.cmd.Wait(); close(p.done) }()
+	p.target.pid = p.cmd.Process.Pid
+	if err := waitReady(health, peerReadyTimeout, p.done); err != nil {
+		p.stop()
+		return fmt.Errorf("%s %w; the end of its log (%s):\n%s", p.title, err, p.logPath, tail(p.logPath, 20))
+	}
+	return nil
+}
+
+// offlineEnv keeps the peers off the network: no telemetry, no model cost map download.
+var offlineEnv = []string{"DO_NOT_TRACK=1", "MLFLOW_DISABLE_TELEMETRY=true", "LITELLM_TELEMETRY=False",
+	"LITELLM_LOCAL_MODEL_COST_MAP=True", "HF_HUB_OFFLINE=1", "TOKENIZERS_PARALLELISM=false"}
+
+// waitReady polls url until it answers 200, the process exits, or timeout passes.
+func waitReady(url string, timeout time.Duration, exited <-chan struct{}) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	last := errors.New("no answer yet")
+	for time.Now().Before(deadline) {
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("status %s", resp.Status)
+		}
+		last = err
+		select {
+		case <-exited:
+			return fmt.Errorf("exited before it was ready at %s", url)
+		case <-tick.C:
+		}
+	}
+	return fmt.Errorf("not ready at %s after %v (last: %v)", url, timeout, last)
+}
+
+// stop ends the peer's process group: SIGTERM, then SIGKILL after 15 s.
+func (p *peer) stop() {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	pgid := p.cmd.Process.Pid
+	select {
+	case <-p.done:
+	default:
+		syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+		}
+	}
+	syscall.Kill(-pgid, syscall.SIGKILL) // workers the leader left behind
+	<-p.done
+}
+
+// tail is the last n lines of the file at path.
+func tail(path string, n int) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// pipVersion is the installed version of a package in venv, read from its dist-info.
+func pipVersion(venv, pkg string) string {
+	matches, _ := filepath.Glob(filepath.Join(venv, "lib", "python*", "site-packages", pkg+"-*.dist-info"))
+	for _, m := range matches {
+		v := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), pkg+"-"), ".dist-info")
+		if v != "" && v[0] >= '0' && v[0] <= '9' {
+			return v
+		}
+	}
+	return "(version unknown)"
+}
