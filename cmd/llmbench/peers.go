@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -105,7 +107,7 @@ general_settings:
 
 // startMLflowGateway runs MLflow's AI gateway with one llm/v1/chat endpoint on the fake's
 // OpenAI wire. MLflow's gateway has no authentication of its own; it is called on its
-// endpoint route, which answers OpenAI's chat shape.
+// OpenAI-compatible route, whose streams end without [DONE].
 func startMLflowGateway(venv, fakeURL, dir string) (*peer, error) {
 	addr := freeLoopbackAddr()
 	host, port, _ := strings.Cut(addr, ":")
@@ -124,7 +126,7 @@ func startMLflowGateway(venv, fakeURL, dir string) (*peer, error) {
 		return nil, err
 	}
 	p := &peer{name: "mlflow-gateway", title: "MLflow gateway " + pipVersion(venv, "mlflow")}
-	p.target = target{name: p.name, url: "http://" + addr + "/gateway/" + endpointName + "/invocations", key: "unused"}
+	p.target = target{name: p.name, url: "http://" + addr + "/v1/chat/completions", key: "unused", model: endpointName, noDone: true}
 	args := []string{"gateway", "start", "--config-path", path, "--host", host, "--port", port}
 	if !mlflowHasGatewayStart(venv) {
 		args = []string{"deployments", "start-server", "--config-path", path, "--host", host, "--port", port}
@@ -235,4 +237,32 @@ func pipVersion(venv, pkg string) string {
 		}
 	}
 	return "(version unknown)"
+}
+
+// finishedStream tells whether an event stream that has no [DONE] (MLflow's) came whole: it
+// ends at an event boundary and one of its events gave a choice's finish reason.
+func finishedStream(body []byte) bool {
+	if !bytes.HasSuffix(body, []byte("\n\n")) {
+		return false
+	}
+	for _, event := range bytes.Split(body, []byte("\n\n")) {
+		data, ok := bytes.CutPrefix(bytes.TrimSpace(event), []byte("data:"))
+		if !ok {
+			continue
+		}
+		var chunk struct {
+			Choices []struct {
+				FinishReason *string `json:"finish_reason"`
+			} `json:"choices"`
+		}
+		if json.Unmarshal(data, &chunk) != nil {
+			return false
+		}
+		for _, c := range chunk.Choices {
+			if c.FinishReason != nil && *c.FinishReason != "" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -124,8 +124,10 @@ func (r *peerReport) appendDoc(path string) error {
 	fmt.Fprintf(&b, "\n## Peers\n\nThe same run (`make bench-peers`) drove the same load at %v, each from the virtualenv "+
 		"scripts/bench-peers.sh installs (scripts/peers-requirements.txt), configured for the same fake upstream and "+
 		"model with their shipped defaults: LiteLLM's proxy with a master key (every call authenticated), no database "+
-		"and no telemetry; MLflow's gateway with one `llm/v1/chat` endpoint, called on its invocations route (it has no "+
-		"authentication, and its stream is not OpenAI's, so it is measured unstreamed). CPU per request and memory count "+
+		"and no telemetry; MLflow's gateway with one `llm/v1/chat` endpoint, called on its OpenAI-compatible route "+
+		"`/v1/chat/completions` (it has no authentication; its streams end without `[DONE]`, so one counts as whole "+
+		"when an event carries the finish reason). LiteLLM runs its default single worker, MLflow's gateway its "+
+		"default workers. CPU per request and memory count "+
 		"each server's whole process tree (uvicorn and gunicorn workers are children).\n\n```\n", r.titles)
 	r.print(&b)
 	b.WriteString("```\n")

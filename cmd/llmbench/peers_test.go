@@ -193,3 +193,29 @@ func TestPeerReportPrintsNothingWithoutPeers(t *testing.T) {
 	}
 	set.stop() // no panic
 }
+
+func TestFinishedStreamNeedsTheFinishReasonAndAWholeLastEvent(t *testing.T) {
+	chunk := func(content, finish string) string {
+		f := "null"
+		if finish != "" {
+			f = `"` + finish + `"`
+		}
+		return `data: {"object":"chat.completion.chunk","choices":[{"index":0,"finish_reason":` + f + `,"delta":{"content":"` + content + `"}}]}` + "\n\n"
+	}
+	usage := `data: {"object":"chat.completion.chunk","choices":[],"usage":{"total_tokens":5}}` + "\n\n"
+	for _, tc := range []struct {
+		name string
+		body string
+		want bool
+	}{
+		{"MLflow's whole stream", chunk("echo:", "") + chunk(" hi", "") + chunk("", "stop") + usage, true},
+		{"cut before the finish", chunk("echo:", "") + chunk(" hi", ""), false},
+		{"cut inside an event", chunk("echo:", "") + chunk("", "stop") + usage[:30], false},
+		{"an error event", `data: {"error":{"message":"upstream failed"}}` + "\n\n", false},
+		{"empty", "", false},
+	} {
+		if got := finishedStream([]byte(tc.body)); got != tc.want {
+			t.Errorf("%s: finishedStream = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
