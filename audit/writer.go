@@ -4,6 +4,12 @@
 // goroutine appends whatever has queued up in a single store transaction (one fsync) and wakes
 // all waiters when it is durable. Under load many requests share one commit, so "durable
 // before the response completes" does not cost one fsync per request.
+//
+// A commit costs far more than the events in it (the transaction, the chain head, the WAL
+// write and its fsync), so the writer also waits, briefly, for events it has been told are on
+// their way (Expect: a request whose upstream has answered is a few microseconds of work from
+// its event). At one caller nothing is expected and nothing waits; under load the batches grow
+// from the two or three events that happen to be queued to most of the requests in flight.
 package audit
 
 import (
@@ -11,6 +17,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/llmgate/llmgate/gateway"
@@ -18,6 +25,11 @@ import (
 
 // maxBatch bounds one transaction so a burst cannot hold the chain lock for long.
 const maxBatch = 512
+
+// maxGather bounds how long an open batch waits for expected events: a request announces its
+// event when only its answer's translation is left, so this is only reached when that work is
+// starved of CPU, and it bounds what a batch can add to a response.
+const maxGather = time.Millisecond
 
 type pending struct {
 	ev   *gateway.AuditEvent
@@ -41,7 +53,18 @@ type Writer struct {
 	retryBackoff time.Duration
 	// committed, when set, receives every batch once it is durable (SetCommitted).
 	committed func([]*gateway.AuditEvent)
+	// expected counts events announced by Expect and not yet handed over (Arrived);
+	// gatherFor is how long an open batch waits for them (maxGather).
+	expected  atomic.Int64
+	gatherFor time.Duration
 }
+
+// Expect announces an event that is about to be written; the caller must call Arrived
+// exactly once afterwards, just before its Write or when it will not write after all.
+func (w *Writer) Expect() { w.expected.Add(1) }
+
+// Arrived withdraws one announcement made by Expect.
+func (w *Writer) Arrived() { w.expected.Add(-1) }
 
 // SetCommitted makes the writer hand every durable batch to f, in commit order, from its
 // commit loop: f must not block (queue and return). Call it before the first Write.
@@ -52,16 +75,17 @@ var ErrClosed = errors.New("audit writer closed")
 
 // NewWriter starts the commit loop.
 func NewWriter(store gateway.AuditLog, log *slog.Logger) *Writer {
-	return newWriter(store, log, 50*time.Millisecond)
+	return newWriter(store, log, 50*time.Millisecond, maxGather)
 }
 
-func newWriter(store gateway.AuditLog, log *slog.Logger, retryBackoff time.Duration) *Writer {
+func newWriter(store gateway.AuditLog, log *slog.Logger, retryBackoff, gatherFor time.Duration) *Writer {
 	w := &Writer{
 		store:        store,
 		log:          log,
 		queue:        make(chan pending, 4096),
 		closed:       make(chan struct{}),
 		retryBackoff: retryBackoff,
+		gatherFor:    gatherFor,
 	}
 	w.wg.Add(1)
 	go w.loop()
@@ -103,6 +127,8 @@ func (w *Writer) Close() {
 func (w *Writer) loop() {
 	defer w.wg.Done()
 	batch := make([]pending, 0, maxBatch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		select {
 		case p := <-w.queue:
@@ -121,8 +147,31 @@ func (w *Writer) loop() {
 				break fill
 			}
 		}
+		batch = w.gather(batch, timer)
 		w.commit(batch)
 	}
+}
+
+// gather adds to an open batch the events that were announced when it opened, waiting at
+// most gatherFor for them.
+func (w *Writer) gather(batch []pending, timer *time.Timer) []pending {
+	want := min(len(batch)+int(w.expected.Load()), maxBatch)
+	if want <= len(batch) {
+		return batch
+	}
+	timer.Reset(w.gatherFor)
+	defer timer.Stop()
+	for len(batch) < want {
+		select {
+		case p := <-w.queue:
+			batch = append(batch, p)
+		case <-timer.C:
+			return batch
+		case <-w.closed:
+			return batch
+		}
+	}
+	return batch
 }
 
 // drain commits what is left in the queue after Close.

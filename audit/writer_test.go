@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/llmgate/llmgate/gateway"
 )
@@ -102,7 +103,7 @@ func TestConcurrentWritesShareCommits(t *testing.T) {
 
 func TestWriteReturnsOnlyWhenDurableAndRetriesTransientFailures(t *testing.T) {
 	store := &countingStore{failN: 2}
-	w := newWriter(store, quiet(), 0)
+	w := newWriter(store, quiet(), 0, maxGather)
 	defer w.Close()
 	ev := &gateway.AuditEvent{Kind: gateway.KindCreateUser}
 	if err := w.Write(ev); err != nil {
@@ -143,5 +144,66 @@ func TestCSVExportDefusesFormulasAndKeepsColumns(t *testing.T) {
 	}
 	if !strings.Contains(strings.SplitN(out, "\n", 2)[0], "metadata.custom") {
 		t.Fatalf("unknown metadata key lost its column: %s", out)
+	}
+}
+
+// waitTaken returns once the writer's loop has taken everything queued so far.
+func waitTaken(w *Writer) {
+	for len(w.queue) > 0 {
+		runtime.Gosched()
+	}
+}
+
+func TestOpenBatchWaitsForAnnouncedEvents(t *testing.T) {
+	store := &countingStore{}
+	w := newWriter(store, quiet(), 0, time.Hour) // only the announced event can close the batch
+	defer w.Close()
+	w.Expect()
+	w.Expect()
+	first := make(chan error, 1)
+	go func() { w.Arrived(); first <- w.Write(&gateway.AuditEvent{Kind: "first"}) }()
+	for w.expected.Load() != 1 { // the first request has handed its event over
+		runtime.Gosched()
+	}
+	waitTaken(w) // and the writer opened a batch with it
+	w.Arrived()
+	if err := w.Write(&gateway.AuditEvent{Kind: "second"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if len(store.batches) != 1 || store.batches[0] != 2 {
+		t.Fatalf("commits %v; want one commit of both events (the batch waits for the announced one)", store.batches)
+	}
+}
+
+func TestBatchCommitsWithoutAnAnnouncedEventThatNeverComes(t *testing.T) {
+	store := &countingStore{}
+	w := newWriter(store, quiet(), 0, 20*time.Millisecond)
+	defer w.Close()
+	w.Expect() // a request that announced its event and then ended without one, never withdrawn
+	start := time.Now()
+	if err := w.Write(&gateway.AuditEvent{Kind: "alone"}); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Fatalf("Write waited %v for an event that never came; the gather bound is 20ms", waited)
+	}
+}
+
+func TestNothingAnnouncedCommitsAtOnce(t *testing.T) {
+	store := &countingStore{}
+	w := newWriter(store, quiet(), 0, time.Hour) // a wait would hang the test
+	defer w.Close()
+	for range 3 {
+		if err := w.Write(&gateway.AuditEvent{Kind: "k"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(store.batches); got != 3 {
+		t.Fatalf("%d commits; want 3, one per sequential write", got)
 	}
 }

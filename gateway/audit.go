@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -90,18 +89,6 @@ func (e *AuditEvent) Username() string {
 // EndpointName is the endpoint name recorded in the event.
 func (e *AuditEvent) EndpointName() string { return e.Metadata["endpointName"] }
 
-// canonicalEvent is the hashed form: every field that matters, fixed order, ms timestamps.
-// encoding/json sorts map keys, so the encoding is deterministic.
-type canonicalEvent struct {
-	ID           string            `json:"id"`
-	Kind         string            `json:"kind"`
-	Timestamp    string            `json:"timestamp"`
-	PerformedBy  string            `json:"performedBy"`
-	EndpointID   string            `json:"endpointId"`
-	EndpointType string            `json:"endpointType"`
-	Metadata     map[string]string `json:"metadata"`
-}
-
 // AuditKey is one chain key: the HMAC-SHA256 secret and the id events record. It is held
 // outside the database, so whoever can write the database cannot recompute a valid chain.
 type AuditKey struct {
@@ -118,39 +105,16 @@ type AuditKeys interface {
 
 // LinkHash computes ev's hash under key: HMAC-SHA256(key, domain ‖ key id ‖ prevHash ‖
 // canonical JSON of ev) as lowercase hex, or the legacy unkeyed ChainHash when key.ID is empty.
+// It leaves ev unchanged; a store chaining many events uses one Linker instead.
 func LinkHash(key AuditKey, prevHash string, ev *AuditEvent) string {
-	if key.ID == "" {
-		return ChainHash(prevHash, ev)
-	}
-	m := hmac.New(sha256.New, key.Secret)
-	m.Write([]byte("llmgate-audit-v2\x00" + key.ID + "\x00" + prevHash))
-	m.Write(canonical(ev))
-	return hex.EncodeToString(m.Sum(nil))
+	c := *ev
+	NewLinker(key).Link(prevHash, &c)
+	return c.Hash
 }
 
 // ChainHash computes the legacy unkeyed hash = SHA-256(prevHash ‖ canonical JSON of ev) as
 // lowercase hex. Only events chained before llmgate keyed its trail use it.
-func ChainHash(prevHash string, ev *AuditEvent) string {
-	h := sha256.New()
-	h.Write([]byte(prevHash))
-	h.Write(canonical(ev))
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-func canonical(ev *AuditEvent) []byte {
-	md := ev.Metadata
-	if md == nil {
-		md = map[string]string{}
-	}
-	b, err := json.Marshal(canonicalEvent{
-		ID: ev.ID, Kind: ev.Kind, Timestamp: FormatTime(ev.Timestamp), PerformedBy: ev.PerformedBy,
-		EndpointID: ev.EndpointID, EndpointType: ev.EndpointType, Metadata: md,
-	})
-	if err != nil {
-		panic("audit: canonical encoding failed: " + err.Error()) // a map[string]string always encodes
-	}
-	return b
-}
+func ChainHash(prevHash string, ev *AuditEvent) string { return LinkHash(AuditKey{}, prevHash, ev) }
 
 // AuditFilter selects events. Empty lists and zero times mean "no constraint". An event
 // matches the endpoint constraint if its id is in EndpointIDs or its name in EndpointNames.

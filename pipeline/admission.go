@@ -98,6 +98,7 @@ func (x *exchange) reserveBody() *gateway.Error {
 
 // release gives back everything the query held.
 func (x *exchange) release() {
+	x.auditArrived()
 	if x.admitted != nil {
 		x.p.admission.leave(x.admitted.ID)
 	}

@@ -53,6 +53,7 @@ func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *ga
 		PerformedBy: x.principal.User.ID, EndpointID: x.ep.ID, EndpointType: string(x.ep.Type), Metadata: md,
 	}
 	_, endSpan := x.child(x.ctx, "audit write", trace.SpanKindInternal)
+	x.auditArrived()
 	err := x.p.app.Audit.Write(ev)
 	endSpan()
 	if err != nil {
@@ -61,6 +62,24 @@ func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *ga
 	}
 	x.out.Receipt(Receipt(ev))
 	return nil
+}
+
+// expectAudit tells the audit writer this query's event is only its answer's translation
+// away, so the group commit being formed waits for it rather than committing without it and
+// paying a whole commit for it alone (audit.Writer.Expect).
+func (x *exchange) expectAudit() {
+	if !x.auditExpected {
+		x.auditExpected = true
+		x.p.app.Audit.Expect()
+	}
+}
+
+// auditArrived withdraws the announcement: the event is being written, or never will be.
+func (x *exchange) auditArrived() {
+	if x.auditExpected {
+		x.auditExpected = false
+		x.p.app.Audit.Arrived()
+	}
 }
 
 // Receipt is a committed event's place in the chain, so a caller can later prove its call was

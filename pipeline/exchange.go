@@ -61,6 +61,8 @@ type exchange struct {
 	calledUpstream bool
 	includeUsage   bool
 	cacheStore     bool
+	// auditExpected: the audit writer was told this query's event is on its way (audit.go).
+	auditExpected bool
 	// firstByte is the time from arrival to the answer's first byte (0 until one is written).
 	firstByte time.Duration
 	// sentText and sentBytes are the streamed text, for an estimate of unreported usage
@@ -317,6 +319,9 @@ func (x *exchange) callRoute() *gateway.Error {
 		if parts := sp.Split(call); len(parts) > 1 {
 			return x.callSplit(ctx, sp, call, parts)
 		}
+	}
+	if !x.req.Stream() {
+		x.expectAudit()
 	}
 	sent := time.Now()
 	resp, gerr := x.sendWithRetries(ctx, call)

@@ -42,20 +42,17 @@ func appendEvents(ctx context.Context, tx pgx.Tx, keys gateway.AuditKeys, events
 		return err
 	}
 	batch := &pgx.Batch{}
+	link := gateway.NewLinker(key)
 	for _, ev := range events {
 		normalizeEvent(ev)
-		metadata, err := json.Marshal(ev.Metadata)
-		if err != nil {
-			return err
-		}
 		seq++
-		ev.Seq, ev.PrevHash, ev.KeyID = seq, head, key.ID
-		ev.Hash = gateway.LinkHash(key, head, ev)
+		ev.Seq = seq
+		metadata := link.Link(head, ev)
 		head = ev.Hash
 		batch.Queue(`INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id, endpoint_type,
 			endpoint_name, username, metadata, prev_hash, hash, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 			ev.Seq, ev.ID, ev.Kind, ev.Timestamp, ev.PerformedBy, ev.EndpointID, ev.EndpointType,
-			ev.EndpointName(), ev.Username(), string(metadata), ev.PrevHash, ev.Hash, ev.KeyID)
+			ev.EndpointName(), ev.Username(), metadata, ev.PrevHash, ev.Hash, ev.KeyID)
 	}
 	batch.Queue(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, head)
 	for _, r := range usage.Tally(events) {

@@ -82,18 +82,15 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 		return err
 	}
 	insert := tx.StmtContext(ctx, s.audit.insert)
+	link := gateway.NewLinker(key)
 	for _, ev := range events {
 		normalizeEvent(ev)
-		metadata, err := encodeMetadata(ev.Metadata)
-		if err != nil {
-			return err
-		}
 		seq++
-		ev.Seq, ev.PrevHash, ev.KeyID = seq, head, key.ID
-		ev.Hash = gateway.LinkHash(key, head, ev)
+		ev.Seq = seq
+		metadata := link.Link(head, ev)
 		head = ev.Hash
 		if _, err := insert.ExecContext(ctx, ev.Seq, ev.ID, ev.Kind, millis(ev.Timestamp), ev.PerformedBy, ev.EndpointID,
-			ev.EndpointType, ev.EndpointName(), ev.Username(), string(metadata), ev.PrevHash, ev.Hash, ev.KeyID); err != nil {
+			ev.EndpointType, ev.EndpointName(), ev.Username(), metadata, ev.PrevHash, ev.Hash, ev.KeyID); err != nil {
 			return err
 		}
 	}
