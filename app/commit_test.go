@@ -70,7 +70,7 @@ func viewOf(s *gateway.Snapshot) snapshotView {
 	v := snapshotView{Version: s.Version, Lookups: map[string]string{}}
 	for _, u := range s.Users() {
 		v.Users = append(v.Users, *u)
-		v.Lookups["user "+u.ID] = fmt.Sprint(s.User(u.ID) == u, s.UserByName(u.UserName) == u, s.OrgsOf(u.ID))
+		v.Lookups["user "+u.ID] = fmt.Sprint(reflect.DeepEqual(s.User(u.ID), u), reflect.DeepEqual(s.UserByName(u.UserName), u), s.OrgsOf(u.ID))
 	}
 	for _, o := range s.Orgs() {
 		v.Orgs = append(v.Orgs, *o)

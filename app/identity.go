@@ -329,10 +329,8 @@ func ParseExpiry(s string) (time.Duration, error) {
 // LLMGATE_ADMIN_API_KEY; when empty a key is generated and returned (created=true) so the
 // caller can show it once.
 func (a *App) Bootstrap(ctx context.Context, presetKey string) (key string, created bool, err error) {
-	for u := range a.Snapshot().AllUsers() {
-		if u.Admin {
-			return "", false, nil
-		}
+	if admins, _ := a.Snapshot().CountAdmins(); admins > 0 {
+		return "", false, nil
 	}
 	act := Actor{API: "bootstrap"}
 	u, err := a.CreateUser(ctx, act, NewUser{UserName: "admin", Admin: true})

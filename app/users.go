@@ -66,13 +66,8 @@ func (a *App) userForChange(ctx context.Context, id string) (*gateway.User, erro
 }
 
 func (a *App) activeAdmins() int {
-	n := 0
-	for u := range a.Snapshot().AllUsers() {
-		if u.Admin && u.Active() {
-			n++
-		}
-	}
-	return n
+	_, active := a.Snapshot().CountAdmins()
+	return active
 }
 
 // UserUpdate is the input of UpdateUser; nil fields stay as they are.

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -23,7 +24,7 @@ type State struct {
 // builds a new Snapshot and swaps it in atomically.
 type Snapshot struct {
 	Version         int64
-	users           *table[string, User]
+	users           *table[string, userRec]
 	usersByName     *table[string, nameRef]
 	orgs            *index[string, *Org]
 	orgsByName      *index[string, *Org]
@@ -74,7 +75,7 @@ func (s *Snapshot) BudgetsFor(p *Principal, ep *Endpoint) []*Budget {
 func NewSnapshot(st *State) *Snapshot {
 	s := &Snapshot{
 		Version:         st.Version,
-		users:           newTable(userSpec, st.Users),
+		users:           newTable(userSpec, userRecs(st.Users)),
 		orgs:            newStringIndex[*Org](len(st.Orgs)),
 		orgsByName:      newStringIndex[*Org](len(st.Orgs)),
 		orgsOfUser:      newStringIndex[[]string](0),
@@ -84,8 +85,8 @@ func NewSnapshot(st *State) *Snapshot {
 		budgets:         make([]*Budget, 0, len(st.Budgets)),
 	}
 	names := make([]nameRef, 0, s.users.len())
-	for u := range s.users.values() {
-		names = append(names, userNameRef(u))
+	for r := range s.users.values() {
+		names = append(names, r.nameRef())
 	}
 	s.usersByName = newTable(nameSpec, names)
 	s.indexKeys(st.Keys)
@@ -115,13 +116,28 @@ func NewSnapshot(st *State) *Snapshot {
 	return s
 }
 
-// indexKeys fills s.keys and s.keysByID with the live keys among keys.
+// indexKeys fills s.keys and s.keysByID with the live keys among keys. Their ids are copied
+// into one arena, so that none of the loader's small strings outlives the load.
 func (s *Snapshot) indexKeys(keys []APIKey) {
 	recs := make([]keyRec, 0, len(keys))
+	size := 0
 	for i := range keys {
 		if r, ok := s.keyRecOf(&keys[i]); ok {
 			recs = append(recs, r)
+			size += len(r.id) + len(r.parentID)
 		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i := range recs {
+		b.WriteString(recs[i].id)
+		b.WriteString(recs[i].parentID)
+	}
+	arena := b.String()
+	for i, at := 0, 0; i < len(recs); i++ {
+		r := &recs[i]
+		r.id, at = arena[at:at+len(r.id)], at+len(r.id)
+		r.parentID, at = arena[at:at+len(r.parentID)], at+len(r.parentID)
 	}
 	s.keys = newTable(keySpec, recs)
 	ids := make([]idRef, 0, s.keys.len())
@@ -157,10 +173,10 @@ func (s *Snapshot) Authenticate(key string, now time.Time) (*Principal, error) {
 	if u == nil {
 		return nil, Errorf(CodeUnauthenticated, "invalid or expired API key")
 	}
-	if !u.Active() {
+	if !u.active() {
 		return nil, Errorf(CodeUnauthenticated, "the API key's user is deactivated")
 	}
-	return &Principal{User: u, OrgIDs: s.orgsOfUser.get(u.ID), KeyID: k.id}, nil
+	return &Principal{User: u.shared(), OrgIDs: s.orgsOfUser.get(u.id()), KeyID: k.id}, nil
 }
 
 // maxKeyChain bounds the parent walk; real chains are a few keys long.
@@ -206,7 +222,7 @@ func (s *Snapshot) KeyUsable(k *APIKey, now time.Time) bool {
 		}
 	}
 	u := s.users.get(k.UserID)
-	return u != nil && u.Active()
+	return u != nil && u.active()
 }
 
 // Key returns what authentication knows of the non-revoked key with id (ID, UserID, Hash,
@@ -219,7 +235,13 @@ func (s *Snapshot) Key(id string) *APIKey {
 }
 
 // User returns the user with id, or nil.
-func (s *Snapshot) User(id string) *User { return s.users.get(id) }
+// The User is shared: callers must not modify it.
+func (s *Snapshot) User(id string) *User {
+	if r := s.users.get(id); r != nil {
+		return r.shared()
+	}
+	return nil
+}
 
 // UserByName returns the user with userName, or nil.
 func (s *Snapshot) UserByName(name string) *User {
@@ -227,7 +249,10 @@ func (s *Snapshot) UserByName(name string) *User {
 	if ref == nil {
 		return nil
 	}
-	return s.users.findByHash(ref.hash, func(u *User) bool { return u.UserName == name })
+	if r := s.users.findByHash(ref.hash, func(r *userRec) bool { return r.name() == name }); r != nil {
+		return r.shared()
+	}
+	return nil
 }
 
 // Org returns the organization with id, or nil.
@@ -251,9 +276,13 @@ func (s *Snapshot) Endpoints() []*Endpoint { return s.endpointsSorted }
 
 // Users returns every user, ordered by creation time then id.
 func (s *Snapshot) Users() []*User {
-	out := make([]*User, 0, s.users.len())
-	for u := range s.users.values() {
-		out = append(out, u)
+	all := make([]User, 0, s.users.len()) // one allocation for every copy
+	for r := range s.users.values() {
+		all = append(all, r.user())
+	}
+	out := make([]*User, len(all))
+	for i := range all {
+		out[i] = &all[i]
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {

@@ -20,11 +20,12 @@ func (s *Snapshot) next() *Snapshot {
 // WithUser adds u or replaces the user with u.ID (a renamed user leaves its old name free).
 func (s *Snapshot) WithUser(u *User) *Snapshot {
 	c := s.next()
-	if old := s.users.get(u.ID); old != nil && old.UserName != u.UserName {
-		c.usersByName = c.usersByName.without(old.UserName)
+	if old := s.users.get(u.ID); old != nil && old.name() != u.UserName {
+		c.usersByName = c.usersByName.without(old.name())
 	}
-	c.users = s.users.with(*u)
-	c.usersByName = c.usersByName.with(userNameRef(u))
+	r := newUserRec(u)
+	c.users = s.users.with(r)
+	c.usersByName = c.usersByName.with(r.nameRef())
 	return c
 }
 

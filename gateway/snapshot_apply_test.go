@@ -46,7 +46,7 @@ func TestDerivedSnapshotsLeaveTheirSourceUnchanged(t *testing.T) {
 }
 
 // Looking up an endpoint, a user (by id or name) or a key (by hash or id) costs no
-// allocation, however the snapshot was made.
+// allocation, however the snapshot was made, and authenticating costs one: the Principal.
 func TestSnapshotLookupsDoNotAllocate(t *testing.T) {
 	s := bigSnapshot(1000).WithUser(&User{ID: "u", UserName: "bob"})
 	h := HashKey("secret-key-of-bob")
@@ -58,6 +58,15 @@ func TestSnapshotLookupsDoNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("lookups allocate %v times", allocs)
+	}
+	now := time.Now()
+	allocs = testing.AllocsPerRun(100, func() {
+		if p, err := s.Authenticate("secret-key-of-bob", now); err != nil || p.User.UserName != "bob" || p.KeyID != "k" {
+			t.Fatalf("Authenticate = %+v, %v", p, err)
+		}
+	})
+	if allocs != 1 {
+		t.Fatalf("Authenticate allocates %v times, want 1", allocs)
 	}
 }
 

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"iter"
 	"slices"
 	"strings"
 )
@@ -17,6 +16,16 @@ func (s *Snapshot) KeyIDs() []string {
 	return out
 }
 
-// AllUsers yields every user in no particular order: cheaper than Users when the order does
-// not matter (counting administrators among 100,000 users).
-func (s *Snapshot) AllUsers() iter.Seq[*User] { return s.users.values() }
+// CountAdmins returns how many users are administrators and how many of those are active,
+// without copying 100,000 users as Users would.
+func (s *Snapshot) CountAdmins() (admins, active int) {
+	for r := range s.users.values() {
+		if r.admin {
+			admins++
+			if r.active() {
+				active++
+			}
+		}
+	}
+	return admins, active
+}

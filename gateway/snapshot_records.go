@@ -6,7 +6,7 @@ import "time"
 // authentication needs, and second indexes that hold a name and the hash of the record's key.
 
 var (
-	userSpec = &tableSpec[string, User]{key: func(u *User) string { return u.ID }, hash: hashString}
+	userSpec = &tableSpec[string, userRec]{key: (*userRec).id, hash: hashString}
 	nameSpec = &tableSpec[string, nameRef]{key: func(r *nameRef) string { return r.name }, hash: hashString}
 	keySpec  = &tableSpec[[32]byte, keyRec]{key: func(k *keyRec) [32]byte { return k.hash }, hash: hashKeyHash}
 	idSpec   = &tableSpec[string, idRef]{key: func(r *idRef) string { return r.id }, hash: hashString}
@@ -18,7 +18,7 @@ type nameRef struct {
 	hash uint64
 }
 
-func userNameRef(u *User) nameRef { return nameRef{name: u.UserName, hash: hashString(u.ID)} }
+func (r *userRec) nameRef() nameRef { return nameRef{name: r.name(), hash: hashString(r.id())} }
 
 // keyRec is a live key as authentication needs it. A key's name, prefix and creation time
 // are for listings, which read them from the store.
@@ -50,7 +50,7 @@ func (s *Snapshot) keyRecOf(k *APIKey) (keyRec, bool) {
 	}
 	r := keyRec{hash: [32]byte(k.Hash), id: k.ID, userID: k.UserID, parentID: k.ParentID, expires: noExpiry}
 	if u := s.users.get(k.UserID); u != nil {
-		r.userID = u.ID
+		r.userID = u.id()
 	}
 	if k.ExpiresAt != nil {
 		// An expiry at the epoch itself is long past; 1 µs keeps it apart from noExpiry.
