@@ -7,4 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin
 go build -o bin/llmbench ./cmd/llmbench
-exec bin/llmbench -llmgate bin/llmgate -fakeupstream bin/fakeupstream -doc "${LLMBENCH_DOC:-docs/benchmarks.md}" "$@"
+# The same gateway without audit appends, measured beside it for the audit's share of CPU.
+go build -tags llmgate_noaudit -o bin/llmgate-noaudit ./cmd/llmgate
+exec bin/llmbench -llmgate bin/llmgate -llmgate-noaudit bin/llmgate-noaudit -fakeupstream bin/fakeupstream -doc "${LLMBENCH_DOC:-docs/benchmarks.md}" "$@"

@@ -15,6 +15,8 @@
 //	-concurrency  LLMBENCH_CONCURRENCY  comma-separated concurrent callers (1,32)
 //	-llmgate      LLMBENCH_LLMGATE      gateway binary (bin/llmgate)
 //	-fakeupstream LLMBENCH_FAKEUPSTREAM fake upstream binary (bin/fakeupstream)
+//	-llmgate-noaudit LLMBENCH_LLMGATE_NOAUDIT the gateway built with -tags llmgate_noaudit, measured
+//	                                    beside the real one for the audit's share of CPU (noaudit.go)
 //	-peers        LLMBENCH_PEERS        virtualenv of LiteLLM's proxy and MLflow's gateway: bench them
 //	                                    too, beside llmgate (peers.go, `make bench-peers`)
 //
@@ -46,6 +48,7 @@ type config struct {
 	cpuprofile string
 	doc        string // -doc: the markdown report to write (doc.go)
 	peers      string // -peers: virtualenv of LiteLLM's proxy and MLflow's gateway (peers.go)
+	noaudit    string // -llmgate-noaudit: the gateway built without audit appends (noaudit.go)
 }
 
 func main() {
@@ -79,12 +82,13 @@ func parseConfig(args []string) (*config, error) {
 	soakMaxRSS := fs.Int("soak-max-rss", 200, "the soak fails if the gateway's RSS passes this many MiB")
 	doc := fs.String("doc", os.Getenv("LLMBENCH_DOC"), "also write the report as this markdown file, with an SVG chart beside it (docs/benchmarks.md)")
 	cpuprofile := fs.String("cpuprofile", os.Getenv("LLMBENCH_CPUPROFILE"), "save the gateway's CPU profile of the busiest unstreamed OpenAI phase to this file")
+	noaudit := fs.String("llmgate-noaudit", os.Getenv("LLMBENCH_LLMGATE_NOAUDIT"), "gateway binary built with -tags llmgate_noaudit: measure the durable audit's share of CPU beside it")
 	peers := fs.String("peers", os.Getenv("LLMBENCH_PEERS"), "also bench LiteLLM's proxy and MLflow's gateway from this virtualenv (scripts/bench-peers.sh)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	cfg := &config{duration: *duration, warmup: *warmup, llmgate: *llmgate, fake: *fake,
-		soak: *soakFor, soakCallers: *soakCallers, soakMaxRSSMiB: *soakMaxRSS, cpuprofile: *cpuprofile, doc: *doc, peers: *peers}
+		soak: *soakFor, soakCallers: *soakCallers, soakMaxRSSMiB: *soakMaxRSS, cpuprofile: *cpuprofile, doc: *doc, peers: *peers, noaudit: *noaudit}
 	if cfg.soak < 0 || cfg.soakCallers < 1 || cfg.soakMaxRSSMiB < 1 {
 		return nil, fmt.Errorf("-soak must not be negative, -soak-callers and -soak-max-rss must be positive")
 	}
@@ -145,6 +149,14 @@ func run(cfg *config) error {
 		{name: "gateway", url: gw.url + "/v1/chat/completions", key: key, model: endpointName, pid: gw.cmd.Process.Pid},
 		{name: "gateway-mlflow", url: gw.url + "/endpoints/" + endpointName + "/invocations", key: key, pid: gw.cmd.Process.Pid},
 	}
+	noAudit, noAuditTargets, err := startNoAudit(cfg.noaudit, dir, fake.url)
+	if err != nil {
+		return err
+	}
+	if noAudit != nil {
+		defer noAudit.stop()
+	}
+	targets = append(targets, noAuditTargets...)
 	peers, err := startPeers(cfg.peers, fake.url, dir)
 	if err != nil {
 		return err
@@ -156,7 +168,7 @@ func run(cfg *config) error {
 	for _, c := range cfg.concurrency {
 		for _, stream := range []bool{false, true} {
 			for _, tg := range targets {
-				if stream && tg.model == "" {
+				if stream && (tg.model == "" || tg.name == noAuditTarget) {
 					continue // MLflow streams end without [DONE]; its surface is measured unstreamed
 				}
 				ph := phase{client: client, target: tg, stream: stream, concurrency: c}

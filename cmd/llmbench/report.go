@@ -88,6 +88,7 @@ func verdicts(rows []result) []string {
 			}
 		}
 	}
+	out = append(out, auditVerdicts(rows)...)
 	if len(out) == 0 {
 		out = append(out, fmt.Sprintf("(none measured: run with concurrency 1 and %d)", targetConcurrency))
 	}

@@ -22,7 +22,7 @@ func queryEvent(i int) *gateway.AuditEvent {
 // BenchmarkAppendAudit is the durable append's cost per event at group-commit sizes the writer
 // sees: one caller, and batches as they form under load.
 func BenchmarkAppendAudit(b *testing.B) {
-	for _, batch := range []int{1, 8, 32} {
+	for _, batch := range []int{1, 8, 32, 128} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			s, err := Open(context.Background(), filepath.Join(b.TempDir(), "llmgate.db"))
 			if err != nil {
