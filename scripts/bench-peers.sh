@@ -27,6 +27,5 @@ if [ ! -x "$venv/bin/litellm" ] || [ ! -x "$venv/bin/mlflow" ] || [ "$(cat "$ven
   echo "$want" >"$venv/.requirements-sha"
 fi
 
-mkdir -p bin
-go build -o bin/llmbench ./cmd/llmbench
-exec bin/llmbench -llmgate bin/llmgate -fakeupstream bin/fakeupstream -peers "$venv" -doc "${LLMBENCH_DOC:-docs/benchmarks.md}" "$@"
+# The same run as `make bench` (scripts/bench.sh), with the peers.
+LLMBENCH_PEERS="$venv" exec scripts/bench.sh "$@"

@@ -49,7 +49,7 @@ func chart(rows []result) string {
 			sel = append(sel, r)
 		}
 	}
-	const w, rowH, labelW, barW = 760, 28, 150, 260
+	const w, rowH, labelW, barW = 830, 28, 150, 260 // w leaves room for the longest bar's label
 	h := 60 + rowH*len(sel)
 	var maxRate, maxCPU float64
 	for _, r := range sel {

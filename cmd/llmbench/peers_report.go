@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -87,7 +88,8 @@ func (r *peerReport) print(out io.Writer) {
 	if r == nil {
 		return
 	}
-	fmt.Fprintf(out, "\npeers: %v; every system beside llmgate's OpenAI surface (gateway) and the bare proxy, same load, same run:\n", r.titles)
+	fmt.Fprintf(out, "\npeers: %s; every system beside llmgate's OpenAI surface (gateway) and the bare proxy, same load, same run:\n",
+		strings.Join(r.titles, ", "))
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "system\tmode\tconc\treq/s\tp50\tp99\tCPU/req\treq/s ÷ gateway\tCPU/req ÷ gateway\treq/s ÷ proxy\tCPU/req ÷ proxy\t")
 	for _, row := range ratioRows(r.rows) {
@@ -121,14 +123,14 @@ func (r *peerReport) appendDoc(path string) error {
 		return nil
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "\n## Peers\n\nThe same run (`make bench-peers`) drove the same load at %v, each from the virtualenv "+
+	fmt.Fprintf(&b, "\n## Peers\n\nThe same run (`make bench-peers`) drove the same load at %s, each from the virtualenv "+
 		"scripts/bench-peers.sh installs (scripts/peers-requirements.txt), configured for the same fake upstream and "+
 		"model with their shipped defaults: LiteLLM's proxy with a master key (every call authenticated), no database "+
 		"and no telemetry; MLflow's gateway with one `llm/v1/chat` endpoint, called on its OpenAI-compatible route "+
 		"`/v1/chat/completions` (it has no authentication; its streams end without `[DONE]`, so one counts as whole "+
 		"when an event carries the finish reason). LiteLLM runs its default single worker, MLflow's gateway its "+
 		"default workers. CPU per request and memory count "+
-		"each server's whole process tree (uvicorn and gunicorn workers are children).\n\n```\n", r.titles)
+		"each server's whole process tree (uvicorn and gunicorn workers are children).\n\n```\n", strings.Join(r.titles, " and "))
 	r.print(&b)
 	b.WriteString("```\n")
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
