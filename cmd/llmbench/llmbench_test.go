@@ -87,7 +87,7 @@ func TestWriteDocFromTheRunsNumbers(t *testing.T) {
 		{target: "gateway", concurrency: 32, stream: true, ok: 10, elapsed: time.Second, latency: []time.Duration{time.Millisecond}},
 	}
 	path := filepath.Join(dir, "benchmarks.md")
-	if err := writeDoc(path, &config{duration: time.Second, concurrency: []int{32}}, rows, memory{}); err != nil {
+	if err := writeDoc(path, &config{duration: time.Second, concurrency: []int{32}}, summarize([][]result{rows}), memory{}); err != nil {
 		t.Fatal(err)
 	}
 	md, _ := os.ReadFile(path)

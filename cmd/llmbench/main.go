@@ -15,6 +15,7 @@
 //	-concurrency  LLMBENCH_CONCURRENCY  comma-separated concurrent callers (1,32)
 //	-llmgate      LLMBENCH_LLMGATE      gateway binary (bin/llmgate)
 //	-fakeupstream LLMBENCH_FAKEUPSTREAM fake upstream binary (bin/fakeupstream)
+//	-runs         LLMBENCH_RUNS         repeat the measurement, report medians (runs.go; 1)
 //	-llmgate-noaudit LLMBENCH_LLMGATE_NOAUDIT the gateway built with -tags llmgate_noaudit, measured
 //	                                    beside the real one for the audit's share of CPU (noaudit.go)
 //	-peers        LLMBENCH_PEERS        virtualenv of LiteLLM's proxy and MLflow's gateway: bench them
@@ -48,6 +49,7 @@ type config struct {
 	cpuprofile string
 	doc        string // -doc: the markdown report to write (doc.go)
 	peers      string // -peers: virtualenv of LiteLLM's proxy and MLflow's gateway (peers.go)
+	runs       int    // -runs: repeat the measurement, report medians (runs.go)
 	noaudit    string // -llmgate-noaudit: the gateway built without audit appends (noaudit.go)
 }
 
@@ -82,13 +84,17 @@ func parseConfig(args []string) (*config, error) {
 	soakMaxRSS := fs.Int("soak-max-rss", 200, "the soak fails if the gateway's RSS passes this many MiB")
 	doc := fs.String("doc", os.Getenv("LLMBENCH_DOC"), "also write the report as this markdown file, with an SVG chart beside it (docs/benchmarks.md)")
 	cpuprofile := fs.String("cpuprofile", os.Getenv("LLMBENCH_CPUPROFILE"), "save the gateway's CPU profile of the busiest unstreamed OpenAI phase to this file")
+	runs := fs.Int("runs", envInt("LLMBENCH_RUNS", 1), "repeat the whole measurement this many times and report medians")
 	noaudit := fs.String("llmgate-noaudit", os.Getenv("LLMBENCH_LLMGATE_NOAUDIT"), "gateway binary built with -tags llmgate_noaudit: measure the durable audit's share of CPU beside it")
 	peers := fs.String("peers", os.Getenv("LLMBENCH_PEERS"), "also bench LiteLLM's proxy and MLflow's gateway from this virtualenv (scripts/bench-peers.sh)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	cfg := &config{duration: *duration, warmup: *warmup, llmgate: *llmgate, fake: *fake,
-		soak: *soakFor, soakCallers: *soakCallers, soakMaxRSSMiB: *soakMaxRSS, cpuprofile: *cpuprofile, doc: *doc, peers: *peers, noaudit: *noaudit}
+		soak: *soakFor, soakCallers: *soakCallers, soakMaxRSSMiB: *soakMaxRSS, cpuprofile: *cpuprofile, doc: *doc, peers: *peers, noaudit: *noaudit, runs: *runs}
+	if cfg.runs < 1 || cfg.runs > 99 {
+		return nil, fmt.Errorf("-runs must be between 1 and 99")
+	}
 	if cfg.soak < 0 || cfg.soakCallers < 1 || cfg.soakMaxRSSMiB < 1 {
 		return nil, fmt.Errorf("-soak must not be negative, -soak-callers and -soak-max-rss must be positive")
 	}
@@ -164,6 +170,38 @@ func run(cfg *config) error {
 	defer peers.stop()
 	targets = append(targets, peers.targets()...)
 	fmt.Printf("llmbench: %v per phase after %v warm-up, concurrency %v, loopback, fake upstream without delay\n\n", cfg.duration, cfg.warmup, cfg.concurrency)
+	var runs [][]result
+	for i := range cfg.runs {
+		if cfg.runs > 1 {
+			fmt.Printf("run %d of %d\n", i+1, cfg.runs)
+		}
+		rows, err := measure(cfg, client, targets, gw, maxConc)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, rows)
+	}
+	sum := summarize(runs)
+	rows := sum.rows
+	mem, err := gw.readMemory()
+	if err != nil {
+		return err
+	}
+	printReport(os.Stdout, sum, mem, gw.errorLogs.Load())
+	peerReport := peers.report(rows, proxy.cmd.Process.Pid, gw.cmd.Process.Pid)
+	peerReport.print(os.Stdout)
+	if cfg.doc != "" {
+		if err := writeDoc(cfg.doc, cfg, sum, mem); err != nil {
+			return err
+		}
+		return peerReport.appendDoc(cfg.doc)
+	}
+	return nil
+}
+
+// measure runs every phase once: each target unstreamed and streamed at each concurrency,
+// after its warm-up.
+func measure(cfg *config, client *http.Client, targets []target, gw *gateway, maxConc int) ([]result, error) {
 	var rows []result
 	for _, c := range cfg.concurrency {
 		for _, stream := range []bool{false, true} {
@@ -181,32 +219,26 @@ func run(cfg *config) error {
 				rows = append(rows, ph.run(context.Background(), cfg.duration))
 				if profiled != nil {
 					if err := <-profiled; err != nil {
-						return err
+						return nil, err
 					}
 					fmt.Printf("gateway CPU profile of %s c=%d saved to %s (go tool pprof -top %s)\n", tg.name, c, cfg.cpuprofile, cfg.cpuprofile)
 				}
 			}
 		}
 	}
-	mem, err := gw.readMemory()
-	if err != nil {
-		return err
-	}
-	printReport(os.Stdout, rows, mem, gw.errorLogs.Load())
-	peerReport := peers.report(rows, proxy.cmd.Process.Pid, gw.cmd.Process.Pid)
-	peerReport.print(os.Stdout)
-	if cfg.doc != "" {
-		if err := writeDoc(cfg.doc, cfg, rows, mem); err != nil {
-			return err
-		}
-		return peerReport.appendDoc(cfg.doc)
-	}
-	return nil
+	return rows, nil
 }
 
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
 	}
 	return def
 }

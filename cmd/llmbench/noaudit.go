@@ -39,8 +39,8 @@ func startNoAudit(bin, dir, fakeURL string) (*gateway, []target, error) {
 	return g, []target{{name: noAuditTarget, url: g.url + "/v1/chat/completions", key: key, model: endpointName, pid: g.cmd.Process.Pid}}, nil
 }
 
-// auditVerdicts compares the gateway with its no-audit build at targetConcurrency, unstreamed.
-func auditVerdicts(rows []result) []string {
+// auditChecks compares the gateway with its no-audit build at targetConcurrency, unstreamed.
+func auditChecks(rows []result) []check {
 	var with, without *result
 	for i := range rows {
 		r := &rows[i]
@@ -58,12 +58,8 @@ func auditVerdicts(rows []result) []string {
 		return nil
 	}
 	share := auditShare(with.cpuPerRequest().Seconds(), without.cpuPerRequest().Seconds())
-	verdict := "FAIL"
-	if share <= targetAuditShare {
-		verdict = "PASS"
-	}
-	return []string{fmt.Sprintf("%s  durable audit's share of gateway CPU per request at %d callers: %s with vs %s without = %.0f%% (target ≤ %.0f%%)",
-		verdict, targetConcurrency, us(with.cpuPerRequest()), us(without.cpuPerRequest()), share*100, targetAuditShare*100)}
+	return []check{newCheck(share <= targetAuditShare, share, fmt.Sprintf("%.0f%%", share*100), "durable audit's share of gateway CPU per request at %d callers: %s with vs %s without = %.0f%% (target ≤ %.0f%%)",
+		targetConcurrency, us(with.cpuPerRequest()), us(without.cpuPerRequest()), share*100, targetAuditShare*100)}
 }
 
 // auditShare is (with − without) / with, 0 when nothing was measured.

@@ -18,12 +18,12 @@ func TestAuditVerdictComparesTheGatewayWithItsNoAuditBuild(t *testing.T) {
 		{200 * time.Microsecond, 150 * time.Microsecond, "FAIL  durable audit's share of gateway CPU per request at 32 callers: 200µs with vs 150µs without = 25%"},
 	} {
 		rows := []result{row("proxy", 100*time.Microsecond), row("gateway", c.with), row(noAuditTarget, c.without)}
-		got := auditVerdicts(rows)
-		if len(got) != 1 || !strings.HasPrefix(got[0], c.want) {
+		got := verdicts(rows)
+		if len(got) != 3 || !strings.HasPrefix(got[2], c.want) { // CPU and throughput vs the proxy, then the audit
 			t.Fatalf("auditVerdicts = %q; want prefix %q", got, c.want)
 		}
 	}
-	if got := auditVerdicts([]result{row("gateway", time.Millisecond)}); got != nil {
-		t.Fatalf("without a no-audit phase: %q; want no verdict", got)
+	if got := auditChecks([]result{row("gateway", time.Millisecond)}); got != nil {
+		t.Fatalf("without a no-audit phase: %v; want no verdict", got)
 	}
 }

@@ -110,7 +110,7 @@ func TestPeerReportGoesInTheDocumentOnlyWhenPeersRan(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "benchmarks.md")
 	cfg := &config{duration: time.Second, concurrency: []int{32}}
-	if err := writeDoc(path, cfg, peerRows()[:2], memory{}); err != nil {
+	if err := writeDoc(path, cfg, summarize([][]result{peerRows()[:2]}), memory{}); err != nil {
 		t.Fatal(err)
 	}
 	var none *peerReport // no -peers
@@ -126,7 +126,7 @@ func TestPeerReportGoesInTheDocumentOnlyWhenPeersRan(t *testing.T) {
 		{name: "gateway", mem: treeMemory{procs: 1, rssKiB: 50 << 10}},
 		{name: "litellm", mem: treeMemory{procs: 2, rssKiB: 400 << 10, peakKiB: 410 << 10, pss: 380 << 10}},
 	}}
-	if err := writeDoc(path, cfg, peerRows(), memory{}); err != nil {
+	if err := writeDoc(path, cfg, summarize([][]result{peerRows()}), memory{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.appendDoc(path); err != nil {

@@ -17,7 +17,8 @@ const (
 
 // printReport writes one row per phase, the gateway's cost relative to the bare proxy and to
 // calling the fake directly, the targets with PASS/FAIL, then the gateway's memory.
-func printReport(out io.Writer, rows []result, mem memory, errorLogs int64) {
+func printReport(out io.Writer, sum summary, mem memory, errorLogs int64) {
+	rows := sum.rows
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "target\tmode\tconc\tok\terrors\treq/s\tp50\tp99\tTTFB p50\tTTFB p99\tCPU/req\t")
 	for _, r := range rows {
@@ -47,7 +48,7 @@ func printReport(out io.Writer, rows []result, mem memory, errorLogs int64) {
 	w.Flush()
 
 	fmt.Fprintln(out, "\ntargets:")
-	for _, v := range verdicts(rows) {
+	for _, v := range sum.verdicts {
 		fmt.Fprintln(out, v)
 	}
 
@@ -63,36 +64,52 @@ func printReport(out io.Writer, rows []result, mem memory, errorLogs int64) {
 // verdicts checks each target against the proxy phase of the same mode and concurrency.
 func verdicts(rows []result) []string {
 	var out []string
-	check := func(ok bool, format string, args ...any) {
-		verdict := "FAIL"
-		if ok {
-			verdict = "PASS"
-		}
-		out = append(out, verdict+"  "+fmt.Sprintf(format, args...))
+	for _, c := range checks(rows) {
+		out = append(out, c.line)
 	}
+	if len(out) == 0 {
+		out = append(out, fmt.Sprintf("(none measured: run with concurrency 1 and %d)", targetConcurrency))
+	}
+	return out
+}
+
+// check is one target judged in one run: the value judged and the verdict's line.
+type check struct {
+	value float64
+	shown string // value as the line shows it
+	line  string
+}
+
+func newCheck(ok bool, value float64, shown string, format string, args ...any) check {
+	verdict := "FAIL"
+	if ok {
+		verdict = "PASS"
+	}
+	return check{value: value, shown: shown, line: verdict + "  " + fmt.Sprintf(format, args...)}
+}
+
+// checks judges every target measured in rows, in a fixed order.
+func checks(rows []result) []check {
+	var out []check
 	for _, pair := range pairs(rows, "proxy") {
 		p, g := pair[0], pair[1]
 		switch {
 		case !p.stream && p.concurrency == targetConcurrency:
 			cpu := ratio(float64(g.cpuPerRequest()), float64(p.cpuPerRequest()))
-			check(cpu <= targetCPURatio, "%s CPU per request at %d callers: %s vs proxy %s = %.2f× (target ≤ %.2f×)",
-				g.target, p.concurrency, us(g.cpuPerRequest()), us(p.cpuPerRequest()), cpu, targetCPURatio)
+			out = append(out, newCheck(cpu <= targetCPURatio, cpu, fmt.Sprintf("%.2f×", cpu), "%s CPU per request at %d callers: %s vs proxy %s = %.2f× (target ≤ %.2f×)",
+				g.target, p.concurrency, us(g.cpuPerRequest()), us(p.cpuPerRequest()), cpu, targetCPURatio))
 			tp := ratio(g.rate(), p.rate())
-			check(tp >= targetThroughputRatio, "%s throughput at %d callers: %.0f vs proxy %.0f req/s = %.2f× (target ≥ %.2f×)",
-				g.target, p.concurrency, g.rate(), p.rate(), tp, targetThroughputRatio)
+			out = append(out, newCheck(tp >= targetThroughputRatio, tp, fmt.Sprintf("%.2f×", tp), "%s throughput at %d callers: %.0f vs proxy %.0f req/s = %.2f× (target ≥ %.2f×)",
+				g.target, p.concurrency, g.rate(), p.rate(), tp, targetThroughputRatio))
 		case p.stream && p.concurrency == 1:
 			for _, q := range []float64{0.50, 0.99} {
 				added := percentile(g.ttfb, q) - percentile(p.ttfb, q)
-				check(added <= targetAddedTTFB, "%s added streaming TTFB p%.0f at 1 caller: %s (target ≤ %s)",
-					g.target, q*100, ms(added), ms(targetAddedTTFB))
+				out = append(out, newCheck(added <= targetAddedTTFB, float64(added), ms(added), "%s added streaming TTFB p%.0f at 1 caller: %s (target ≤ %s)",
+					g.target, q*100, ms(added), ms(targetAddedTTFB)))
 			}
 		}
 	}
-	out = append(out, auditVerdicts(rows)...)
-	if len(out) == 0 {
-		out = append(out, fmt.Sprintf("(none measured: run with concurrency 1 and %d)", targetConcurrency))
-	}
-	return out
+	return append(out, auditChecks(rows)...)
 }
 
 // pairs matches each phase of the base target with every gateway phase of the same mode and
