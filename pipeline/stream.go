@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/llmgate/llmgate/gateway"
@@ -16,13 +17,25 @@ import (
 // event is passed on as soon as it arrives, since Read returns what is available.
 const streamReadSize = 16 << 10
 
+// maxPooledFrame bounds the frame buffers kept for reuse (one read's frames rarely pass it).
+const maxPooledFrame = 64 << 10
+
+// streamBuffers are a stream's read buffer and frame buffer, reused across streams so that a
+// stream does not allocate (and the collector clear) 16 KiB each time.
+type streamBuffers struct{ read, frame []byte }
+
+var streamPool = sync.Pool{New: func() any {
+	return &streamBuffers{read: make([]byte, streamReadSize), frame: make([]byte, 0, 1024)}
+}}
+
 // streamer re-frames an upstream stream chunk by chunk. Headers go out with the first frame,
 // so a stream that fails before producing anything still gets a proper JSON error.
 type streamer struct {
 	x       *exchange
 	enc     StreamEncoder
 	started bool
-	frame   []byte
+	// frame holds the frames rendered and not yet written (see send).
+	frame []byte
 	// held is a finish-only chunk kept back one step so that a usage-only chunk right behind
 	// it (OpenAI, Anthropic, Bedrock send usage last) rides on it: every surface then ends with
 	// one chunk that carries both the finish reason and the usage.
@@ -33,54 +46,110 @@ type streamer struct {
 	last  llm.Chunk
 }
 
-// stream relays the upstream stream. It never buffers the answer: every decoded chunk is
-// written and flushed before the next read.
+// stream relays the upstream stream. It never buffers the answer beyond one read: what each
+// read completes is written and flushed before the next read (see feed).
 func (x *exchange) stream(ctx context.Context, cancel context.CancelFunc, call *provider.Call, body io.Reader) *gateway.Error {
-	s := &streamer{x: x, enc: x.q.streamEncoder(x.req), frame: make([]byte, 0, 1024)}
+	bufs := streamPool.Get().(*streamBuffers)
+	s := &streamer{x: x, enc: x.q.streamEncoder(x.req), frame: bufs.frame[:0]}
+	defer func() {
+		if cap(s.frame) <= maxPooledFrame {
+			bufs.frame = s.frame[:0]
+		}
+		streamPool.Put(bufs)
+	}()
 	if x.scrub != nil {
 		s.scrub = &chunkScrubber{s: x.scrub, choices: map[int]*redact.Stream{}}
 	}
 	dec := x.spec.Translator.Stream(call)
-	buf := make([]byte, streamReadSize)
+	buf := bufs.read
 	for {
 		n, rerr := body.Read(buf)
 		if n > 0 {
-			chunks, err := dec.Feed(buf[:n])
-			if cerr := x.checkChunks(chunks); cerr != nil {
-				return s.broken(cerr)
-			}
-			if werr := s.emit(s.clean(chunks)); werr != nil {
-				cancel() // the client is gone: stop the provider's generation at once
-				return s.broken(&gateway.Error{Code: codeClientGone, Message: "client closed the stream", Err: werr})
-			}
-			if err != nil {
-				return s.broken(streamError(err))
+			if err := s.feed(dec, buf[:n]); err != nil {
+				if err.Code == codeClientGone {
+					cancel() // the client is gone: stop the provider's generation at once
+				}
+				return s.broken(err)
 			}
 		}
 		switch {
 		case rerr == io.EOF:
-			chunks, err := dec.End()
-			if cerr := x.checkChunks(chunks); cerr != nil {
-				return s.broken(cerr)
-			}
-			chunks = s.clean(chunks)
-			if err == nil && s.scrub != nil {
-				chunks = append(chunks, s.rest()...)
-			}
-			if werr := s.emit(chunks); werr != nil {
-				return s.broken(&gateway.Error{Code: codeClientGone, Message: "client closed the stream", Err: werr})
-			}
-			if err != nil {
-				return s.broken(streamError(err))
-			}
-			if werr := s.flushHeld(); werr != nil {
-				return s.broken(&gateway.Error{Code: codeClientGone, Message: "client closed the stream", Err: werr})
-			}
-			return s.finish()
+			return s.end(dec)
 		case rerr != nil:
 			return s.broken(x.upstreamFailure(ctx, rerr))
 		}
 	}
+}
+
+// feed decodes one read of the upstream stream and relays the chunks it completes. The
+// stream's first frame goes out as soon as its event is translated (an EventStreamDecoder
+// hands events over one by one), so it does not wait for the rest of the read; after that, the
+// frames of one read go out in one write and flush: none waits for more upstream bytes, and a
+// burst of events costs one system call, not one each.
+func (s *streamer) feed(dec provider.StreamDecoder, b []byte) *gateway.Error {
+	var failed *gateway.Error // ours: a malformed chunk, or the client gone
+	var err error             // the decoder's
+	if ed, ok := dec.(provider.EventStreamDecoder); ok {
+		err = ed.FeedEach(b, func(chunks []llm.Chunk) error {
+			failed = s.relay(chunks)
+			if failed == nil && !s.started {
+				failed = s.send()
+			}
+			if failed != nil {
+				return failed
+			}
+			return nil
+		})
+	} else {
+		var chunks []llm.Chunk
+		chunks, err = dec.Feed(b)
+		failed = s.relay(chunks)
+	}
+	// What was rendered is already accounted for (metered, kept for the estimate): it goes out
+	// before whatever stopped the read.
+	if werr := s.send(); werr != nil {
+		return werr
+	}
+	if failed != nil {
+		return failed
+	}
+	if err != nil {
+		return streamError(err)
+	}
+	return nil
+}
+
+// end relays what the decoder still holds at EOF, then finishes the stream.
+func (s *streamer) end(dec provider.StreamDecoder) *gateway.Error {
+	chunks, err := dec.End()
+	if cerr := s.x.checkChunks(chunks); cerr != nil {
+		return s.broken(cerr)
+	}
+	chunks = s.clean(chunks)
+	if err == nil && s.scrub != nil {
+		chunks = append(chunks, s.rest()...)
+	}
+	s.emit(chunks)
+	if err != nil {
+		if werr := s.send(); werr != nil {
+			return s.broken(werr)
+		}
+		return s.broken(streamError(err))
+	}
+	s.flushHeld()
+	if werr := s.send(); werr != nil {
+		return s.broken(werr)
+	}
+	return s.finish()
+}
+
+// relay checks and scrubs chunks and renders their frames into s.frame.
+func (s *streamer) relay(chunks []llm.Chunk) *gateway.Error {
+	if err := s.x.checkChunks(chunks); err != nil {
+		return err
+	}
+	s.emit(s.clean(chunks))
+	return nil
 }
 
 // checkChunks validates translated chunks (llm.CheckChunk) before any is relayed.
@@ -117,8 +186,8 @@ func (s *streamer) rest() []llm.Chunk {
 	return nil
 }
 
-// emit writes the frames of chunks and flushes them.
-func (s *streamer) emit(chunks []llm.Chunk) error {
+// emit renders the frames of chunks into s.frame and accounts for what they carry.
+func (s *streamer) emit(chunks []llm.Chunk) {
 	x := s.x
 	for i := range chunks {
 		c := &chunks[i]
@@ -137,22 +206,17 @@ func (s *streamer) emit(chunks []llm.Chunk) error {
 		if s.held != nil {
 			if len(c.Choices) == 0 && c.Usage != nil {
 				s.held.Usage = c.Usage
-				continue // written by flushHeld with the usage on it
+				continue // rendered by flushHeld with the usage on it
 			}
-			if err := s.flushHeld(); err != nil {
-				return err
-			}
+			s.flushHeld()
 		}
 		if finishOnly(c) {
 			held := *c
 			s.held = &held
 			continue
 		}
-		if err := s.writeChunk(c); err != nil {
-			return err
-		}
+		s.render(c)
 	}
-	return nil
 }
 
 // finishOnly reports a chunk that only closes its choices (no text, no tool calls, no usage).
@@ -168,19 +232,18 @@ func finishOnly(c *llm.Chunk) bool {
 	return true
 }
 
-// flushHeld writes the held finish chunk, if any.
-func (s *streamer) flushHeld() error {
+// flushHeld renders the held finish chunk, if any.
+func (s *streamer) flushHeld() {
 	if s.held == nil {
-		return nil
+		return
 	}
 	c := s.held
 	s.held = nil
-	return s.writeChunk(c)
+	s.render(c)
 }
 
-func (s *streamer) writeChunk(c *llm.Chunk) error {
-	s.frame = s.enc.AppendChunk(s.frame[:0], s.x.ep.Type, c, s.x.includeUsage)
-	return s.write(s.frame)
+func (s *streamer) render(c *llm.Chunk) {
+	s.frame = s.enc.AppendChunk(s.frame, s.x.ep.Type, c, s.x.includeUsage)
 }
 
 // mergeUsage keeps counts already seen when a later chunk reports only some of them
@@ -197,12 +260,19 @@ func mergeUsage(dst, src *llm.Usage) {
 	}
 }
 
-func (s *streamer) write(p []byte) error {
-	if len(p) == 0 {
+// send writes the rendered frames and flushes them (Sink.Frame); an error means the client
+// left.
+func (s *streamer) send() *gateway.Error {
+	if len(s.frame) == 0 {
 		return nil
 	}
 	s.start()
-	return s.x.out.Frame(p)
+	err := s.x.out.Frame(s.frame)
+	s.frame = s.frame[:0]
+	if err != nil {
+		return &gateway.Error{Code: codeClientGone, Message: "client closed the stream", Err: err}
+	}
+	return nil
 }
 
 func (s *streamer) start() {
@@ -222,7 +292,8 @@ func (s *streamer) finish() *gateway.Error {
 		s.tell(err)
 		return nil
 	}
-	_ = s.write(s.enc.AppendEnd(s.frame[:0]))
+	s.frame = s.enc.AppendEnd(s.frame)
+	_ = s.send()
 	return nil
 }
 
@@ -248,10 +319,12 @@ func (s *streamer) broken(err *gateway.Error) *gateway.Error {
 // one (MLflow's server just drops the connection) gets the answer aborted (Sink.Abort) once
 // the request is accounted for: a cleanly ended body would read as a complete answer.
 func (s *streamer) tell(err *gateway.Error) {
-	frame := s.enc.AppendStreamError(s.frame[:0], err)
-	if len(frame) == 0 {
+	pending := len(s.frame)
+	s.frame = s.enc.AppendStreamError(s.frame, err)
+	if len(s.frame) == pending {
+		_ = s.send()
 		s.x.out.Abort()
 		return
 	}
-	_ = s.write(frame)
+	_ = s.send()
 }

@@ -232,6 +232,18 @@ type StreamDecoder interface {
 	End() ([]llm.Chunk, error)
 }
 
+// EventStreamDecoder is a StreamDecoder that can hand over the chunks of each event as soon as
+// that event is decoded (sse.NewDecoder's are), so that when several events arrive in one read
+// the first is relayed before the others are decoded: the stream's first byte waits for one
+// event's translation, not for the whole read's.
+type EventStreamDecoder interface {
+	StreamDecoder
+	// FeedEach is Feed calling emit with each event's chunks, in order, instead of returning
+	// them (events that translate to no chunk are skipped). An error from emit stops it and is
+	// returned as it is; Feed's errors come after the chunks of the events before them.
+	FeedEach(p []byte, emit func([]llm.Chunk) error) error
+}
+
 // Registry resolves provider names (case-insensitive, '-' and '_' interchangeable, aliases).
 type Registry struct {
 	byName map[string]*Spec

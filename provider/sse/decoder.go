@@ -17,7 +17,7 @@ type Handler interface {
 
 // NewDecoder adapts h to provider.StreamDecoder, doing the SSE framing so a provider only
 // writes the per-event translation.
-func NewDecoder(h Handler) provider.StreamDecoder { return &decoder{h: h} }
+func NewDecoder(h Handler) provider.EventStreamDecoder { return &decoder{h: h} }
 
 type decoder struct {
 	p Parser
@@ -34,6 +34,27 @@ func (d *decoder) Feed(b []byte) ([]llm.Chunk, error) {
 		return out, gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream")
 	}
 	return out, nil
+}
+
+// FeedEach is Feed handing over each event's chunks as soon as they are translated
+// (provider.EventStreamDecoder).
+func (d *decoder) FeedEach(b []byte, emit func([]llm.Chunk) error) error {
+	events, err := d.p.Feed(b)
+	for _, ev := range events {
+		chunks, herr := d.h.OnEvent(ev)
+		if len(chunks) > 0 {
+			if eerr := emit(chunks); eerr != nil {
+				return eerr
+			}
+		}
+		if herr != nil {
+			return herr
+		}
+	}
+	if err != nil {
+		return gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream")
+	}
+	return nil
 }
 
 func (d *decoder) End() ([]llm.Chunk, error) {
