@@ -84,6 +84,7 @@ func NewSnapshot(st *State) *Snapshot {
 		endpointsSorted: make([]*Endpoint, 0, len(st.Endpoints)),
 		budgets:         make([]*Budget, 0, len(st.Budgets)),
 	}
+	shareEndpointParts(st.Endpoints)
 	names := make([]nameRef, 0, s.users.len())
 	for r := range s.users.values() {
 		names = append(names, r.nameRef())
