@@ -22,7 +22,8 @@ func openTest(t *testing.T, path string) *Store {
 // TestConnectionSettings checks the settings durability and integrity depend on, on both pools.
 func TestConnectionSettings(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "llmgate.db"))
-	want := map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "10000"}
+	want := map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "10000",
+		"journal_size_limit": "67108864"}
 	for pool, db := range map[string]*sql.DB{"write": s.write, "read": s.read} {
 		for pragma, value := range want {
 			var got string
@@ -33,6 +34,15 @@ func TestConnectionSettings(t *testing.T) {
 				t.Errorf("%s pool: %s = %s, want %s", pool, pragma, got, value)
 			}
 		}
+	}
+}
+
+// The write connection never checkpoints inside a commit (checkpoint.go); the checkpointer does.
+func TestWriterDoesNotCheckpointInItsCommits(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "llmgate.db"))
+	var got int
+	if err := s.write.QueryRowContext(t.Context(), "PRAGMA wal_autocheckpoint").Scan(&got); err != nil || got != 0 {
+		t.Fatalf("write pool wal_autocheckpoint = %d, %v; want 0", got, err)
 	}
 }
 

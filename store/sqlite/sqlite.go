@@ -45,6 +45,9 @@ type Store struct {
 	audit *auditStatements
 	// auditKeys chain new events (HMAC); nil: the legacy unkeyed scheme.
 	auditKeys gateway.AuditKeys
+	// stopCheckpoints ends the checkpointer, which closes checkpointsDone (checkpoint.go).
+	stopCheckpoints context.CancelFunc
+	checkpointsDone chan struct{}
 }
 
 var _ gateway.Store = (*Store)(nil)
@@ -54,7 +57,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
-	write, err := sql.Open("sqlite", dsn(path, "immediate"))
+	write, err := sql.Open("sqlite", dsn(path, "immediate", "wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
 	}
@@ -74,6 +77,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	var bg context.Context
+	bg, s.stopCheckpoints = context.WithCancel(context.Background())
+	s.checkpointsDone = make(chan struct{})
+	go s.checkpointer(bg, s.checkpointsDone)
 	return s, nil
 }
 
@@ -87,20 +94,30 @@ func createPrivate(path string) error {
 	return f.Close()
 }
 
-func dsn(path, txlock string) string {
+// dsn is the connection string of a pool taking txlock transactions, with the pragmas every
+// connection has and extra ones.
+func dsn(path, txlock string, extra ...string) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
+	for _, p := range extra {
+		q.Add("_pragma", p)
+	}
 	q.Set("_txlock", txlock)
 	// Without a "file:" prefix the driver strips its parameters and opens path verbatim, so
 	// no character in the path needs URI escaping.
 	return path + "?" + q.Encode()
 }
 
-// Close releases the prepared statements and both connection pools.
+// Close stops the checkpointer and releases the prepared statements and both connection pools.
 func (s *Store) Close() error {
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
+		<-s.checkpointsDone
+	}
 	var stmtErr error
 	if s.audit != nil {
 		stmtErr = s.audit.Close()
