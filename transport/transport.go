@@ -95,13 +95,14 @@ func sameHostRedirects(req *http.Request, via []*http.Request) error {
 }
 
 // Do sends hr, signing it first when hr.Sign asks. Cancelling ctx aborts the upstream request
-// at once, including a response body still being read. The caller closes the body.
+// at once, including a response body still being read. The caller closes the body. hr.Header
+// becomes the request's: translators build one per call, and signing adds to it.
 func (t *Transport) Do(ctx context.Context, hr *provider.HTTPRequest) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, hr.Method, hr.URL, bytes.NewReader(hr.Body))
 	if err != nil {
 		return nil, gateway.Wrap(gateway.CodeInternal, stripURL(err), "invalid upstream request")
 	}
-	req.Header = hr.Header.Clone()
+	req.Header = hr.Header // the translator built it for this call: no copy (signing adds to it)
 	if req.Header == nil {
 		req.Header = http.Header{}
 	}
