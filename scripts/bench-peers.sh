@@ -4,7 +4,8 @@
 # docs/benchmarks.md. Installs them from PyPI into their own virtualenv, .venv/peers (rebuilt
 # only when scripts/peers-requirements.txt changes). `make bench-peers` builds bin/llmgate and
 # bin/fakeupstream first. Same knobs as scripts/bench.sh (LLMBENCH_DURATION, LLMBENCH_WARMUP,
-# LLMBENCH_CONCURRENCY, flags), plus LLMBENCH_PEER_TIMEOUT for the peers' start-up (180s).
+# LLMBENCH_CONCURRENCY, flags), plus LLMBENCH_PEER_TIMEOUT for the peers' start-up (180s) and
+# LLMBENCH_PEER_WORKERS for their worker processes (default: theirs, LiteLLM 1, MLflow 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -22,6 +23,27 @@ import (
 
 // peerReadyTimeout bounds a peer's start-up (Python imports are slow on a busy machine).
 var peerReadyTimeout = envDuration("LLMBENCH_PEER_TIMEOUT", 180*time.Second)
+
+// workers is how many worker processes a peer runs: its default (LiteLLM's proxy 1, MLflow's
+// gateway 2), or LLMBENCH_PEER_WORKERS for every peer.
+func workers(def int) (int, error) {
+	v := os.Getenv("LLMBENCH_PEER_WORKERS")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 64 {
+		return 0, fmt.Errorf("LLMBENCH_PEER_WORKERS=%q is not a number of workers between 1 and 64", v)
+	}
+	return n, nil
+}
+
+func plural(n int, one string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + one + "s"
+}
 
 // peer is one started Python gateway.
 type peer struct {
@@ -98,9 +120,13 @@ general_settings:
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		return nil, err
 	}
-	p := &peer{name: "litellm", title: "LiteLLM proxy " + pipVersion(venv, "litellm")}
+	n, err := workers(1)
+	if err != nil {
+		return nil, err
+	}
+	p := &peer{name: "litellm", title: "LiteLLM proxy " + pipVersion(venv, "litellm") + ", " + plural(n, "worker")}
 	p.target = target{name: p.name, url: "http://" + addr + "/v1/chat/completions", key: key, model: endpointName}
-	err := p.start(dir, venv, "litellm", []string{"--config", path, "--host", host, "--port", port},
+	err = p.start(dir, venv, "litellm", []string{"--config", path, "--host", host, "--port", port, "--num_workers", strconv.Itoa(n)},
 		"http://"+addr+"/health/readiness")
 	return p, err
 }
@@ -125,13 +151,17 @@ func startMLflowGateway(venv, fakeURL, dir string) (*peer, error) {
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		return nil, err
 	}
-	p := &peer{name: "mlflow-gateway", title: "MLflow gateway " + pipVersion(venv, "mlflow")}
-	p.target = target{name: p.name, url: "http://" + addr + "/v1/chat/completions", key: "unused", model: endpointName, noDone: true}
-	args := []string{"gateway", "start", "--config-path", path, "--host", host, "--port", port}
-	if !mlflowHasGatewayStart(venv) {
-		args = []string{"deployments", "start-server", "--config-path", path, "--host", host, "--port", port}
+	n, err := workers(2)
+	if err != nil {
+		return nil, err
 	}
-	err := p.start(dir, venv, "mlflow", args, "http://"+addr+"/health")
+	p := &peer{name: "mlflow-gateway", title: "MLflow gateway " + pipVersion(venv, "mlflow") + ", " + plural(n, "worker")}
+	p.target = target{name: p.name, url: "http://" + addr + "/v1/chat/completions", key: "unused", model: endpointName, noDone: true}
+	args := []string{"gateway", "start", "--config-path", path, "--host", host, "--port", port, "--workers", strconv.Itoa(n)}
+	if !mlflowHasGatewayStart(venv) {
+		args = []string{"deployments", "start-server", "--config-path", path, "--host", host, "--port", port, "--workers", strconv.Itoa(n)}
+	}
+	err = p.start(dir, venv, "mlflow", args, "http://"+addr+"/health")
 	return p, err
 }
 

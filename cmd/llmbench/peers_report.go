@@ -13,7 +13,7 @@ import (
 // surface ("gateway") and the bare proxy of the same mode and concurrency, and each system's
 // memory at the end of the run.
 type peerReport struct {
-	titles []string // "LiteLLM proxy 1.108.12 (litellm)", ...
+	titles []string // "LiteLLM proxy 1.110.2, 1 worker (litellm)", ...
 	rows   []result
 	memory []systemMemory
 }
@@ -128,8 +128,9 @@ func (r *peerReport) appendDoc(path string) error {
 		"model with their shipped defaults: LiteLLM's proxy with a master key (every call authenticated), no database "+
 		"and no telemetry; MLflow's gateway with one `llm/v1/chat` endpoint, called on its OpenAI-compatible route "+
 		"`/v1/chat/completions` (it has no authentication; its streams end without `[DONE]`, so one counts as whole "+
-		"when an event carries the finish reason). LiteLLM runs its default single worker, MLflow's gateway its "+
-		"default workers. CPU per request and memory count "+
+		"when an event carries the finish reason). Worker processes as named: their defaults, LiteLLM 1 (so one core "+
+		"at most) and MLflow's gateway 2 gunicorn workers, unless LLMBENCH_PEER_WORKERS says otherwise. "+
+		"CPU per request and memory count "+
 		"each server's whole process tree (uvicorn and gunicorn workers are children).\n\n```\n", strings.Join(r.titles, " and "))
 	r.print(&b)
 	b.WriteString("```\n")

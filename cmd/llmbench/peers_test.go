@@ -219,3 +219,23 @@ func TestFinishedStreamNeedsTheFinishReasonAndAWholeLastEvent(t *testing.T) {
 		}
 	}
 }
+
+func TestPeerWorkersAreTheDefaultUnlessTheEnvironmentSaysOtherwise(t *testing.T) {
+	t.Setenv("LLMBENCH_PEER_WORKERS", "")
+	if n, err := workers(2); n != 2 || err != nil {
+		t.Fatalf("default: %d, %v", n, err)
+	}
+	t.Setenv("LLMBENCH_PEER_WORKERS", "4")
+	if n, err := workers(1); n != 4 || err != nil {
+		t.Fatalf("LLMBENCH_PEER_WORKERS=4: %d, %v", n, err)
+	}
+	for _, bad := range []string{"0", "-1", "two", "65"} {
+		t.Setenv("LLMBENCH_PEER_WORKERS", bad)
+		if _, err := workers(1); err == nil {
+			t.Errorf("LLMBENCH_PEER_WORKERS=%q accepted", bad)
+		}
+	}
+	if plural(1, "worker") != "1 worker" || plural(2, "worker") != "2 workers" {
+		t.Error("worker counts are not named in English")
+	}
+}
