@@ -29,7 +29,8 @@ bench-peers: build
 	scripts/bench-peers.sh
 
 # The audit chain's ceiling on PostgreSQL: three replicas' group-commit writers, 32 callers
-# each, on one database (needs LLMGATE_TEST_DATABASE_URL, e.g. from scripts/services.sh).
+# each, on one chain and on a chain each, in the same run (needs LLMGATE_TEST_DATABASE_URL; the
+# test database of scripts/services.sh runs with fsync off, so point it at one with fsync on).
 bench-audit:
 	go test -tags scale -count=1 -v -run TestAuditCeilingWithThreeReplicas ./store/postgres/
 
