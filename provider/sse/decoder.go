@@ -25,31 +25,31 @@ type decoder struct {
 }
 
 func (d *decoder) Feed(b []byte) ([]llm.Chunk, error) {
-	events, err := d.p.Feed(b)
-	out, herr := d.handle(events)
-	if herr != nil {
-		return out, herr
-	}
-	if err != nil {
-		return out, gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream")
-	}
-	return out, nil
+	var out []llm.Chunk
+	err := d.FeedEach(b, func(chunks []llm.Chunk) error {
+		out = append(out, chunks...)
+		return nil
+	})
+	return out, err
 }
 
-// FeedEach is Feed handing over each event's chunks as soon as they are translated
-// (provider.EventStreamDecoder).
+// FeedEach is Feed handing over each event's chunks as soon as the event is read and
+// translated (provider.EventStreamDecoder): the events after it are not even parsed yet.
 func (d *decoder) FeedEach(b []byte, emit func([]llm.Chunk) error) error {
-	events, err := d.p.Feed(b)
-	for _, ev := range events {
+	var stop error // the handler's or emit's, returned as it is
+	err := d.p.each(b, func(ev Event) error {
 		chunks, herr := d.h.OnEvent(ev)
 		if len(chunks) > 0 {
 			if eerr := emit(chunks); eerr != nil {
+				stop = eerr
 				return eerr
 			}
 		}
-		if herr != nil {
-			return herr
-		}
+		stop = herr
+		return herr
+	})
+	if stop != nil {
+		return stop
 	}
 	if err != nil {
 		return gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream")

@@ -43,28 +43,56 @@ type Parser struct {
 // error the parser must not be used again. Each byte is scanned for a line end once and
 // copied a bounded number of times, so a long line costs linear time.
 func (p *Parser) Feed(b []byte) ([]Event, error) {
-	p.buf = append(p.buf, b...)
-	p.skipBOM()
 	var out []Event
+	err := p.each(b, func(ev Event) error {
+		out = append(out, ev)
+		return nil
+	})
+	return out, err
+}
+
+// each is Feed calling fn with each event as soon as its blank line is read; an error from fn
+// stops it and is returned as it is. When no partial line is pending, b is scanned where it
+// lies and only the partial line it ends with is kept: a stream's bytes are not copied into
+// the parser on their way through.
+func (p *Parser) each(b []byte, fn func(Event) error) error {
+	if !p.started && len(p.buf) == 0 && len(b) >= len(bom) {
+		b = bytes.TrimPrefix(b, bom)
+		p.started = true
+	}
+	own := p.buf[:0]
+	borrowed := len(p.buf) == 0 && p.started
+	if borrowed {
+		p.buf, p.scanned = b, 0 // events copy what they keep (line), so b may be scanned in place
+	} else {
+		p.buf = append(p.buf, b...)
+		p.skipBOM()
+	}
 	start := 0
-	for {
+	var err error
+	for err == nil {
 		line, next, ok := p.cutLine(start)
 		if !ok {
 			break
 		}
 		start = next
 		if ev, done := p.line(line); done {
-			out = append(out, ev)
+			err = fn(ev)
 		}
-		if len(p.data) > p.limit() {
-			return out, ErrTooLarge
+		if err == nil && len(p.data) > p.limit() {
+			err = ErrTooLarge
 		}
 	}
-	if len(p.buf)-start > p.limit() {
-		return out, ErrTooLarge
+	if err == nil && len(p.buf)-start > p.limit() {
+		err = ErrTooLarge
+	}
+	if borrowed {
+		p.scanned -= start
+		p.buf = append(own, p.buf[start:]...) // the partial line, into the parser's own buffer
+		return err
 	}
 	p.compact(start)
-	return out, nil
+	return err
 }
 
 // compact drops the consumed lines. What remains began in this Feed unless no line ended,
@@ -105,11 +133,13 @@ func (p *Parser) limit() int {
 	return DefaultMaxLine
 }
 
+// bom is the UTF-8 byte-order mark a stream may start with.
+var bom = []byte("\xEF\xBB\xBF")
+
 func (p *Parser) skipBOM() {
 	if p.started || len(p.buf) == 0 {
 		return
 	}
-	bom := []byte("\xEF\xBB\xBF")
 	if len(p.buf) < len(bom) && bytes.HasPrefix(bom, p.buf) {
 		return // wait for the rest: it may still be a BOM
 	}

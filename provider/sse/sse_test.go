@@ -8,7 +8,9 @@ import (
 )
 
 // feedAll feeds input split into pieces of size n (n<=0: one piece) and collects every event,
-// including the one End releases.
+// including the one End releases. Each piece is fed from one reused buffer that is scribbled
+// over after each Feed, as a reader's buffer is by the next read: nothing the parser returns
+// or keeps may point into it.
 func feedAll(t *testing.T, input []byte, n int) []Event {
 	t.Helper()
 	var p Parser
@@ -20,12 +22,17 @@ func feedAll(t *testing.T, input []byte, n int) []Event {
 			pieces = append(pieces, input[i:min(i+n, len(input))])
 		}
 	}
+	scratch := make([]byte, len(input))
 	for _, piece := range pieces {
-		evs, err := p.Feed(piece)
+		buf := scratch[:copy(scratch, piece)]
+		evs, err := p.Feed(buf)
 		if err != nil {
 			t.Fatalf("Feed: %v", err)
 		}
 		out = append(out, evs...)
+		for i := range buf {
+			buf[i] = '#'
+		}
 	}
 	if ev, ok := p.End(); ok {
 		out = append(out, ev)
