@@ -174,6 +174,7 @@ func scrubRaw(s *redact.Scrubber, raw json.RawMessage) json.RawMessage {
 type chunkScrubber struct {
 	s       *redact.Scrubber
 	choices map[int]*redact.Stream
+	out     []llm.Chunk // chunks' result, reused from event to event
 }
 
 // chunk scrubs c in place and returns the text still held for the choices c finishes
@@ -220,9 +221,11 @@ func (cs *chunkScrubber) chunk(c *llm.Chunk) (flushed *llm.Chunk, send bool) {
 	return flushed, send
 }
 
-// chunks scrubs chunks and drops those left with nothing to send.
+// chunks scrubs chunks and drops those left with nothing to send, into cs.out: what it
+// returns is valid until the next call (the stream renders it at once, and copies a chunk it
+// holds back).
 func (cs *chunkScrubber) chunks(chunks []llm.Chunk) []llm.Chunk {
-	out := make([]llm.Chunk, 0, len(chunks))
+	out := cs.out[:0]
 	for i := range chunks {
 		flushed, send := cs.chunk(&chunks[i])
 		if flushed != nil {
@@ -232,6 +235,7 @@ func (cs *chunkScrubber) chunks(chunks []llm.Chunk) []llm.Chunk {
 			out = append(out, chunks[i])
 		}
 	}
+	cs.out = out
 	return out
 }
 
