@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -45,10 +47,13 @@ func plural(n int, one string) string {
 	return strconv.Itoa(n) + " " + one + "s"
 }
 
-// peer is one started Python gateway.
+// peer is one Python gateway: what to run, then the running process.
 type peer struct {
 	name    string // the target's name in the tables
 	title   string // how the report names it, with its version
+	command string // in the virtualenv's bin/
+	args    []string
+	health  string // answers 200 once it serves
 	cmd     *exec.Cmd
 	done    chan struct{}
 	logPath string
@@ -56,7 +61,10 @@ type peer struct {
 }
 
 // peerSet is every started peer; a nil set (no -peers) has no targets and reports nothing.
-type peerSet struct{ peers []*peer }
+type peerSet struct {
+	mu    sync.Mutex // a signal may stop them while the bench starts or stops them
+	peers []*peer
+}
 
 // startPeers starts LiteLLM's proxy and MLflow's gateway from venv, each on a free loopback
 // port in front of the fake upstream at fakeURL, and waits until both are ready. Their
@@ -70,13 +78,16 @@ func startPeers(venv, fakeURL, dir string) (*peerSet, error) {
 		return nil, err
 	}
 	set := &peerSet{}
-	for _, start := range []func(venv, fakeURL, dir string) (*peer, error){startLiteLLM, startMLflowGateway} {
-		p, err := start(venv, fakeURL, dir)
+	set.stopOnSignal()
+	for _, configure := range []func(venv, fakeURL, dir string) (*peer, error){liteLLM, mlflowGateway} {
+		p, err := configure(venv, fakeURL, dir)
+		if err == nil {
+			err = set.launch(p, dir, venv)
+		}
 		if err != nil {
 			set.stop()
 			return nil, err
 		}
-		set.peers = append(set.peers, p)
 	}
 	return set, nil
 }
@@ -96,14 +107,37 @@ func (s *peerSet) stop() {
 	if s == nil {
 		return
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, p := range s.peers {
 		p.stop()
 	}
 }
 
-// startLiteLLM runs `litellm --config` with one model on the fake's OpenAI wire, a master key
+// stopOnSignal stops the peers before the bench dies of an interrupt or a termination: they
+// run in process groups of their own, so a Ctrl-C at the terminal does not reach them, and
+// the bench's deferred stops do not run when a signal ends it.
+func (s *peerSet) stopOnSignal() {
+	var handled []os.Signal
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		if !signal.Ignored(s) { // as a background job's SIGINT is: it must not end the bench
+			handled = append(handled, s)
+		}
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, handled...)
+	go func() {
+		got := <-sig
+		fmt.Fprintf(os.Stderr, "llmbench: %v: stopping the peers\n", got)
+		s.stop()
+		signal.Reset()
+		syscall.Kill(os.Getpid(), got.(syscall.Signal)) // die of it as before
+	}()
+}
+
+// liteLLM is `litellm --config` with one model on the fake's OpenAI wire, a master key
 // (so every call is authenticated, as through a gateway), no database and no telemetry.
-func startLiteLLM(venv, fakeURL, dir string) (*peer, error) {
+func liteLLM(venv, fakeURL, dir string) (*peer, error) {
 	addr := freeLoopbackAddr()
 	host, port, _ := strings.Cut(addr, ":")
 	key := "sk-bench-" + randomHex(16)
@@ -126,15 +160,15 @@ general_settings:
 	}
 	p := &peer{name: "litellm", title: "LiteLLM proxy " + pipVersion(venv, "litellm") + ", " + plural(n, "worker")}
 	p.target = target{name: p.name, url: "http://" + addr + "/v1/chat/completions", key: key, model: endpointName}
-	err = p.start(dir, venv, "litellm", []string{"--config", path, "--host", host, "--port", port, "--num_workers", strconv.Itoa(n)},
-		"http://"+addr+"/health/readiness")
-	return p, err
+	p.command, p.health = "litellm", "http://"+addr+"/health/readiness"
+	p.args = []string{"--config", path, "--host", host, "--port", port, "--num_workers", strconv.Itoa(n)}
+	return p, nil
 }
 
-// startMLflowGateway runs MLflow's AI gateway with one llm/v1/chat endpoint on the fake's
+// mlflowGateway is MLflow's AI gateway with one llm/v1/chat endpoint on the fake's
 // OpenAI wire. MLflow's gateway has no authentication of its own; it is called on its
 // OpenAI-compatible route, whose streams end without [DONE].
-func startMLflowGateway(venv, fakeURL, dir string) (*peer, error) {
+func mlflowGateway(venv, fakeURL, dir string) (*peer, error) {
 	addr := freeLoopbackAddr()
 	host, port, _ := strings.Cut(addr, ":")
 	config := fmt.Sprintf(`endpoints:
@@ -157,12 +191,12 @@ func startMLflowGateway(venv, fakeURL, dir string) (*peer, error) {
 	}
 	p := &peer{name: "mlflow-gateway", title: "MLflow gateway " + pipVersion(venv, "mlflow") + ", " + plural(n, "worker")}
 	p.target = target{name: p.name, url: "http://" + addr + "/v1/chat/completions", key: "unused", model: endpointName, noDone: true}
-	args := []string{"gateway", "start", "--config-path", path, "--host", host, "--port", port, "--workers", strconv.Itoa(n)}
+	p.command, p.health = "mlflow", "http://"+addr+"/health"
+	p.args = []string{"gateway", "start", "--config-path", path, "--host", host, "--port", port, "--workers", strconv.Itoa(n)}
 	if !mlflowHasGatewayStart(venv) {
-		args = []string{"deployments", "start-server", "--config-path", path, "--host", host, "--port", port, "--workers", strconv.Itoa(n)}
+		p.args = []string{"deployments", "start-server", "--config-path", path, "--host", host, "--port", port, "--workers", strconv.Itoa(n)}
 	}
-	err = p.start(dir, venv, "mlflow", args, "http://"+addr+"/health")
-	return p, err
+	return p, nil
 }
 
 // mlflowHasGatewayStart tells whether the installed MLflow still has `mlflow gateway start`
@@ -171,27 +205,30 @@ func mlflowHasGatewayStart(venv string) bool {
 	return exec.Command(filepath.Join(venv, "bin", "mlflow"), "gateway", "start", "--help").Run() == nil
 }
 
-// start runs the peer's command in its own process group (so its workers stop with it),
-// logging to a file, and waits for health to answer 200.
-func (p *peer) start(dir, venv, command string, args []string, health string) error {
+// launch runs the peer's command from venv in its own process group (so its workers stop
+// with it), logging to a file in dir, adds it to the set and waits for its health to answer.
+func (s *peerSet) launch(p *peer, dir, venv string) error {
 	p.logPath = filepath.Join(dir, p.name+".log")
 	log, err := os.Create(p.logPath)
 	if err != nil {
 		return err
 	}
 	defer log.Close()
-	p.cmd = exec.Command(filepath.Join(venv, "bin", command), args...)
-	p.cmd.Dir = dir
-	p.cmd.Env = append(os.Environ(), offlineEnv...)
-	p.cmd.Stdout, p.cmd.Stderr = log, log
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
+	cmd := exec.Command(filepath.Join(venv, "bin", p.command), p.args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), offlineEnv...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.mu.Lock() // a signal's stop sees it started, or not at all
+	if err := cmd.Start(); err != nil {
+		s.mu.Unlock()
 		return fmt.Errorf("starting %s: %w (run scripts/bench-peers.sh, which installs it)", p.title, err)
 	}
-	p.done = make(chan struct{})
-	go func() { p.cmd.Wait(); close(p.done) }()
-	p.target.pid = p.cmd.Process.Pid
-	if err := waitReady(health, peerReadyTimeout, p.done); err != nil {
+	p.cmd, p.done, p.target.pid = cmd, make(chan struct{}), cmd.Process.Pid
+	go func() { cmd.Wait(); close(p.done) }()
+	s.peers = append(s.peers, p)
+	s.mu.Unlock()
+	if err := waitReady(p.health, peerReadyTimeout, p.done); err != nil {
 		p.stop()
 		return fmt.Errorf("%s %w; the end of its log (%s):\n%s", p.title, err, p.logPath, tail(p.logPath, 20))
 	}

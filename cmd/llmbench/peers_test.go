@@ -155,8 +155,10 @@ func TestAPeerThatNeverComesUpIsNamedWithItsLogTail(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(venv, "bin", "litellm"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p := &peer{name: "litellm", title: "LiteLLM proxy 9.9"}
-	err := p.start(t.TempDir(), venv, "litellm", nil, "http://"+freeLoopbackAddr()+"/health")
+	set := &peerSet{}
+	defer set.stop()
+	p := &peer{name: "litellm", title: "LiteLLM proxy 9.9", command: "litellm", health: "http://" + freeLoopbackAddr() + "/health"}
+	err := set.launch(p, t.TempDir(), venv)
 	if err == nil {
 		t.Fatal("a peer that exited was taken as ready")
 	}
