@@ -7,9 +7,10 @@
 //
 // A commit costs far more than the events in it (the transaction, the chain head, the WAL
 // write and its fsync), so the writer also waits, briefly, for events it has been told are on
-// their way (Expect: a request whose upstream has answered is a few microseconds of work from
-// its event). At one caller nothing is expected and nothing waits; under load the batches grow
-// from the two or three events that happen to be queued to most of the requests in flight.
+// their way (Expect: the pipeline announces a query's event when it sends the query upstream).
+// At one caller nothing else is expected and nothing waits; with other queries in flight a
+// batch waits up to maxGather for theirs, the group-commit delay databases offer for the same
+// reason (PostgreSQL's commit_delay), and carries ten or more events instead of two or three.
 package audit
 
 import (
@@ -26,9 +27,9 @@ import (
 // maxBatch bounds one transaction so a burst cannot hold the chain lock for long.
 const maxBatch = 512
 
-// maxGather bounds how long an open batch waits for expected events: a request announces its
-// event when only its answer's translation is left, so this is only reached when that work is
-// starved of CPU, and it bounds what a batch can add to a response.
+// maxGather bounds how long an open batch waits for expected events, and so what gathering
+// can add to a response: an upstream slower than this (any real model) leaves its event for a
+// later batch.
 const maxGather = time.Millisecond
 
 type pending struct {

@@ -64,9 +64,9 @@ func (x *exchange) audit(outcome string, status int, failure *gateway.Error) *ga
 	return nil
 }
 
-// expectAudit tells the audit writer this query's event is only its answer's translation
-// away, so the group commit being formed waits for it rather than committing without it and
-// paying a whole commit for it alone (audit.Writer.Expect).
+// expectAudit tells the audit writer this query's event is on its way (the query is going
+// upstream), so a group commit being formed may wait briefly for it rather than commit
+// without it and pay a whole commit for it alone (audit.Writer.Expect).
 func (x *exchange) expectAudit() {
 	if !x.auditExpected {
 		x.auditExpected = true
