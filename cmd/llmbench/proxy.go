@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -47,6 +48,9 @@ func newProxy(target *url.URL) http.Handler {
 			return
 		}
 		rp.ServeHTTP(w, r)
+		// When the upstream could not be reached the body is still unread; in full duplex
+		// net/http then panics reading the connection's next request. Drain it first.
+		io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 	})
 }
 

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -70,5 +72,34 @@ func TestBareProxyForwardsTheBodyWhileTheAnswerStreams(t *testing.T) {
 	}
 	if !strings.Contains(string(got), `"got":"first-second"`) || !wholeAnswer(got, true) {
 		t.Fatalf("stream = %q, want the whole body echoed and [DONE]", got)
+	}
+}
+
+// With the upstream down the bare proxy answers 502, and the caller's connection stays usable:
+// in full duplex net/http panics reading the next request while the failed one's body is
+// unread, unless the proxy drains it.
+func TestBareProxyAnswers502CleanlyWhenTheUpstreamIsDown(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	u, _ := url.Parse(dead.URL)
+	dead.Close()
+	proxy := httptest.NewUnstartedServer(newProxy(u))
+	var serverLog bytes.Buffer
+	proxy.Config.ErrorLog = log.New(&serverLog, "", 0)
+	proxy.Start()
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	for range 5 {
+		resp, err := client.Post(proxy.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","messages":[]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadGateway {
+			t.Fatalf("status %d, want 502", resp.StatusCode)
+		}
+	}
+	proxy.Close()
+	if strings.Contains(serverLog.String(), "panic") {
+		t.Fatalf("the proxy's server panicked:\n%.600s", serverLog.String())
 	}
 }
