@@ -31,8 +31,13 @@ const (
 // 503.
 const DefaultAnswerBudgetWait = 10 * time.Second
 
-// minGrow is the smallest step an answer buffer grows by (and takes budget for).
-const minGrow = 64 << 10
+// minGrow is the smallest step an answer buffer grows by (and takes budget for) once the
+// first read did not hold it; unsized is where an answer of unknown length (chunked) starts:
+// most answers are a few KiB, and a 64 KiB buffer for each was most of a query's allocation.
+const (
+	minGrow = 64 << 10
+	unsized = 8 << 10
+)
 
 // readAnswer reads a 2xx body within the caps. release gives the budget back; it is never
 // nil, and must be called once the answer is no longer referenced.
@@ -63,7 +68,7 @@ func (x *exchange) readAnswer(ctx context.Context, resp *http.Response) (raw []b
 		x.p.inflight.Add(n)
 		return nil
 	}
-	initial := int64(minGrow)
+	initial := int64(unsized)
 	if resp.ContentLength >= 0 {
 		initial = resp.ContentLength + 1 // +1 so EOF is seen without growing
 	}

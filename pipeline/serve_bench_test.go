@@ -32,7 +32,8 @@ func memoryTransport(_ context.Context, req *provider.HTTPRequest) (*http.Respon
 		body, ct = benchStream, "text/event-stream"
 	}
 	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {ct}},
-		Body: io.NopCloser(strings.NewReader(body))}, nil
+		ContentLength: -1, // unknown, as net/http reports a chunked answer
+		Body:          io.NopCloser(strings.NewReader(body))}, nil
 }
 
 // BenchmarkServe is the per-query cost of the query path in process: a small chat query
