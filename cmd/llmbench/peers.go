@@ -119,10 +119,13 @@ func (s *peerSet) stop() {
 // the bench's deferred stops do not run when a signal ends it.
 func (s *peerSet) stopOnSignal() {
 	var handled []os.Signal
-	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
-		if !signal.Ignored(s) { // as a background job's SIGINT is: it must not end the bench
-			handled = append(handled, s)
+	for _, one := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		if !signal.Ignored(one) { // as a background job's SIGINT is: it must not end the bench
+			handled = append(handled, one)
 		}
+	}
+	if len(handled) == 0 {
+		return // signal.Notify of no signal would relay every signal
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, handled...)
