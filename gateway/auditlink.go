@@ -27,7 +27,7 @@ type Linker struct {
 
 // NewLinker returns a Linker for key (the legacy unkeyed chain when key.ID is empty).
 func NewLinker(key AuditKey) *Linker {
-	l := &Linker{key: key}
+	l := &Linker{key: key, buf: make([]byte, 0, 2048)} // an access event's canonical form fits
 	if key.ID == "" {
 		l.mac = sha256.New()
 	} else {
