@@ -28,21 +28,25 @@ type streamHandler struct {
 }
 
 type wireChunk struct {
-	ID      string `json:"id"`
-	Created int64  `json:"created"`
-	Model   string `json:"model"`
-	Choices []struct {
-		Index int `json:"index"`
-		Delta struct {
-			Role      string          `json:"role"`
-			Content   *string         `json:"content"`
-			ToolCalls json.RawMessage `json:"tool_calls"`
-		} `json:"delta"`
-		Text         *string `json:"text"`
-		FinishReason *string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *wireUsage      `json:"usage"`
-	Error json.RawMessage `json:"error"`
+	ID      string          `json:"id"`
+	Created int64           `json:"created"`
+	Model   string          `json:"model"`
+	Choices []wireChoice    `json:"choices"`
+	Usage   *wireUsage      `json:"usage"`
+	Error   json.RawMessage `json:"error"`
+}
+
+type wireChoice struct {
+	Index        int       `json:"index"`
+	Delta        wireDelta `json:"delta"`
+	Text         *string   `json:"text"`
+	FinishReason *string   `json:"finish_reason"`
+}
+
+type wireDelta struct {
+	Role      string          `json:"role"`
+	Content   *string         `json:"content"`
+	ToolCalls json.RawMessage `json:"tool_calls"`
 }
 
 func (h *streamHandler) OnEvent(ev sse.Event) ([]llm.Chunk, error) {
@@ -55,8 +59,11 @@ func (h *streamHandler) OnEvent(ev sse.Event) ([]llm.Chunk, error) {
 		return nil, nil // nothing after [DONE] is meaningful
 	}
 	var w wireChunk
-	if err := decodeObject(data, &w); err != nil {
-		return nil, gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream")
+	if !decodeChunk(data, &w) { // the common shapes take the fast path (chunkjson.go)
+		w = wireChunk{}
+		if err := decodeObject(data, &w); err != nil {
+			return nil, gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream")
+		}
 	}
 	if len(w.Error) > 0 && string(w.Error) != "null" || ev.Event == "error" {
 		return nil, streamError(h.provider, data)
