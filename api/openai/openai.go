@@ -248,13 +248,26 @@ func (Surface) AppendChunk(dst []byte, t gateway.EndpointType, c *llm.Chunk, inc
 	if created == 0 {
 		created = time.Now().Unix()
 	}
-	if len(c.Choices) > 0 {
+	switch {
+	case len(c.Choices) == 0:
+	case t == gateway.TypeChat && !hasToolCalls(c):
+		dst = appendChatChoices(dst, c, created)
+	default:
 		dst = appendFrame(dst, choicesFrame(t, c, created))
 	}
 	if includeUsage && c.Usage != nil {
 		dst = appendFrame(dst, usageFrame(t, c, created))
 	}
 	return dst
+}
+
+func hasToolCalls(c *llm.Chunk) bool {
+	for _, ch := range c.Choices {
+		if len(ch.ToolCalls) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func choicesFrame(t gateway.EndpointType, c *llm.Chunk, created int64) any {
