@@ -81,36 +81,44 @@ type OwnedKey struct {
 
 // ListAllKeys pages through every live key in the system (newest first) whose name, prefix or
 // owner's username contains q, each with its last use. The keys are read from the store (the
-// snapshot keeps only what authentication needs); those the snapshot does not hold yet or any
-// more are left out, so the list agrees with what authenticates.
+// snapshot keeps only what authentication needs): without q the store reads just the page.
 func (a *App) ListAllKeys(ctx context.Context, act Actor, q string, p Page) ([]OwnedKey, int, error) {
 	if err := requireAdminTo(act, "list every key"); err != nil {
 		return nil, 0, err
 	}
-	keys, err := a.Store.ListLiveKeys(ctx)
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" {
+		keys, total, err := a.Store.ListLiveKeys(ctx, max(p.Offset, 0), p.Limit)
+		if err != nil {
+			return nil, 0, err
+		}
+		return a.ownedKeys(keys), total, nil
+	}
+	keys, _, err := a.Store.ListLiveKeys(ctx, 0, 0)
 	if err != nil {
 		return nil, 0, err
 	}
-	q = strings.ToLower(strings.TrimSpace(q))
 	snap := a.Snapshot()
-	var out []OwnedKey
+	var matched []gateway.APIKey
 	for i := range keys {
 		k := &keys[i]
-		if snap.Key(k.ID) == nil {
-			continue
-		}
-		owner := snap.User(k.UserID)
 		name := ""
-		if owner != nil {
+		if owner := snap.User(k.UserID); owner != nil {
 			name = owner.UserName
 		}
 		if matches(q, k.Name, k.Prefix, name) {
-			out = append(out, OwnedKey{APIKey: k, Owner: owner})
+			matched = append(matched, *k)
 		}
 	}
-	page := window(out, p)
-	for i := range page {
-		page[i].LastUsed = a.KeyLastUsed(page[i].ID)
+	return a.ownedKeys(window(matched, p)), len(matched), nil
+}
+
+// ownedKeys gives each key its owner and last use.
+func (a *App) ownedKeys(keys []gateway.APIKey) []OwnedKey {
+	snap := a.Snapshot()
+	out := make([]OwnedKey, len(keys))
+	for i := range keys {
+		out[i] = OwnedKey{APIKey: &keys[i], Owner: snap.User(keys[i].UserID), LastUsed: a.KeyLastUsed(keys[i].ID)}
 	}
-	return page, len(out), nil
+	return out
 }

@@ -23,8 +23,10 @@ const (
 
 // soakAtScale sends queries at a steady rate (SCALE_SOAK_RPS, default 100 a second, spread
 // over the sample users' keys) for d, reads the gateway's RSS every soakSample once a warm-up
-// of a tenth of d (at most a minute) has passed, and passes when every sample is within
-// ±soakMaxDrift of their mean. Any query that is not answered 200 fails the test.
+// of a tenth of d has passed, and passes when every sample is within ±soakMaxDrift of their
+// mean. Any query that is not answered 200 fails the test. (The heap takes a minute or two
+// of load to reach the collector's goal, twice what is live: a shorter warm-up judges that
+// climb, not the steady state.)
 func soakAtScale(t *testing.T, g *e2e.Gateway, endpoint string, keys []string, d time.Duration) {
 	rps := 100
 	if v := os.Getenv("SCALE_SOAK_RPS"); v != "" {
@@ -34,7 +36,7 @@ func soakAtScale(t *testing.T, g *e2e.Gateway, endpoint string, keys []string, d
 		}
 		rps = n
 	}
-	warmup := min(d/10, time.Minute)
+	warmup := d / 10
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var sent, failed atomic.Int64

@@ -61,9 +61,10 @@ type StateStore interface {
 	RevokeKey(ctx context.Context, keyID string, at time.Time, ev *AuditEvent) error
 	// ListKeys returns every key of a user, revoked ones included, newest first.
 	ListKeys(ctx context.Context, userID string) ([]APIKey, error)
-	// ListLiveKeys returns every key not revoked (expired ones included), newest first: the
+	// ListLiveKeys returns the keys not revoked (expired ones included), newest first, from
+	// offset on and at most limit of them (0: all), and how many there are in all: the
 	// administrators' list of all keys, which the snapshot does not keep whole.
-	ListLiveKeys(ctx context.Context) ([]APIKey, error)
+	ListLiveKeys(ctx context.Context, offset, limit int) ([]APIKey, int, error)
 	GetKey(ctx context.Context, keyID string) (*APIKey, error)
 
 	// PutBudget creates or replaces the budget with b.ID; DeleteBudget removes it (unknown:

@@ -74,6 +74,18 @@ func TestAllTokensListsEveryLiveKeyWithItsOwner(t *testing.T) {
 	if len(page.Tokens) != 1 || page.Tokens[0].Name != "test" || page.Metadata.TotalCount != 2 {
 		t.Fatalf("second page of ann's keys = %+v (total %d)", page.Tokens, page.Metadata.TotalCount)
 	}
+	// Without a search the store reads just the page: it is the same slice of the whole list.
+	var whole, second struct {
+		Tokens   []token `json:"tokens"`
+		Metadata struct {
+			TotalCount int `json:"totalCount"`
+		} `json:"metadata"`
+	}
+	e.do("GET", path+"?limit=1000", e.adminKey, nil).expect(t, 200).json(t, &whole)
+	e.do("GET", path+"?offset=1&limit=1", e.adminKey, nil).expect(t, 200).json(t, &second)
+	if n := whole.Metadata.TotalCount; n != len(whole.Tokens) || n < 4 || len(second.Tokens) != 1 || second.Tokens[0] != whole.Tokens[1] || second.Metadata.TotalCount != n {
+		t.Fatalf("page 2 of 1 unsearched = %+v (total %d); the whole list %+v (total %d)", second.Tokens, second.Metadata.TotalCount, whole.Tokens, n)
+	}
 	e.do("GET", path+"?q="+spare.Prefix, e.adminKey, nil).expect(t, 200).json(t, &page)
 	if len(page.Tokens) != 1 || page.Tokens[0].PatID != spare.ID || page.Tokens[0].UserID != annID {
 		t.Fatalf("search by prefix = %+v", page.Tokens)

@@ -292,11 +292,24 @@ func (s *Store) ListKeys(ctx context.Context, userID string) ([]gateway.APIKey, 
 	return keys, dbError(err)
 }
 
-// ListLiveKeys returns every key not revoked, newest first.
-func (s *Store) ListLiveKeys(ctx context.Context) ([]gateway.APIKey, error) {
-	keys, err := queryKeys(ctx, s.pool, `SELECT `+keyColumns+` FROM api_keys WHERE revoked_at IS NULL
-		ORDER BY created_at DESC, pos DESC`)
-	return keys, dbError(err)
+// ListLiveKeys returns a page of the keys not revoked, newest first, and how many there are.
+func (s *Store) ListLiveKeys(ctx context.Context, offset, limit int) ([]gateway.APIKey, int, error) {
+	var keys []gateway.APIKey
+	var total int
+	var max *int // LIMIT NULL is no limit
+	if limit > 0 {
+		max = &limit
+	}
+	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL`).Scan(&total); err != nil {
+			return err
+		}
+		var err error
+		keys, err = queryKeys(ctx, tx, `SELECT `+keyColumns+` FROM api_keys WHERE revoked_at IS NULL
+			ORDER BY created_at DESC, pos DESC LIMIT $1 OFFSET $2`, max, offset)
+		return err
+	})
+	return keys, total, dbError(err)
 }
 
 // GetKey returns one key, revoked or not.

@@ -329,11 +329,28 @@ func (s *Store) ListKeys(ctx context.Context, userID string) ([]gateway.APIKey, 
 	return keys, dbError(err)
 }
 
-// ListLiveKeys returns every key not revoked, newest first.
-func (s *Store) ListLiveKeys(ctx context.Context) ([]gateway.APIKey, error) {
-	keys, err := queryKeys(ctx, s.read, `SELECT `+keyColumns+` FROM api_keys WHERE revoked_at IS NULL
-		ORDER BY created_at DESC, rowid DESC`)
-	return keys, dbError(err)
+// ListLiveKeys returns a page of the keys not revoked, newest first, and how many there are.
+func (s *Store) ListLiveKeys(ctx context.Context, offset, limit int) ([]gateway.APIKey, int, error) {
+	var keys []gateway.APIKey
+	var total int
+	err := s.inRead(ctx, func(tx *sql.Tx) error {
+		var err error
+		if total, err = count(ctx, tx, `SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL`); err != nil {
+			return err
+		}
+		keys, err = queryKeys(ctx, tx, `SELECT `+keyColumns+` FROM api_keys WHERE revoked_at IS NULL
+			ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`, sqlLimit(limit), max(offset, 0))
+		return err
+	})
+	return keys, total, dbError(err)
+}
+
+// sqlLimit is limit as a LIMIT clause takes it: -1 (none) for 0.
+func sqlLimit(limit int) int {
+	if limit <= 0 {
+		return -1
+	}
+	return limit
 }
 
 // GetKey returns one key, revoked or not.

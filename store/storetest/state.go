@@ -146,11 +146,15 @@ func testKeys(t *testing.T, s gateway.Store) {
 	}
 	equal(t, "GetKey(revoked)", got, &revoked)
 	equal(t, "LoadState keys exclude revoked", loadState(t, s).Keys, []gateway.APIKey{*ci, *bobs, *notebook})
-	live, err := s.ListLiveKeys(ctx)
-	if err != nil {
-		t.Fatalf("ListLiveKeys: %v", err)
+	live, total, err := s.ListLiveKeys(ctx, 0, 0)
+	if err != nil || total != 3 {
+		t.Fatalf("ListLiveKeys = %d keys of %d, %v; want 3", len(live), total, err)
 	}
 	equal(t, "ListLiveKeys newest first, revoked excluded", live, []gateway.APIKey{*notebook, *bobs, *ci})
+	if live, total, err = s.ListLiveKeys(ctx, 1, 1); err != nil || total != 3 {
+		t.Fatalf("ListLiveKeys(offset 1, limit 1) = %d keys of %d, %v; want 1 of 3", len(live), total, err)
+	}
+	equal(t, "ListLiveKeys(offset 1, limit 1)", live, []gateway.APIKey{*bobs})
 
 	_, err = s.GetKey(ctx, gateway.NewID())
 	wantCode(t, "GetKey(unknown)", err, gateway.CodeNotFound)
