@@ -13,14 +13,17 @@ import (
 // integers, null, exact member names, each once, and nothing but whitespace after the object
 // — and declines (false) everything else, which then goes through json.Unmarshal; an error or
 // a tool call, for one, always does. FuzzChunkFastPathMatchesEncodingJSON holds it to that.
-func decodeChunk(data []byte, w *wireChunk) bool {
+//
+// id and model are the previous chunk's: a stream repeats them in every chunk, so an equal
+// value is that string again instead of a new one.
+func decodeChunk(data []byte, w *wireChunk, id, model string) bool {
 	s := chunkScanner{data: data}
 	ok := s.object(func(key []byte) bool {
 		switch string(key) {
 		case "id":
-			return s.str(&w.ID)
+			return s.strAs(&w.ID, id)
 		case "model":
-			return s.str(&w.Model)
+			return s.strAs(&w.Model, model)
 		case "created":
 			return s.int64(&w.Created)
 		case "choices":
@@ -137,12 +140,18 @@ func (s *chunkScanner) null() bool {
 }
 
 // str reads a string into v; null leaves v as it is (as encoding/json does).
-func (s *chunkScanner) str(v *string) bool {
+func (s *chunkScanner) str(v *string) bool { return s.strAs(v, "") }
+
+// strAs is str using known for a value equal to it.
+func (s *chunkScanner) strAs(v *string, known string) bool {
 	if s.null() {
 		return true
 	}
 	raw, ok := s.rawString()
-	if ok {
+	switch {
+	case ok && string(raw) == known:
+		*v = known
+	case ok:
 		*v = string(raw)
 	}
 	return ok

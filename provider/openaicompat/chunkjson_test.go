@@ -27,7 +27,7 @@ func FuzzChunkFastPathMatchesEncodingJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var fast wireChunk
-		if !decodeChunk(data, &fast) {
+		if !decodeChunk(data, &fast, "chatcmpl-1", "gpt-4o-mini") {
 			return
 		}
 		var std wireChunk
@@ -45,13 +45,13 @@ func FuzzChunkFastPathMatchesEncodingJSON(f *testing.F) {
 func TestCommonChunksTakeTheFastPath(t *testing.T) {
 	for i, s := range chunkSeeds[:5] {
 		var w wireChunk
-		if !decodeChunk([]byte(s), &w) {
+		if !decodeChunk([]byte(s), &w, "", "") {
 			t.Errorf("seed %d declined: %s", i, s)
 		}
 	}
 	for _, s := range chunkSeeds[5:7] {
 		var w wireChunk
-		if decodeChunk([]byte(s), &w) {
+		if decodeChunk([]byte(s), &w, "", "") {
 			t.Errorf("taken, want it left to encoding/json: %s", s)
 		}
 	}

@@ -25,6 +25,8 @@ type streamHandler struct {
 	provider string
 	done     bool
 	finished bool
+	// id and model are the last chunk's, reused while the stream repeats them (decodeChunk).
+	id, model string
 }
 
 type wireChunk struct {
@@ -59,7 +61,7 @@ func (h *streamHandler) OnEvent(ev sse.Event) ([]llm.Chunk, error) {
 		return nil, nil // nothing after [DONE] is meaningful
 	}
 	var w wireChunk
-	if !decodeChunk(data, &w) { // the common shapes take the fast path (chunkjson.go)
+	if !decodeChunk(data, &w, h.id, h.model) { // the common shapes take the fast path (chunkjson.go)
 		w = wireChunk{}
 		if err := decodeObject(data, &w); err != nil {
 			return nil, gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream")
@@ -68,6 +70,7 @@ func (h *streamHandler) OnEvent(ev sse.Event) ([]llm.Chunk, error) {
 	if len(w.Error) > 0 && string(w.Error) != "null" || ev.Event == "error" {
 		return nil, streamError(h.provider, data)
 	}
+	h.id, h.model = w.ID, w.Model
 	chunk := llm.Chunk{ID: w.ID, Model: w.Model, Created: w.Created}
 	for _, c := range w.Choices {
 		cc := llm.ChunkChoice{Index: c.Index, Role: c.Delta.Role, ToolCalls: nonNull(c.Delta.ToolCalls)}
