@@ -30,6 +30,8 @@ func writeDoc(path string, cfg *config, sum summary, mem memory) error {
 		"user, rate limits configured and the durable audit trail on. Each phase runs %s after %s of warm-up at "+
 		"%v concurrent callers; CPU per request is the process's CPU time (from /proc) over the requests it served. "+
 		"`gateway-noaudit` is the same gateway built without audit appends, for the audit trail's share of CPU. "+
+		"`proxy-paired` and `gateway-paired` are one caller alternating streamed calls between the two, so that "+
+		"the added time to first byte is measured under the same load (no CPU is charged to them). "+
 		"The whole measurement ran %d time(s): each row is the run with the median throughput, each verdict the median run's.\n\n",
 		cfg.duration, cfg.warmup, cfg.concurrency, sum.runs)
 	fmt.Fprintf(&b, "![throughput and CPU per request](%s)\n\n```\n%s```\n", svgName, report.String())

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -225,6 +226,13 @@ func measure(cfg *config, client *http.Client, targets []target, gw *gateway, ma
 				}
 			}
 		}
+	}
+	if slices.Contains(cfg.concurrency, 1) {
+		paired, err := measurePaired(cfg, client, targets)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, paired...)
 	}
 	return rows, nil
 }

@@ -101,7 +101,7 @@ func checks(rows []result) []check {
 			tp := ratio(g.rate(), p.rate())
 			out = append(out, newCheck(tp >= targetThroughputRatio, tp, fmt.Sprintf("%.2f×", tp), "%s throughput at %d callers: %.0f vs proxy %.0f req/s = %.2f× (target ≥ %.2f×)",
 				g.target, p.concurrency, g.rate(), p.rate(), tp, targetThroughputRatio))
-		case p.stream && p.concurrency == 1:
+		case p.stream && p.concurrency == 1 && !hasPaired(rows): // else judged paired (paired.go)
 			for _, q := range []float64{0.50, 0.99} {
 				added := percentile(g.ttfb, q) - percentile(p.ttfb, q)
 				out = append(out, newCheck(added <= targetAddedTTFB, float64(added), ms(added), "%s added streaming TTFB p%.0f at 1 caller: %s (target ≤ %s)",
@@ -109,6 +109,7 @@ func checks(rows []result) []check {
 			}
 		}
 	}
+	out = append(out, pairedChecks(rows)...)
 	return append(out, auditChecks(rows)...)
 }
 
