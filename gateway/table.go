@@ -94,20 +94,7 @@ func (s *shard[K, R]) find(h uint64, match func(*R) bool) *R {
 // get returns the record with key k, or nil. The record is shared: callers must not modify it.
 func (t *table[K, R]) get(k K) *R {
 	h := t.spec.hash(k)
-	s := t.shards[h%indexShards]
-	if s == nil {
-		return nil
-	}
-	mask := uint64(len(s.slots) - 1)
-	for i := (h / indexShards) & mask; ; i = (i + 1) & mask {
-		slot := s.slots[i]
-		if slot == 0 {
-			return nil
-		}
-		if r := &s.recs[slot-1]; t.spec.key(r) == k {
-			return r
-		}
-	}
+	return t.shards[h%indexShards].find(h, func(r *R) bool { return t.spec.key(r) == k })
 }
 
 // findByHash returns the record whose key hashes to h and that match accepts, or nil: how a

@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -83,6 +84,13 @@ func (s *surface) writeGroup(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (s *surface) listUsers(w http.ResponseWriter, r *http.Request, _ app.Actor) error {
+	return listed(w, r, s.a.SCIMUsers, func(users []*gateway.User) ([]*scim.User, error) { return s.renderUsers(r, users...) })
+}
+
+// listed answers a list request: the filter and page the query asks for, that page from
+// fetch, rendered.
+func listed[T, R any](w http.ResponseWriter, r *http.Request, fetch func(context.Context, *scim.Filter, app.Page) ([]T, int, error),
+	render func([]T) ([]R, error)) error {
 	f, err := scim.ParseFilter(r.URL.Query().Get("filter"))
 	if err != nil {
 		return err
@@ -91,17 +99,17 @@ func (s *surface) listUsers(w http.ResponseWriter, r *http.Request, _ app.Actor)
 	if err != nil {
 		return err
 	}
-	users, total, err := s.a.SCIMUsers(r.Context(), f, p)
+	found, total, err := fetch(r.Context(), f, p)
 	if err != nil {
 		return err
 	}
-	rendered, err := s.renderUsers(r, users...)
+	rendered, err := render(found)
 	if err != nil {
 		return err
 	}
 	items := make([]any, len(rendered))
-	for i, u := range rendered {
-		items[i] = u
+	for i, v := range rendered {
+		items[i] = v
 	}
 	writeJSON(w, http.StatusOK, list(total, start, items))
 	return nil
@@ -197,28 +205,8 @@ func withMembers(r *http.Request) bool {
 }
 
 func (s *surface) listGroups(w http.ResponseWriter, r *http.Request, _ app.Actor) error {
-	f, err := scim.ParseFilter(r.URL.Query().Get("filter"))
-	if err != nil {
-		return err
-	}
-	p, start, err := page(r)
-	if err != nil {
-		return err
-	}
-	orgs, total, err := s.a.SCIMGroups(r.Context(), f, p)
-	if err != nil {
-		return err
-	}
-	rendered, err := s.renderGroups(r, withMembers(r), orgs...)
-	if err != nil {
-		return err
-	}
-	items := make([]any, len(rendered))
-	for i, g := range rendered {
-		items[i] = g
-	}
-	writeJSON(w, http.StatusOK, list(total, start, items))
-	return nil
+	members := withMembers(r)
+	return listed(w, r, s.a.SCIMGroups, func(orgs []*gateway.Org) ([]*scim.Group, error) { return s.renderGroups(r, members, orgs...) })
 }
 
 func (s *surface) getGroup(w http.ResponseWriter, r *http.Request, _ app.Actor) error {

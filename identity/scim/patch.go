@@ -69,24 +69,31 @@ type UserChanges struct {
 // object of attributes (`{"op":"replace","value":{"active":false}}`).
 func (p *Patch) UserChanges() (UserChanges, error) {
 	var c UserChanges
+	err := p.each(c.set)
+	return c, err
+}
+
+// each hands every attribute the operations change to apply, in order: an operation with a
+// path is one attribute, one without a path carries an object of them.
+func (p *Patch) each(apply func(op, path string, v json.RawMessage) error) error {
 	for _, op := range p.Operations {
-		if op.Path == "" {
-			var attrs map[string]json.RawMessage
-			if err := json.Unmarshal(op.Value, &attrs); err != nil {
-				return c, invalid(FieldValue, "an operation without a path needs an object of attributes as its value")
-			}
-			for k, v := range attrs {
-				if err := c.set(op.Op, k, v); err != nil {
-					return c, err
-				}
+		if op.Path != "" {
+			if err := apply(op.Op, op.Path, op.Value); err != nil {
+				return err
 			}
 			continue
 		}
-		if err := c.set(op.Op, op.Path, op.Value); err != nil {
-			return c, err
+		var attrs map[string]json.RawMessage
+		if err := json.Unmarshal(op.Value, &attrs); err != nil {
+			return invalid(FieldValue, "an operation without a path needs an object of attributes as its value")
+		}
+		for k, v := range attrs {
+			if err := apply(op.Op, k, v); err != nil {
+				return err
+			}
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // set applies one attribute; remove clears strings and is refused for active and userName.
@@ -189,24 +196,8 @@ type memberStep struct {
 // `members[value eq "id"]` (Okta), or replaced; displayName replaced with or without a path.
 func (p *Patch) GroupChanges() (GroupChanges, error) {
 	var c GroupChanges
-	for _, op := range p.Operations {
-		if op.Path == "" {
-			var attrs map[string]json.RawMessage
-			if err := json.Unmarshal(op.Value, &attrs); err != nil {
-				return c, invalid(FieldValue, "an operation without a path needs an object of attributes as its value")
-			}
-			for k, v := range attrs {
-				if err := c.apply(op.Op, k, v); err != nil {
-					return c, err
-				}
-			}
-			continue
-		}
-		if err := c.apply(op.Op, op.Path, op.Value); err != nil {
-			return c, err
-		}
-	}
-	return c, nil
+	err := p.each(c.apply)
+	return c, err
 }
 
 // ReplaceGroup is a PUT of g as changes: its displayName and exactly its members.
