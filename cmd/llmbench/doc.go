@@ -27,7 +27,9 @@ func writeDoc(path string, cfg *config, sum summary, mem memory) error {
 	fmt.Fprintf(&b, "Method: every system answers the same OpenAI chat completion on loopback, from a fake upstream "+
 		"without delay: `direct` calls the fake, `proxy` is a bare `httputil.ReverseProxy` hop in its own process (the "+
 		"floor), `gateway` and `gateway-mlflow` are llmgate's OpenAI and MLflow surfaces with a permitted non-admin "+
-		"user, rate limits configured and the durable audit trail on. Each phase runs %s after %s of warm-up at "+
+		"user, rate limits configured and the durable audit trail on. Each phase runs %s (in turns of one second, "+
+		"interleaved with the other systems' phases of the same mode and concurrency, so that the machine's load "+
+		"changes reach them alike) after %s of warm-up at "+
 		"%v concurrent callers; CPU per request is the process's CPU time (from /proc) over the requests it served. "+
 		"`gateway-noaudit` is the same gateway built without audit appends, for the audit trail's share of CPU. "+
 		"`proxy-paired` and `gateway-paired` are one caller alternating streamed calls between the two, so that "+

@@ -201,28 +201,23 @@ func run(cfg *config) error {
 }
 
 // measure runs every phase once: each target unstreamed and streamed at each concurrency,
-// after its warm-up.
+// the targets of one mode and concurrency interleaved (interleave.go). With -cpuprofile the
+// gateway's busiest unstreamed phase runs once more, unmeasured, under the profiler.
 func measure(cfg *config, client *http.Client, targets []target, gw *gateway, maxConc int) ([]result, error) {
 	var rows []result
 	for _, c := range cfg.concurrency {
 		for _, stream := range []bool{false, true} {
+			var phases []phase
 			for _, tg := range targets {
 				if stream && (tg.model == "" || tg.name == noAuditTarget) {
 					continue // MLflow streams end without [DONE]; its surface is measured unstreamed
 				}
-				ph := phase{client: client, target: tg, stream: stream, concurrency: c}
-				ph.run(context.Background(), cfg.warmup) // warm-up: connections, caches, JIT-free but GC-sized heaps
-				var profiled chan error
-				if cfg.cpuprofile != "" && tg.name == "gateway" && !stream && c == maxConc {
-					profiled = make(chan error, 1)
-					go func() { profiled <- gw.saveProfile(cfg.cpuprofile, cfg.duration) }()
-				}
-				rows = append(rows, ph.run(context.Background(), cfg.duration))
-				if profiled != nil {
-					if err := <-profiled; err != nil {
-						return nil, err
-					}
-					fmt.Printf("gateway CPU profile of %s c=%d saved to %s (go tool pprof -top %s)\n", tg.name, c, cfg.cpuprofile, cfg.cpuprofile)
+				phases = append(phases, phase{client: client, target: tg, stream: stream, concurrency: c})
+			}
+			rows = append(rows, interleave(context.Background(), phases, cfg.warmup, cfg.duration, sliceFor)...)
+			if cfg.cpuprofile != "" && !stream && c == maxConc {
+				if err := profileGateway(cfg, gw, phases); err != nil {
+					return nil, err
 				}
 			}
 		}
@@ -235,6 +230,23 @@ func measure(cfg *config, client *http.Client, targets []target, gw *gateway, ma
 		rows = append(rows, paired...)
 	}
 	return rows, nil
+}
+
+// profileGateway saves the gateway's CPU profile over one more run of its phase.
+func profileGateway(cfg *config, gw *gateway, phases []phase) error {
+	for _, ph := range phases {
+		if ph.target.name != "gateway" {
+			continue
+		}
+		profiled := make(chan error, 1)
+		go func() { profiled <- gw.saveProfile(cfg.cpuprofile, cfg.duration) }()
+		ph.run(context.Background(), cfg.duration)
+		if err := <-profiled; err != nil {
+			return err
+		}
+		fmt.Printf("gateway CPU profile of gateway c=%d saved to %s (go tool pprof -top %s)\n", ph.concurrency, cfg.cpuprofile, cfg.cpuprofile)
+	}
+	return nil
 }
 
 func envOr(name, def string) string {
