@@ -3,10 +3,14 @@ package gateway
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"hash"
 	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // The chain's canonical JSON is what encoding/json writes for canonicalEvent: fields in
@@ -15,14 +19,15 @@ import (
 // reflection, byte for byte the same (auditlink_test.go compares the two, fuzzed): events
 // chained before and after verify alike.
 
-// Linker chains events under one key. It reuses its hash state and buffer from one event to
+// Linker chains events under one key. It reuses its hash state and buffers from one event to
 // the next, so a store makes one per group commit. Not safe for concurrent use.
 type Linker struct {
-	key  AuditKey
-	mac  hash.Hash // HMAC-SHA256 under key, or plain SHA-256 for the legacy unkeyed chain
-	buf  []byte
-	sum  [sha256.Size]byte
-	keys []string
+	key    AuditKey
+	mac    hash.Hash // HMAC-SHA256 under key, or plain SHA-256 for the legacy unkeyed chain
+	prefix []byte    // what precedes prevHash in the hashed message
+	buf    []byte    // the hashed message: prefix, prevHash, canonical JSON
+	sum    [sha256.Size]byte
+	hex    [2 * sha256.Size]byte
 }
 
 // NewLinker returns a Linker for key (the legacy unkeyed chain when key.ID is empty).
@@ -32,29 +37,33 @@ func NewLinker(key AuditKey) *Linker {
 		l.mac = sha256.New()
 	} else {
 		l.mac = hmac.New(sha256.New, key.Secret)
+		l.prefix = []byte("llmgate-audit-v2\x00" + key.ID + "\x00")
 	}
 	return l
 }
 
+// Key is the key the Linker chains under.
+func (l *Linker) Key() AuditKey { return l.key }
+
 // Link chains ev after prevHash: it sets ev.PrevHash, ev.KeyID and ev.Hash (exactly
 // LinkHash's) and returns the metadata column's JSON, json.Marshal(ev.Metadata)'s bytes.
 func (l *Linker) Link(prevHash string, ev *AuditEvent) (metadata string) {
+	l.buf = append(append(l.buf[:0], l.prefix...), prevHash...)
 	var mdStart, mdEnd int
-	l.buf, mdStart, mdEnd = l.appendCanonical(l.buf[:0], ev)
+	l.buf, mdStart, mdEnd = l.appendCanonical(l.buf, ev)
 	l.mac.Reset()
-	if l.key.ID == "" {
-		l.mac.Write([]byte(prevHash))
-	} else {
-		l.mac.Write([]byte("llmgate-audit-v2\x00" + l.key.ID + "\x00" + prevHash))
-	}
 	l.mac.Write(l.buf)
-	ev.PrevHash, ev.KeyID = prevHash, l.key.ID
-	ev.Hash = hex.EncodeToString(l.mac.Sum(l.sum[:0]))
+	hex.Encode(l.hex[:], l.mac.Sum(l.sum[:0]))
+	ev.PrevHash, ev.KeyID, ev.Hash = prevHash, l.key.ID, string(l.hex[:])
 	if ev.Metadata == nil {
 		return "null"
 	}
 	return string(l.buf[mdStart:mdEnd])
 }
+
+// canonicalTime is FormatTime's layout: the canonical timestamp is plain ASCII (digits, '-',
+// 'T', ':', '.', 'Z'), which encoding/json writes unescaped.
+const canonicalTime = "2006-01-02T15:04:05.000Z"
 
 // appendCanonical appends ev's canonical JSON and says where its metadata object is.
 func (l *Linker) appendCanonical(dst []byte, ev *AuditEvent) ([]byte, int, int) {
@@ -62,9 +71,9 @@ func (l *Linker) appendCanonical(dst []byte, ev *AuditEvent) ([]byte, int, int) 
 	dst = appendJSONString(dst, ev.ID)
 	dst = append(dst, `,"kind":`...)
 	dst = appendJSONString(dst, ev.Kind)
-	dst = append(dst, `,"timestamp":`...)
-	dst = appendJSONString(dst, FormatTime(ev.Timestamp))
-	dst = append(dst, `,"performedBy":`...)
+	dst = append(dst, `,"timestamp":"`...)
+	dst = ev.Timestamp.UTC().AppendFormat(dst, canonicalTime)
+	dst = append(dst, `","performedBy":`...)
 	dst = appendJSONString(dst, ev.PerformedBy)
 	dst = append(dst, `,"endpointId":`...)
 	dst = appendJSONString(dst, ev.EndpointID)
@@ -72,7 +81,7 @@ func (l *Linker) appendCanonical(dst []byte, ev *AuditEvent) ([]byte, int, int) 
 	dst = appendJSONString(dst, ev.EndpointType)
 	dst = append(dst, `,"metadata":`...)
 	start := len(dst)
-	dst, l.keys = appendMetadata(dst, ev.Metadata, l.keys)
+	dst = appendMetadata(dst, ev.Metadata)
 	end := len(dst)
 	return append(dst, '}'), start, end
 }
@@ -82,28 +91,94 @@ func AppendMetadataJSON(dst []byte, md map[string]string) []byte {
 	if md == nil {
 		return append(dst, "null"...)
 	}
-	dst, _ = appendMetadata(dst, md, nil)
-	return dst
+	return appendMetadata(dst, md)
 }
 
 // appendMetadata appends md as a JSON object with sorted keys ({} for nil, as the canonical
-// form has it), sorting in keys' storage.
-func appendMetadata(dst []byte, md map[string]string, keys []string) ([]byte, []string) {
-	keys = keys[:0]
-	for k := range md {
-		keys = append(keys, k)
+// form has it). The map is walked once, the values coming along with the keys, into arrays
+// on the stack; what gets sorted is an array without pointers: filling and sorting cost no GC
+// write barriers.
+func appendMetadata(dst []byte, md map[string]string) []byte {
+	if len(md) > maxStackKeys {
+		kv, keys := make([]string, 0, 2*len(md)), make([]sortKey, 0, len(md))
+		for k, v := range md {
+			keys = append(keys, sortKey{prefix: keyPrefix(k), at: len(kv)})
+			kv = append(kv, k, v)
+		}
+		return appendSorted(dst, keys, kv)
 	}
-	slices.Sort(keys)
+	var kv [2 * maxStackKeys]string // key, value, key, value...
+	var keys [maxStackKeys]sortKey
+	n := 0
+	for k, v := range md { // indexing the arrays themselves: stack stores need no write barrier
+		keys[n] = sortKey{prefix: keyPrefix(k), at: 2 * n}
+		kv[2*n], kv[2*n+1] = k, v
+		n++
+	}
+	return appendSorted(dst, keys[:n], kv[:2*n])
+}
+
+// maxStackKeys is how many metadata entries appendMetadata sorts on the stack (an access
+// event has about 25).
+const maxStackKeys = 40
+
+func appendSorted(dst []byte, keys []sortKey, kv []string) []byte {
+	sortKeys(keys, kv)
 	dst = append(dst, '{')
-	for i, k := range keys {
+	for i, sk := range keys {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, k)
+		dst = appendJSONString(dst, kv[sk.at])
 		dst = append(dst, ':')
-		dst = appendJSONString(dst, md[k])
+		dst = appendJSONString(dst, kv[sk.at+1])
 	}
-	return append(dst, '}'), keys
+	return append(dst, '}')
+}
+
+// sortKey places one metadata key: its first 8 bytes as a big-endian number, zero-padded
+// (keys whose prefixes differ compare as their prefixes do), and where it is in kv.
+type sortKey struct {
+	prefix uint64
+	at     int
+}
+
+func keyPrefix(k string) uint64 {
+	if len(k) >= 8 {
+		return binary.BigEndian.Uint64([]byte(k[:8]))
+	}
+	var b [8]byte
+	copy(b[:], k)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// sortKeys sorts keys as encoding/json sorts map keys (byte-wise), comparing whole keys in
+// kv only when prefixes tie: insertion sort for the few dozen keys an event carries, the
+// standard library's sort beyond.
+func sortKeys(keys []sortKey, kv []string) {
+	less := func(a, b sortKey) bool {
+		if a.prefix != b.prefix {
+			return a.prefix < b.prefix
+		}
+		return kv[a.at] < kv[b.at]
+	}
+	if len(keys) > 48 {
+		slices.SortFunc(keys, func(a, b sortKey) int {
+			if less(a, b) {
+				return -1
+			}
+			return 1 // map keys are distinct
+		})
+		return
+	}
+	for i := 1; i < len(keys); i++ {
+		x := keys[i]
+		j := i
+		for ; j > 0 && less(x, keys[j-1]); j-- {
+			keys[j] = keys[j-1]
+		}
+		keys[j] = x
+	}
 }
 
 // appendJSONString appends s as a JSON string. Printable ASCII that encoding/json leaves
@@ -111,7 +186,7 @@ func appendMetadata(dst []byte, md map[string]string, keys []string) ([]byte, []
 // encoding/json escapes, non-ASCII) goes through encoding/json itself, so the bytes never
 // differ from json.Marshal's.
 func appendJSONString(dst []byte, s string) []byte {
-	if plainJSON(s) {
+	if PlainJSON(s) {
 		dst = append(dst, '"')
 		dst = append(dst, s...)
 		return append(dst, '"')
@@ -120,13 +195,65 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, b...)
 }
 
-// plainJSON reports whether encoding/json writes s unchanged between quotes.
-func plainJSON(s string) bool {
+// PlainJSON reports whether encoding/json writes s unchanged between quotes: printable ASCII
+// other than '"', '\\', '<', '>' and '&'. Such a string is also valid UTF-8 without NUL.
+func PlainJSON(s string) bool {
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c >= 0x80, c == '"', c == '\\', c == '<', c == '>', c == '&':
+		if !plainByte[s[i]] {
 			return false
 		}
 	}
 	return true
+}
+
+// plainByte[c] says whether encoding/json copies byte c of a string unchanged.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = !strings.ContainsRune(`"\<>&`, rune(c))
+	}
+	return t
+}()
+
+// NormalizeAuditEvent fills what a caller may leave empty (ID, Timestamp) and makes the event
+// re-read exactly as it is hashed: a millisecond UTC timestamp, and strings valid UTF-8
+// (encoding/json would otherwise rewrite invalid bytes differently on the way in and out)
+// without NUL (which PostgreSQL's text rejects), each bad byte sequence becoming U+FFFD. Valid
+// input is left as it is and costs no allocation; a map needing repair is replaced by a copy,
+// the caller's stays untouched. Every store runs it before linking, so all store alike.
+func NormalizeAuditEvent(ev *AuditEvent) {
+	if ev.ID == "" {
+		ev.ID = NewID()
+	}
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = Now()
+	}
+	ev.Timestamp = ev.Timestamp.UTC().Truncate(time.Millisecond)
+	for _, f := range [...]*string{&ev.ID, &ev.Kind, &ev.PerformedBy, &ev.EndpointID, &ev.EndpointType} {
+		if !storable(*f) {
+			*f = makeStorable(*f)
+		}
+	}
+	for k, v := range ev.Metadata {
+		if !storable(k) || !storable(v) {
+			ev.Metadata = storableMap(ev.Metadata)
+			return
+		}
+	}
+}
+
+func storableMap(md map[string]string) map[string]string {
+	out := make(map[string]string, len(md))
+	for k, v := range md {
+		out[makeStorable(k)] = makeStorable(v)
+	}
+	return out
+}
+
+// storable reports whether s is valid UTF-8 without NUL; plain JSON answers it byte by byte.
+func storable(s string) bool {
+	return PlainJSON(s) || utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+func makeStorable(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

@@ -6,8 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // canonicalEvent is the hashed form as first defined, through encoding/json: the Linker must
@@ -84,17 +87,61 @@ func TestLinkerHashesAndEncodesExactlyAsEncodingJSON(t *testing.T) {
 }
 
 func FuzzLinkerMatchesEncodingJSON(f *testing.F) {
-	f.Add("id", "userAgent", "curl/8.5.0", "error", "bad \"x\" <&>\n\xff")
+	f.Add("id", "userAgent", "curl/8.5.0", "error", "bad \"x\" <&>\n\xff", int64(1700000000123), "api", "openai")
+	f.Add("", "abcdefgh1", "x", "abcdefgh", "y", int64(-62135596800000), "abcdefgh\x00", "z")
+	f.Add("\u2028", "k\x00", "v", "k", "w", int64(253402300799999), "K", "\xc3")
 	key := AuditKey{ID: "k", Secret: []byte("secret")}
-	f.Fuzz(func(t *testing.T, id, k1, v1, k2, v2 string) {
-		ev := &AuditEvent{ID: id, Kind: v1, PerformedBy: k2, Timestamp: time.UnixMilli(1700000000123),
-			Metadata: map[string]string{k1: v1, k2: v2}}
+	f.Fuzz(func(t *testing.T, id, k1, v1, k2, v2 string, ms int64, k3, v3 string) {
+		ev := &AuditEvent{ID: id, Kind: v1, PerformedBy: k2, EndpointType: v3, Timestamp: time.UnixMilli(ms),
+			Metadata: map[string]string{k1: v1, k2: v2, k3: v3, k1 + k2: v3, "accessedByUsername": v2, "api": k3}}
 		wantMD, _ := json.Marshal(ev.Metadata)
 		gotMD := NewLinker(key).Link("p", ev)
 		if ev.Hash != referenceHash(key, "p", ev) || !bytes.Equal([]byte(gotMD), wantMD) {
 			t.Fatalf("Linker differs from encoding/json for %+v", ev)
 		}
+		// Normalizing yields strings that are valid UTF-8 without NUL, leaves those alone,
+		// and is idempotent, so a retried append hashes what the first attempt did.
+		NormalizeAuditEvent(ev)
+		for _, s := range []string{ev.ID, ev.Kind, ev.PerformedBy, ev.EndpointType} {
+			if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+				t.Fatalf("normalized %q is not storable", s)
+			}
+		}
+		for k, v := range ev.Metadata {
+			if !utf8.ValidString(k+v) || strings.IndexByte(k+v, 0) >= 0 {
+				t.Fatalf("normalized metadata %q: %q is not storable", k, v)
+			}
+		}
+		before := LinkHash(key, "p", ev)
+		NormalizeAuditEvent(ev)
+		if LinkHash(key, "p", ev) != before {
+			t.Fatalf("normalizing twice changed the event %+v", ev)
+		}
 	})
+}
+
+func TestNormalizeKeepsValidEventsAndRepairsBadStrings(t *testing.T) {
+	md := map[string]string{"user": "Zoë", "q": "a<b>&\"c\"\n"}
+	ev := &AuditEvent{Kind: "k", Metadata: md}
+	NormalizeAuditEvent(ev)
+	if ev.ID == "" || ev.Timestamp.IsZero() || ev.Timestamp.Location() != time.UTC || ev.Timestamp.Nanosecond()%1e6 != 0 {
+		t.Fatalf("ID and timestamp not filled as stored: %+v", ev)
+	}
+	md["shared"] = "yes" // a valid map is kept, not copied
+	if ev.Metadata["shared"] != "yes" {
+		t.Fatal("a valid metadata map was copied")
+	}
+	bad := map[string]string{"ok": "fine", "raw\xff": "a\x00b\xc3"}
+	ev = &AuditEvent{ID: "i\x00d", Kind: "\xfe", Metadata: bad}
+	NormalizeAuditEvent(ev)
+	want := map[string]string{"ok": "fine", "raw\uFFFD": "a\uFFFDb\uFFFD"}
+	if ev.ID != "i\uFFFDd" || ev.Kind != "\uFFFD" || len(ev.Metadata) != 2 || ev.Metadata["raw\uFFFD"] != want["raw\uFFFD"] ||
+		ev.Metadata["ok"] != "fine" {
+		t.Fatalf("repaired event %+v; want id i\uFFFDd, kind \uFFFD, metadata %v", ev, want)
+	}
+	if _, ok := bad["raw\xff"]; !ok || len(bad) != 2 {
+		t.Fatal("the caller's map was modified")
+	}
 }
 
 func BenchmarkLinkAccessEvent(b *testing.B) {
@@ -102,7 +149,56 @@ func BenchmarkLinkAccessEvent(b *testing.B) {
 	ev := &AuditEvent{ID: "01JABCDEF", Kind: KindAccessEndpoint, Timestamp: time.Now(), PerformedBy: "u1",
 		EndpointID: "ep1", EndpointType: "llm/v1/chat", Metadata: linkCases["access event"]}
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		l.Link("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", ev)
 	}
+}
+
+// pipelineMetadata is an access event's metadata as the pipeline writes it (pipeline/audit.go).
+func pipelineMetadata() map[string]string {
+	return map[string]string{"accessedByUsername": "bench", "accessedByUserId": "01JABCDEFGHJKMNPQRSTVWXYZ0",
+		"apiKeyId": "01JABCDEFGHJKMNPQRSTVWXYZ1", "endpointName": "chat", "endpointId": "01JABCDEFGHJKMNPQRSTVWXYZ2",
+		"endpointType": "llm/v1/chat", "modelProvider": "openai", "modelName": "gpt-4o-mini", "outcome": "success",
+		"httpStatus": "200", "latencyMs": "1", "promptTokens": "9", "completionTokens": "12", "totalTokens": "21",
+		"stream": "false", "requestId": "req-01JABCDEFGHJKMNPQRSTVWXYZ3", "clientIp": "127.0.0.1",
+		"userAgent": "OpenAI/Python 1.99.9", "api": "openai", "organizationIds": "", "cost": "0.000012", "currency": "USD"}
+}
+
+func BenchmarkLinkPipelineEvent(b *testing.B) {
+	l := NewLinker(AuditKey{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")})
+	ev := &AuditEvent{ID: "01JABCDEFGHJKMNPQRSTVWXYZ4", Kind: KindAccessEndpoint, Timestamp: time.Now(),
+		PerformedBy: "01JABCDEFGHJKMNPQRSTVWXYZ0", EndpointID: "01JABCDEFGHJKMNPQRSTVWXYZ2", EndpointType: "llm/v1/chat",
+		Metadata: pipelineMetadata()}
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	for b.Loop() {
+		l.Link("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", ev)
+	}
+}
+
+func BenchmarkNormalizePipelineEvent(b *testing.B) {
+	ev := &AuditEvent{ID: "01JABCDEFGHJKMNPQRSTVWXYZ4", Kind: KindAccessEndpoint, Timestamp: time.Now(),
+		PerformedBy: "01JABCDEFGHJKMNPQRSTVWXYZ0", EndpointID: "01JABCDEFGHJKMNPQRSTVWXYZ2", EndpointType: "llm/v1/chat",
+		Metadata: pipelineMetadata()}
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	for b.Loop() {
+		NormalizeAuditEvent(ev)
+	}
+}
+
+// reportCPU adds cpu-ns/op, the process's CPU time (user and system) per iteration: on a
+// shared machine it moves less than ns/op, the wall time, which waits for the CPU.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime(b)
+	return func() { b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op") }
+}
+
+func cpuTime(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

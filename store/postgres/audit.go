@@ -44,7 +44,7 @@ func appendEvents(ctx context.Context, tx pgx.Tx, keys gateway.AuditKeys, events
 	batch := &pgx.Batch{}
 	link := gateway.NewLinker(key)
 	for _, ev := range events {
-		normalizeEvent(ev)
+		gateway.NormalizeAuditEvent(ev)
 		seq++
 		ev.Seq = seq
 		metadata := link.Link(head, ev)
@@ -59,33 +59,6 @@ func appendEvents(ctx context.Context, tx pgx.Tx, keys gateway.AuditKeys, events
 		batch.Queue(usageUpsert, usagecols.Args(r)...)
 	}
 	return tx.SendBatch(ctx, batch).Close()
-}
-
-// normalizeEvent fills what a caller may leave empty and makes the event storable exactly as
-// it is hashed: millisecond UTC timestamp, strings valid UTF-8 without NUL (which PostgreSQL
-// text rejects). Valid input is left unchanged.
-func normalizeEvent(ev *gateway.AuditEvent) {
-	if ev.ID == "" {
-		ev.ID = gateway.NewID()
-	}
-	if ev.Timestamp.IsZero() {
-		ev.Timestamp = gateway.Now()
-	}
-	ev.Timestamp = ts(ev.Timestamp)
-	for _, f := range []*string{&ev.ID, &ev.Kind, &ev.PerformedBy, &ev.EndpointID, &ev.EndpointType} {
-		*f = storable(*f)
-	}
-	if ev.Metadata != nil {
-		md := make(map[string]string, len(ev.Metadata))
-		for k, v := range ev.Metadata {
-			md[storable(k)] = storable(v)
-		}
-		ev.Metadata = md
-	}
-}
-
-func storable(s string) string {
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 const eventColumns = `seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, metadata, prev_hash, hash, key_id`

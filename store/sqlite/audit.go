@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/store/internal/usagecols"
@@ -84,7 +82,7 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 	insert := tx.StmtContext(ctx, s.audit.insert)
 	link := gateway.NewLinker(key)
 	for _, ev := range events {
-		normalizeEvent(ev)
+		gateway.NormalizeAuditEvent(ev)
 		seq++
 		ev.Seq = seq
 		metadata := link.Link(head, ev)
@@ -104,49 +102,6 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 		}
 	}
 	return nil
-}
-
-// normalizeEvent fills what a caller may leave empty and makes the event re-read exactly as
-// it is hashed: millisecond UTC timestamp, strings valid UTF-8 (encoding/json would otherwise
-// rewrite invalid bytes differently on the way in and out) without NUL, as in store/postgres.
-// Valid input is left unchanged.
-func normalizeEvent(ev *gateway.AuditEvent) {
-	if ev.ID == "" {
-		ev.ID = gateway.NewID()
-	}
-	if ev.Timestamp.IsZero() {
-		ev.Timestamp = gateway.Now()
-	}
-	ev.Timestamp = ev.Timestamp.UTC().Truncate(time.Millisecond)
-	for _, f := range []*string{&ev.ID, &ev.Kind, &ev.PerformedBy, &ev.EndpointID, &ev.EndpointType} {
-		*f = storable(*f)
-	}
-	if ev.Metadata != nil && !storableMap(ev.Metadata) {
-		md := make(map[string]string, len(ev.Metadata))
-		for k, v := range ev.Metadata {
-			md[storable(k)] = storable(v)
-		}
-		ev.Metadata = md
-	}
-}
-
-// storableMap reports whether every key and value is already storable, so the common case
-// keeps the caller's map instead of copying it for each event.
-func storableMap(md map[string]string) bool {
-	for k, v := range md {
-		if !isStorable(k) || !isStorable(v) {
-			return false
-		}
-	}
-	return true
-}
-
-func isStorable(s string) bool {
-	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
-}
-
-func storable(s string) string {
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 const eventColumns = `seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, metadata, prev_hash, hash, key_id`
