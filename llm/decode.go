@@ -83,23 +83,47 @@ func objectFields(body []byte) (map[string]json.RawMessage, *gateway.Error) {
 }
 
 // ModelName reads the OpenAI-style "model" member that names the endpoint, with the same
-// precise errors as Decode (the surface maps them to its status).
+// precise errors as Decode (the surface maps them to its status). It reads the body the way
+// encoding/json decodes it into a struct with one field "model" (a key matching it in any
+// case, the last such member winning), in one pass without reflection; whatever its scanner
+// declines, encoding/json reads, so the errors of a malformed body are encoding/json's.
 func ModelName(body []byte) (string, *gateway.Error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return "", unprocessable("", "Request body must be a JSON object")
 	}
-	var m struct {
-		Model json.RawMessage `json:"model"`
-	}
-	if err := json.Unmarshal(trimmed, &m); err != nil {
-		return "", &gateway.Error{Code: gateway.CodeUnprocessable, Message: jsonobj.ErrorText(err, jsonobj.Lead(body)), Err: err}
+	raw, ok := modelMember(trimmed)
+	if !ok {
+		var m struct {
+			Model json.RawMessage `json:"model"`
+		}
+		if err := json.Unmarshal(trimmed, &m); err != nil {
+			return "", &gateway.Error{Code: gateway.CodeUnprocessable, Message: jsonobj.ErrorText(err, jsonobj.Lead(body)), Err: err}
+		}
+		raw = m.Model
 	}
 	var name string
-	if json.Unmarshal(m.Model, &name) != nil || name == "" {
+	s := jsonobj.NewScanner(raw)
+	if !s.Str(&name) || !s.AtEnd() || name == "" {
 		return "", unprocessable("model", "model is required and must be a string naming an endpoint")
 	}
 	return name, nil
+}
+
+// modelMember is ModelName's scan: the value of the last member named "model" in any case
+// (bytes.EqualFold: no non-ASCII letter folds to one of m, o, d, e, l, so this is also
+// encoding/json's folding), nil when there is none; ok is false when the scanner declines.
+func modelMember(body []byte) (raw []byte, ok bool) {
+	s := jsonobj.NewScanner(body)
+	ok = s.Object(func(key []byte) bool {
+		if !bytes.EqualFold(key, []byte("model")) {
+			return s.Skip()
+		}
+		var ok bool
+		raw, ok = s.Value()
+		return ok
+	})
+	return raw, ok && s.AtEnd()
 }
 
 func unprocessable(field, msg string) *gateway.Error {
@@ -216,8 +240,8 @@ type wireMessage struct {
 }
 
 func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
-	var wire []jsonobj.RawRef
-	if json.Unmarshal(raw, &wire) != nil {
+	wire, ok := jsonobj.Items(raw)
+	if !ok {
 		return nil, unprocessable("messages", "Input should be a valid list")
 	}
 	if len(wire) == 0 {
@@ -228,24 +252,27 @@ func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
 	}
 	out := make([]Message, len(wire))
 	for i, w := range wire {
-		field := "messages." + strconv.Itoa(i)
+		field := func() string { return "messages." + strconv.Itoa(i) }
 		var m wireMessage
-		if firstByte(json.RawMessage(w)) != '{' || json.Unmarshal(w, &m) != nil {
-			return nil, unprocessable(field, "Input should be a valid message object")
+		if !m.decode(w) {
+			m = wireMessage{}
+			if firstByte(w) != '{' || json.Unmarshal(w, &m) != nil {
+				return nil, unprocessable(field(), "Input should be a valid message object")
+			}
 		}
 		if m.Role == nil {
-			return nil, unprocessable(field+".role", "Field required")
+			return nil, unprocessable(field()+".role", "Field required")
 		}
 		if !roles[*m.Role] {
-			return nil, unprocessable(field+".role", "Input should be 'system', 'user', 'assistant', 'tool' or 'developer'")
+			return nil, unprocessable(field()+".role", "Input should be 'system', 'user', 'assistant', 'tool' or 'developer'")
 		}
 		if len(m.Content) > 0 && !isContent(json.RawMessage(m.Content)) {
-			return nil, unprocessable(field+".content", "Input should be a string, a list of content parts or null")
+			return nil, unprocessable(field()+".content", "Input should be a string, a list of content parts or null")
 		}
 		out[i] = Message{Role: *m.Role, Content: json.RawMessage(m.Content)}
 		if !Absent(json.RawMessage(m.ToolCalls)) {
 			var err *gateway.Error
-			if out[i].ToolCalls, err = decodeList[ToolCall](json.RawMessage(m.ToolCalls), field+".tool_calls", 0, MaxToolCalls); err != nil {
+			if out[i].ToolCalls, err = decodeList[ToolCall](json.RawMessage(m.ToolCalls), field()+".tool_calls", 0, MaxToolCalls); err != nil {
 				return nil, err
 			}
 		}
@@ -257,6 +284,31 @@ func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
 		}
 	}
 	return out, nil
+}
+
+// decode is json.Unmarshal of one message object without reflection; false leaves it to
+// encoding/json (FuzzWireMessageFastPathMatchesEncodingJSON).
+func (m *wireMessage) decode(raw []byte) bool {
+	s := jsonobj.NewScanner(raw)
+	ok := s.ObjectOnce(func(key []byte) bool {
+		var ok bool
+		switch string(key) {
+		case "role":
+			return s.StrPtr(&m.Role)
+		case "content":
+			m.Content, ok = s.Value()
+			return ok
+		case "name":
+			return s.StrPtr(&m.Name)
+		case "tool_calls":
+			m.ToolCalls, ok = s.Value()
+			return ok
+		case "tool_call_id":
+			return s.StrPtr(&m.ToolCallID)
+		}
+		return s.Unknown(key, "role", "content", "name", "tool_calls", "tool_call_id")
+	})
+	return ok && s.AtEnd()
 }
 
 func firstByte(raw json.RawMessage) byte {

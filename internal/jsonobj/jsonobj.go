@@ -4,7 +4,9 @@
 // Domino API in its own with 400. The mechanics they share live here: splitting an object
 // into its members, null meaning absent, decoding one member into a Go type, strict decoding
 // of a nested object that names the unknown or wrongly typed field, and saying where
-// malformed JSON breaks.
+// malformed JSON breaks. On the query path they read bodies with Scanner (scan.go), which
+// takes the usual shapes without reflection and leaves the rest to encoding/json, so that
+// results and errors stay encoding/json's.
 package jsonobj
 
 import (
@@ -27,6 +29,9 @@ func Split(body []byte) (map[string]json.RawMessage, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, ErrNotObject
 	}
+	if out, ok := splitFast(trimmed); ok {
+		return out, nil
+	}
 	var members map[string]RawRef
 	if err := json.Unmarshal(trimmed, &members); err != nil {
 		return nil, err
@@ -36,6 +41,50 @@ func Split(body []byte) (map[string]json.RawMessage, error) {
 		out[k] = json.RawMessage(v)
 	}
 	return out, nil
+}
+
+// splitFast is Split's Scanner path; false leaves the body to encoding/json.
+func splitFast(body []byte) (map[string]json.RawMessage, bool) {
+	s := NewScanner(body)
+	out := make(map[string]json.RawMessage, 8)
+	ok := s.Object(func(key []byte) bool {
+		raw, ok := s.Value()
+		out[string(key)] = raw
+		return ok
+	})
+	return out, ok && s.AtEnd()
+}
+
+// Items reads raw, a JSON array, into its items, each a slice of raw, as encoding/json reads
+// it into a []RawRef (null is no items); ok is false when encoding/json would refuse it.
+func Items(raw []byte) (items [][]byte, ok bool) {
+	s := NewScanner(raw)
+	items = [][]byte{}
+	if s.Peek() == '[' && s.Array(func() bool {
+		item, ok := s.Value()
+		items = append(items, item)
+		return ok
+	}) && s.AtEnd() {
+		return items, true
+	}
+	var refs []RawRef
+	if json.Unmarshal(raw, &refs) != nil {
+		return nil, false
+	}
+	items = make([][]byte, len(refs))
+	for i, r := range refs {
+		items[i] = r
+	}
+	return items, true
+}
+
+// Valid reports whether b is one valid JSON value, as json.Valid does.
+func Valid(b []byte) bool {
+	s := NewScanner(b)
+	if s.Skip() && s.AtEnd() {
+		return true
+	}
+	return json.Valid(b)
 }
 
 // RawRef keeps a value as a slice of the body it was decoded from instead of a copy
@@ -67,10 +116,48 @@ func Value[T any](members map[string]json.RawMessage, name string) (v T, present
 	if !Present(members, name) {
 		return v, false, nil
 	}
-	if err := json.Unmarshal(members[name], &v); err != nil {
+	if scalar(members[name], &v) {
+		return v, true, nil
+	}
+	v, err = unmarshal[T](members[name])
+	if err != nil {
 		return v, true, &FieldError{Field: name, Want: Kind(v)}
 	}
 	return v, true, nil
+}
+
+// unmarshal is json.Unmarshal into a fresh T, apart so that Value's T stays on the stack.
+func unmarshal[T any](raw []byte) (v T, err error) {
+	err = json.Unmarshal(raw, &v)
+	return v, err
+}
+
+// scalar decodes raw into a string, bool or float64 as encoding/json would, without
+// reflection; false (any other type, or a value it declines) leaves raw to encoding/json.
+func scalar(raw []byte, dst any) bool {
+	s := NewScanner(raw)
+	switch v := dst.(type) {
+	case *string:
+		return s.Peek() == '"' && s.Str(v) && s.AtEnd()
+	case *bool:
+		switch {
+		case s.literal("true"):
+			*v = true
+		case s.literal("false"):
+			*v = false
+		default:
+			return false
+		}
+		return s.AtEnd()
+	case *float64:
+		if !s.Number() || !s.AtEnd() {
+			return false
+		}
+		f, err := strconv.ParseFloat(string(bytes.TrimSpace(raw)), 64)
+		*v = f
+		return err == nil
+	}
+	return false
 }
 
 // FieldError says which member is wrong and why: Unknown when the member has no place in the

@@ -63,7 +63,7 @@ func messagePieces(msgs []llm.Message) ([][]byte, error) {
 	for i, m := range msgs {
 		content := m.Content
 		m.Content = nil
-		head, err := json.Marshal(m)
+		head, err := messageHead(&m)
 		if err != nil {
 			return nil, gateway.Wrap(gateway.CodeInvalid, err, "request cannot be encoded")
 		}
@@ -74,13 +74,42 @@ func messagePieces(msgs []llm.Message) ([][]byte, error) {
 			pieces = append(pieces, head)
 			continue
 		}
-		if !json.Valid(content) {
+		if !jsonobj.Valid(content) {
 			return nil, gateway.Errorf(gateway.CodeInvalid, "request cannot be encoded: message %d content is not valid JSON", i)
 		}
 		head = append(head[:len(head)-1], `,"content":`...)
 		pieces = append(pieces, head, content, []byte("}"))
 	}
 	return append(pieces, []byte("]")), nil
+}
+
+// messageHead is json.Marshal of a message without content. The usual one, a role and maybe
+// a name or tool call id in plain ASCII, is written directly; anything else is marshalled.
+func messageHead(m *llm.Message) ([]byte, error) {
+	if len(m.ToolCalls) > 0 || !plainASCII(m.Role) || !plainASCII(m.Name) || !plainASCII(m.ToolCallID) {
+		return json.Marshal(m)
+	}
+	out := make([]byte, 0, 16+len(m.Role)+len(m.Name)+len(m.ToolCallID)+32)
+	out = append(append(append(out, `{"role":"`...), m.Role...), '"')
+	if m.Name != "" {
+		out = append(append(append(out, `,"name":"`...), m.Name...), '"')
+	}
+	if m.ToolCallID != "" {
+		out = append(append(append(out, `,"tool_call_id":"`...), m.ToolCallID...), '"')
+	}
+	return append(out, '}'), nil
+}
+
+// plainASCII reports whether json.Marshal writes s between quotes as it is: printable ASCII
+// with nothing it escapes (quote, backslash, and <, >, & for HTML safety).
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // CompletionBody builds a legacy /completions body.
@@ -112,13 +141,13 @@ func mergeWith(model string, typed any, extra map[string]json.RawMessage, stream
 	if err != nil {
 		return nil, gateway.Wrap(gateway.CodeInvalid, err, "request cannot be encoded")
 	}
-	var named map[string]jsonobj.RawRef
-	if err := json.Unmarshal(raw, &named); err != nil {
+	named, err := jsonobj.Split(raw)
+	if err != nil {
 		return nil, gateway.Wrap(gateway.CodeInternal, err, "internal error")
 	}
 	fields := make(map[string][][]byte, len(extra)+len(named)+3)
 	for k, v := range extra {
-		if !json.Valid(v) {
+		if !jsonobj.Valid(v) {
 			return nil, gateway.Errorf(gateway.CodeInvalid, "request cannot be encoded: field %q is not valid JSON", k)
 		}
 		fields[k] = [][]byte{v}

@@ -54,14 +54,8 @@ func ParseResponse(t gateway.EndpointType, model string, body []byte) (*llm.Resp
 
 // ParseChat translates a chat.completion body.
 func ParseChat(model string, body []byte) (*llm.ChatResponse, error) {
-	var w struct {
-		ID      string           `json:"id"`
-		Created int64            `json:"created"`
-		Model   string           `json:"model"`
-		Choices []llm.ChatChoice `json:"choices"`
-		Usage   *wireUsage       `json:"usage"`
-	}
-	if err := decodeObject(body, &w); err != nil {
+	var w wireChat
+	if err := decodeAnswer(body, &w); err != nil {
 		return nil, kit.Malformed(err)
 	}
 	if w.Choices == nil {
@@ -80,14 +74,8 @@ func ParseChat(model string, body []byte) (*llm.ChatResponse, error) {
 
 // ParseCompletion translates a legacy text_completion body.
 func ParseCompletion(model string, body []byte) (*llm.CompletionResponse, error) {
-	var w struct {
-		ID      string                 `json:"id"`
-		Created int64                  `json:"created"`
-		Model   string                 `json:"model"`
-		Choices []llm.CompletionChoice `json:"choices"`
-		Usage   *wireUsage             `json:"usage"`
-	}
-	if err := decodeObject(body, &w); err != nil {
+	var w wireCompletion
+	if err := decodeAnswer(body, &w); err != nil {
 		return nil, kit.Malformed(err)
 	}
 	if w.Choices == nil {
