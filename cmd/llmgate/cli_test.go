@@ -108,6 +108,7 @@ func TestBadSettingsAreRefusedNamingTheSetting(t *testing.T) {
 		{[]string{"LLMGATE_LOG_FORMAT", "yaml"}, []string{"serve"}, `LLMGATE_LOG_FORMAT="yaml": must be one of: text, json`},
 		{[]string{"LLMGATE_MAX_BODY_BYTES", "10 apples"}, []string{"serve"}, `LLMGATE_MAX_BODY_BYTES="10 apples": must be a positive size`},
 		{nil, []string{"serve", "--max-body-bytes", "-5"}, `"--max-body-bytes" flag: must be a positive size`},
+		{[]string{"LLMGATE_HEAP_FLOOR", "lots"}, []string{"serve"}, `LLMGATE_HEAP_FLOOR="lots": must be 0 (off) or a positive size`},
 		{nil, []string{"serve", "--addr", "8080"}, `"--addr" flag: must be host:port`},
 		{nil, []string{"serve", "--secrets", "aws"}, `"--secrets" flag: must be one of: local, vault`},
 		{nil, []string{"serve", "--debug-addr", "0.0.0.0:6060"}, `"--debug-addr" flag: must be a loopback address`},

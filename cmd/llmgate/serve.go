@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/llmgate/llmgate/internal/heapfloor"
 	"github.com/llmgate/llmgate/telemetry"
 	"log/slog"
 	"net"
@@ -142,6 +143,9 @@ func serve(s *settings, log *slog.Logger) error {
 		}
 	}()
 
+	if !heapfloor.Overridden() {
+		defer heapfloor.Start(s.HeapFloor).Stop()
+	}
 	tlsConf, err := loadTLS(s)
 	if err != nil {
 		return err

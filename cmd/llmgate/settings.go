@@ -40,8 +40,10 @@ type settings struct {
 	DebugAddr     string
 	// BudgetWebhookSecret signs budget alert webhooks (HMAC-SHA256).
 	BudgetWebhookSecret string
+	CacheMaxBytes       int64
+	// HeapFloor is the heap size below which the garbage collector does not run (heapfloor).
+	HeapFloor int64
 	// AccessLog, AuditSinkURL and AuditSinkSecret send committed events out (outlets.go).
-	CacheMaxBytes   int64
 	AccessLog       string
 	AuditSinkURL    string
 	AuditSinkSecret string
@@ -125,6 +127,7 @@ func (s *settings) table() []setting {
 		{"idle-timeout", "LLMGATE_IDLE_TIMEOUT", scopeServe, "60s", "close a keep-alive connection idle this long", durationValue(&s.IdleTimeout, time.Second)},
 		{"trusted-proxies", "LLMGATE_TRUSTED_PROXIES", scopeServe, "", "comma-separated CIDRs or addresses of load balancers whose X-Forwarded-For/Forwarded headers name the client (for clientIp in audit events and logs); empty = the peer is the client", stringValue(&s.TrustedProxies, trustedProxies)},
 		{"debug-addr", "LLMGATE_DEBUG_ADDR", scopeServe, "", "serve Go pprof profiles on this loopback address (off when empty)", stringValue(&s.DebugAddr, loopbackAddr)},
+		{"heap-floor", "LLMGATE_HEAP_FLOOR", scopeServe, "32MiB", "let a small heap grow to this size between garbage collections instead of twice its live size: less CPU per query and a steadier tail latency for this much memory (0: Go's default; GOGC or GOMEMLIMIT in the environment take precedence)", sizeOrOffValue(&s.HeapFloor)},
 		{"cache-max-bytes", "LLMGATE_CACHE_MAX_BYTES", scopeServe, "64MiB", "memory the in-process response cache may hold (endpoints with a cache policy; with --redis-url the cache is in Redis)", sizeValue(&s.CacheMaxBytes)},
 		{"access-log", "LLMGATE_ACCESS_LOG", scopeServe, "", "write one JSON line per query (the access event's fields) to stdout, stderr or this file (off when empty)", stringValue(&s.AccessLog, nil)},
 		{"audit-sink-url", "LLMGATE_AUDIT_SINK_URL", scopeServe, "", "POST every committed audit event batch (a JSON array) to this URL, signed with --audit-sink-secret, retried, in commit order (off when empty)", stringValue(&s.AuditSinkURL, httpURL)},

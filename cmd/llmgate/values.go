@@ -110,10 +110,16 @@ func (v *intFlag) String() string {
 func (v *intFlag) Type() string { return "int" }
 
 // sizeFlag is a positive byte count: a number of bytes or a number with a unit, decimal
-// (KB, MB, GB) or binary (KiB, MiB, GiB).
-type sizeFlag struct{ p *int64 }
+// (KB, MB, GB) or binary (KiB, MiB, GiB); with zeroOff also 0, which turns a feature off.
+type sizeFlag struct {
+	p       *int64
+	zeroOff bool
+}
 
-func sizeValue(p *int64) pflag.Value { return &sizeFlag{p} }
+func sizeValue(p *int64) pflag.Value { return &sizeFlag{p: p} }
+
+// sizeOrOffValue is a size where 0 means off.
+func sizeOrOffValue(p *int64) pflag.Value { return &sizeFlag{p: p, zeroOff: true} }
 
 var sizeUnits = []struct {
 	suffix string
@@ -154,7 +160,14 @@ func formatSize(n int64) string {
 }
 
 func (v *sizeFlag) Set(s string) error {
+	if v.zeroOff && strings.TrimSpace(s) == "0" {
+		*v.p = 0
+		return nil
+	}
 	n, err := parseSize(s)
+	if err != nil && v.zeroOff {
+		return errors.New("must be 0 (off) or a positive size: bytes, or a number with KB, MB, GB, KiB, MiB or GiB")
+	}
 	if err != nil {
 		return err
 	}
