@@ -253,12 +253,9 @@ func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
 	out := make([]Message, len(wire))
 	for i, w := range wire {
 		field := func() string { return "messages." + strconv.Itoa(i) }
-		var m wireMessage
-		if !m.decode(w) {
-			m = wireMessage{}
-			if firstByte(w) != '{' || json.Unmarshal(w, &m) != nil {
-				return nil, unprocessable(field(), "Input should be a valid message object")
-			}
+		m, ok := readMessage(w)
+		if !ok {
+			return nil, unprocessable(field(), "Input should be a valid message object")
 		}
 		if m.Role == nil {
 			return nil, unprocessable(field()+".role", "Field required")
@@ -284,6 +281,20 @@ func decodeMessages(raw json.RawMessage) ([]Message, *gateway.Error) {
 		}
 	}
 	return out, nil
+}
+
+// readMessage reads one item of messages, which must be an object.
+func readMessage(raw []byte) (m wireMessage, ok bool) {
+	if m.decode(raw) {
+		return m, true
+	}
+	return unmarshalMessage(raw)
+}
+
+//go:noinline
+func unmarshalMessage(raw []byte) (m wireMessage, ok bool) {
+	ok = firstByte(raw) == '{' && json.Unmarshal(raw, &m) == nil
+	return m, ok
 }
 
 // decode is json.Unmarshal of one message object without reflection; false leaves it to
@@ -415,7 +426,8 @@ func (d *decoder) number(name string, lo, hi float64) (*float64, *gateway.Error)
 	if v < lo || v > hi {
 		return nil, unprocessable(name, "Input should be between "+fmtFloat(lo)+" and "+fmtFloat(hi))
 	}
-	return &v, nil
+	out := v // a copy, so that v is not on the heap when absent
+	return &out, nil
 }
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

@@ -49,10 +49,31 @@ func splitFast(body []byte) (map[string]json.RawMessage, bool) {
 	out := make(map[string]json.RawMessage, 8)
 	ok := s.Object(func(key []byte) bool {
 		raw, ok := s.Value()
-		out[string(key)] = raw
+		out[memberName(key)] = raw
 		return ok
 	})
 	return out, ok && s.AtEnd()
+}
+
+// memberName is string(key), without a copy for the members queries usually have.
+func memberName(key []byte) string {
+	switch string(key) {
+	case "model":
+		return "model"
+	case "messages":
+		return "messages"
+	case "stream":
+		return "stream"
+	case "temperature":
+		return "temperature"
+	case "max_tokens":
+		return "max_tokens"
+	case "input":
+		return "input"
+	case "prompt":
+		return "prompt"
+	}
+	return string(key)
 }
 
 // Items reads raw, a JSON array, into its items, each a slice of raw, as encoding/json reads
@@ -127,6 +148,8 @@ func Value[T any](members map[string]json.RawMessage, name string) (v T, present
 }
 
 // unmarshal is json.Unmarshal into a fresh T, apart so that Value's T stays on the stack.
+//
+//go:noinline
 func unmarshal[T any](raw []byte) (v T, err error) {
 	err = json.Unmarshal(raw, &v)
 	return v, err

@@ -160,7 +160,7 @@ func mergeWith(model string, typed any, extra map[string]json.RawMessage, stream
 	}
 	delete(fields, "model")
 	if model != "" {
-		fields["model"] = [][]byte{mustJSON(model)}
+		fields["model"] = [][]byte{appendString(nil, model)}
 	}
 	delete(fields, "stream")
 	delete(fields, "stream_options")
@@ -190,7 +190,7 @@ func writeObject(members map[string][][]byte) []byte {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = append(out, mustJSON(k)...)
+		out = appendString(out, k)
 		out = append(out, ':')
 		for _, p := range members[k] {
 			out = append(out, p...)
@@ -199,7 +199,11 @@ func writeObject(members map[string][][]byte) []byte {
 	return append(out, '}')
 }
 
-func mustJSON(s string) json.RawMessage {
+// appendString appends s as json.Marshal writes it.
+func appendString(out []byte, s string) []byte {
+	if plainASCII(s) {
+		return append(append(append(out, '"'), s...), '"')
+	}
 	b, _ := json.Marshal(s) // a string always encodes
-	return b
+	return append(out, b...)
 }
