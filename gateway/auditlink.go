@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ type Linker struct {
 	buf    []byte    // the hashed message: prefix, prevHash, canonical JSON
 	sum    [sha256.Size]byte
 	hex    [2 * sha256.Size]byte
+	plain  bool // every string of the last event linked was plain JSON (PlainJSON)
 }
 
 // NewLinker returns a Linker for key (the legacy unkeyed chain when key.ID is empty).
@@ -61,28 +63,43 @@ func (l *Linker) Link(prevHash string, ev *AuditEvent) (metadata string) {
 	return string(l.buf[mdStart:mdEnd])
 }
 
+// LinkStorable normalizes ev as NormalizeAuditEvent does, then links it (Link); stores call
+// it for every event they append. Linking looks at every string byte by byte anyway, and an
+// event whose strings are all plain JSON is valid UTF-8 without NUL, so the common event is
+// walked once; only one with other strings is checked, repaired if need be, and linked again.
+func (l *Linker) LinkStorable(prevHash string, ev *AuditEvent) (metadata string) {
+	fillAuditEvent(ev)
+	metadata = l.Link(prevHash, ev)
+	if l.plain || !repairAuditEvent(ev) {
+		return metadata
+	}
+	return l.Link(prevHash, ev)
+}
+
 // canonicalTime is FormatTime's layout: the canonical timestamp is plain ASCII (digits, '-',
 // 'T', ':', '.', 'Z'), which encoding/json writes unescaped.
 const canonicalTime = "2006-01-02T15:04:05.000Z"
 
 // appendCanonical appends ev's canonical JSON and says where its metadata object is.
 func (l *Linker) appendCanonical(dst []byte, ev *AuditEvent) ([]byte, int, int) {
+	var p [6]bool
 	dst = append(dst, `{"id":`...)
-	dst = appendJSONString(dst, ev.ID)
+	dst, p[0] = appendJSONString(dst, ev.ID)
 	dst = append(dst, `,"kind":`...)
-	dst = appendJSONString(dst, ev.Kind)
+	dst, p[1] = appendJSONString(dst, ev.Kind)
 	dst = append(dst, `,"timestamp":"`...)
 	dst = ev.Timestamp.UTC().AppendFormat(dst, canonicalTime)
 	dst = append(dst, `","performedBy":`...)
-	dst = appendJSONString(dst, ev.PerformedBy)
+	dst, p[2] = appendJSONString(dst, ev.PerformedBy)
 	dst = append(dst, `,"endpointId":`...)
-	dst = appendJSONString(dst, ev.EndpointID)
+	dst, p[3] = appendJSONString(dst, ev.EndpointID)
 	dst = append(dst, `,"endpointType":`...)
-	dst = appendJSONString(dst, ev.EndpointType)
+	dst, p[4] = appendJSONString(dst, ev.EndpointType)
 	dst = append(dst, `,"metadata":`...)
 	start := len(dst)
-	dst = appendMetadata(dst, ev.Metadata)
+	dst, p[5] = appendMetadata(dst, ev.Metadata)
 	end := len(dst)
+	l.plain = p == [6]bool{true, true, true, true, true, true}
 	return append(dst, '}'), start, end
 }
 
@@ -91,14 +108,15 @@ func AppendMetadataJSON(dst []byte, md map[string]string) []byte {
 	if md == nil {
 		return append(dst, "null"...)
 	}
-	return appendMetadata(dst, md)
+	dst, _ = appendMetadata(dst, md)
+	return dst
 }
 
 // appendMetadata appends md as a JSON object with sorted keys ({} for nil, as the canonical
-// form has it). The map is walked once, the values coming along with the keys, into arrays
+// form has it), and whether every key and value was plain JSON. The map is walked once, the values coming along with the keys, into arrays
 // on the stack; what gets sorted is an array without pointers: filling and sorting cost no GC
 // write barriers.
-func appendMetadata(dst []byte, md map[string]string) []byte {
+func appendMetadata(dst []byte, md map[string]string) ([]byte, bool) {
 	if len(md) > maxStackKeys {
 		kv, keys := make([]string, 0, 2*len(md)), make([]sortKey, 0, len(md))
 		for k, v := range md {
@@ -122,18 +140,21 @@ func appendMetadata(dst []byte, md map[string]string) []byte {
 // event has about 25).
 const maxStackKeys = 40
 
-func appendSorted(dst []byte, keys []sortKey, kv []string) []byte {
+func appendSorted(dst []byte, keys []sortKey, kv []string) ([]byte, bool) {
 	sortKeys(keys, kv)
+	all := true
 	dst = append(dst, '{')
 	for i, sk := range keys {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, kv[sk.at])
+		var pk, pv bool
+		dst, pk = appendJSONString(dst, kv[sk.at])
 		dst = append(dst, ':')
-		dst = appendJSONString(dst, kv[sk.at+1])
+		dst, pv = appendJSONString(dst, kv[sk.at+1])
+		all = all && pk && pv
 	}
-	return append(dst, '}')
+	return append(dst, '}'), all
 }
 
 // sortKey places one metadata key: its first 8 bytes as a big-endian number, zero-padded
@@ -184,15 +205,15 @@ func sortKeys(keys []sortKey, kv []string) {
 // appendJSONString appends s as a JSON string. Printable ASCII that encoding/json leaves
 // alone is copied as is; anything else (controls, quotes, backslash, the HTML characters
 // encoding/json escapes, non-ASCII) goes through encoding/json itself, so the bytes never
-// differ from json.Marshal's.
-func appendJSONString(dst []byte, s string) []byte {
+// differ from json.Marshal's. It says whether s was plain.
+func appendJSONString(dst []byte, s string) ([]byte, bool) {
 	if PlainJSON(s) {
 		dst = append(dst, '"')
 		dst = append(dst, s...)
-		return append(dst, '"')
+		return append(dst, '"'), true
 	}
 	b, _ := json.Marshal(s) // a string always encodes
-	return append(dst, b...)
+	return append(dst, b...), false
 }
 
 // PlainJSON reports whether encoding/json writes s unchanged between quotes: printable ASCII
@@ -219,8 +240,14 @@ var plainByte = func() (t [256]bool) {
 // (encoding/json would otherwise rewrite invalid bytes differently on the way in and out)
 // without NUL (which PostgreSQL's text rejects), each bad byte sequence becoming U+FFFD. Valid
 // input is left as it is and costs no allocation; a map needing repair is replaced by a copy,
-// the caller's stays untouched. Every store runs it before linking, so all store alike.
+// the caller's stays untouched. Stores do it through LinkStorable, so all store alike.
 func NormalizeAuditEvent(ev *AuditEvent) {
+	fillAuditEvent(ev)
+	repairAuditEvent(ev)
+}
+
+// fillAuditEvent gives ev an ID and a millisecond UTC timestamp.
+func fillAuditEvent(ev *AuditEvent) {
 	if ev.ID == "" {
 		ev.ID = NewID()
 	}
@@ -228,25 +255,39 @@ func NormalizeAuditEvent(ev *AuditEvent) {
 		ev.Timestamp = Now()
 	}
 	ev.Timestamp = ev.Timestamp.UTC().Truncate(time.Millisecond)
+}
+
+// repairAuditEvent makes ev's strings valid UTF-8 without NUL and says whether it changed any.
+func repairAuditEvent(ev *AuditEvent) (changed bool) {
 	for _, f := range [...]*string{&ev.ID, &ev.Kind, &ev.PerformedBy, &ev.EndpointID, &ev.EndpointType} {
 		if !storable(*f) {
-			*f = makeStorable(*f)
+			*f, changed = makeStorable(*f), true
 		}
 	}
 	for k, v := range ev.Metadata {
 		if !storable(k) || !storable(v) {
 			ev.Metadata = storableMap(ev.Metadata)
-			return
+			return true
 		}
 	}
+	return changed
 }
 
+// storableMap repairs md's keys and values into a new map. Two keys that repair alike keep
+// the value of the one sorting first, so the outcome does not depend on map order.
 func storableMap(md map[string]string) map[string]string {
 	out := make(map[string]string, len(md))
-	for k, v := range md {
-		out[makeStorable(k)] = makeStorable(v)
+	for _, k := range slices.Sorted(maps.Keys(md)) {
+		if sk := makeStorable(k); !has(out, sk) {
+			out[sk] = makeStorable(md[k])
+		}
 	}
 	return out
+}
+
+func has(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 // storable reports whether s is valid UTF-8 without NUL; plain JSON answers it byte by byte.

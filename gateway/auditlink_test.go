@@ -100,8 +100,21 @@ func FuzzLinkerMatchesEncodingJSON(f *testing.F) {
 			t.Fatalf("Linker differs from encoding/json for %+v", ev)
 		}
 		// Normalizing yields strings that are valid UTF-8 without NUL, leaves those alone,
-		// and is idempotent, so a retried append hashes what the first attempt did.
+		// and is idempotent, so a retried append hashes what the first attempt did;
+		// LinkStorable links exactly the normalized event.
+		stored := *ev
+		storedMD := NewLinker(key).LinkStorable("p", &stored)
+		if ev.ID == "" {
+			ev.ID = stored.ID // what both would make up
+		}
+		if ev.Timestamp.IsZero() {
+			ev.Timestamp = stored.Timestamp
+		}
 		NormalizeAuditEvent(ev)
+		if want := AppendMetadataJSON(nil, ev.Metadata); storedMD != string(want) || stored.Hash != LinkHash(key, "p", ev) {
+			t.Fatalf("LinkStorable stored %s, %s; normalizing then linking gives %s, %s", storedMD, stored.Hash, want,
+				LinkHash(key, "p", ev))
+		}
 		for _, s := range []string{ev.ID, ev.Kind, ev.PerformedBy, ev.EndpointType} {
 			if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
 				t.Fatalf("normalized %q is not storable", s)

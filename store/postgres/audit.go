@@ -44,10 +44,9 @@ func appendEvents(ctx context.Context, tx pgx.Tx, keys gateway.AuditKeys, events
 	batch := &pgx.Batch{}
 	link := gateway.NewLinker(key)
 	for _, ev := range events {
-		gateway.NormalizeAuditEvent(ev)
 		seq++
 		ev.Seq = seq
-		metadata := link.Link(head, ev)
+		metadata := link.LinkStorable(head, ev)
 		head = ev.Hash
 		batch.Queue(`INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id, endpoint_type,
 			endpoint_name, username, metadata, prev_hash, hash, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,

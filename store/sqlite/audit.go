@@ -1,12 +1,14 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/store/internal/usagecols"
@@ -69,39 +71,60 @@ func (st *auditStatements) Close() error {
 
 // appendEvents links events to the stored chain head and moves the head past them. It must
 // run inside a write transaction.
+//
+// The statements run under ctx's values but not its cancellation: for a context that can end
+// the driver starts a watcher goroutine around every statement, which cost more than the
+// insert itself. A batch's rows take microseconds each; ctx is checked between them, and the
+// transaction, begun with ctx, still rolls back when ctx ends.
 func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.AuditEvent) error {
+	run := context.WithoutCancel(ctx)
 	var seq int64
 	var head string
-	if err := tx.StmtContext(ctx, s.audit.head).QueryRowContext(ctx).Scan(&seq, &head); err != nil {
+	if err := tx.StmtContext(run, s.audit.head).QueryRowContext(run).Scan(&seq, &head); err != nil {
 		return err
 	}
 	key, err := gateway.CurrentAuditKey(s.auditKeys)
 	if err != nil {
 		return err
 	}
-	insert := tx.StmtContext(ctx, s.audit.insert)
-	link := gateway.NewLinker(key)
+	insert := tx.StmtContext(run, s.audit.insert)
+	link := linkerFor(key)
+	defer linkers.Put(link)
 	for _, ev := range events {
-		gateway.NormalizeAuditEvent(ev)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		seq++
 		ev.Seq = seq
-		metadata := link.Link(head, ev)
+		metadata := link.LinkStorable(head, ev)
 		head = ev.Hash
-		if _, err := insert.ExecContext(ctx, ev.Seq, ev.ID, ev.Kind, millis(ev.Timestamp), ev.PerformedBy, ev.EndpointID,
+		if _, err := insert.ExecContext(run, ev.Seq, ev.ID, ev.Kind, millis(ev.Timestamp), ev.PerformedBy, ev.EndpointID,
 			ev.EndpointType, ev.EndpointName(), ev.Username(), metadata, ev.PrevHash, ev.Hash, ev.KeyID); err != nil {
 			return err
 		}
 	}
-	if _, err = tx.StmtContext(ctx, s.audit.moveHead).ExecContext(ctx, seq, head); err != nil {
+	if _, err = tx.StmtContext(run, s.audit.moveHead).ExecContext(run, seq, head); err != nil {
 		return err
 	}
-	upsert := tx.StmtContext(ctx, s.audit.usage)
+	upsert := tx.StmtContext(run, s.audit.usage)
 	for _, r := range usage.Tally(events) {
-		if _, err := upsert.ExecContext(ctx, usagecols.Args(r)...); err != nil {
+		if _, err := upsert.ExecContext(run, usagecols.Args(r)...); err != nil {
 			return err
 		}
 	}
-	return nil
+	return ctx.Err()
+}
+
+// linkers keeps Linkers (their hash state and buffer) from one group commit to the next.
+var linkers sync.Pool
+
+// linkerFor returns a pooled Linker for key, or a new one when the pooled one chains under
+// another key (after a rotation).
+func linkerFor(key gateway.AuditKey) *gateway.Linker {
+	if l, ok := linkers.Get().(*gateway.Linker); ok && l.Key().ID == key.ID && bytes.Equal(l.Key().Secret, key.Secret) {
+		return l
+	}
+	return gateway.NewLinker(key)
 }
 
 const eventColumns = `seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, metadata, prev_hash, hash, key_id`
