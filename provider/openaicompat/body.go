@@ -46,13 +46,19 @@ func Body(c *provider.Call) ([]byte, error) {
 // ChatBody builds a /chat/completions body. The messages, which hold nearly all of a large
 // request, are spliced in as they are instead of passing through json.Marshal.
 func ChatBody(model string, r *llm.ChatRequest) ([]byte, error) {
-	shell := *r
-	shell.Messages = nil
 	msgs, err := messagePieces(r.Messages)
 	if err != nil {
 		return nil, err
 	}
-	return mergeWith(model, &shell, r.Extra, r.Stream, map[string][][]byte{"messages": msgs})
+	named, ok := chatParams(r)
+	if !ok {
+		shell := *r
+		shell.Messages = nil
+		if named, err = members(&shell); err != nil {
+			return nil, err
+		}
+	}
+	return assemble(model, named, r.Extra, r.Stream, map[string][][]byte{"messages": msgs})
 }
 
 // messagePieces renders messages as a JSON array in pieces: each message's small fields are
@@ -132,11 +138,15 @@ func EmbeddingsBody(model string, r *llm.EmbeddingsRequest) ([]byte, error) {
 // Body says. It writes the object once, into a buffer of the final size: going through a map
 // of json.RawMessage and json.Marshal copied a large request three more times.
 func merge(model string, typed any, extra map[string]json.RawMessage, stream bool) ([]byte, error) {
-	return mergeWith(model, typed, extra, stream, nil)
+	named, err := members(typed)
+	if err != nil {
+		return nil, err
+	}
+	return assemble(model, named, extra, stream, nil)
 }
 
-// mergeWith is merge with members given in pieces (spliced) that replace typed's.
-func mergeWith(model string, typed any, extra map[string]json.RawMessage, stream bool, spliced map[string][][]byte) ([]byte, error) {
+// members is typed's JSON members.
+func members(typed any) (map[string]json.RawMessage, error) {
 	raw, err := json.Marshal(typed)
 	if err != nil {
 		return nil, gateway.Wrap(gateway.CodeInvalid, err, "request cannot be encoded")
@@ -145,6 +155,12 @@ func mergeWith(model string, typed any, extra map[string]json.RawMessage, stream
 	if err != nil {
 		return nil, gateway.Wrap(gateway.CodeInternal, err, "internal error")
 	}
+	return named, nil
+}
+
+// assemble is merge with typed's members given (named), and members given in pieces
+// (spliced) that replace those.
+func assemble(model string, named, extra map[string]json.RawMessage, stream bool, spliced map[string][][]byte) ([]byte, error) {
 	fields := make(map[string][][]byte, len(extra)+len(named)+3)
 	for k, v := range extra {
 		if !jsonobj.Valid(v) {
