@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -10,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -46,6 +48,21 @@ func NewLinker(key AuditKey) *Linker {
 
 // Key is the key the Linker chains under.
 func (l *Linker) Key() AuditKey { return l.key }
+
+// linkers keeps Linkers, their hash state and buffer, from one group commit to the next.
+var linkers sync.Pool
+
+// AcquireLinker returns a Linker for key, a pooled one when it chains under the same key;
+// Release gives it back once the store is done with it.
+func AcquireLinker(key AuditKey) *Linker {
+	if l, ok := linkers.Get().(*Linker); ok && l.key.ID == key.ID && bytes.Equal(l.key.Secret, key.Secret) {
+		return l
+	}
+	return NewLinker(key)
+}
+
+// Release returns l to AcquireLinker's pool; l must not be used afterwards.
+func (l *Linker) Release() { linkers.Put(l) }
 
 // Link chains ev after prevHash: it sets ev.PrevHash, ev.KeyID and ev.Hash (exactly
 // LinkHash's) and returns the metadata column's JSON, json.Marshal(ev.Metadata)'s bytes.

@@ -42,7 +42,8 @@ func appendEvents(ctx context.Context, tx pgx.Tx, keys gateway.AuditKeys, events
 		return err
 	}
 	batch := &pgx.Batch{}
-	link := gateway.NewLinker(key)
+	link := gateway.AcquireLinker(key)
+	defer link.Release()
 	for _, ev := range events {
 		seq++
 		ev.Seq = seq

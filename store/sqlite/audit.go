@@ -1,14 +1,12 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/store/internal/usagecols"
@@ -31,9 +29,17 @@ func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) e
 // auditStatements are the chain-append statements, prepared once on the write pool: every
 // group commit runs them, and parsing and planning them each time was a sizeable share of a
 // commit's CPU. database/sql re-prepares them by itself should the connection be replaced.
+// insert[i] inserts insertRows[i] events at once: per statement, database/sql and the driver
+// cost about as much as one row's insert, so a batch goes in as few statements as they allow.
 type auditStatements struct {
-	head, insert, moveHead, usage *sql.Stmt
+	head, moveHead, usage *sql.Stmt
+	insert                [len(insertRows)]*sql.Stmt
 }
+
+// insertRows are the row counts of the prepared multi-row INSERTs, largest first, ending in 1.
+var insertRows = [...]int{32, 8, 1}
+
+const insertColumns = 13
 
 func prepareAudit(ctx context.Context, db *sql.DB) (*auditStatements, error) {
 	var st auditStatements
@@ -42,10 +48,14 @@ func prepareAudit(ctx context.Context, db *sql.DB) (*auditStatements, error) {
 		query string
 	}{
 		{&st.head, `SELECT seq, hash FROM audit_head WHERE id = 1`},
-		{&st.insert, `INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id,
-		endpoint_type, endpoint_name, username, metadata, prev_hash, hash, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&st.moveHead, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`},
 		{&st.usage, usageUpsert},
+	}
+	for i, n := range insertRows {
+		queries = append(queries, struct {
+			dst   **sql.Stmt
+			query string
+		}{&st.insert[i], insertQuery(n)})
 	}
 	for _, q := range queries {
 		stmt, err := db.PrepareContext(ctx, q.query)
@@ -58,10 +68,17 @@ func prepareAudit(ctx context.Context, db *sql.DB) (*auditStatements, error) {
 	return &st, nil
 }
 
+// insertQuery inserts n events.
+func insertQuery(n int) string {
+	row := "(" + placeholders(insertColumns) + ")"
+	return `INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, endpoint_name,
+		username, metadata, prev_hash, hash, key_id) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
 // Close releases the prepared statements (those never prepared are nil).
 func (st *auditStatements) Close() error {
 	var errs []error
-	for _, stmt := range []*sql.Stmt{st.head, st.insert, st.moveHead, st.usage} {
+	for _, stmt := range append([]*sql.Stmt{st.head, st.moveHead, st.usage}, st.insert[:]...) {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
@@ -74,8 +91,8 @@ func (st *auditStatements) Close() error {
 //
 // The statements run under ctx's values but not its cancellation: for a context that can end
 // the driver starts a watcher goroutine around every statement, which cost more than the
-// insert itself. A batch's rows take microseconds each; ctx is checked between them, and the
-// transaction, begun with ctx, still rolls back when ctx ends.
+// insert itself. A batch's statements take microseconds each; ctx is checked between them, and
+// the transaction, begun with ctx, still rolls back when ctx ends.
 func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.AuditEvent) error {
 	run := context.WithoutCancel(ctx)
 	var seq int64
@@ -87,21 +104,30 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 	if err != nil {
 		return err
 	}
-	insert := tx.StmtContext(run, s.audit.insert)
-	link := linkerFor(key)
-	defer linkers.Put(link)
-	for _, ev := range events {
+	link := gateway.AcquireLinker(key)
+	defer link.Release()
+	args := make([]any, 0, insertColumns*min(len(events), insertRows[0]))
+	for rest := events; len(rest) > 0; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		seq++
-		ev.Seq = seq
-		metadata := link.LinkStorable(head, ev)
-		head = ev.Hash
-		if _, err := insert.ExecContext(run, ev.Seq, ev.ID, ev.Kind, millis(ev.Timestamp), ev.PerformedBy, ev.EndpointID,
-			ev.EndpointType, ev.EndpointName(), ev.Username(), metadata, ev.PrevHash, ev.Hash, ev.KeyID); err != nil {
+		i := 0
+		for insertRows[i] > len(rest) {
+			i++
+		}
+		args = args[:0]
+		for _, ev := range rest[:insertRows[i]] {
+			seq++
+			ev.Seq = seq
+			metadata := link.LinkStorable(head, ev)
+			head = ev.Hash
+			args = append(args, ev.Seq, ev.ID, ev.Kind, millis(ev.Timestamp), ev.PerformedBy, ev.EndpointID,
+				ev.EndpointType, ev.EndpointName(), ev.Username(), metadata, ev.PrevHash, ev.Hash, ev.KeyID)
+		}
+		if _, err := tx.StmtContext(run, s.audit.insert[i]).ExecContext(run, args...); err != nil {
 			return err
 		}
+		rest = rest[insertRows[i]:]
 	}
 	if _, err = tx.StmtContext(run, s.audit.moveHead).ExecContext(run, seq, head); err != nil {
 		return err
@@ -113,18 +139,6 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 		}
 	}
 	return ctx.Err()
-}
-
-// linkers keeps Linkers (their hash state and buffer) from one group commit to the next.
-var linkers sync.Pool
-
-// linkerFor returns a pooled Linker for key, or a new one when the pooled one chains under
-// another key (after a rotation).
-func linkerFor(key gateway.AuditKey) *gateway.Linker {
-	if l, ok := linkers.Get().(*gateway.Linker); ok && l.Key().ID == key.ID && bytes.Equal(l.Key().Secret, key.Secret) {
-		return l
-	}
-	return gateway.NewLinker(key)
 }
 
 const eventColumns = `seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, metadata, prev_hash, hash, key_id`
