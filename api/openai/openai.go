@@ -197,8 +197,18 @@ func writeErrorStatus(w http.ResponseWriter, code int, err *gateway.Error) {
 	httpkit.WriteJSON(w, code, map[string]errorBody{"error": newErrorBody(code, err)})
 }
 
-// WriteResponse writes the answer as JSON; llm/v1 shapes are OpenAI's.
+// WriteResponse writes the answer as JSON; llm/v1 shapes are OpenAI's. A chat answer is
+// written by ChatResponse.AppendJSON, the same bytes httpkit.WriteAnswer writes without its
+// reflection.
 func (Surface) WriteResponse(w http.ResponseWriter, resp *llm.Response) {
+	if resp.Chat != nil {
+		if body, ok := resp.Chat.AppendJSON(make([]byte, 0, 512)); ok {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(append(body, '\n')) // the client may be gone; nothing useful to do
+			return
+		}
+	}
 	httpkit.WriteAnswer(w, resp)
 }
 
