@@ -24,6 +24,28 @@ func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) e
 	return s.inTx(ctx, func(tx pgx.Tx) error { return appendEvents(ctx, tx, s.auditKeys, events) })
 }
 
+// insertRows are the row counts of the multi-row INSERTs a batch is split into, largest
+// first, ending in 1: per statement, pgx and the protocol cost about as much as encoding one
+// row, so a batch goes in as few statements as they allow.
+var insertRows = [...]int{32, 8, 1}
+
+const insertColumns = 13
+
+// insertQueries[i] inserts insertRows[i] events.
+var insertQueries = func() (q [len(insertRows)]string) {
+	for i, n := range insertRows {
+		rows := make([]string, n)
+		for r := range rows {
+			rows[r] = "(" + usagecols.Placeholders(insertColumns, func(c int) string {
+				return "$" + strconv.Itoa(r*insertColumns+c)
+			}) + ")"
+		}
+		q[i] = `INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, endpoint_name,
+			username, metadata, prev_hash, hash, key_id) VALUES ` + strings.Join(rows, ", ")
+	}
+	return q
+}()
+
 // appendEvents links events to the stored chain head and moves the head past them.
 //
 // Why FOR UPDATE: every replica appends through this one row. Its row lock is held until the
@@ -44,15 +66,22 @@ func appendEvents(ctx context.Context, tx pgx.Tx, keys gateway.AuditKeys, events
 	batch := &pgx.Batch{}
 	link := gateway.AcquireLinker(key)
 	defer link.Release()
-	for _, ev := range events {
-		seq++
-		ev.Seq = seq
-		metadata := link.LinkStorable(head, ev)
-		head = ev.Hash
-		batch.Queue(`INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id, endpoint_type,
-			endpoint_name, username, metadata, prev_hash, hash, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-			ev.Seq, ev.ID, ev.Kind, ev.Timestamp, ev.PerformedBy, ev.EndpointID, ev.EndpointType,
-			ev.EndpointName(), ev.Username(), metadata, ev.PrevHash, ev.Hash, ev.KeyID)
+	for rest := events; len(rest) > 0; {
+		i := 0
+		for insertRows[i] > len(rest) {
+			i++
+		}
+		args := make([]any, 0, insertColumns*insertRows[i]) // the batch keeps them until sent
+		for _, ev := range rest[:insertRows[i]] {
+			seq++
+			ev.Seq = seq
+			metadata := link.LinkStorable(head, ev)
+			head = ev.Hash
+			args = append(args, ev.Seq, ev.ID, ev.Kind, ev.Timestamp, ev.PerformedBy, ev.EndpointID, ev.EndpointType,
+				ev.EndpointName(), ev.Username(), metadata, ev.PrevHash, ev.Hash, ev.KeyID)
+		}
+		batch.Queue(insertQueries[i], args...)
+		rest = rest[insertRows[i]:]
 	}
 	batch.Queue(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, head)
 	for _, r := range usage.Tally(events) {

@@ -19,7 +19,7 @@ import (
 
 // schemaURL creates a schema of its own for t in the shared test database (dropped when t
 // ends) and returns a URL whose connections use it.
-func schemaURL(t *testing.T) string {
+func schemaURL(t testing.TB) string {
 	t.Helper()
 	base := testenv.Require(t, "LLMGATE_TEST_DATABASE_URL")
 	var b [8]byte
@@ -54,7 +54,7 @@ func schemaURL(t *testing.T) string {
 	return u.String()
 }
 
-func open(t *testing.T, url string) *postgres.Store {
+func open(t testing.TB, url string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(t.Context(), url)
 	if err != nil {
