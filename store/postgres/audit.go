@@ -27,7 +27,7 @@ func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) e
 // insertRows are the row counts of the multi-row INSERTs a batch is split into, largest
 // first, ending in 1: per statement, pgx and the protocol cost about as much as encoding one
 // row, so a batch goes in as few statements as they allow.
-var insertRows = [...]int{32, 8, 1}
+var insertRows = [...]int{32, 16, 8, 4, 2, 1}
 
 const insertColumns = 13
 

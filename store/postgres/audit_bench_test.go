@@ -20,7 +20,7 @@ func BenchmarkAppendAudit(b *testing.B) {
 	for i := range templates {
 		templates[i] = accessEvent(i)
 	}
-	for _, batch := range []int{1, 8, 32, 128} {
+	for _, batch := range []int{1, 3, 8, 32, 128} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			s := open(b, schemaURL(b))
 			storage := make([]gateway.AuditEvent, batch)

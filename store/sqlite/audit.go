@@ -36,8 +36,9 @@ type auditStatements struct {
 	insert                [len(insertRows)]*sql.Stmt
 }
 
-// insertRows are the row counts of the prepared multi-row INSERTs, largest first, ending in 1.
-var insertRows = [...]int{32, 8, 1}
+// insertRows are the row counts of the prepared multi-row INSERTs, largest first, ending in 1:
+// powers of two, so a batch of up to 63 events takes at most six statements.
+var insertRows = [...]int{32, 16, 8, 4, 2, 1}
 
 const insertColumns = 13
 

@@ -33,7 +33,7 @@ func BenchmarkAppendAudit(b *testing.B) {
 	for i := range templates {
 		templates[i] = *queryEvent(i)
 	}
-	for _, batch := range []int{1, 8, 32, 128} {
+	for _, batch := range []int{1, 3, 8, 32, 128} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			s, err := Open(context.Background(), filepath.Join(b.TempDir(), "llmgate.db"))
 			if err != nil {

@@ -38,7 +38,7 @@ func TestBatchesOfEverySplitAreStoredInOrderAndVerify(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "llmgate.db"))
 	var appended []gateway.AuditEvent
 	n := 0
-	for _, size := range []int{1, 7, 8, 9, 31, 32, 33, 41, 75} {
+	for _, size := range []int{1, 2, 3, 7, 8, 9, 31, 32, 33, 41, 63, 75} {
 		batch := make([]*gateway.AuditEvent, size)
 		for i := range batch {
 			batch[i] = queryEvent(n)
