@@ -54,6 +54,8 @@ type Writer struct {
 	retryBackoff time.Duration
 	// committed, when set, receives every batch once it is durable (SetCommitted).
 	committed func([]*gateway.AuditEvent)
+	// observe, when set, is told each durable commit's size and time (SetCommitObserver).
+	observe func(events int, took time.Duration)
 	// expected counts events announced by Expect and not yet handed over (Arrived);
 	// gatherFor is how long an open batch waits for them (maxGather).
 	expected  atomic.Int64
@@ -70,6 +72,11 @@ func (w *Writer) Arrived() { w.expected.Add(-1) }
 // SetCommitted makes the writer hand every durable batch to f, in commit order, from its
 // commit loop: f must not block (queue and return). Call it before the first Write.
 func (w *Writer) SetCommitted(f func([]*gateway.AuditEvent)) { w.committed = f }
+
+// SetCommitObserver makes the writer tell f the number of events and the time of every
+// durable commit (the group-commit size operators watch, llmgate_audit_commit_*), from its
+// commit loop: f must be quick. Call it before the first Write.
+func (w *Writer) SetCommitObserver(f func(events int, took time.Duration)) { w.observe = f }
 
 // ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("audit writer closed")
@@ -205,6 +212,7 @@ func (w *Writer) commit(batch []pending) {
 		events[i] = p.ev
 	}
 	var err error
+	start := time.Now()
 	for attempt := 0; attempt < 5; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err = w.store.AppendAudit(ctx, events)
@@ -214,6 +222,9 @@ func (w *Writer) commit(batch []pending) {
 		}
 		w.log.Error("audit commit failed", "events", len(events), "attempt", attempt+1, "err", err)
 		time.Sleep(w.retryBackoff << attempt)
+	}
+	if err == nil && w.observe != nil {
+		w.observe(len(events), time.Since(start))
 	}
 	if err == nil && w.committed != nil {
 		w.committed(events)

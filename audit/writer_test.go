@@ -59,6 +59,13 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 func TestConcurrentWritesShareCommits(t *testing.T) {
 	store := &countingStore{gate: make(chan struct{}), entered: make(chan struct{})}
 	w := NewWriter(store, quiet())
+	var observed []int // written by the commit loop, read after every Write returned
+	w.SetCommitObserver(func(events int, took time.Duration) {
+		if took < 0 {
+			t.Errorf("a commit took %v", took)
+		}
+		observed = append(observed, events)
+	})
 	defer w.Close()
 
 	first := make(chan error, 1)
@@ -95,6 +102,9 @@ func TestConcurrentWritesShareCommits(t *testing.T) {
 	defer store.mu.Unlock()
 	if len(store.batches) != 2 || store.batches[0] != 1 || store.batches[1] != n {
 		t.Fatalf("commits = %v, want [1 %d]: the waiting events must share one commit", store.batches, n)
+	}
+	if len(observed) != 2 || observed[0] != 1 || observed[1] != n {
+		t.Fatalf("the commit observer saw %v, want [1 %d]", observed, n)
 	}
 	if bad, reason := gateway.VerifyChain(nil, store.chain); bad >= 0 {
 		t.Fatalf("chain broken at %d: %s", bad, reason)

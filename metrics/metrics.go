@@ -34,6 +34,8 @@ type Metrics struct {
 	ttfb        *prometheus.HistogramVec
 	limiter     prometheus.Counter
 	undelivered prometheus.Counter
+	commitSize  prometheus.Histogram
+	commitTime  prometheus.Histogram
 }
 
 // latencyBuckets span fast cached answers to long generations (seconds).
@@ -79,8 +81,16 @@ func NewWithOptions(o Options) *Metrics {
 		limiter: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "llmgate_limiter_errors_total", Help: "Rate-limit decisions the limiter backend (Redis) could not make; the fail-open/closed policy decided instead.",
 		}),
+		commitSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "llmgate_audit_commit_events", Help: "Events per durable audit group commit (one transaction and one fsync each).",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+		}),
+		commitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "llmgate_audit_commit_duration_seconds", Help: "Time of a durable audit group commit, retries included.",
+			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.upstream, m.tokens, m.ttfb, m.limiter, m.undelivered,
+	m.reg.MustRegister(m.requests, m.latency, m.upstream, m.tokens, m.ttfb, m.limiter, m.undelivered, m.commitSize, m.commitTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -89,6 +99,14 @@ func NewWithOptions(o Options) *Metrics {
 func (m *Metrics) LimiterError() {
 	if m != nil {
 		m.limiter.Inc()
+	}
+}
+
+// ObserveAuditCommit records one durable audit group commit: its events and its time.
+func (m *Metrics) ObserveAuditCommit(events int, took time.Duration) {
+	if m != nil {
+		m.commitSize.Observe(float64(events))
+		m.commitTime.Observe(took.Seconds())
 	}
 }
 

@@ -16,6 +16,8 @@ func TestHandlerExposesRecordedSeries(t *testing.T) {
 	m.ObserveRequest("chat", "mlflow", "denied", time.Millisecond)
 	m.ObserveUpstream("chat", "openai", 100*time.Millisecond)
 	m.ObserveAnswer(Answer{Endpoint: "chat", Surface: "openai", Provider: "openai", Model: "gpt-4o", Outcome: "success", PromptTokens: 9, CompletionTokens: 2, FirstByte: 30 * time.Millisecond})
+	m.ObserveAuditCommit(12, 800*time.Microsecond)
+	m.ObserveAuditCommit(3, 300*time.Microsecond)
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -29,6 +31,11 @@ func TestHandlerExposesRecordedSeries(t *testing.T) {
 		`llmgate_tokens_total{endpoint="chat",kind="prompt",model="gpt-4o",outcome="success",provider="openai",surface="openai"} 9`,
 		`llmgate_tokens_total{endpoint="chat",kind="completion",model="gpt-4o",outcome="success",provider="openai",surface="openai"} 2`,
 		`llmgate_time_to_first_byte_seconds_count{endpoint="chat",model="gpt-4o",outcome="success",provider="openai"} 1`,
+		`llmgate_audit_commit_events_sum 15`,
+		`llmgate_audit_commit_events_count 2`,
+		`llmgate_audit_commit_events_bucket{le="4"} 1`,
+		`llmgate_audit_commit_duration_seconds_bucket{le="0.0005"} 1`,
+		`llmgate_audit_commit_duration_seconds_count 2`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(text, want) {
@@ -42,6 +49,7 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.ObserveRequest("e", "mlflow", "success", time.Second)
 	m.ObserveUpstream("e", "mlflow", time.Second)
 	m.ObserveAnswer(Answer{Endpoint: "e", Surface: "mlflow", PromptTokens: 1, CompletionTokens: 1})
+	m.ObserveAuditCommit(1, time.Millisecond)
 }
 
 func scrape(t *testing.T, h http.Handler, auth string) (int, string) {

@@ -232,6 +232,7 @@ func start(ctx context.Context, s *settings, log *slog.Logger, p *phases, m *met
 		return nil, err
 	}
 	writer := audit.NewWriter(d.store, log)
+	writer.SetCommitObserver(m.ObserveAuditCommit)
 	closeOutlets, err := auditOutlets(writer, s, log)
 	if err != nil {
 		writer.Close()
