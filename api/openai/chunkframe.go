@@ -1,9 +1,9 @@
 package openai
 
 import (
-	"encoding/json"
 	"strconv"
 
+	"github.com/llmgate/llmgate/internal/jsonobj"
 	"github.com/llmgate/llmgate/llm"
 )
 
@@ -13,11 +13,11 @@ import (
 // through appendFrame instead; TestChatFramesMatchEncodingJSON holds the two to each other.
 func appendChatChoices(dst []byte, c *llm.Chunk, created int64) []byte {
 	dst = append(dst, `data: {"id":`...)
-	dst = appendString(dst, c.ID)
+	dst = jsonobj.AppendString(dst, c.ID, true)
 	dst = append(dst, `,"object":"chat.completion.chunk","created":`...)
 	dst = strconv.AppendInt(dst, created, 10)
 	dst = append(dst, `,"model":`...)
-	dst = appendString(dst, c.Model)
+	dst = jsonobj.AppendString(dst, c.Model, true)
 	dst = append(dst, `,"choices":[`...)
 	for i, ch := range c.Choices {
 		if i > 0 {
@@ -29,7 +29,7 @@ func appendChatChoices(dst []byte, c *llm.Chunk, created int64) []byte {
 		sep := false
 		if ch.Role != "" {
 			dst = append(dst, `"role":`...)
-			dst = appendString(dst, ch.Role)
+			dst = jsonobj.AppendString(dst, ch.Role, true)
 			sep = true
 		}
 		if ch.Content != "" || ch.Role != "" { // OpenAI's first chunk: role with empty content
@@ -37,31 +37,15 @@ func appendChatChoices(dst []byte, c *llm.Chunk, created int64) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `"content":`...)
-			dst = appendString(dst, ch.Content)
+			dst = jsonobj.AppendString(dst, ch.Content, true)
 		}
 		dst = append(dst, `},"finish_reason":`...)
 		if ch.FinishReason == "" {
 			dst = append(dst, "null"...)
 		} else {
-			dst = appendString(dst, ch.FinishReason)
+			dst = jsonobj.AppendString(dst, ch.FinishReason, true)
 		}
 		dst = append(dst, `,"logprobs":null}`...)
 	}
 	return append(dst, "]}\n\n"...)
-}
-
-// appendString appends s as encoding/json writes it: as it is between quotes when nothing in it
-// needs escaping (plain ASCII, no quote, backslash, control or HTML character), else through
-// json.Marshal.
-func appendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c >= 0x80, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			b, _ := json.Marshal(s) // a string always encodes
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
 }

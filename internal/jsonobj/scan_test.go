@@ -144,3 +144,24 @@ func checkScalar[T comparable](t *testing.T, data []byte) {
 		t.Fatalf("%q as %T: scalar %v, encoding/json %v", data, fast, fast, std)
 	}
 }
+
+// FuzzAppendStringMatchesEncoder: AppendString writes a string as json.Encoder does, with
+// HTML escaping on (json.Marshal's default) and off.
+func FuzzAppendStringMatchesEncoder(f *testing.F) {
+	for _, s := range []string{"plain", "Hello <b>&</b>\n\"q\" \\ \t\x01\x7f é \u2028\u2029 \xff\xc3", "\x00\x1f\b\f\r", "😀\xed\xa0\x80", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, html := range []bool{true, false} {
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(html)
+			if err := enc.Encode(s); err != nil {
+				t.Fatal(err)
+			}
+			if got := AppendString([]byte("x"), s, html); string(got)+"\n" != "x"+want.String() {
+				t.Fatalf("AppendString(%q, html=%v) = %s, encoding/json %s", s, html, got[1:], want.Bytes())
+			}
+		}
+	})
+}

@@ -89,33 +89,21 @@ func messagePieces(msgs []llm.Message) ([][]byte, error) {
 	return append(pieces, []byte("]")), nil
 }
 
-// messageHead is json.Marshal of a message without content. The usual one, a role and maybe
-// a name or tool call id in plain ASCII, is written directly; anything else is marshalled.
+// messageHead is json.Marshal of a message without content; one without tool calls (a role,
+// maybe a name or a tool call id) is written directly.
 func messageHead(m *llm.Message) ([]byte, error) {
-	if len(m.ToolCalls) > 0 || !plainASCII(m.Role) || !plainASCII(m.Name) || !plainASCII(m.ToolCallID) {
+	if len(m.ToolCalls) > 0 {
 		return json.Marshal(m)
 	}
 	out := make([]byte, 0, 16+len(m.Role)+len(m.Name)+len(m.ToolCallID)+32)
-	out = append(append(append(out, `{"role":"`...), m.Role...), '"')
+	out = jsonobj.AppendString(append(out, `{"role":`...), m.Role, true)
 	if m.Name != "" {
-		out = append(append(append(out, `,"name":"`...), m.Name...), '"')
+		out = jsonobj.AppendString(append(out, `,"name":`...), m.Name, true)
 	}
 	if m.ToolCallID != "" {
-		out = append(append(append(out, `,"tool_call_id":"`...), m.ToolCallID...), '"')
+		out = jsonobj.AppendString(append(out, `,"tool_call_id":`...), m.ToolCallID, true)
 	}
 	return append(out, '}'), nil
-}
-
-// plainASCII reports whether json.Marshal writes s between quotes as it is: printable ASCII
-// with nothing it escapes (quote, backslash, and <, >, & for HTML safety).
-func plainASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return false
-		}
-	}
-	return true
 }
 
 // CompletionBody builds a legacy /completions body.
@@ -176,7 +164,7 @@ func assemble(model string, named, extra map[string]json.RawMessage, stream bool
 	}
 	delete(fields, "model")
 	if model != "" {
-		fields["model"] = [][]byte{appendString(nil, model)}
+		fields["model"] = [][]byte{jsonobj.AppendString(nil, model, true)}
 	}
 	delete(fields, "stream")
 	delete(fields, "stream_options")
@@ -206,20 +194,11 @@ func writeObject(members map[string][][]byte) []byte {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = appendString(out, k)
+		out = jsonobj.AppendString(out, k, true)
 		out = append(out, ':')
 		for _, p := range members[k] {
 			out = append(out, p...)
 		}
 	}
 	return append(out, '}')
-}
-
-// appendString appends s as json.Marshal writes it.
-func appendString(out []byte, s string) []byte {
-	if plainASCII(s) {
-		return append(append(append(out, '"'), s...), '"')
-	}
-	b, _ := json.Marshal(s) // a string always encodes
-	return append(out, b...)
 }

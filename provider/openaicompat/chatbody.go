@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/llmgate/llmgate/internal/jsonobj"
 	"github.com/llmgate/llmgate/llm"
 )
 
@@ -45,7 +46,7 @@ func chatParams(r *llm.ChatRequest) (map[string]json.RawMessage, bool) {
 			if i > 0 {
 				stop = append(stop, ',')
 			}
-			stop = appendString(stop, s)
+			stop = jsonobj.AppendString(stop, s, true)
 		}
 		named["stop"] = append(stop, ']')
 	}
