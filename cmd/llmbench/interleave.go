@@ -49,6 +49,8 @@ func (r result) merge(s result) result {
 	}
 	r.elapsed += s.elapsed
 	r.cpu += s.cpu
+	r.commits += s.commits
+	r.commitEvents += s.commitEvents
 	r.latency = append(r.latency, s.latency...)
 	r.ttfb = append(r.ttfb, s.ttfb...)
 	return r

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -59,5 +60,22 @@ func TestInterleaveTakesTurnsAndAddsUpSlices(t *testing.T) {
 	// Warm-up calls are not counted: every counted call is in a row.
 	if total := rows[0].ok + rows[1].ok; total >= counts["a"]+counts["b"] {
 		t.Errorf("rows count %d calls, servers saw %d: warm-up calls were counted", total, counts["a"]+counts["b"])
+	}
+}
+
+func TestParseCommitsReadsTheHistogramsSumAndCount(t *testing.T) {
+	text := "# HELP llmgate_audit_commit_events Events per durable audit group commit.\n" +
+		"# TYPE llmgate_audit_commit_events histogram\n" +
+		"llmgate_audit_commit_events_bucket{le=\"1\"} 2\n" +
+		"llmgate_audit_commit_events_sum 130\n" +
+		"llmgate_audit_commit_events_count 10\n" +
+		"llmgate_audit_commit_duration_seconds_sum 0.01\n"
+	c, err := parseCommits(strings.NewReader(text))
+	if err != nil || c.events != 130 || c.commits != 10 {
+		t.Fatalf("parseCommits = %+v, %v; want 130 events in 10 commits", c, err)
+	}
+	rows := []result{{target: "gateway", concurrency: 32, elapsed: 2 * time.Second, commits: 10, commitEvents: 130}, {target: "proxy"}}
+	if lines := commitsLines(rows); len(lines) != 1 || !strings.Contains(lines[0], "13.0 events per audit commit (10 commits, 5/s)") {
+		t.Fatalf("commitsLines = %q", lines)
 	}
 }

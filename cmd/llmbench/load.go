@@ -24,6 +24,8 @@ type target struct {
 	// noDone: its streams end without "data: [DONE]" (MLflow's gateway); such a stream is
 	// whole when an event gave the finish reason (finishedStream, peers.go).
 	noDone bool
+	// metrics is llmgate's /metrics, scraped around each phase for its audit commits.
+	metrics string
 }
 
 // phase is one measured run: one target, streaming or not, at a fixed concurrency.
@@ -44,8 +46,11 @@ type result struct {
 	firstError  string
 	elapsed     time.Duration
 	cpu         time.Duration // CPU the target's process used during the phase
-	latency     []time.Duration
-	ttfb        []time.Duration
+	// commits and commitEvents: the gateway's audit group commits during the phase and the
+	// events they carried (target.metrics; zero for other targets).
+	commits, commitEvents float64
+	latency               []time.Duration
+	ttfb                  []time.Duration
 }
 
 // sample is one call's outcome.
@@ -66,6 +71,10 @@ func (p phase) run(ctx context.Context, d time.Duration) result {
 	}
 	body, _ := json.Marshal(fields)
 	cpu0, _ := treeCPU(p.target.pid)
+	var commits0 commitCounts
+	if p.target.metrics != "" {
+		commits0, _ = scrapeCommits(p.client, p.target.metrics)
+	}
 	start := time.Now()
 	deadline := start.Add(d)
 	samples := make([][]sample, p.concurrency)
@@ -81,6 +90,11 @@ func (p phase) run(ctx context.Context, d time.Duration) result {
 	r := p.summarise(samples, time.Since(start))
 	if cpu1, err := treeCPU(p.target.pid); err == nil { // a Python server is a tree of processes
 		r.cpu = cpu1 - cpu0
+	}
+	if p.target.metrics != "" {
+		if c, err := scrapeCommits(p.client, p.target.metrics); err == nil {
+			r.commits, r.commitEvents = c.commits-commits0.commits, c.events-commits0.events
+		}
 	}
 	return r
 }

@@ -153,8 +153,8 @@ func run(cfg *config) error {
 	targets := []target{
 		{name: "direct", url: fake.url + "/v1/chat/completions", key: fakeKey, model: upstreamModel, pid: fake.cmd.Process.Pid},
 		{name: "proxy", url: proxy.url + "/v1/chat/completions", key: fakeKey, model: upstreamModel, pid: proxy.cmd.Process.Pid},
-		{name: "gateway", url: gw.url + "/v1/chat/completions", key: key, model: endpointName, pid: gw.cmd.Process.Pid},
-		{name: "gateway-mlflow", url: gw.url + "/endpoints/" + endpointName + "/invocations", key: key, pid: gw.cmd.Process.Pid},
+		{name: "gateway", url: gw.url + "/v1/chat/completions", key: key, model: endpointName, pid: gw.cmd.Process.Pid, metrics: gw.url + "/metrics"},
+		{name: "gateway-mlflow", url: gw.url + "/endpoints/" + endpointName + "/invocations", key: key, pid: gw.cmd.Process.Pid, metrics: gw.url + "/metrics"},
 	}
 	noAudit, noAuditTargets, err := startNoAudit(cfg.noaudit, dir, fake.url)
 	if err != nil {

@@ -52,6 +52,13 @@ func printReport(out io.Writer, sum summary, mem memory, errorLogs int64) {
 		fmt.Fprintln(out, v)
 	}
 
+	if lines := commitsLines(rows); len(lines) > 0 {
+		fmt.Fprintln(out, "\naudit group commits (llmgate_audit_commit_events):")
+		for _, l := range lines {
+			fmt.Fprintln(out, l)
+		}
+	}
+
 	fmt.Fprintf(out, "\ngateway memory at the end: RSS %.1f MiB (peak %.1f MiB); error lines in its log: %d\n",
 		float64(mem.rssKiB)/1024, float64(mem.peakKiB)/1024, errorLogs)
 	for _, r := range rows {
