@@ -24,24 +24,51 @@ type (
 	Row    = gateway.UsageRow
 )
 
-// Tally sums the access events among events into hourly rows, one per distinct key; other
-// events are ignored.
+// Tally sums the access events among events into hourly rows, one per distinct key, in the
+// order keys first appear; other events are ignored. A group commit's events mostly share a
+// few keys, so rows are found by a linear scan until there are more than scanRows of them.
 func Tally(events []*gateway.AuditEvent) []Row {
 	var rows []Row
-	index := map[Key]int{}
+	var index map[Key]int
 	for _, ev := range events {
 		if ev.Kind != gateway.KindAccessEndpoint {
 			continue
 		}
 		k, c := fromEvent(ev)
-		if i, ok := index[k]; ok {
+		if i := find(rows, index, k); i >= 0 {
 			rows[i].Add(c)
 			continue
 		}
-		index[k] = len(rows)
 		rows = append(rows, Row{UsageKey: k, UsageCounts: c})
+		switch {
+		case index != nil:
+			index[k] = len(rows) - 1
+		case len(rows) > scanRows:
+			index = make(map[Key]int, 2*len(rows))
+			for i := range rows {
+				index[rows[i].UsageKey] = i
+			}
+		}
 	}
 	return rows
+}
+
+const scanRows = 8
+
+// find returns the index of k's row, or -1.
+func find(rows []Row, index map[Key]int, k Key) int {
+	if index != nil {
+		if i, ok := index[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range rows {
+		if rows[i].UsageKey == k {
+			return i
+		}
+	}
+	return -1
 }
 
 func fromEvent(ev *gateway.AuditEvent) (Key, Counts) {
@@ -49,8 +76,9 @@ func fromEvent(ev *gateway.AuditEvent) (Key, Counts) {
 	k := Key{Hour: ev.Timestamp.UTC().Truncate(time.Hour).UnixMilli(), EndpointID: ev.EndpointID,
 		EndpointName: md["endpointName"], UserID: ev.PerformedBy, UserName: md["accessedByUsername"],
 		Provider: md["modelProvider"], Model: md["modelName"], OrgIDs: md["organizationIds"]}
-	c := Counts{Requests: 1, LatencyMsSum: number(md["latencyMs"])}
-	if ms, ok := count(md["latencyMs"]); ok {
+	ms, ok := count(md["latencyMs"])
+	c := Counts{Requests: 1, LatencyMsSum: ms}
+	if ok {
 		c.Latency[gateway.LatencyBucket(ms)] = 1
 	}
 	if md["outcome"] != "success" {
@@ -67,7 +95,7 @@ func fromEvent(ev *gateway.AuditEvent) (Key, Counts) {
 		total = prompt + completion
 	}
 	c.TotalTokens = total
-	if cost, err := strconv.ParseFloat(md["cost"], 64); err == nil && cost >= 0 {
+	if cost, ok := amount(md["cost"]); ok {
 		c.Cost = cost
 	} else {
 		c.UnknownCost = 1
@@ -75,15 +103,23 @@ func fromEvent(ev *gateway.AuditEvent) (Key, Counts) {
 	return k, c
 }
 
-// count reads a token count; "" (unknown) or anything unreadable is not a count.
+// count reads a token count; "" (unknown) or anything unreadable is not a count (n is what
+// strconv made of it). Unknown is common, and answered without strconv's error, an allocation.
 func count(s string) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil && n >= 0
 }
 
-func number(s string) int64 {
-	n, _ := count(s)
-	return n
+// amount reads a cost; "" (unknown) or anything unreadable or negative is not one.
+func amount(s string) (float64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil && f >= 0
 }
 
 // Group dimensions and buckets a query may ask for.

@@ -1,6 +1,8 @@
 package usage
 
 import (
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -56,5 +58,42 @@ func TestEstimateTokensUsesTheModelsEncoding(t *testing.T) {
 	}
 	if EstimateTokens("any", "") != 0 {
 		t.Fatal("empty text has tokens")
+	}
+}
+
+// Rows come in the order their keys first appear and sum every event of their key, whether
+// found by scanning (few keys) or through the index (many).
+func TestTallyKeepsFirstAppearanceOrderForFewAndManyKeys(t *testing.T) {
+	day := time.Date(2026, 11, 30, 22, 10, 0, 0, time.UTC)
+	for _, users := range []int{1, scanRows, scanRows + 1, 3 * scanRows} {
+		var events []*gateway.AuditEvent
+		for round := range 3 {
+			for u := range users {
+				events = append(events, ev(day, fmt.Sprintf("user-%d", (u*7)%users), "", "success", strconv.Itoa(round+1), "0"))
+			}
+		}
+		rows := Tally(events)
+		if len(rows) != users {
+			t.Fatalf("%d users: %d rows", users, len(rows))
+		}
+		for i, r := range rows {
+			if want := fmt.Sprintf("user-%d", (i*7)%users); r.UserID != want || r.Requests != 3 || r.PromptTokens != 6 {
+				t.Fatalf("%d users: row %d is %s with %d requests, %d prompt tokens; want %s with 3 and 6", users, i,
+					r.UserID, r.Requests, r.PromptTokens, want)
+			}
+		}
+	}
+}
+
+func BenchmarkTallyGroupCommit(b *testing.B) {
+	day := time.Date(2026, 11, 30, 22, 10, 0, 0, time.UTC)
+	events := make([]*gateway.AuditEvent, 32)
+	for i := range events {
+		events[i] = ev(day, fmt.Sprintf("user-%d", i%4), "", "success", "9", "12")
+		events[i].Metadata["cost"] = "0.000012"
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Tally(events)
 	}
 }
