@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/store/internal/auditrows"
 	"github.com/llmgate/llmgate/store/internal/usagecols"
 	"github.com/llmgate/llmgate/usage"
 )
@@ -24,24 +25,10 @@ func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) e
 	return s.inTx(ctx, func(tx pgx.Tx) error { return appendEvents(ctx, tx, s.auditKeys, events) })
 }
 
-// insertRows are the row counts of the multi-row INSERTs a batch is split into, largest
-// first, ending in 1: per statement, pgx and the protocol cost about as much as encoding one
-// row, so a batch goes in as few statements as they allow.
-var insertRows = [...]int{32, 16, 8, 4, 2, 1}
-
-const insertColumns = 13
-
-// insertQueries[i] inserts insertRows[i] events.
-var insertQueries = func() (q [len(insertRows)]string) {
-	for i, n := range insertRows {
-		rows := make([]string, n)
-		for r := range rows {
-			rows[r] = "(" + usagecols.Placeholders(insertColumns, func(c int) string {
-				return "$" + strconv.Itoa(r*insertColumns+c)
-			}) + ")"
-		}
-		q[i] = `INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, endpoint_name,
-			username, metadata, prev_hash, hash, key_id) VALUES ` + strings.Join(rows, ", ")
+// insertQueries[i] inserts auditrows.Sizes[i] events.
+var insertQueries = func() (q [len(auditrows.Sizes)]string) {
+	for i, n := range auditrows.Sizes {
+		q[i] = auditrows.Query(n, func(k int) string { return "$" + strconv.Itoa(k) })
 	}
 	return q
 }()
@@ -66,22 +53,20 @@ func appendEvents(ctx context.Context, tx pgx.Tx, keys gateway.AuditKeys, events
 	batch := &pgx.Batch{}
 	link := gateway.AcquireLinker(key)
 	defer link.Release()
+	var row auditrows.Row
 	for rest := events; len(rest) > 0; {
-		i := 0
-		for insertRows[i] > len(rest) {
-			i++
-		}
-		args := make([]any, 0, insertColumns*insertRows[i]) // the batch keeps them until sent
-		for _, ev := range rest[:insertRows[i]] {
+		i := auditrows.Fit(len(rest))
+		args := make([]any, 0, auditrows.Columns*auditrows.Sizes[i]) // the batch keeps them until sent
+		for _, ev := range rest[:auditrows.Sizes[i]] {
 			seq++
 			ev.Seq = seq
 			metadata := link.LinkStorable(head, ev)
 			head = ev.Hash
-			args = append(args, ev.Seq, ev.ID, ev.Kind, ev.Timestamp, ev.PerformedBy, ev.EndpointID, ev.EndpointType,
-				ev.EndpointName(), ev.Username(), metadata, ev.PrevHash, ev.Hash, ev.KeyID)
+			row = row.Next(ev, ev.Timestamp, metadata)
+			args = append(args, row[:]...)
 		}
 		batch.Queue(insertQueries[i], args...)
-		rest = rest[insertRows[i]:]
+		rest = rest[auditrows.Sizes[i]:]
 	}
 	batch.Queue(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, head)
 	for _, r := range usage.Tally(events) {

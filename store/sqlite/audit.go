@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/store/internal/auditrows"
 	"github.com/llmgate/llmgate/store/internal/usagecols"
 	"github.com/llmgate/llmgate/usage"
 )
@@ -29,18 +30,11 @@ func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) e
 // auditStatements are the chain-append statements, prepared once on the write pool: every
 // group commit runs them, and parsing and planning them each time was a sizeable share of a
 // commit's CPU. database/sql re-prepares them by itself should the connection be replaced.
-// insert[i] inserts insertRows[i] events at once: per statement, database/sql and the driver
-// cost about as much as one row's insert, so a batch goes in as few statements as they allow.
+// insert[i] inserts auditrows.Sizes[i] events at once.
 type auditStatements struct {
 	head, moveHead, usage *sql.Stmt
-	insert                [len(insertRows)]*sql.Stmt
+	insert                [len(auditrows.Sizes)]*sql.Stmt
 }
-
-// insertRows are the row counts of the prepared multi-row INSERTs, largest first, ending in 1:
-// powers of two, so a batch of up to 63 events takes at most six statements.
-var insertRows = [...]int{32, 16, 8, 4, 2, 1}
-
-const insertColumns = 13
 
 func prepareAudit(ctx context.Context, db *sql.DB) (*auditStatements, error) {
 	var st auditStatements
@@ -52,11 +46,11 @@ func prepareAudit(ctx context.Context, db *sql.DB) (*auditStatements, error) {
 		{&st.moveHead, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`},
 		{&st.usage, usageUpsert},
 	}
-	for i, n := range insertRows {
+	for i, n := range auditrows.Sizes {
 		queries = append(queries, struct {
 			dst   **sql.Stmt
 			query string
-		}{&st.insert[i], insertQuery(n)})
+		}{&st.insert[i], auditrows.Query(n, func(int) string { return "?" })})
 	}
 	for _, q := range queries {
 		stmt, err := db.PrepareContext(ctx, q.query)
@@ -67,13 +61,6 @@ func prepareAudit(ctx context.Context, db *sql.DB) (*auditStatements, error) {
 		*q.dst = stmt
 	}
 	return &st, nil
-}
-
-// insertQuery inserts n events.
-func insertQuery(n int) string {
-	row := "(" + placeholders(insertColumns) + ")"
-	return `INSERT INTO audit_events (seq, id, kind, ts, performed_by, endpoint_id, endpoint_type, endpoint_name,
-		username, metadata, prev_hash, hash, key_id) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
 // Close releases the prepared statements (those never prepared are nil).
@@ -107,28 +94,26 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 	}
 	link := gateway.AcquireLinker(key)
 	defer link.Release()
-	args := make([]any, 0, insertColumns*min(len(events), insertRows[0]))
+	args := make([]any, 0, auditrows.Columns*min(len(events), auditrows.Sizes[0]))
+	var row auditrows.Row
 	for rest := events; len(rest) > 0; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		i := 0
-		for insertRows[i] > len(rest) {
-			i++
-		}
+		i := auditrows.Fit(len(rest))
 		args = args[:0]
-		for _, ev := range rest[:insertRows[i]] {
+		for _, ev := range rest[:auditrows.Sizes[i]] {
 			seq++
 			ev.Seq = seq
 			metadata := link.LinkStorable(head, ev)
 			head = ev.Hash
-			args = append(args, ev.Seq, ev.ID, ev.Kind, millis(ev.Timestamp), ev.PerformedBy, ev.EndpointID,
-				ev.EndpointType, ev.EndpointName(), ev.Username(), metadata, ev.PrevHash, ev.Hash, ev.KeyID)
+			row = row.Next(ev, millis(ev.Timestamp), metadata)
+			args = append(args, row[:]...)
 		}
 		if _, err := tx.StmtContext(run, s.audit.insert[i]).ExecContext(run, args...); err != nil {
 			return err
 		}
-		rest = rest[insertRows[i]:]
+		rest = rest[auditrows.Sizes[i]:]
 	}
 	if _, err = tx.StmtContext(run, s.audit.moveHead).ExecContext(run, seq, head); err != nil {
 		return err
