@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/llmgate/llmgate/gateway"
@@ -19,6 +20,22 @@ func BenchmarkOpenAIQueryDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 		if _, err := DecodeOpenAI(gateway.TypeChat, benchBody); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOpenAIQueryDecodeLarge is BenchmarkOpenAIQueryDecode for a 1 MB message with
+// escapes and non-ASCII text, where the cost is per byte.
+func BenchmarkOpenAIQueryDecodeLarge(b *testing.B) {
+	body := []byte(`{"model":"chat","messages":[{"role":"user","content":"` + strings.Repeat(`Ein Absatz \"zitiert\" über Sätze.\n`, 1<<20/36) + `"}]}`)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ModelName(body); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := DecodeOpenAI(gateway.TypeChat, body); err != nil {
 			b.Fatal(err)
 		}
 	}

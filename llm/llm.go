@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/llmgate/llmgate/gateway"
+	"github.com/llmgate/llmgate/internal/jsonobj"
 )
 
 // Usage is token accounting; nil fields mean the provider reported nothing.
@@ -44,6 +45,9 @@ func (m *Message) Text() (text string, ok bool) {
 	}
 	if c[0] == '"' {
 		var s string
+		if sc := jsonobj.NewScanner(c); sc.Str(&s) && sc.AtEnd() {
+			return s, true
+		}
 		if err := json.Unmarshal(c, &s); err != nil {
 			return "", false
 		}

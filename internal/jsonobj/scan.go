@@ -344,6 +344,25 @@ func (s *Scanner) Int64Ptr(v **int64) bool {
 	return ok
 }
 
+// Float64 reads a number into v as encoding/json does (strconv.ParseFloat, refusing what is
+// out of range); null leaves v as it is.
+func (s *Scanner) Float64(v *float64) bool {
+	if s.Null() {
+		return true
+	}
+	s.Space()
+	start := s.i
+	if !s.Number() {
+		return false
+	}
+	f, err := strconv.ParseFloat(string(s.data[start:s.i]), 64)
+	if err != nil {
+		return false
+	}
+	*v = f
+	return true
+}
+
 // Value reads any value and returns its bytes.
 func (s *Scanner) Value() ([]byte, bool) {
 	s.Space()

@@ -26,6 +26,22 @@ type wireCompletion struct {
 	Usage   *wireUsage             `json:"usage"`
 }
 
+// wireEmbeddings is an embeddings list answer as ParseEmbeddings reads it; each vector is
+// kept raw for decodeVector.
+type wireEmbeddings struct {
+	Model string          `json:"model"`
+	Data  []wireEmbedding `json:"data"`
+	Usage *struct {
+		PromptTokens *int64 `json:"prompt_tokens"`
+		TotalTokens  *int64 `json:"total_tokens"`
+	} `json:"usage"`
+}
+
+type wireEmbedding struct {
+	Index     int             `json:"index"`
+	Embedding json.RawMessage `json:"embedding"`
+}
+
 // decodeAnswer reads an unstreamed answer into w, a *wireChat or *wireCompletion: without
 // reflection when the answer is of the usual shape (decodeChat, decodeCompletion, on the
 // terms decodeChunk keeps), else with encoding/json.
@@ -42,6 +58,11 @@ func decodeAnswer(body []byte, w any) error {
 			return nil
 		}
 		*w = wireCompletion{}
+	case *wireEmbeddings:
+		if decodeEmbeddings(b, w) {
+			return nil
+		}
+		*w = wireEmbeddings{}
 	}
 	return decodeObject(b, w)
 }
@@ -134,4 +155,63 @@ func completionChoice(s *jsonobj.Scanner, c *llm.CompletionChoice) bool {
 		}
 		return s.Unknown(key, "index", "text", "finish_reason")
 	})
+}
+
+// decodeEmbeddings is decodeChat for an embeddings list answer. A vector is a slice of data
+// (json.RawMessage would copy it; nobody changes either).
+func decodeEmbeddings(data []byte, w *wireEmbeddings) bool {
+	s := jsonobj.NewScanner(data)
+	ok := s.ObjectOnce(func(key []byte) bool {
+		switch string(key) {
+		case "model":
+			return s.Str(&w.Model)
+		case "data":
+			return list(&s, &w.Data, func(e *wireEmbedding) bool {
+				return s.ObjectOnce(func(key []byte) bool {
+					switch string(key) {
+					case "index":
+						return index(&s, &e.Index)
+					case "embedding":
+						var ok bool
+						e.Embedding, ok = s.Value()
+						return ok
+					}
+					return s.Unknown(key, "index", "embedding")
+				})
+			})
+		case "usage":
+			if s.Null() {
+				w.Usage = nil
+				return true
+			}
+			w.Usage = &struct {
+				PromptTokens *int64 `json:"prompt_tokens"`
+				TotalTokens  *int64 `json:"total_tokens"`
+			}{}
+			u := w.Usage
+			return s.ObjectOnce(func(key []byte) bool {
+				switch string(key) {
+				case "prompt_tokens":
+					return s.Int64Ptr(&u.PromptTokens)
+				case "total_tokens":
+					return s.Int64Ptr(&u.TotalTokens)
+				}
+				return s.Unknown(key, "prompt_tokens", "total_tokens")
+			})
+		}
+		return s.Unknown(key, "model", "data", "usage")
+	})
+	return ok && s.AtEnd()
+}
+
+// floats is json.Unmarshal of a list of numbers into a []float64 without reflection (an
+// embedding has thousands); false leaves raw to encoding/json.
+func floats(raw []byte) ([]float64, bool) {
+	s := jsonobj.NewScanner(raw)
+	vec := make([]float64, 0, len(raw)/20+1) // about 20 bytes a number, as embeddings are sent
+	ok := s.Array(func() bool {
+		vec = append(vec, 0)
+		return s.Float64(&vec[len(vec)-1])
+	})
+	return vec, ok && s.AtEnd()
 }

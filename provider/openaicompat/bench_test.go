@@ -1,6 +1,9 @@
 package openaicompat
 
 import (
+	"math"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/llmgate/llmgate/gateway"
@@ -26,6 +29,24 @@ func BenchmarkChatBody(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := ChatBody("gpt-4o-mini", r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseEmbeddings is the decoding of one 1536-dimension embedding answer.
+func BenchmarkParseEmbeddings(b *testing.B) {
+	var vec strings.Builder
+	for i := range 1536 {
+		if i > 0 {
+			vec.WriteByte(',')
+		}
+		vec.WriteString(strconv.FormatFloat(math.Sin(float64(i))/10, 'f', -1, 64))
+	}
+	body := []byte(`{"object":"list","data":[{"object":"embedding","index":0,"embedding":[` + vec.String() + `]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":5,"total_tokens":5}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseResponse(gateway.TypeEmbeddings, "m", body); err != nil {
 			b.Fatal(err)
 		}
 	}

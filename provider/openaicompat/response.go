@@ -90,18 +90,8 @@ func ParseCompletion(model string, body []byte) (*llm.CompletionResponse, error)
 // ParseEmbeddings translates an embeddings list body, ordering vectors by index. Vectors sent
 // as base64 (encoding_format "base64", little-endian float32) are decoded too.
 func ParseEmbeddings(model string, body []byte) (*llm.EmbeddingsResponse, error) {
-	var w struct {
-		Model string `json:"model"`
-		Data  []struct {
-			Index     int             `json:"index"`
-			Embedding json.RawMessage `json:"embedding"`
-		} `json:"data"`
-		Usage *struct {
-			PromptTokens *int64 `json:"prompt_tokens"`
-			TotalTokens  *int64 `json:"total_tokens"`
-		} `json:"usage"`
-	}
-	if err := decodeObject(body, &w); err != nil {
+	var w wireEmbeddings
+	if err := decodeAnswer(body, &w); err != nil {
 		return nil, kit.Malformed(err)
 	}
 	if w.Data == nil {
@@ -123,6 +113,9 @@ func ParseEmbeddings(model string, body []byte) (*llm.EmbeddingsResponse, error)
 }
 
 func decodeVector(raw json.RawMessage) ([]float64, error) {
+	if vec, ok := floats(raw); ok {
+		return vec, nil
+	}
 	var vec []float64
 	if err := json.Unmarshal(raw, &vec); err == nil && vec != nil {
 		return vec, nil
