@@ -291,6 +291,9 @@ func readMessage(raw []byte) (m wireMessage, ok bool) {
 	return unmarshalMessage(raw)
 }
 
+// unmarshalMessage is readMessage through encoding/json, apart (and not inlined) so that
+// readMessage's message stays on the stack.
+//
 //go:noinline
 func unmarshalMessage(raw []byte) (m wireMessage, ok bool) {
 	ok = firstByte(raw) == '{' && json.Unmarshal(raw, &m) == nil

@@ -70,7 +70,7 @@ func (s *Scanner) object(member func(key []byte) bool, once bool) bool {
 	s.i++
 	s.depth++
 	defer func() { s.depth-- }()
-	var seenBuf [8][]byte
+	var seenBuf [16][]byte // an OpenAI answer has 8 or 9 members
 	seen := seenBuf[:0]
 	if s.Peek() == '}' {
 		s.i++
