@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -60,6 +62,19 @@ var linkCases = map[string]map[string]string{
 	"nul":        {"k\x00": "v\x00"},
 	"sort order": {"b": "1", "B": "2", "a": "3", "": "4", "ä": "5", "a\x00": "6"},
 	"payload":    {"requestPayload": `{"model":"m","messages":[{"role":"user","content":"<script>&amp;</script>"}]}`},
+	"many keys":  manyKeys(60),
+	"44 keys":    manyKeys(22),
+}
+
+// manyKeys has more entries than the stack arrays and the insertion sort take, many of them
+// sharing their first 8 bytes, so order is decided past the prefix.
+func manyKeys(n int) map[string]string {
+	md := make(map[string]string, n)
+	for i := range n {
+		md[fmt.Sprintf("sharedPrefix%03d", (i*37)%n)] = strconv.Itoa(i)
+		md[fmt.Sprintf("k%d", i)] = "v"
+	}
+	return md
 }
 
 func TestLinkerHashesAndEncodesExactlyAsEncodingJSON(t *testing.T) {
