@@ -108,7 +108,9 @@ type AuditKeys interface {
 // It leaves ev unchanged; a store chaining many events uses one Linker instead.
 func LinkHash(key AuditKey, prevHash string, ev *AuditEvent) string {
 	c := *ev
-	NewLinker(key).Link(prevHash, &c)
+	l := AcquireLinker(key)
+	l.Link(prevHash, &c)
+	l.Release()
 	return c.Hash
 }
 

@@ -101,6 +101,14 @@ func (a *answer) Abort() { a.aborted = true }
 // WriteAnswer writes a complete answer as 200 JSON in the llm/v1 shapes, which MLflow's and
 // OpenAI's clients both read.
 func WriteAnswer(w http.ResponseWriter, resp *llm.Response) {
+	if resp.Chat != nil { // the usual answer, written without reflection (same bytes as WriteJSON)
+		if body, ok := resp.Chat.AppendJSON(make([]byte, 0, 512)); ok {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(append(body, '\n')) // the client may be gone; nothing useful to do
+			return
+		}
+	}
 	var body any = resp.Embeddings
 	switch {
 	case resp.Chat != nil:

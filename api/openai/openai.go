@@ -201,14 +201,6 @@ func writeErrorStatus(w http.ResponseWriter, code int, err *gateway.Error) {
 // written by ChatResponse.AppendJSON, the same bytes httpkit.WriteAnswer writes without its
 // reflection.
 func (Surface) WriteResponse(w http.ResponseWriter, resp *llm.Response) {
-	if resp.Chat != nil {
-		if body, ok := resp.Chat.AppendJSON(make([]byte, 0, 512)); ok {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusOK)
-			_, _ = w.Write(append(body, '\n')) // the client may be gone; nothing useful to do
-			return
-		}
-	}
 	httpkit.WriteAnswer(w, resp)
 }
 

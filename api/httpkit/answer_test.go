@@ -1,21 +1,20 @@
-package openai_test
+package httpkit
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"testing"
 
-	"github.com/llmgate/llmgate/api/httpkit"
-	"github.com/llmgate/llmgate/api/openai"
 	"github.com/llmgate/llmgate/llm"
 )
 
-// TestChatAnswerIsWrittenAsWriteAnswerWritesIt: the OpenAI surface's direct writing of a chat
-// answer gives the status, headers and bytes httpkit.WriteAnswer gives, tool calls included
-// (those still go through it).
-func TestChatAnswerIsWrittenAsWriteAnswerWritesIt(t *testing.T) {
-	content, stop := "Fine <b>&</b> \"x\"\n", "stop"
+// TestChatAnswerIsWrittenAsWriteJSONWritesIt: WriteAnswer writes a chat answer without
+// reflection for the MLflow and OpenAI surfaces alike; the status, headers and bytes are those
+// WriteJSON (encoding/json) gives, tool calls included (those still go through it).
+func TestChatAnswerIsWrittenAsWriteJSONWritesIt(t *testing.T) {
+	content, stop := "Fine <b>&</b> \"x\"\n é \u2028", "stop"
 	answers := []*llm.ChatResponse{
 		{ID: "c", Object: "chat.completion", Created: 1, Model: "m", Usage: llm.NewUsage(1, 2),
 			Choices: []llm.ChatChoice{{Message: llm.ResponseMessage{Role: "assistant", Content: &content}, FinishReason: &stop}}},
@@ -24,10 +23,10 @@ func TestChatAnswerIsWrittenAsWriteAnswerWritesIt(t *testing.T) {
 	}
 	for _, a := range answers {
 		got, want := httptest.NewRecorder(), httptest.NewRecorder()
-		openai.Surface{}.WriteResponse(got, &llm.Response{Chat: a})
-		httpkit.WriteAnswer(want, &llm.Response{Chat: a})
+		WriteAnswer(got, &llm.Response{Chat: a})
+		WriteJSON(want, http.StatusOK, a)
 		if got.Code != want.Code || !reflect.DeepEqual(got.Header(), want.Header()) || got.Body.String() != want.Body.String() {
-			t.Errorf("surface wrote %d %v %q\nWriteAnswer %d %v %q", got.Code, got.Header(), got.Body, want.Code, want.Header(), want.Body)
+			t.Errorf("WriteAnswer wrote %d %v %q\nWriteJSON %d %v %q", got.Code, got.Header(), got.Body, want.Code, want.Header(), want.Body)
 		}
 	}
 }
