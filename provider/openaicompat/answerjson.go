@@ -8,23 +8,20 @@ import (
 	"github.com/llmgate/llmgate/llm"
 )
 
-// wireChat is a chat.completion answer as ParseChat reads it.
-type wireChat struct {
-	ID      string           `json:"id"`
-	Created int64            `json:"created"`
-	Model   string           `json:"model"`
-	Choices []llm.ChatChoice `json:"choices"`
-	Usage   *wireUsage       `json:"usage"`
+// wireAnswer is a chat.completion (wireChat) or text_completion (wireCompletion) answer as
+// ParseChat and ParseCompletion read it: the same envelope around their own choices.
+type wireAnswer[C any] struct {
+	ID      string     `json:"id"`
+	Created int64      `json:"created"`
+	Model   string     `json:"model"`
+	Choices []C        `json:"choices"`
+	Usage   *wireUsage `json:"usage"`
 }
 
-// wireCompletion is a text_completion answer as ParseCompletion reads it.
-type wireCompletion struct {
-	ID      string                 `json:"id"`
-	Created int64                  `json:"created"`
-	Model   string                 `json:"model"`
-	Choices []llm.CompletionChoice `json:"choices"`
-	Usage   *wireUsage             `json:"usage"`
-}
+type (
+	wireChat       = wireAnswer[llm.ChatChoice]
+	wireCompletion = wireAnswer[llm.CompletionChoice]
+)
 
 // wireEmbeddings is an embeddings list answer as ParseEmbeddings reads it; each vector is
 // kept raw for decodeVector.
@@ -69,7 +66,15 @@ func decodeAnswer(body []byte, w any) error {
 
 // decodeChat is json.Unmarshal of a chat.completion answer into w for the shapes it vouches
 // for (FuzzAnswerFastPathMatchesEncodingJSON); false leaves the answer to encoding/json.
-func decodeChat(data []byte, w *wireChat) bool {
+func decodeChat(data []byte, w *wireChat) bool { return decodeEnvelope(data, w, chatChoice) }
+
+// decodeCompletion is decodeChat for a text_completion answer.
+func decodeCompletion(data []byte, w *wireCompletion) bool {
+	return decodeEnvelope(data, w, completionChoice)
+}
+
+// decodeEnvelope reads the envelope both answers share, each choice with choice.
+func decodeEnvelope[C any](data []byte, w *wireAnswer[C], choice func(*jsonobj.Scanner, *C) bool) bool {
 	s := jsonobj.NewScanner(data)
 	ok := s.ObjectOnce(func(key []byte) bool {
 		switch string(key) {
@@ -80,7 +85,7 @@ func decodeChat(data []byte, w *wireChat) bool {
 		case "created":
 			return s.Int64(&w.Created)
 		case "choices":
-			return list(&s, &w.Choices, func(c *llm.ChatChoice) bool { return chatChoice(&s, c) })
+			return list(&s, &w.Choices, func(c *C) bool { return choice(&s, c) })
 		case "usage":
 			return usage(&s, &w.Usage)
 		}
@@ -120,27 +125,6 @@ func message(s *jsonobj.Scanner, m *llm.ResponseMessage) bool {
 		}
 		return s.Unknown(key, "role", "content", "tool_calls")
 	})
-}
-
-// decodeCompletion is decodeChat for a text_completion answer.
-func decodeCompletion(data []byte, w *wireCompletion) bool {
-	s := jsonobj.NewScanner(data)
-	ok := s.ObjectOnce(func(key []byte) bool {
-		switch string(key) {
-		case "id":
-			return s.Str(&w.ID)
-		case "model":
-			return s.Str(&w.Model)
-		case "created":
-			return s.Int64(&w.Created)
-		case "choices":
-			return list(&s, &w.Choices, func(c *llm.CompletionChoice) bool { return completionChoice(&s, c) })
-		case "usage":
-			return usage(&s, &w.Usage)
-		}
-		return s.Unknown(key, "id", "model", "created", "choices", "usage")
-	})
-	return ok && s.AtEnd()
 }
 
 func completionChoice(s *jsonobj.Scanner, c *llm.CompletionChoice) bool {
