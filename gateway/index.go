@@ -40,11 +40,6 @@ func newIndex[K comparable, V any](shardOf func(K) uint64, hint int) *index[K, V
 
 func (x *index[K, V]) get(k K) V { return x.shards[x.shardOf(k)%indexShards][k] }
 
-func (x *index[K, V]) lookup(k K) (V, bool) {
-	v, ok := x.shards[x.shardOf(k)%indexShards][k]
-	return v, ok
-}
-
 func (x *index[K, V]) len() int { return x.n }
 
 // set is for building a fresh index only: it changes x in place.

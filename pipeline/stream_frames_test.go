@@ -44,6 +44,23 @@ func (b *piecesBody) Read(p []byte) (int, error) {
 
 func (b *piecesBody) Close() error { return nil }
 
+// streamEnv is a pipeline with user's key and an endpoint "chat" on the real OpenAI provider,
+// whose upstream answers every call with a stream arriving in reads (one Read each).
+func streamEnv(tb testing.TB, user string, reads ...string) (*pipelinetest.Env, string) {
+	upstream := func(context.Context, *provider.HTTPRequest) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"text/event-stream"}},
+			Body: &piecesBody{pieces: append([]string(nil), reads...)}}, nil
+	}
+	env := pipelinetest.New(tb, pipelinetest.Options{Providers: []*provider.Spec{openaiprovider.Spec},
+		Pipeline: pipeline.Options{Transport: upstream}})
+	_, key := env.User(user)
+	env.Endpoint("chat", gateway.TypeChat, "gpt-4o-mini", func(in *app.EndpointInput) {
+		in.Provider = "openai"
+		in.Config = map[string]app.ConfigValue{openaiprovider.KeyAPIKey: {Value: pipelinetest.UpstreamKey}}
+	})
+	return env, key
+}
+
 // TestStreamSendsItsFirstEventAloneThenEachReadInOneFrame: through the real OpenAI provider,
 // whose decoder hands events over one by one, the stream's first event is written and flushed
 // on its own as soon as it is translated, even though the same upstream read brought two more;
@@ -61,17 +78,7 @@ func TestStreamSendsItsFirstEventAloneThenEachReadInOneFrame(t *testing.T) {
 			`data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":3,"total_tokens":6}}` + "\n\n" +
 			"data: [DONE]\n\n",
 	}
-	upstream := func(context.Context, *provider.HTTPRequest) (*http.Response, error) {
-		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"text/event-stream"}},
-			Body: &piecesBody{pieces: append([]string(nil), reads...)}}, nil
-	}
-	env := pipelinetest.New(t, pipelinetest.Options{Providers: []*provider.Spec{openaiprovider.Spec},
-		Pipeline: pipeline.Options{Transport: upstream}})
-	_, key := env.User("ada")
-	env.Endpoint("chat", gateway.TypeChat, "gpt-4o-mini", func(in *app.EndpointInput) {
-		in.Provider = "openai"
-		in.Config = map[string]app.ConfigValue{openaiprovider.KeyAPIKey: {Value: pipelinetest.UpstreamKey}}
-	})
+	env, key := streamEnv(t, "ada", reads...)
 	q := pipeline.Query{Surface: openai.Surface{}, Type: gateway.TypeChat, Caller: app.Caller{APIKey: key},
 		Body: body(`{"model":"chat","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`)}
 	var out framesSink

@@ -160,17 +160,7 @@ func BenchmarkStreamFirstFrame(b *testing.B) {
 	event := `data: {"choices":[{"delta":{"content":"word "},"finish_reason":null,"index":0,"logprobs":null}],"created":1796363304,"id":"fake-1796363304883959308","model":"gpt-4o-mini","object":"chat.completion.chunk","usage":null}` + "\n\n"
 	answer := strings.Repeat(event, 8) + `data: {"choices":[{"delta":{},"finish_reason":"stop","index":0,"logprobs":null}],"created":1796363304,"id":"fake-1796363304883959308","model":"gpt-4o-mini","object":"chat.completion.chunk","usage":null}` + "\n\n" +
 		`data: {"choices":[],"created":1796363304,"id":"fake-1796363304883959308","model":"gpt-4o-mini","object":"chat.completion.chunk","usage":{"prompt_tokens":12,"completion_tokens":16,"total_tokens":28}}` + "\n\ndata: [DONE]\n\n"
-	upstream := func(context.Context, *provider.HTTPRequest) (*http.Response, error) {
-		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"text/event-stream"}},
-			Body: &piecesBody{pieces: []string{answer}}}, nil
-	}
-	env := pipelinetest.New(b, pipelinetest.Options{Providers: []*provider.Spec{openaiprovider.Spec},
-		Pipeline: pipeline.Options{Transport: upstream}})
-	_, key := env.User("bench")
-	env.Endpoint("chat", gateway.TypeChat, "gpt-4o-mini", func(in *app.EndpointInput) {
-		in.Provider = "openai"
-		in.Config = map[string]app.ConfigValue{openaiprovider.KeyAPIKey: {Value: pipelinetest.UpstreamKey}}
-	})
+	env, key := streamEnv(b, "bench", answer)
 	q := pipeline.Query{Surface: openai.Surface{}, Type: gateway.TypeChat, Caller: app.Caller{APIKey: key},
 		Body: body(`{"model":"chat","stream":true,"messages":[{"role":"user","content":"Say hello in a few words"}]}`)}
 	var firsts []time.Duration
