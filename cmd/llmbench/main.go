@@ -171,6 +171,11 @@ func run(cfg *config) error {
 	defer peers.stop()
 	targets = append(targets, peers.targets()...)
 	fmt.Printf("llmbench: %v per phase after %v warm-up, concurrency %v, loopback, fake upstream without delay\n\n", cfg.duration, cfg.warmup, cfg.concurrency)
+	// Measured in the gateways' own directory, before any load, so nothing else competes.
+	sync, err := measureSync(dir)
+	if err != nil {
+		return fmt.Errorf("measuring the disk's fsync: %w", err)
+	}
 	var runs [][]result
 	for i := range cfg.runs {
 		if cfg.runs > 1 {
@@ -183,6 +188,7 @@ func run(cfg *config) error {
 		runs = append(runs, rows)
 	}
 	sum := summarize(runs)
+	sum.sync = sync
 	rows := sum.rows
 	mem, err := gw.readMemory()
 	if err != nil {

@@ -58,6 +58,12 @@ func printReport(out io.Writer, sum summary, mem memory, errorLogs int64) {
 			fmt.Fprintln(out, l)
 		}
 	}
+	if lines := syncLines(rows, sum.sync); len(lines) > 0 {
+		fmt.Fprintln(out, "\nthe floor of an answer that waits for its event's fsync:")
+		for _, l := range lines {
+			fmt.Fprintln(out, l)
+		}
+	}
 
 	fmt.Fprintf(out, "\ngateway memory at the end: RSS %.1f MiB (peak %.1f MiB); error lines in its log: %d\n",
 		float64(mem.rssKiB)/1024, float64(mem.peakKiB)/1024, errorLogs)

@@ -16,6 +16,8 @@ type summary struct {
 	rows     []result
 	verdicts []string
 	runs     int
+	// sync is the disk's write-and-fsync round (disk.go), measured once before the phases.
+	sync syncCost
 }
 
 // summarize reduces the runs (each the same phases in the same order) to medians.
