@@ -7,49 +7,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/llmgate/llmgate/internal/procstat"
 )
 
 // A Python server is a tree of processes (the CLI, uvicorn or gunicorn, its workers), so the
 // bench charges a target with the CPU and memory of its whole process tree. For the Go
 // processes, which have no children, the tree is the process itself.
 
-// procStat is what the bench reads from /proc/<pid>/stat.
-type procStat struct {
-	ppid int
-	// cpu is user plus system time of the process and of its children it has reaped (a
-	// worker that died during a phase still counts).
-	cpu time.Duration
-}
-
-// parseStat reads the parent and the CPU times from the text of /proc/<pid>/stat.
-func parseStat(raw string) (procStat, error) {
-	end := strings.LastIndexByte(raw, ')') // the command name is in parentheses and may hold spaces
-	if end < 0 {
-		return procStat{}, fmt.Errorf("no command name in %.60q", raw)
-	}
-	f := strings.Fields(raw[end+1:])
-	if len(f) < 15 {
-		return procStat{}, fmt.Errorf("short stat %.60q", raw)
-	}
-	ppid, err := strconv.Atoi(f[1])
-	if err != nil {
-		return procStat{}, fmt.Errorf("parent pid %q: %w", f[1], err)
-	}
-	var ticks int64
-	for _, i := range []int{11, 12, 13, 14} { // utime, stime, cutime, cstime
-		n, err := strconv.ParseInt(f[i], 10, 64)
-		if err != nil {
-			return procStat{}, fmt.Errorf("CPU field %d %q: %w", i, f[i], err)
-		}
-		ticks += n
-	}
-	return procStat{ppid: ppid, cpu: time.Duration(ticks) * clockTick}, nil
-}
-
 // readStats reads every process's stat; processes that end while it reads are skipped.
-func readStats() map[int]procStat {
+func readStats() map[int]procstat.Stat {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	out := make(map[int]procStat, len(dirs))
+	out := make(map[int]procstat.Stat, len(dirs))
 	for _, d := range dirs {
 		pid, err := strconv.Atoi(filepath.Base(d))
 		if err != nil {
@@ -59,7 +28,7 @@ func readStats() map[int]procStat {
 		if err != nil {
 			continue
 		}
-		if st, err := parseStat(string(raw)); err == nil {
+		if st, err := procstat.Parse(string(raw)); err == nil {
 			out[pid] = st
 		}
 	}
@@ -67,10 +36,10 @@ func readStats() map[int]procStat {
 }
 
 // tree is root and all its descendants, root first.
-func tree(root int, stats map[int]procStat) []int {
+func tree(root int, stats map[int]procstat.Stat) []int {
 	children := make(map[int][]int)
 	for pid, st := range stats {
-		children[st.ppid] = append(children[st.ppid], pid)
+		children[st.PPID] = append(children[st.PPID], pid)
 	}
 	out := []int{root}
 	for i := 0; i < len(out); i++ {
@@ -87,7 +56,7 @@ func treeCPU(root int) (time.Duration, error) {
 	}
 	var sum time.Duration
 	for _, pid := range tree(root, stats) {
-		sum += stats[pid].cpu
+		sum += stats[pid].CPU
 	}
 	return sum, nil
 }

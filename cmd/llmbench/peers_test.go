@@ -10,33 +10,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/llmgate/llmgate/internal/procstat"
 )
 
-func TestParseStatReadsTheParentAndTheCPUOfTheProcessAndItsReapedChildren(t *testing.T) {
-	// pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
-	raw := "4242 (uvicorn: (worker) 1) S 4200 4200 4200 0 -1 4194560 100 0 0 0 150 50 30 20 20 0 3 0 1000 1000000 2000\n"
-	st, err := parseStat(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.ppid != 4200 || st.cpu != 250*clockTick {
-		t.Fatalf("parseStat = %+v, want parent 4200 and (150+50+30+20) ticks", st)
-	}
-	for _, bad := range []string{"", "4242 no parentheses", "4242 (x) S 1 2 3", "4242 (x) S one 1 1 0 -1 0 0 0 0 0 1 1 1 1"} {
-		if _, err := parseStat(bad); err == nil {
-			t.Errorf("parseStat(%q) accepted", bad)
-		}
-	}
-}
-
 func TestTreeIsTheRootAndEveryDescendant(t *testing.T) {
-	stats := map[int]procStat{
-		1:  {ppid: 0},
-		10: {ppid: 1},  // the Python server's CLI
-		11: {ppid: 10}, // uvicorn's supervisor
-		12: {ppid: 11}, // a worker
-		13: {ppid: 11}, // another worker
-		20: {ppid: 1},  // an unrelated process
+	stats := map[int]procstat.Stat{
+		1:  {PPID: 0},
+		10: {PPID: 1},  // the Python server's CLI
+		11: {PPID: 10}, // uvicorn's supervisor
+		12: {PPID: 11}, // a worker
+		13: {PPID: 11}, // another worker
+		20: {PPID: 1},  // an unrelated process
 	}
 	got := tree(10, stats)
 	slices.Sort(got)

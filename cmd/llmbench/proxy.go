@@ -79,6 +79,3 @@ func startProxy(target string) (*process, error) {
 	p.url = "http://" + strings.TrimSpace(line)
 	return p, nil
 }
-
-// clockTick is Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat.
-const clockTick = 10 * time.Millisecond
