@@ -172,7 +172,7 @@ func run(cfg *config) error {
 	targets = append(targets, peers.targets()...)
 	fmt.Printf("llmbench: %v per phase after %v warm-up, concurrency %v, loopback, fake upstream without delay\n\n", cfg.duration, cfg.warmup, cfg.concurrency)
 	// Measured in the gateways' own directory, before any load, so nothing else competes.
-	sync, err := measureSync(dir)
+	floor, err := measureSync(dir)
 	if err != nil {
 		return fmt.Errorf("measuring the disk's fsync: %w", err)
 	}
@@ -188,7 +188,7 @@ func run(cfg *config) error {
 		runs = append(runs, rows)
 	}
 	sum := summarize(runs)
-	sum.sync = sync
+	sum.sync = floor
 	rows := sum.rows
 	mem, err := gw.readMemory()
 	if err != nil {
