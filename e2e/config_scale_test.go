@@ -5,8 +5,9 @@ package e2e
 // Scale of configuration (issue 13, target 5): start-up time and memory of a gateway holding
 // 10,000 endpoints, 100,000 users and 100,000 API keys, that an admin change is still seen on
 // the next request, its CPU per query against an empty gateway's (config_cpu_test.go), and
-// (SCALE_SOAK=20m) that RSS stays flat under steady load. Run with `make bench-scale` (go test -tags scale); the state is created through the admin operations,
-// as the CLI would, while the gateway is stopped. SCALE_DIR keeps the seeded data directory
+// (SCALE_SOAK=20m) that RSS stays flat under steady load. Run with `make bench-scale` (go test
+// -tags scale); the state is created through the admin operations, as the CLI would, while the
+// gateway is stopped. SCALE_DIR keeps the seeded data directory
 // between runs (seeding takes minutes); a directory seeded before is reused as it is.
 
 import (
