@@ -240,7 +240,8 @@ type EventStreamDecoder interface {
 	StreamDecoder
 	// FeedEach is Feed calling emit with each event's chunks, in order, instead of returning
 	// them (events that translate to no chunk are skipped). An error from emit stops it and is
-	// returned as it is; Feed's errors come after the chunks of the events before them.
+	// returned as it is; Feed's errors come after the chunks of the events before them. The
+	// slice emit gets is valid during the call only: emit copies the chunks it keeps.
 	FeedEach(p []byte, emit func([]llm.Chunk) error) error
 }
 

@@ -27,6 +27,10 @@ type streamHandler struct {
 	finished bool
 	// id and model are the last chunk's, reused while the stream repeats them (decodeChunk).
 	id, model string
+	// w and out are reused from one event to the next, so an event costs no allocation for
+	// them: the slice OnEvent returns is valid until its next call (sse.Handler).
+	w   wireChunk
+	out [1]llm.Chunk
 }
 
 type wireChunk struct {
@@ -60,10 +64,11 @@ func (h *streamHandler) OnEvent(ev sse.Event) ([]llm.Chunk, error) {
 	if h.done {
 		return nil, nil // nothing after [DONE] is meaningful
 	}
-	var w wireChunk
-	if !decodeChunk(data, &w, h.id, h.model) { // the common shapes take the fast path (chunkjson.go)
-		w = wireChunk{}
-		if err := decodeObject(data, &w); err != nil {
+	w := &h.w
+	*w = wireChunk{}
+	if !decodeChunk(data, w, h.id, h.model) { // the common shapes take the fast path (chunkjson.go)
+		*w = wireChunk{}
+		if err := decodeObject(data, w); err != nil {
 			return nil, gateway.Wrap(gateway.CodeUpstream, err, "malformed upstream stream")
 		}
 	}
@@ -93,7 +98,8 @@ func (h *streamHandler) OnEvent(ev sse.Event) ([]llm.Chunk, error) {
 	if len(chunk.Choices) == 0 && chunk.Usage == nil {
 		return nil, nil
 	}
-	return []llm.Chunk{chunk}, nil
+	h.out[0] = chunk
+	return h.out[:], nil
 }
 
 func (h *streamHandler) Finish() ([]llm.Chunk, error) {

@@ -9,7 +9,8 @@ import (
 // Handler turns the events of one provider stream into canonical chunks.
 type Handler interface {
 	// OnEvent translates one complete event. A provider error event is returned as a
-	// *gateway.Error.
+	// *gateway.Error. The slice (not the chunks in it) may be the handler's own, reused by
+	// its next call: callers copy the chunks they keep.
 	OnEvent(ev Event) ([]llm.Chunk, error)
 	// Finish is called once at EOF; it errors if the provider never said it was done.
 	Finish() ([]llm.Chunk, error)
