@@ -304,23 +304,45 @@ const derivePurpose = "llmgate audit chain key v1"
 // LLMGATE_MASTER_KEY share the chain key without more configuration, and
 // `llmgate secrets rotate-master-key` rotates the chain key with it (older master keys stay
 // in the ring, so older events verify). Ids are "m-<master key id>".
+//
+// Every group commit asks for the current key, so the derived keys are kept while the master
+// ring reports the same generation (see Generation) and derived again only after it changed.
 type DerivedKeyring struct {
 	master MasterKeys
 
 	mu       sync.Mutex
 	reloaded time.Time
+	// derived are the keys derived at generation gen; valid once derived and only while the
+	// master ring tells its generation (a MasterKeys without one is derived from every time).
+	derived []gateway.AuditKey
+	gen     uint64
+	valid   bool
 }
+
+// generations is implemented by master keyrings that can tell, cheaply, that they changed:
+// equal generations mean equal keys.
+type generations interface{ Generation() uint64 }
 
 var _ gateway.AuditKeys = (*DerivedKeyring)(nil)
 
 // NewDerivedKeyring derives chain keys from master.
 func NewDerivedKeyring(master MasterKeys) *DerivedKeyring { return &DerivedKeyring{master: master} }
 
+// keys returns the derived keys, newest first; callers must not modify them. Caller holds mu.
 func (d *DerivedKeyring) keys() []gateway.AuditKey {
+	g, tracked := d.master.(generations)
+	var gen uint64
+	if tracked {
+		gen = g.Generation()
+		if d.valid && gen == d.gen {
+			return d.derived
+		}
+	}
 	keys := d.master.DerivedKeys(derivePurpose)
 	for i := range keys {
 		keys[i].ID = "m-" + keys[i].ID
 	}
+	d.derived, d.gen, d.valid = keys, gen, tracked
 	return keys
 }
 
@@ -328,14 +350,13 @@ func (d *DerivedKeyring) keys() []gateway.AuditKey {
 // at most once a second so a rotation by another process is picked up.
 func (d *DerivedKeyring) Current() (gateway.AuditKey, error) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	if time.Since(d.reloaded) > time.Second {
 		d.reloaded = time.Now()
 		if err := d.master.Reload(); err != nil {
-			d.mu.Unlock()
 			return gateway.AuditKey{}, err
 		}
 	}
-	d.mu.Unlock()
 	keys := d.keys()
 	if len(keys) == 0 {
 		return gateway.AuditKey{}, gateway.Errorf(gateway.CodeInternal, "no master key to derive the audit key from")
@@ -345,6 +366,8 @@ func (d *DerivedKeyring) Current() (gateway.AuditKey, error) {
 
 // Lookup finds a derived key by id, rereading the master key file once on a miss.
 func (d *DerivedKeyring) Lookup(id string) (gateway.AuditKey, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if k, ok := findKey(d.keys(), id); ok {
 		return k, true
 	}

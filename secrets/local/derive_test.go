@@ -34,3 +34,39 @@ func TestDerivedKeysFollowTheMasterKeys(t *testing.T) {
 		t.Fatalf("after rotation %+v, before %+v", after, before)
 	}
 }
+
+// TestGenerationMovesOnlyWithTheKeys: rereading an unchanged file keeps the generation (so
+// derived keys cached against it stay), a rotation here or by another process moves it.
+func TestGenerationMovesOnlyWithTheKeys(t *testing.T) {
+	dir := t.TempDir()
+	kr, err := LoadKeyring(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := kr.Generation()
+	if err := kr.Reload(); err != nil || kr.Generation() != gen {
+		t.Fatalf("rereading the same file moved the generation %d -> %d (%v)", gen, kr.Generation(), err)
+	}
+	next, err := generateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kr.addPrimary(next); err != nil || kr.Generation() == gen {
+		t.Fatalf("a rotation kept the generation %d (%v)", gen, err)
+	}
+	other, err := LoadKeyring(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := generateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.addPrimary(third); err != nil {
+		t.Fatal(err)
+	}
+	gen = kr.Generation()
+	if err := kr.Reload(); err != nil || kr.Generation() == gen || kr.primary().id != third.id {
+		t.Fatalf("another process's rotation: generation %d -> %d, primary %s (%v)", gen, kr.Generation(), kr.primary().id, err)
+	}
+}

@@ -44,6 +44,9 @@ type Keyring struct {
 
 	mu   sync.RWMutex
 	keys []masterKey
+	// gen counts the changes to keys, so holders of keys derived from them (the audit chain
+	// key, derived on every group commit) recompute only after a rotation, not on every reread.
+	gen uint64
 }
 
 // LoadKeyring returns the master keys. envKey (LLMGATE_MASTER_KEY, base64 of 32 bytes) wins
@@ -115,8 +118,39 @@ func (kr *Keyring) Reload() error {
 	}
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
-	kr.keys = mergeKeys(fileKeys, kr.keys)
+	kr.setKeys(mergeKeys(fileKeys, kr.keys))
 	return nil
+}
+
+// Generation changes whenever the ring does (a rotation here or, after Reload, by another
+// process); equal generations mean equal keys.
+func (kr *Keyring) Generation() uint64 {
+	kr.mu.RLock()
+	defer kr.mu.RUnlock()
+	return kr.gen
+}
+
+// setKeys replaces the ring, moving the generation on only if a key was added or reordered:
+// a reread that found the same file leaves it, and derived keys cached against it, alone.
+// Caller holds mu.
+func (kr *Keyring) setKeys(keys []masterKey) {
+	if !sameIDs(keys, kr.keys) {
+		kr.gen++
+	}
+	kr.keys = keys
+}
+
+// sameIDs says whether a and b name the same keys in the same order (an id derives from its key).
+func sameIDs(a, b []masterKey) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].id != b[i].id {
+			return false
+		}
+	}
+	return true
 }
 
 // mergeKeys returns first followed by the keys of rest not in first, order kept.
@@ -146,7 +180,7 @@ func (kr *Keyring) addPrimary(key masterKey) error {
 	if err := writeKeyFile(kr.path, keys); err != nil {
 		return err
 	}
-	kr.keys = keys
+	kr.setKeys(keys)
 	return nil
 }
 
