@@ -23,9 +23,17 @@ func (s *Store) AppendAudit(ctx context.Context, events []*gateway.AuditEvent) e
 	if len(events) == 0 {
 		return nil
 	}
-	err := s.inWrite(ctx, func(tx *sql.Tx) error { return s.appendEvents(ctx, tx, events) })
+	err := s.retryBusy(ctx, func() error { return s.appendRaw(ctx, events) })
 	return dbError(err)
 }
+
+// The chain-append statements. insertQuery(n) inserts n events at once.
+const (
+	headQuery     = `SELECT seq, hash FROM audit_head WHERE id = 1`
+	moveHeadQuery = `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`
+)
+
+func insertQuery(n int) string { return auditrows.Query(n, func(int) string { return "?" }) }
 
 // auditStatements are the chain-append statements, prepared once on the write pool: every
 // group commit runs them, and parsing and planning them each time was a sizeable share of a
@@ -42,15 +50,15 @@ func prepareAudit(ctx context.Context, db *sql.DB) (*auditStatements, error) {
 		dst   **sql.Stmt
 		query string
 	}{
-		{&st.head, `SELECT seq, hash FROM audit_head WHERE id = 1`},
-		{&st.moveHead, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`},
+		{&st.head, headQuery},
+		{&st.moveHead, moveHeadQuery},
 		{&st.usage, usageUpsert},
 	}
 	for i, n := range auditrows.Sizes {
 		queries = append(queries, struct {
 			dst   **sql.Stmt
 			query string
-		}{&st.insert[i], auditrows.Query(n, func(int) string { return "?" })})
+		}{&st.insert[i], insertQuery(n)})
 	}
 	for _, q := range queries {
 		stmt, err := db.PrepareContext(ctx, q.query)
@@ -74,18 +82,52 @@ func (st *auditStatements) Close() error {
 	return errors.Join(errs...)
 }
 
+// chain runs the chain-append statements of one write transaction: on a database/sql Tx
+// (mutations) or on the raw write connection (AppendAudit, appendconn.go).
+type chain interface {
+	head(ctx context.Context) (seq int64, hash string, err error)
+	insert(ctx context.Context, i int, args []any) error
+	moveHead(ctx context.Context, seq int64, hash string) error
+	upsertUsage(ctx context.Context, args []any) error
+}
+
+// txChain runs the prepared statements on tx.
+type txChain struct {
+	tx *sql.Tx
+	st *auditStatements
+}
+
+func (c txChain) head(ctx context.Context) (seq int64, hash string, err error) {
+	err = c.tx.StmtContext(ctx, c.st.head).QueryRowContext(ctx).Scan(&seq, &hash)
+	return seq, hash, err
+}
+
+func (c txChain) insert(ctx context.Context, i int, args []any) error {
+	_, err := c.tx.StmtContext(ctx, c.st.insert[i]).ExecContext(ctx, args...)
+	return err
+}
+
+func (c txChain) moveHead(ctx context.Context, seq int64, hash string) error {
+	_, err := c.tx.StmtContext(ctx, c.st.moveHead).ExecContext(ctx, seq, hash)
+	return err
+}
+
+func (c txChain) upsertUsage(ctx context.Context, args []any) error {
+	_, err := c.tx.StmtContext(ctx, c.st.usage).ExecContext(ctx, args...)
+	return err
+}
+
 // appendEvents links events to the stored chain head and moves the head past them. It must
-// run inside a write transaction.
+// run inside a write transaction, on whose statements c runs.
 //
 // The statements run under ctx's values but not its cancellation: for a context that can end
 // the driver starts a watcher goroutine around every statement, which cost more than the
 // insert itself. A batch's statements take microseconds each; ctx is checked between them, and
 // the transaction, begun with ctx, still rolls back when ctx ends.
-func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.AuditEvent) error {
+func (s *Store) appendEvents(ctx context.Context, c chain, events []*gateway.AuditEvent) error {
 	run := context.WithoutCancel(ctx)
-	var seq int64
-	var head string
-	if err := tx.StmtContext(run, s.audit.head).QueryRowContext(run).Scan(&seq, &head); err != nil {
+	seq, head, err := c.head(run)
+	if err != nil {
 		return err
 	}
 	key, err := gateway.CurrentAuditKey(s.auditKeys)
@@ -110,17 +152,16 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []*gateway.
 			row = row.Next(ev, millis(ev.Timestamp), metadata)
 			args = append(args, row[:]...)
 		}
-		if _, err := tx.StmtContext(run, s.audit.insert[i]).ExecContext(run, args...); err != nil {
+		if err := c.insert(run, i, args); err != nil {
 			return err
 		}
 		rest = rest[auditrows.Sizes[i]:]
 	}
-	if _, err = tx.StmtContext(run, s.audit.moveHead).ExecContext(run, seq, head); err != nil {
+	if err := c.moveHead(run, seq, head); err != nil {
 		return err
 	}
-	upsert := tx.StmtContext(run, s.audit.usage)
 	for _, r := range usage.Tally(events) {
-		if _, err := upsert.ExecContext(run, usagecols.Args(r)...); err != nil {
+		if err := c.upsertUsage(run, usagecols.Args(r)); err != nil {
 			return err
 		}
 	}

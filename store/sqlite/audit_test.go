@@ -21,7 +21,7 @@ func TestAppendWhoseContextEndsInsideItsTransactionCommitsNothing(t *testing.T) 
 	}
 	defer tx.Rollback()
 	cancel() // after the transaction began, before its events are appended
-	if err := s.appendEvents(ctx, tx, []*gateway.AuditEvent{queryEvent(1), queryEvent(2)}); err == nil {
+	if err := s.appendEvents(ctx, txChain{tx, s.audit}, []*gateway.AuditEvent{queryEvent(1), queryEvent(2)}); err == nil {
 		if err = tx.Commit(); err == nil {
 			t.Fatal("an append whose context ended committed")
 		}

@@ -41,8 +41,10 @@ type Store struct {
 	// read runs deferred transactions, which in WAL mode see one consistent snapshot without
 	// blocking or being blocked by the writer.
 	read *sql.DB
-	// audit holds the write pool's prepared chain-append statements.
+	// audit holds the write pool's prepared chain-append statements (mutations).
 	audit *auditStatements
+	// raw holds the statements AppendAudit runs on the write connection itself.
+	raw rawAudit
 	// auditKeys chain new events (HMAC); nil: the legacy unkeyed scheme.
 	auditKeys gateway.AuditKeys
 	// stopCheckpoints ends the checkpointer, which closes checkpointsDone (checkpoint.go).
@@ -118,19 +120,26 @@ func (s *Store) Close() error {
 		s.stopCheckpoints()
 		<-s.checkpointsDone
 	}
-	var stmtErr error
+	var stmtErr, rawErr error
 	if s.audit != nil {
 		stmtErr = s.audit.Close()
 	}
-	return errors.Join(stmtErr, s.write.Close(), s.read.Close())
+	rawErr = s.raw.close(s.write)
+	return errors.Join(stmtErr, rawErr, s.write.Close(), s.read.Close())
 }
 
 // inWrite runs fn in an immediate transaction, retrying the whole transaction when another
 // process held the lock longer than the busy timeout. fn must be safe to run again.
 func (s *Store) inWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.retryBusy(ctx, func() error { return s.writeOnce(ctx, fn) })
+}
+
+// retryBusy runs once, a whole write transaction, again while it fails because another
+// process held the lock longer than the busy timeout.
+func (s *Store) retryBusy(ctx context.Context, once func() error) error {
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		if err = s.writeOnce(ctx, fn); !isBusy(err) {
+		if err = once(); !isBusy(err) {
 			return err
 		}
 		select {
@@ -177,7 +186,7 @@ func (s *Store) mutate(ctx context.Context, ev *gateway.AuditEvent, change func(
 		if err := tx.QueryRowContext(ctx, `UPDATE state SET version = version + 1 WHERE id = 1 RETURNING version`).Scan(&version); err != nil {
 			return err
 		}
-		return s.appendEvents(ctx, tx, []*gateway.AuditEvent{ev})
+		return s.appendEvents(ctx, txChain{tx, s.audit}, []*gateway.AuditEvent{ev})
 	})
 	if err != nil {
 		return dbError(err)
