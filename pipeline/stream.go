@@ -44,6 +44,9 @@ type streamer struct {
 	// id and model of the latest chunk for the text it still holds at the end.
 	scrub *chunkScrubber
 	last  llm.Chunk
+	// onEvent is relayEvent as FeedEach's emit, and failed what stopped it (feed).
+	onEvent func([]llm.Chunk) error
+	failed  *gateway.Error
 }
 
 // stream relays the upstream stream. It never buffers the answer beyond one read: what each
@@ -90,16 +93,12 @@ func (s *streamer) feed(dec provider.StreamDecoder, b []byte) *gateway.Error {
 	var failed *gateway.Error // ours: a malformed chunk, or the client gone
 	var err error             // the decoder's
 	if ed, ok := dec.(provider.EventStreamDecoder); ok {
-		err = ed.FeedEach(b, func(chunks []llm.Chunk) error {
-			failed = s.relay(chunks)
-			if failed == nil && !s.started {
-				failed = s.send()
-			}
-			if failed != nil {
-				return failed
-			}
-			return nil
-		})
+		if s.onEvent == nil {
+			s.onEvent = s.relayEvent // bound once per stream: a read allocates no closure
+		}
+		s.failed = nil
+		err = ed.FeedEach(b, s.onEvent)
+		failed = s.failed
 	} else {
 		var chunks []llm.Chunk
 		chunks, err = dec.Feed(b)
@@ -115,6 +114,19 @@ func (s *streamer) feed(dec provider.StreamDecoder, b []byte) *gateway.Error {
 	}
 	if err != nil {
 		return streamError(err)
+	}
+	return nil
+}
+
+// relayEvent relays the chunks of one event for feed (FeedEach's emit), sending the stream's
+// first frame at once; what stops it is kept in s.failed.
+func (s *streamer) relayEvent(chunks []llm.Chunk) error {
+	s.failed = s.relay(chunks)
+	if s.failed == nil && !s.started {
+		s.failed = s.send()
+	}
+	if s.failed != nil {
+		return s.failed
 	}
 	return nil
 }
