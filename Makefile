@@ -36,7 +36,7 @@ bench-audit:
 
 # Start-up time and RSS with 10,000 endpoints, 100,000 users and 100,000 API keys (seeded through the
 # admin operations; takes a few minutes), and that an admin change is seen at once; PASS/FAIL against
-# start-up ≤ 2 s, RSS ≤ 60 MiB and CPU per query within 1.10× an empty gateway's, measured beside it.
+# start-up ≤ 2 s, RSS ≤ 60 MiB and CPU per query within 1.10× that of a gateway beside it holding only its callers.
 # SCALE_SOAK=20m adds a soak at steady load (SCALE_SOAK_RPS, 100/s) that passes when RSS stays
 # within ±5 %; SCALE_DIR=dir keeps the seeded data for the next run.
 bench-scale: build
