@@ -19,8 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +27,7 @@ import (
 	"github.com/llmgate/llmgate/fakeupstream"
 	"github.com/llmgate/llmgate/gateway"
 	"github.com/llmgate/llmgate/internal/e2e"
+	"github.com/llmgate/llmgate/internal/procstat"
 	"github.com/llmgate/llmgate/provider/registry"
 	ratememory "github.com/llmgate/llmgate/ratelimit/memory"
 	"github.com/llmgate/llmgate/secrets/local"
@@ -157,13 +156,7 @@ func statusMiB(t *testing.T, pid int, field string) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == field {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
+	return float64(procstat.KiB(string(raw), field)) / 1024
 }
 
 // seedConfiguration creates the users, their keys and the endpoints through the admin

@@ -193,11 +193,16 @@ func pipelineMetadata() map[string]string {
 		"userAgent": "OpenAI/Python 1.99.9", "api": "openai", "organizationIds": "", "cost": "0.000012", "currency": "USD"}
 }
 
-func BenchmarkLinkPipelineEvent(b *testing.B) {
-	l := NewLinker(AuditKey{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")})
-	ev := &AuditEvent{ID: "01JABCDEFGHJKMNPQRSTVWXYZ4", Kind: KindAccessEndpoint, Timestamp: time.Now(),
+// pipelineEvent is an access event as the pipeline writes one.
+func pipelineEvent() *AuditEvent {
+	return &AuditEvent{ID: "01JABCDEFGHJKMNPQRSTVWXYZ4", Kind: KindAccessEndpoint, Timestamp: time.Now(),
 		PerformedBy: "01JABCDEFGHJKMNPQRSTVWXYZ0", EndpointID: "01JABCDEFGHJKMNPQRSTVWXYZ2", EndpointType: "llm/v1/chat",
 		Metadata: pipelineMetadata()}
+}
+
+func BenchmarkLinkPipelineEvent(b *testing.B) {
+	l := NewLinker(AuditKey{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")})
+	ev := pipelineEvent()
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for b.Loop() {
@@ -206,9 +211,7 @@ func BenchmarkLinkPipelineEvent(b *testing.B) {
 }
 
 func BenchmarkNormalizePipelineEvent(b *testing.B) {
-	ev := &AuditEvent{ID: "01JABCDEFGHJKMNPQRSTVWXYZ4", Kind: KindAccessEndpoint, Timestamp: time.Now(),
-		PerformedBy: "01JABCDEFGHJKMNPQRSTVWXYZ0", EndpointID: "01JABCDEFGHJKMNPQRSTVWXYZ2", EndpointType: "llm/v1/chat",
-		Metadata: pipelineMetadata()}
+	ev := pipelineEvent()
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for b.Loop() {

@@ -93,13 +93,3 @@ func syncLines(rows []result, c syncCost) []string {
 	}
 	return append(out, line)
 }
-
-// find returns the row of target in mode at concurrency.
-func find(rows []result, target string, stream bool, concurrency int) (result, bool) {
-	for _, r := range rows {
-		if r.target == target && r.stream == stream && r.concurrency == concurrency {
-			return r, true
-		}
-	}
-	return result{}, false
-}

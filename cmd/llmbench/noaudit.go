@@ -41,20 +41,9 @@ func startNoAudit(bin, dir, fakeURL string) (*gateway, []target, error) {
 
 // auditChecks compares the gateway with its no-audit build at targetConcurrency, unstreamed.
 func auditChecks(rows []result) []check {
-	var with, without *result
-	for i := range rows {
-		r := &rows[i]
-		if r.stream || r.concurrency != targetConcurrency {
-			continue
-		}
-		switch r.target {
-		case "gateway":
-			with = r
-		case noAuditTarget:
-			without = r
-		}
-	}
-	if with == nil || without == nil {
+	with, ok := find(rows, "gateway", false, targetConcurrency)
+	without, ok2 := find(rows, noAuditTarget, false, targetConcurrency)
+	if !ok || !ok2 {
 		return nil
 	}
 	share := auditShare(with.cpuPerRequest().Seconds(), without.cpuPerRequest().Seconds())

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/llmgate/llmgate/internal/procstat"
@@ -77,28 +76,14 @@ func readTreeMemory(root int) (treeMemory, error) {
 			continue
 		}
 		m.procs++
-		m.rssKiB += kib(string(status), "VmRSS:")
-		m.peakKiB += kib(string(status), "VmHWM:")
+		m.rssKiB += procstat.KiB(string(status), "VmRSS:")
+		m.peakKiB += procstat.KiB(string(status), "VmHWM:")
 		if rollup, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid)); err == nil {
-			m.pss += kib(string(rollup), "Pss:")
+			m.pss += procstat.KiB(string(rollup), "Pss:")
 		}
 	}
 	if m.procs == 0 {
 		return m, fmt.Errorf("process %d is gone", root)
 	}
 	return m, nil
-}
-
-// kib is the value in kB of the first line starting with key in a /proc status-like text.
-func kib(text, key string) int64 {
-	for _, line := range strings.Split(text, "\n") {
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
-				n, _ := strconv.ParseInt(f[0], 10, 64)
-				return n
-			}
-		}
-	}
-	return 0
 }

@@ -40,22 +40,14 @@ type ratioRow struct {
 // ratioRows pairs every phase with the "gateway" and "proxy" phases of its mode and
 // concurrency.
 func ratioRows(rows []result) []ratioRow {
-	find := func(name string, like result) (result, bool) {
-		for _, r := range rows {
-			if r.target == name && r.stream == like.stream && r.concurrency == like.concurrency {
-				return r, true
-			}
-		}
-		return result{}, false
-	}
 	out := make([]ratioRow, 0, len(rows))
 	for _, r := range rows {
 		row := ratioRow{result: r}
-		if g, ok := find("gateway", r); ok {
+		if g, ok := find(rows, "gateway", r.stream, r.concurrency); ok {
 			row.rateVsGateway = ratio(r.rate(), g.rate())
 			row.cpuVsGateway = ratio(float64(r.cpuPerRequest()), float64(g.cpuPerRequest()))
 		}
-		if p, ok := find("proxy", r); ok {
+		if p, ok := find(rows, "proxy", r.stream, r.concurrency); ok {
 			row.rateVsProxy = ratio(r.rate(), p.rate())
 			row.cpuVsProxy = ratio(float64(r.cpuPerRequest()), float64(p.cpuPerRequest()))
 		}

@@ -43,16 +43,6 @@ func TestTreeCPUOfThisProcessIsItsOwnCPU(t *testing.T) {
 	}
 }
 
-func TestKibReadsTheNamedLineOnly(t *testing.T) {
-	text := "Rss:     900 kB\nPss:      400 kB\nPss_Anon:  300 kB\n"
-	if got := kib(text, "Pss:"); got != 400 {
-		t.Fatalf("kib(Pss:) = %d, want 400", got)
-	}
-	if got := kib(text, "VmRSS:"); got != 0 {
-		t.Fatalf("kib of a missing key = %d, want 0", got)
-	}
-}
-
 func peerRows() []result {
 	row := func(name string, stream bool, ok int, cpu time.Duration) result {
 		return result{target: name, stream: stream, concurrency: 32, ok: ok, elapsed: time.Second, cpu: cpu,

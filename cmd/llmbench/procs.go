@@ -13,11 +13,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/llmgate/llmgate/internal/procstat"
 )
 
 const (
@@ -261,19 +262,7 @@ func (g *gateway) readMemory() (memory, error) {
 	if err != nil {
 		return memory{}, fmt.Errorf("reading the gateway's memory: %w", err)
 	}
-	var m memory
-	for _, line := range strings.Split(string(raw), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		switch f[0] {
-		case "VmRSS:":
-			m.rssKiB, _ = strconv.ParseInt(f[1], 10, 64)
-		case "VmHWM:":
-			m.peakKiB, _ = strconv.ParseInt(f[1], 10, 64)
-		}
-	}
+	m := memory{rssKiB: procstat.KiB(string(raw), "VmRSS:"), peakKiB: procstat.KiB(string(raw), "VmHWM:")}
 	if m.rssKiB == 0 {
 		return m, errors.New("no VmRSS in /proc/<pid>/status")
 	}

@@ -126,6 +126,16 @@ func checks(rows []result) []check {
 	return append(out, auditChecks(rows)...)
 }
 
+// find returns the row of target in a mode (streamed or not) at concurrency.
+func find(rows []result, target string, stream bool, concurrency int) (result, bool) {
+	for _, r := range rows {
+		if r.target == target && r.stream == stream && r.concurrency == concurrency {
+			return r, true
+		}
+	}
+	return result{}, false
+}
+
 // pairs matches each phase of the base target with every gateway phase of the same mode and
 // concurrency.
 func pairs(rows []result, base string) [][2]result {

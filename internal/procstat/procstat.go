@@ -1,5 +1,5 @@
-// Package procstat reads what Linux's /proc/<pid>/stat says about a process: its parent and the
-// CPU time it and its reaped children have used. The benchmarks charge processes with CPU this
+// Package procstat reads what Linux's /proc says about a process: its parent and the CPU time
+// it and its reaped children have used (/proc/<pid>/stat), and its memory lines (KiB). The benchmarks charge processes with CPU this
 // way (cmd/llmbench per phase, the configuration-scale test per turn), so both count alike.
 package procstat
 
@@ -45,6 +45,20 @@ func Parse(raw string) (Stat, error) {
 		ticks += n
 	}
 	return Stat{PPID: ppid, CPU: time.Duration(ticks) * ClockTick}, nil
+}
+
+// KiB is the value in kB of the first line starting with key (e.g. "VmRSS:") in a text shaped
+// like /proc/<pid>/status or smaps_rollup; 0 when there is none.
+func KiB(text, key string) int64 {
+	for _, line := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(line, key); ok {
+			if f := strings.Fields(rest); len(f) > 0 {
+				n, _ := strconv.ParseInt(f[0], 10, 64)
+				return n
+			}
+		}
+	}
+	return 0
 }
 
 // Read returns pid's Stat.

@@ -22,6 +22,16 @@ func TestParseReadsTheParentAndTheCPUOfTheProcessAndItsReapedChildren(t *testing
 	}
 }
 
+func TestKiBReadsTheNamedLineOnly(t *testing.T) {
+	text := "Rss:     900 kB\nPss:      400 kB\nPss_Anon:  300 kB\n"
+	if got := KiB(text, "Pss:"); got != 400 {
+		t.Fatalf("KiB(Pss:) = %d, want 400", got)
+	}
+	if got := KiB(text, "VmRSS:"); got != 0 {
+		t.Fatalf("KiB of a missing key = %d, want 0", got)
+	}
+}
+
 // Read finds this very process, whose parent is the one that started the test.
 func TestReadFindsThisProcess(t *testing.T) {
 	st, err := Read(os.Getpid())
